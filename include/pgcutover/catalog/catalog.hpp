@@ -1,0 +1,49 @@
+#pragma once
+// Catalog introspection: the one module that reads pg_catalog for tables,
+// columns, keys, sizes and sequences. The SQL text lives in catalog_queries.cpp.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pgcutover/catalog/table.hpp"
+#include "pgcutover/pg/connection.hpp"
+
+namespace pgcutover::catalog {
+
+struct Catalog {
+  std::vector<TableDef> tables;  // sorted by name
+  const TableDef *find(const sql::QualifiedName &name) const;
+  const TableDef *find_oid(u32 oid) const;
+};
+
+// Loads every user table (all schemas but the system ones and excluded ones).
+Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclude_schemas);
+
+// The tables to copy: the named ones (partitioned parents expand to their leaf
+// partitions), or every table that holds rows (partitioned parents are skipped:
+// their leaves are copied; inheritance parents are read with ONLY). Throws one
+// Usage error listing every name that does not exist.
+std::vector<TableDef> select_tables(const Catalog &cat, const std::vector<sql::QualifiedName> &names);
+
+struct SequenceDef {
+  sql::QualifiedName name;
+  std::optional<sql::QualifiedName> table;  // the table it feeds, if any
+  std::string column;                       // the column it feeds ("" if standalone)
+  std::string type;                         // smallint / integer / bigint
+};
+
+struct SequenceState {
+  i64 last_value = 0;
+  bool is_called = false;
+};
+
+// Every sequence in the database with the table/column it feeds (ownership,
+// identity, or a column default that calls nextval on it).
+std::vector<SequenceDef> load_sequences(pg::Connection &conn, const std::vector<std::string> &exclude_schemas);
+std::optional<SequenceState> read_sequence(pg::Connection &conn, const sql::QualifiedName &seq);
+
+// True when the table exists and has no row (cheap: LIMIT 1).
+bool table_is_empty(pg::Connection &conn, const TableDef &table);
+
+}  // namespace pgcutover::catalog

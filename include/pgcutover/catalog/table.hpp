@@ -1,0 +1,48 @@
+#pragma once
+// What the catalog knows about a table: raw names (never pre-quoted), types as
+// format_type() spells them (schema-qualified for non-catalog types, because
+// every session runs with an empty search_path), sizes and the primary key.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pgcutover/sql/ident.hpp"
+#include "pgcutover/util/types.hpp"
+
+namespace pgcutover::catalog {
+
+struct ColumnDef {
+  std::string name;
+  std::string type;        // format_type(atttypid, atttypmod)
+  u32 type_oid = 0;
+  bool not_null = false;
+  bool has_default = false;
+  // The binary form of this type embeds database-specific type OIDs (composite
+  // values, arrays of user-defined or composite types): copy it as text.
+  bool needs_text = false;
+};
+
+struct TableDef {
+  u32 oid = 0;
+  sql::QualifiedName name;
+  char relkind = 'r';            // 'r' table, 'p' partitioned parent
+  bool is_partition = false;
+  bool has_children = false;     // inheritance or partition parent
+  u32 parent_oid = 0;            // first inheritance / partition parent, 0 if none
+  std::vector<ColumnDef> columns;   // copyable columns: no dropped, no generated ones
+  std::vector<std::string> key;     // primary key columns, in index order; empty if none
+  std::vector<std::string> key_types;
+  i64 heap_bytes = 0;
+  i64 toast_bytes = 0;
+  double reltuples = -1;         // -1: never analyzed
+  i64 relpages = 0;
+
+  i64 total_bytes() const { return heap_bytes + toast_bytes; }
+  bool has_key() const { return !key.empty(); }
+  std::vector<std::string> column_names() const;
+  const ColumnDef *find_column(const std::string &name) const;
+  // First column whose binary form carries database-specific OIDs, or nullptr.
+  const ColumnDef *text_only_column() const;
+};
+
+}  // namespace pgcutover::catalog

@@ -1,0 +1,50 @@
+#pragma once
+// One options struct per command; CLI11 fills them (cli/options.cpp), the
+// commands read them. The --help text of each command is the usage doc.
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "pgcutover/util/types.hpp"
+
+namespace pgcutover::cli {
+
+struct CommonOptions {
+  bool json = false;
+  bool quiet = false;
+  int verbose = 0;
+};
+
+struct CopyOptions {
+  std::string source;
+  std::string target;
+  std::vector<std::string> tables;
+  std::vector<std::string> exclude_schemas;
+  int jobs = 2;
+  std::string range_bytes = "256MB";
+  std::string strategy = "auto";
+  std::string format = "auto";
+  std::string spill_dir;
+  int spill_level = 1;
+  bool keep_spill = false;
+  std::string pg_bin;
+  bool no_owner = false;
+  bool schema = true;            // create missing tables and post-data through pg_dump
+  std::string lock_timeout = "0";
+  std::string tool_schema = "pgcutover";
+};
+
+struct LoadOptions {
+  std::string target;
+  std::string from_spill;
+  int jobs = 2;
+  std::string pg_bin;
+  bool no_owner = false;
+  std::string tool_schema = "pgcutover";
+};
+
+// Registers the shared connection/table/plan options of copy and plan.
+void add_copy_options(CLI::App &cmd, CopyOptions &opt, bool for_plan);
+void add_load_options(CLI::App &cmd, LoadOptions &opt);
+
+}  // namespace pgcutover::cli

@@ -1,0 +1,82 @@
+#pragma once
+// Connection: one libpq connection, used by one thread at a time.
+//
+// Every statement goes through one private run(): it logs the SQL with its
+// duration at debug level, checks the status and turns failures into Errors
+// carrying the SQLSTATE. A connection that saw a connection-level error is
+// marked broken and must be replaced, never reused. The conninfo itself is
+// never stored in printable form: only display_name() is shown to users.
+#include <atomic>
+#include <initializer_list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgcutover/pg/conninfo.hpp"
+#include "pgcutover/pg/handle.hpp"
+#include "pgcutover/pg/result.hpp"
+#include "pgcutover/util/error.hpp"
+
+namespace pgcutover::pg {
+
+// Settings pinned in every session, so that what COPY produces or accepts does
+// not depend on either database's defaults.
+struct SessionSettings {
+  std::string application_name = "pgcutover";
+  std::string role;                 // "source" / "target" / "ledger": shown in messages
+  i64 lock_timeout_ms = 0;          // 0 = server default is overridden with "no limit"
+  i64 statement_timeout_ms = 0;
+};
+
+using Param = std::optional<std::string>;  // nullopt = SQL NULL
+
+class Connection {
+ public:
+  // Connects and applies the session settings; throws Error (Auth, Unreachable,
+  // Usage for a missing database) whose message names display_name() only.
+  static Connection open(const std::string &conninfo, const SessionSettings &settings);
+
+  Connection(Connection &&) noexcept;
+  Connection &operator=(Connection &&) noexcept;
+  Connection(const Connection &) = delete;
+  Connection &operator=(const Connection &) = delete;
+  ~Connection();
+
+  Result exec(std::string_view sql);                          // simple protocol, one or more statements
+  Result query(std::string_view sql, const std::vector<Param> &params);  // $n parameters, text format
+
+  // Starts a COPY; used by CopyOut / CopyIn. Expects PGRES_COPY_OUT or PGRES_COPY_IN.
+  void start_copy(std::string_view sql, bool copy_out);
+
+  const std::string &display_name() const { return display_; }
+  const std::string &role() const { return settings_.role; }
+  int server_version() const;
+  bool broken() const { return broken_; }
+  void mark_broken() { broken_ = true; }
+
+  // Asks the server to cancel what this connection runs now. Thread-safe: the
+  // only call another thread may make on a connection it does not own.
+  void cancel() noexcept;
+
+  // Builds the Error for the connection's last failure (or a given result).
+  Error make_error(PGresult *res, std::string_view context) const;
+
+  PGconn *raw() const { return conn_.get(); }  // for pg/ internals only
+
+ private:
+  Connection() = default;
+  Result run(std::string_view sql, const std::vector<Param> *params);
+
+  ConnHandle conn_;
+  CancelHandle cancel_;
+  std::unique_ptr<std::mutex> cancel_mu_ = std::make_unique<std::mutex>();
+  std::string display_;
+  std::unique_ptr<std::string> notice_arg_;  // stable address for the notice receiver
+  ConninfoView view_;
+  SessionSettings settings_;
+  bool broken_ = false;
+};
+
+}  // namespace pgcutover::pg

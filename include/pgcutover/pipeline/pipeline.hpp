@@ -1,0 +1,64 @@
+#pragma once
+// The copy pipeline: a oneTBB parallel_pipeline over ranges.
+//
+//   next_range (serial) -> read (parallel) -> write (parallel) -> record (serial)
+//
+// Without a spill dir, "read" streams the range straight into the target
+// (reader and writer run in the same task, on one source and one target
+// connection) and "write" has nothing left to do. With a spill dir, "read"
+// writes a zstd file and "write" loads it, so readers run ahead of a slow
+// target by up to `jobs` ranges, and a failed load never needs a new read.
+//
+// Memory bound: at most max_tokens ranges are in flight (jobs without spill,
+// 2 x jobs with it), each holding one chunk buffer (chunk_bytes, default 256
+// KiB) plus libpq's buffers (about the largest row) and, with spill, a zstd
+// context (~1-2 MiB at level 1-3). So peak memory is about
+//   max_tokens x (chunk_bytes + largest row + zstd context)
+// whatever the table size.
+//
+// Connection ownership: a range's task leases one source connection (inside
+// the exported snapshot) and/or one target connection from fixed pools of
+// `jobs` each, and is their only user until it returns them. A connection that
+// saw an error is closed and replaced, never reused.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "pgcutover/pg/connection.hpp"
+#include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/plan/plan.hpp"
+#include "pgcutover/report/model.hpp"
+
+namespace pgcutover::pipeline {
+
+struct PipelineOptions {
+  int jobs = 2;
+  std::optional<std::filesystem::path> spill_dir;
+  int spill_level = 1;
+  bool keep_spill = false;
+  i64 chunk_bytes = 256 << 10;
+};
+
+struct Endpoints {
+  std::string source_conninfo;
+  std::string target_conninfo;
+  pg::SessionSettings source_settings;
+  pg::SessionSettings target_settings;
+};
+
+// Copies every range of the plan. Throws the first failure (with table and
+// range filled in) after the ranges in flight have finished or rolled back.
+void run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
+                  const PipelineOptions &opt, report::RunReport &report);
+
+struct SpillItem {
+  const plan::TablePlan *table = nullptr;  // the target table the file loads into
+  const plan::KeyRange *range = nullptr;   // the range as the file's header records it
+  std::filesystem::path path;
+};
+
+// Loads spill files (written by `copy --spill-dir --keep-spill`), `jobs` at a time.
+void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends, const PipelineOptions &opt,
+                      report::RunReport &report);
+
+}  // namespace pgcutover::pipeline

@@ -1,0 +1,59 @@
+#pragma once
+// The work on one range, stage by stage: read it from the source (copy_out),
+// optionally through a spill file, and write it to the target (copy_in, then
+// merge), committing only when the source's COPY ended successfully and the
+// row counts of source, stream and target agree.
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "pgcutover/pg/connection.hpp"
+#include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/plan/plan.hpp"
+#include "pgcutover/report/model.hpp"
+
+namespace pgcutover::pipeline {
+
+constexpr i64 DEFAULT_CHUNK_BYTES = 256 << 10;
+
+struct RangeTask {
+  const plan::TablePlan *table = nullptr;
+  const plan::KeyRange *range = nullptr;
+  std::filesystem::path spill_path;   // set when the range goes through a spill file
+  report::RangeRecord record;         // filled as the range runs
+};
+
+struct WriteResult {
+  i64 rows = 0;
+  i64 bytes = 0;
+};
+
+// Yields the next piece of the COPY stream, or nullopt at its end.
+using ChunkSource = std::function<std::optional<std::span<const char>>()>;
+
+// Streams one range from src straight into dst and commits it.
+WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &table,
+                           const plan::KeyRange &range, i64 chunk_bytes, report::Progress &progress);
+
+// Reads one range from src into a zstd spill file at path (written as
+// path.partial, renamed when complete). Returns rows and stream bytes.
+WriteResult spill_range(pg::Connection &src, const plan::TablePlan &table, const plan::KeyRange &range,
+                        const std::filesystem::path &path, const nlohmann::json &meta, int zstd_level,
+                        i64 chunk_bytes, i64 *spill_bytes);
+
+// Loads a spill file into dst and commits it; the file's header must describe
+// the same table, columns, types and format as `table`.
+WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &table, const std::filesystem::path &path,
+                       i64 chunk_bytes, report::Progress &progress);
+
+// The header a spill file carries for one range.
+nlohmann::json spill_meta(const plan::TablePlan &table, const plan::KeyRange &range,
+                          const pg::SnapshotInfo &snapshot, const std::string &source_display);
+
+// File name of a range's spill file inside a spill directory.
+std::string spill_file_name(const plan::TablePlan &table, const plan::KeyRange &range);
+
+}  // namespace pgcutover::pipeline

@@ -1,0 +1,61 @@
+#pragma once
+// The plan: per table what the copy will do (format, strategy, ranges) and
+// why, plus every table it refuses and the reason. `pgcutover plan` prints it;
+// `pgcutover copy` runs it.
+#include <string>
+#include <vector>
+
+#include "pgcutover/catalog/catalog.hpp"
+#include "pgcutover/copybin/format.hpp"
+#include "pgcutover/merge/strategy.hpp"
+#include "pgcutover/plan/range_planner.hpp"
+
+namespace pgcutover::plan {
+
+enum class FormatChoice { Auto, Binary, Text };
+FormatChoice parse_format(const std::string &text);  // throws Usage
+
+struct TablePlan {
+  catalog::TableDef table;           // the source's definition
+  bool target_exists = false;
+  bool target_empty = false;         // at planning time
+  copybin::StreamFormat format = copybin::StreamFormat::Binary;
+  std::string format_reason;
+  merge::Strategy strategy = merge::Strategy::Merge;  // Direct or Merge, never Auto
+  std::string strategy_reason;
+  std::vector<KeyRange> ranges;
+
+  bool create_on_target() const { return !target_exists; }
+};
+
+struct Refusal {
+  std::string table;   // display name
+  std::string reason;
+};
+
+struct Plan {
+  std::vector<TablePlan> tables;
+  std::vector<Refusal> refused;
+  bool whole_database = false;   // no --table given
+  bool target_has_tables = false;
+  i64 total_bytes() const;
+  i64 total_ranges() const;
+};
+
+struct BuildOptions {
+  std::vector<sql::QualifiedName> tables;     // empty = whole database
+  std::vector<std::string> exclude_schemas;   // the tool's own schema, ...
+  PlanOptions ranges;
+  merge::Strategy strategy = merge::Strategy::Auto;
+  FormatChoice format = FormatChoice::Auto;
+};
+
+// src runs inside the copy's snapshot (SnapshotHolder::conn()); dst is any
+// target connection. Reads both catalogs, compares columns, chooses format and
+// strategy, and samples keys to cut ranges.
+Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &opt);
+
+// One Usage error listing every refusal, if any.
+void check_refusals(const Plan &plan);
+
+}  // namespace pgcutover::plan

@@ -1,0 +1,43 @@
+#pragma once
+// The Reporter owns stderr: log lines and, on a terminal, a live progress line
+// redrawn about four times a second by its own thread. A log line clears the
+// progress line, prints, and the line is redrawn. With --json or a stderr that
+// is not a terminal there is no live line.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "pgcutover/report/model.hpp"
+
+namespace pgcutover::report {
+
+class Reporter {
+ public:
+  Reporter(bool live, bool quiet);
+  Reporter(const Reporter &) = delete;
+  Reporter &operator=(const Reporter &) = delete;
+  ~Reporter();
+
+  // Starts drawing `progress` (ranges, rows, bytes, MB/s, ETA) until stop_live().
+  void start_live(const RunReport &report);
+  void stop_live();
+  std::string progress_line(const RunReport &report) const;
+
+ private:
+  void on_log(int level, const std::string &line);
+  void draw_locked();
+  void clear_locked();
+
+  bool live_;
+  bool quiet_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+  bool stop_ = false;
+  const RunReport *report_ = nullptr;
+  std::string shown_;
+};
+
+}  // namespace pgcutover::report

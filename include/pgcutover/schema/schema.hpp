@@ -1,0 +1,35 @@
+#pragma once
+// Table definitions on the target come from pg_dump, never from a DDL
+// generator of ours: one custom-format schema archive taken in the copy's
+// snapshot, restored in two sections the way pg_restore orders its work:
+// pre-data (tables, types, sequences) before the data, post-data (indexes,
+// constraints, triggers) after it, several items at a time (pg_restore -j),
+// so each index is built once, over the full table.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/sql/ident.hpp"
+
+namespace pgcutover::schema {
+
+struct SchemaOptions {
+  std::string pg_bin;                   // folder of pg_dump / pg_restore ("" = search)
+  std::vector<std::string> exclude_schemas;
+  bool no_owner = false;                // --no-owner --no-privileges
+  std::string maintenance_work_mem = "512MB";  // for the post-data index builds
+};
+
+// Dumps the schema of `tables` (or the whole database when nullopt) at the
+// snapshot into dir/schema.dump and returns its path.
+std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::SnapshotInfo &snapshot,
+                                  const std::optional<std::vector<sql::QualifiedName>> &tables,
+                                  const std::filesystem::path &dir, const SchemaOptions &opt);
+
+// Restores one section ("pre-data" or "post-data") of the archive into the target.
+void restore_section(const std::string &target_conninfo, const std::filesystem::path &archive,
+                     const std::string &section, int jobs, const SchemaOptions &opt);
+
+}  // namespace pgcutover::schema

@@ -1,0 +1,37 @@
+# Sourced by scripts/*.sh: installs what a fresh Debian 12 machine lacks, then builds.
+# Every package here is named in README.md with the reason it is a dependency.
+PGCUTOVER_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
+  libtbb-dev libzstd-dev libmimalloc-dev libfmt-dev nlohmann-json3-dev
+  libcli11-dev libtomlplusplus-dev libxxhash-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+pgcutover_install_deps() {
+  local missing=()
+  for p in "${PGCUTOVER_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# pgcutover_build [BUILD_DIR]: configure (once) and build everything.
+pgcutover_build() {
+  local dir=${1:-build}
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  cmake --build "$dir" -j "$(nproc)"
+}
+
+# The bin folder of the newest installed PostgreSQL server.
+pgcutover_pg_bindir() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}

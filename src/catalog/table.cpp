@@ -1,0 +1,24 @@
+#include "pgcutover/catalog/table.hpp"
+
+namespace pgcutover::catalog {
+
+std::vector<std::string> TableDef::column_names() const {
+  std::vector<std::string> out;
+  out.reserve(columns.size());
+  for (const ColumnDef &c : columns) out.push_back(c.name);
+  return out;
+}
+
+const ColumnDef *TableDef::find_column(const std::string &n) const {
+  for (const ColumnDef &c : columns)
+    if (c.name == n) return &c;
+  return nullptr;
+}
+
+const ColumnDef *TableDef::text_only_column() const {
+  for (const ColumnDef &c : columns)
+    if (c.needs_text) return &c;
+  return nullptr;
+}
+
+}  // namespace pgcutover::catalog

@@ -1,0 +1,39 @@
+#include "pgcutover/cli/options.hpp"
+
+namespace pgcutover::cli {
+
+void add_copy_options(CLI::App &cmd, CopyOptions &o, bool for_plan) {
+  cmd.add_option("--source", o.source, "source conninfo or URI (PG* variables and ~/.pgpass apply)")->required();
+  cmd.add_option("--target", o.target, "target conninfo or URI")->required();
+  cmd.add_option("--table,-t", o.tables,
+                 "schema.table to copy (repeatable; quote mixed case: '\"My\".\"T\"'); default: every table")
+      ->take_all();
+  cmd.add_option("--exclude-schema", o.exclude_schemas, "schema to leave out (repeatable)");
+  cmd.add_option("--jobs,-j", o.jobs, "ranges copied at the same time")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd.add_option("--range-bytes", o.range_bytes, "target size of a key range (heap + TOAST bytes)")->capture_default_str();
+  cmd.add_option("--strategy", o.strategy, "auto|direct|merge: how ranges land on the target")->capture_default_str();
+  cmd.add_option("--format", o.format, "auto|binary|text: COPY format")->capture_default_str();
+  cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target (never copied)")
+      ->capture_default_str();
+  if (for_plan) return;
+  cmd.add_option("--spill-dir", o.spill_dir, "spill each range to a zstd file here before loading it");
+  cmd.add_option("--spill-level", o.spill_level, "zstd level of spill files")->capture_default_str();
+  cmd.add_flag("--keep-spill", o.keep_spill, "keep spill files (and a manifest) for `pgcutover load --from-spill`");
+  cmd.add_option("--pg-bin", o.pg_bin, "folder of pg_dump/pg_restore (default: the newest installed)");
+  cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
+  cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
+  cmd.add_option("--lock-timeout", o.lock_timeout, "give up waiting for a lock after this long (0 = wait)")
+      ->capture_default_str();
+}
+
+void add_load_options(CLI::App &cmd, LoadOptions &o) {
+  cmd.add_option("--target", o.target, "target conninfo or URI")->required();
+  cmd.add_option("--from-spill", o.from_spill, "a spill folder written by `copy --spill-dir DIR --keep-spill`")
+      ->required();
+  cmd.add_option("--jobs,-j", o.jobs, "ranges loaded at the same time")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd.add_option("--pg-bin", o.pg_bin, "folder of pg_restore (default: the newest installed)");
+  cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
+  cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target")->capture_default_str();
+}
+
+}  // namespace pgcutover::cli

@@ -1,0 +1,94 @@
+// pgcutover: parse the command line, run one command, map failures to exit
+// codes. The only place that exits.
+//
+// Exit codes: 0 ok; 1 failure; 2 usage (bad options, refused tables, schema
+// mismatch); 3 differences found / plan refusals; 130 interrupted (SIGINT),
+// 143 terminated (SIGTERM).
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "pgcutover/cli/commands.hpp"
+#include "pgcutover/pg/conninfo.hpp"
+#include "pgcutover/util/cancel.hpp"
+#include "pgcutover/util/error.hpp"
+#include "pgcutover/util/log.hpp"
+
+using namespace pgcutover;
+
+namespace {
+
+// A password passed on the command line is overwritten in argv after parsing,
+// so it does not stay visible in /proc/PID/cmdline or `ps`.
+void scrub_argv(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    size_t eq = arg.find('=');
+    std::string value = arg.rfind("--", 0) == 0 && eq != std::string::npos ? arg.substr(eq + 1) : arg;
+    if (value.find('=') == std::string::npos && value.find("://") == std::string::npos) continue;
+    try {
+      pg::ConninfoView v = pg::parse_conninfo(value);
+      if (v.password.empty()) continue;
+      for (char *p = std::strstr(argv[i], v.password.c_str()); p; p = std::strstr(p, v.password.c_str()))
+        std::memset(p, '*', v.password.size());
+    } catch (...) {
+    }
+  }
+}
+
+int exit_code_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Usage: return 2;
+    case ErrorKind::Cancelled: return cancel::signal_number() == 15 ? 143 : 130;
+    default: return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"pgcutover: parallel PostgreSQL copy for cutovers inside an outage window"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("pgcutover ") + PGCUTOVER_VERSION);
+  cli::CommonOptions common;
+  auto add_common = [&](CLI::App *cmd) {
+    cmd->add_flag("--json", common.json, "print the result as JSON on stdout; no live progress");
+    cmd->add_flag("--quiet,-q", common.quiet, "only warnings and errors on stderr");
+    cmd->add_flag("--verbose,-v", common.verbose, "more detail on stderr (-vv: every SQL statement)");
+  };
+
+  cli::CopyOptions copy_opt, plan_opt;
+  cli::LoadOptions load_opt;
+  CLI::App *copy = app.add_subcommand("copy", "copy tables (or a whole database) from source to target");
+  cli::add_copy_options(*copy, copy_opt, false);
+  add_common(copy);
+  CLI::App *plan = app.add_subcommand("plan", "show what copy would do, without copying");
+  cli::add_copy_options(*plan, plan_opt, true);
+  add_common(plan);
+  CLI::App *load = app.add_subcommand("load", "load a kept spill folder into a target");
+  cli::add_load_options(*load, load_opt);
+  add_common(load);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    scrub_argv(argc, argv);
+    return app.exit(e);
+  }
+  scrub_argv(argc, argv);
+  log::set_level(common.verbose >= 2 ? log::Level::Debug : common.verbose == 1 ? log::Level::Debug : log::Level::Info);
+  cancel::install_signal_handlers();
+
+  try {
+    if (*copy) return cli::run_copy(copy_opt, common);
+    if (*plan) return cli::run_plan(plan_opt, common);
+    if (*load) return cli::run_load(load_opt, common);
+  } catch (const Error &e) {
+    std::fprintf(stderr, "pgcutover: error: %s\n", e.describe().c_str());
+    return exit_code_for(e.kind);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "pgcutover: internal error: %s\nhint: this is a bug; please report it with the command line (without secrets)\n", e.what());
+    return 1;
+  }
+  return 1;
+}

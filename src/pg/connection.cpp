@@ -1,0 +1,177 @@
+#include "pgcutover/pg/connection.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include "pgcutover/pg/sqlstate.hpp"
+#include "pgcutover/util/log.hpp"
+
+namespace pgcutover::pg {
+
+namespace {
+
+// Forwards NOTICE / WARNING from the server to our log instead of libpq's stderr.
+void notice_receiver(void *arg, const PGresult *res) {
+  auto *display = static_cast<std::string *>(arg);
+  std::string msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "";
+  const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+  bool warning = sev && std::strcmp(sev, "WARNING") == 0;
+  if (warning) log::warn("{}: server says: {}", *display, msg);
+  else log::debug("{}: server says: {}", *display, msg);
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Connect-time failures carry no SQLSTATE through libpq's API, so this is the
+// one place where the message text decides the kind.
+ErrorKind classify_connect_failure(PGconn *conn, const std::string &msg) {
+  if (PQconnectionNeedsPassword(conn)) return ErrorKind::Auth;
+  auto has = [&](const char *s) { return msg.find(s) != std::string::npos; };
+  if (has("password authentication failed") || has("no pg_hba.conf entry") ||
+      has("authentication failed") || has("role \"") )
+    return ErrorKind::Auth;
+  if (has("does not exist")) return ErrorKind::Usage;
+  if (has("could not translate host name") || has("the database system is starting up") ||
+      has("the database system is shutting down") || has("too many clients"))
+    return ErrorKind::Transient;
+  return ErrorKind::Unreachable;
+}
+
+}  // namespace
+
+Connection Connection::open(const std::string &conninfo, const SessionSettings &settings) {
+  Connection c;
+  c.view_ = parse_conninfo(conninfo);
+  c.display_ = pg::display_name(c.view_);
+  c.settings_ = settings;
+
+  // Pinned at connect time (the "options" startup parameter could be
+  // overridden by the conninfo, so these go in as SET statements below).
+  const char *keys[] = {"dbname", "fallback_application_name", "client_encoding", nullptr};
+  const char *vals[] = {conninfo.c_str(), settings.application_name.c_str(), "UTF8", nullptr};
+  c.conn_.reset(PQconnectdbParams(keys, vals, /*expand_dbname=*/1));
+  if (!c.conn_ || PQstatus(c.conn_.get()) != CONNECTION_OK) {
+    std::string msg = c.conn_ ? trim(PQerrorMessage(c.conn_.get())) : "out of memory";
+    msg = redact(msg, c.view_);
+    ErrorKind kind = c.conn_ ? classify_connect_failure(c.conn_.get(), msg) : ErrorKind::Internal;
+    std::string hint;
+    switch (kind) {
+      case ErrorKind::Auth:
+        hint = "check the user and password (use ~/.pgpass, a service file or PGPASSWORD rather than a password on the command line)";
+        break;
+      case ErrorKind::Unreachable:
+      case ErrorKind::Transient:
+        hint = "check that the server is running and reachable from this host (host, port, firewall, pg_hba.conf)";
+        break;
+      case ErrorKind::Usage: hint = "check the database name in the connection string"; break;
+      default: break;
+    }
+    Error e(kind, "cannot connect to the " + settings.role + " " + c.display_ + ": " + msg, hint);
+    throw e;
+  }
+  c.display_ = settings.role.empty() ? c.display_ : settings.role + " " + c.display_;
+  c.notice_arg_ = std::make_unique<std::string>(c.display_);
+  PQsetNoticeReceiver(c.conn_.get(), notice_receiver, c.notice_arg_.get());
+  c.cancel_.reset(PQgetCancel(c.conn_.get()));
+
+  // Every setting that changes what COPY produces or accepts, pinned.
+  std::string setup =
+      "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
+      "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
+      "SET TimeZone = 'UTC'; SET xmloption = content; SET bytea_output = 'hex'; "
+      "SET lc_monetary = 'C'; SET search_path = ''; SET row_security = off; "
+      "SET idle_in_transaction_session_timeout = 0; SET default_transaction_isolation = 'read committed'; ";
+  setup += "SET lock_timeout = " + std::to_string(settings.lock_timeout_ms) + "; ";
+  setup += "SET statement_timeout = " + std::to_string(settings.statement_timeout_ms) + "; ";
+  c.exec(setup);
+  return c;
+}
+
+Connection::Connection(Connection &&) noexcept = default;
+Connection &Connection::operator=(Connection &&) noexcept = default;
+
+Connection::~Connection() {
+  // The display_ string is the notice receiver's argument; detach before it moves or dies.
+  if (conn_) PQsetNoticeReceiver(conn_.get(), [](void *, const PGresult *) {}, nullptr);
+}
+
+int Connection::server_version() const { return PQserverVersion(conn_.get()); }
+
+void Connection::cancel() noexcept {
+  std::lock_guard lk(*cancel_mu_);
+  if (!cancel_) return;
+  char buf[256];
+  PQcancel(cancel_.get(), buf, sizeof buf);
+}
+
+Error Connection::make_error(PGresult *res, std::string_view context) const {
+  std::string state, primary, detail, hint;
+  if (res) {
+    auto field = [&](int code) {
+      const char *v = PQresultErrorField(res, code);
+      return std::string(v ? v : "");
+    };
+    state = field(PG_DIAG_SQLSTATE);
+    primary = field(PG_DIAG_MESSAGE_PRIMARY);
+    detail = field(PG_DIAG_MESSAGE_DETAIL);
+    hint = field(PG_DIAG_MESSAGE_HINT);
+  }
+  if (primary.empty()) primary = trim(PQerrorMessage(conn_.get()));
+  if (primary.empty()) primary = "unknown error";
+  ErrorKind kind = classify_sqlstate(state);
+  if (PQstatus(conn_.get()) != CONNECTION_OK) kind = ErrorKind::Transient;
+  std::string msg = display_ + ": " + std::string(context) + ": " + primary;
+  if (!detail.empty()) msg += " (" + detail + ")";
+  if (kind == ErrorKind::DiskFull && hint.empty())
+    hint = "the " + settings_.role + " server ran out of disk space: free space there, then rerun (finished ranges are kept)";
+  Error e(kind, redact(msg, view_), hint);
+  e.sqlstate = state;
+  return e;
+}
+
+Result Connection::exec(std::string_view sql) { return run(sql, nullptr); }
+
+Result Connection::query(std::string_view sql, const std::vector<Param> &params) { return run(sql, &params); }
+
+Result Connection::run(std::string_view sql, const std::vector<Param> *params) {
+  if (broken_) throw Error(ErrorKind::Transient, display_ + ": connection is broken and was not reused");
+  auto start = std::chrono::steady_clock::now();
+  std::string text(sql);
+  PGresult *raw;
+  if (params) {
+    std::vector<const char *> values;
+    values.reserve(params->size());
+    for (const Param &p : *params) values.push_back(p ? p->c_str() : nullptr);
+    raw = PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                       nullptr, nullptr, 0);
+  } else {
+    raw = PQexec(conn_.get(), text.c_str());
+  }
+  ResultHandle res(raw);
+  if (log::enabled(log::Level::Debug)) {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    log::debug("{}: {:.1f} ms: {}", display_, ms, text.size() > 400 ? text.substr(0, 400) + "..." : text);
+  }
+  ExecStatusType st = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return Result(std::move(res));
+  Error e = make_error(res.get(), "query failed");
+  if (e.kind == ErrorKind::Transient && PQstatus(conn_.get()) != CONNECTION_OK) broken_ = true;
+  throw e;
+}
+
+void Connection::start_copy(std::string_view sql, bool copy_out) {
+  if (broken_) throw Error(ErrorKind::Transient, display_ + ": connection is broken and was not reused");
+  std::string text(sql);
+  log::debug("{}: {}", display_, text);
+  ResultHandle res(PQexec(conn_.get(), text.c_str()));
+  ExecStatusType want = copy_out ? PGRES_COPY_OUT : PGRES_COPY_IN;
+  if (res && PQresultStatus(res.get()) == want) return;
+  Error e = make_error(res.get(), copy_out ? "COPY TO STDOUT failed" : "COPY FROM STDIN failed");
+  if (PQstatus(conn_.get()) != CONNECTION_OK) broken_ = true;
+  throw e;
+}
+
+}  // namespace pgcutover::pg

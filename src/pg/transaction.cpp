@@ -1,0 +1,24 @@
+#include "pgcutover/pg/transaction.hpp"
+
+#include "pgcutover/util/log.hpp"
+
+namespace pgcutover::pg {
+
+Transaction::Transaction(Connection &conn, std::string_view begin_sql) : conn_(conn) { conn_.exec(begin_sql); }
+
+void Transaction::commit() {
+  open_ = false;
+  conn_.exec("COMMIT");
+}
+
+Transaction::~Transaction() {
+  if (!open_ || conn_.broken()) return;
+  try {
+    conn_.exec("ROLLBACK");
+  } catch (const Error &e) {
+    log::debug("rollback failed: {}", e.what());
+    conn_.mark_broken();
+  }
+}
+
+}  // namespace pgcutover::pg

@@ -1,0 +1,46 @@
+#include "pgcutover/pipeline/conn_pool.hpp"
+
+#include <algorithm>
+
+namespace pgcutover::pipeline {
+
+ConnPool::ConnPool(Factory factory, int size) : factory_(std::move(factory)) {
+  for (int i = 0; i < size; ++i) free_.push(nullptr);
+}
+
+ConnPool::Lease ConnPool::acquire() {
+  std::unique_ptr<pg::Connection> conn;
+  free_.pop(conn);
+  if (!conn || conn->broken()) {
+    try {
+      conn = std::make_unique<pg::Connection>(factory_());
+    } catch (...) {
+      free_.push(nullptr);
+      throw;
+    }
+  }
+  std::lock_guard lk(mu_);
+  leased_.push_back(conn.get());
+  return Lease(*this, std::move(conn));
+}
+
+void ConnPool::give_back(std::unique_ptr<pg::Connection> conn, pg::Connection *raw) {
+  {
+    std::lock_guard lk(mu_);
+    leased_.erase(std::remove(leased_.begin(), leased_.end(), raw), leased_.end());
+  }
+  if (conn && conn->broken()) conn.reset();
+  free_.push(std::move(conn));
+}
+
+ConnPool::Lease::~Lease() {
+  if (!pool_) return;
+  pool_->give_back(std::move(conn_), raw_);
+}
+
+void ConnPool::cancel_all() noexcept {
+  std::lock_guard lk(mu_);
+  for (pg::Connection *c : leased_) c->cancel();
+}
+
+}  // namespace pgcutover::pipeline

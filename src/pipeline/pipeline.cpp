@@ -1,0 +1,248 @@
+// The pipeline (see pipeline.hpp for the stages, the memory bound and who owns
+// which connection).
+//
+// Blocking I/O and TBB: every stage body blocks in libpq, and a blocked body
+// holds a TBB thread. TBB's default pool on a 2-core machine has 2 threads, so
+// the arena is sized from --jobs (max_tokens + 1 threads under a matching
+// global_control), not from the core count: the threads mostly wait, and the
+// servers get the CPU.
+#include "pgcutover/pipeline/pipeline.hpp"
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <atomic>
+#include <thread>
+
+#include "pgcutover/pipeline/conn_pool.hpp"
+#include "pgcutover/pipeline/range_io.hpp"
+#include "pgcutover/util/cancel.hpp"
+#include "pgcutover/util/log.hpp"
+
+namespace pgcutover::pipeline {
+
+namespace {
+
+// Adds table and range to an error leaving a stage: context is added once, here.
+template <typename F>
+auto with_context(const RangeTask &task, F &&body) {
+  try {
+    return body();
+  } catch (Error &e) {
+    if (e.table.empty()) e.table = task.table->table.name.display();
+    if (!e.range_id) e.range_id = task.range->id;
+    if (e.hint.empty() && e.kind != ErrorKind::Cancelled)
+      e.hint = "nothing of this range was committed; fix the cause and rerun the same command";
+    throw;
+  }
+}
+
+// Turns Ctrl-C into query cancels on every leased connection, so blocked
+// COPYs end now rather than at their next chunk.
+class CancelWatcher {
+ public:
+  CancelWatcher(ConnPool &a, ConnPool *b) : thread_([this, &a, b] {
+      while (!done_.load()) {
+        if (cancel::requested()) {
+          a.cancel_all();
+          if (b) b->cancel_all();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }) {}
+  ~CancelWatcher() {
+    done_.store(true);
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+void record_done(RangeTask &task, const WriteResult &res, report::RunReport &report) {
+  task.record.rows = res.rows;
+  task.record.bytes = res.bytes;
+  task.record.end = report.now();
+  report.progress.ranges_done.fetch_add(1, std::memory_order_relaxed);
+  report.progress.planned_done.fetch_add(task.range->planned_bytes, std::memory_order_relaxed);
+  report.add_range(task.record);
+}
+
+std::vector<RangeTask> make_tasks(const plan::Plan &plan, report::RunReport &report) {
+  std::vector<RangeTask> tasks;
+  for (const plan::TablePlan &tp : plan.tables) {
+    report.set_table_meta(tp.table.name.display(), merge::to_string(tp.strategy), copybin::to_string(tp.format),
+                          static_cast<i64>(tp.ranges.size()));
+    for (const plan::KeyRange &r : tp.ranges) {
+      RangeTask t;
+      t.table = &tp;
+      t.range = &r;
+      t.record.table = tp.table.name.display();
+      t.record.range_id = r.id;
+      t.record.bounds = r.describe();
+      t.record.planned_bytes = r.planned_bytes;
+      tasks.push_back(std::move(t));
+      report.progress.ranges_total++;
+      report.progress.planned_total += std::max<i64>(r.planned_bytes, 1);
+    }
+  }
+  // Largest first, so the longest ranges do not start last and leave one job
+  // running alone at the end.
+  std::stable_sort(tasks.begin(), tasks.end(),
+                   [](const RangeTask &a, const RangeTask &b) { return a.range->planned_bytes > b.range->planned_bytes; });
+  return tasks;
+}
+
+int worker_id() { return std::max(0, tbb::this_task_arena::current_thread_index()); }
+
+}  // namespace
+
+void run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
+                  const PipelineOptions &opt, report::RunReport &report) {
+  std::vector<RangeTask> tasks = make_tasks(plan, report);
+  if (tasks.empty()) return;
+  int jobs = std::max(1, opt.jobs);
+  bool spill = opt.spill_dir.has_value();
+  if (spill) std::filesystem::create_directories(*opt.spill_dir);
+
+  ConnPool sources(
+      [&] {
+        pg::Connection c = pg::Connection::open(ends.source_conninfo, ends.source_settings);
+        // Range predicates must use the key index, never a full scan per range.
+        c.exec("SET enable_seqscan = off");
+        pg::import_snapshot(c, snapshot.id);
+        return c;
+      },
+      jobs);
+  ConnPool targets([&] { return pg::Connection::open(ends.target_conninfo, ends.target_settings); }, jobs);
+  CancelWatcher watcher(sources, &targets);
+
+  size_t max_tokens = static_cast<size_t>(spill ? 2 * jobs : jobs);
+  int threads = static_cast<int>(max_tokens) + 1;
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
+  tbb::task_arena arena(threads);
+  std::atomic<size_t> next{0};
+  std::string source_display = ends.source_settings.role;
+
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        max_tokens,
+        tbb::make_filter<void, RangeTask *>(tbb::filter_mode::serial_in_order,
+                                            [&](tbb::flow_control &fc) -> RangeTask * {
+                                              size_t i = next.fetch_add(1);
+                                              if (i >= tasks.size() || cancel::requested()) {
+                                                fc.stop();
+                                                return nullptr;
+                                              }
+                                              return &tasks[i];
+                                            }) &
+            tbb::make_filter<RangeTask *, RangeTask *>(
+                tbb::filter_mode::parallel,
+                [&](RangeTask *task) {
+                  return with_context(*task, [&] {
+                    cancel::throw_if_requested();
+                    task->record.start = report.now();
+                    task->record.worker = worker_id();
+                    auto src = sources.acquire();
+                    try {
+                      if (!spill) {
+                        auto dst = targets.acquire();
+                        try {
+                          WriteResult res = transfer_range(*src, *dst, *task->table, *task->range, opt.chunk_bytes,
+                                                           report.progress);
+                          record_done(*task, res, report);
+                        } catch (...) {
+                          dst.discard();
+                          throw;
+                        }
+                      } else {
+                        task->spill_path = *opt.spill_dir / spill_file_name(*task->table, *task->range);
+                        nlohmann::json meta = spill_meta(*task->table, *task->range, snapshot, src->display_name());
+                        spill_range(*src, *task->table, *task->range, task->spill_path, meta, opt.spill_level,
+                                    opt.chunk_bytes, &task->record.spill_bytes);
+                      }
+                    } catch (...) {
+                      // The source transaction is aborted after any error: never reuse it.
+                      src.discard();
+                      throw;
+                    }
+                    return task;
+                  });
+                }) &
+            tbb::make_filter<RangeTask *, void>(tbb::filter_mode::parallel, [&](RangeTask *task) {
+              if (!spill) return;
+              with_context(*task, [&] {
+                cancel::throw_if_requested();
+                auto dst = targets.acquire();
+                try {
+                  WriteResult res = load_spill(*dst, *task->table, task->spill_path, opt.chunk_bytes, report.progress);
+                  record_done(*task, res, report);
+                } catch (...) {
+                  dst.discard();
+                  throw;
+                }
+                if (!opt.keep_spill) std::filesystem::remove(task->spill_path);
+                return 0;
+              });
+            }));
+  });
+  cancel::throw_if_requested();
+}
+
+void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends, const PipelineOptions &opt,
+                      report::RunReport &report) {
+  std::vector<RangeTask> tasks;
+  for (const SpillItem &it : items) {
+    RangeTask t;
+    t.table = it.table;
+    t.range = it.range;
+    t.spill_path = it.path;
+    t.record.table = it.table->table.name.display();
+    t.record.range_id = it.range->id;
+    t.record.bounds = it.range->describe();
+    t.record.planned_bytes = it.range->planned_bytes;
+    tasks.push_back(std::move(t));
+    report.progress.ranges_total++;
+    report.progress.planned_total += std::max<i64>(it.range->planned_bytes, 1);
+  }
+  int jobs = std::max(1, opt.jobs);
+  ConnPool targets([&] { return pg::Connection::open(ends.target_conninfo, ends.target_settings); }, jobs);
+  CancelWatcher watcher(targets, nullptr);
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(jobs + 1));
+  tbb::task_arena arena(jobs + 1);
+  std::atomic<size_t> next{0};
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        static_cast<size_t>(jobs),
+        tbb::make_filter<void, RangeTask *>(tbb::filter_mode::serial_in_order,
+                                            [&](tbb::flow_control &fc) -> RangeTask * {
+                                              size_t i = next.fetch_add(1);
+                                              if (i >= tasks.size() || cancel::requested()) {
+                                                fc.stop();
+                                                return nullptr;
+                                              }
+                                              return &tasks[i];
+                                            }) &
+            tbb::make_filter<RangeTask *, void>(tbb::filter_mode::parallel, [&](RangeTask *task) {
+              with_context(*task, [&] {
+                task->record.start = report.now();
+                task->record.worker = worker_id();
+                auto dst = targets.acquire();
+                try {
+                  WriteResult res = load_spill(*dst, *task->table, task->spill_path, opt.chunk_bytes, report.progress);
+                  record_done(*task, res, report);
+                } catch (...) {
+                  dst.discard();
+                  throw;
+                }
+                return 0;
+              });
+            }));
+  });
+  cancel::throw_if_requested();
+}
+
+}  // namespace pgcutover::pipeline

@@ -1,0 +1,189 @@
+// One range, from the source's COPY to the target's commit.
+//
+// The trap this file closes: a binary COPY stream cut at a row boundary looks
+// complete. So a range commits only when (1) the source's COPY ended with
+// success (CopyOut::next() returned nullopt after PGRES_COMMAND_OK), (2) the
+// framer saw a well-formed stream with its trailer, and (3) the rows the
+// source reported, the rows framed, and the rows the target stored are the
+// same number. Any failure unwinds: CopyOut cancels the source query, CopyIn
+// makes the target fail its COPY, and the Transaction rolls back.
+#include "pgcutover/pipeline/range_io.hpp"
+
+#include <fmt/format.h>
+
+#include "pgcutover/copybin/framer.hpp"
+#include "pgcutover/pg/copy_stream.hpp"
+#include "pgcutover/pg/transaction.hpp"
+#include "pgcutover/spill/spill_file.hpp"
+#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/util/cancel.hpp"
+#include "pgcutover/util/error.hpp"
+
+namespace pgcutover::pipeline {
+
+namespace {
+
+constexpr const char *STAGE_TABLE = "pgcutover_stage";
+
+sql::KeySpec key_spec(const catalog::TableDef &t) { return {t.key, t.key_types}; }
+
+[[noreturn]] void count_mismatch(const char *what, i64 a, const char *what_b, i64 b) {
+  throw Error(ErrorKind::DataFormat, fmt::format("row counts disagree: {} {} but {} {}; nothing was committed", what, a,
+                                                 what_b, b),
+              "rerun the copy; if it happens again, report it with the --json output");
+}
+
+// Batches messages into chunks of about chunk_bytes for put() and the framer.
+class Batcher {
+ public:
+  explicit Batcher(i64 chunk_bytes) { buf_.reserve(static_cast<size_t>(chunk_bytes) + 65536); limit_ = chunk_bytes; }
+  // Appends; returns true when a chunk is ready.
+  bool add(std::span<const char> m) {
+    buf_.insert(buf_.end(), m.begin(), m.end());
+    return static_cast<i64>(buf_.size()) >= limit_;
+  }
+  std::span<const char> view() const { return {buf_.data(), buf_.size()}; }
+  bool empty() const { return buf_.empty(); }
+  void clear() { buf_.clear(); }
+
+ private:
+  std::vector<char> buf_;
+  i64 limit_;
+};
+
+// The writer half, shared by transfer_range and load_spill: stages, merges and
+// commits on dst, reading the stream from `next`. source_rows() is called after
+// the stream ended and returns the row count its producer reported.
+WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const ChunkSource &next,
+                        const std::function<i64()> &source_rows, i64 chunk_bytes, report::Progress &progress) {
+  const catalog::TableDef &t = tp.table;
+  std::vector<std::string> cols = t.column_names();
+  bool merge = tp.strategy == merge::Strategy::Merge;
+
+  pg::Transaction txn(dst);
+  if (merge) dst.exec(sql::create_stage_table(STAGE_TABLE, t.name, cols));
+  copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
+  WriteResult res;
+  {
+    pg::CopyIn in(dst, merge ? sql::copy_in_stage(STAGE_TABLE, cols, tp.format) : sql::copy_in(t.name, cols, tp.format));
+    Batcher batch(chunk_bytes);
+    auto flush = [&] {
+      auto v = batch.view();
+      i64 before = framer.tuples();
+      framer.feed(v);
+      in.put(v);
+      res.bytes += static_cast<i64>(v.size());
+      progress.bytes.fetch_add(static_cast<i64>(v.size()), std::memory_order_relaxed);
+      progress.rows.fetch_add(framer.tuples() - before, std::memory_order_relaxed);
+      batch.clear();
+    };
+    while (auto m = next()) {
+      if (batch.add(*m)) {
+        cancel::throw_if_requested();
+        flush();
+      }
+    }
+    if (!batch.empty()) flush();
+    framer.finish();
+    i64 src_rows = source_rows();
+    if (src_rows != framer.tuples()) count_mismatch("the source sent", src_rows, "the stream holds", framer.tuples());
+    cancel::throw_if_requested();
+    i64 stored = in.finish();
+    if (stored != src_rows) count_mismatch("the source sent", src_rows, "the target stored", stored);
+    res.rows = stored;
+  }
+  if (merge) dst.exec(sql::upsert_from_stage(t.name, STAGE_TABLE, cols, t.key));
+  cancel::throw_if_requested();
+  txn.commit();
+  return res;
+}
+
+}  // namespace
+
+WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp,
+                           const plan::KeyRange &range, i64 chunk_bytes, report::Progress &progress) {
+  const catalog::TableDef &t = tp.table;
+  pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format));
+  return write_range(
+      dst, tp, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress);
+}
+
+WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const plan::KeyRange &range,
+                        const std::filesystem::path &path, const nlohmann::json &meta, int zstd_level,
+                        i64 chunk_bytes, i64 *spill_bytes) {
+  const catalog::TableDef &t = tp.table;
+  spill::SpillWriter writer(path, meta, zstd_level);
+  pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format));
+  copybin::Framer framer(tp.format, static_cast<int>(t.columns.size()));
+  Batcher batch(chunk_bytes);
+  WriteResult res;
+  auto flush = [&] {
+    framer.feed(batch.view());
+    writer.write(batch.view());
+    res.bytes += static_cast<i64>(batch.view().size());
+    batch.clear();
+  };
+  while (auto m = out.next()) {
+    if (batch.add(*m)) {
+      cancel::throw_if_requested();
+      flush();
+    }
+  }
+  if (!batch.empty()) flush();
+  framer.finish();
+  if (out.server_rows() != framer.tuples())
+    count_mismatch("the source sent", out.server_rows(), "the stream holds", framer.tuples());
+  writer.finish(framer.tuples());
+  res.rows = framer.tuples();
+  if (spill_bytes) *spill_bytes = writer.bytes_out();
+  return res;
+}
+
+WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &tp, const std::filesystem::path &path,
+                       i64 chunk_bytes, report::Progress &progress) {
+  spill::SpillReader reader(path);
+  const nlohmann::json &meta = reader.meta();
+  // The file must describe this very table, columns, types and format.
+  nlohmann::json want_cols = nlohmann::json::array();
+  for (const catalog::ColumnDef &c : tp.table.columns) want_cols.push_back({{"name", c.name}, {"type", c.type}});
+  if (meta.value("schema", "") != tp.table.name.schema || meta.value("table", "") != tp.table.name.name ||
+      meta.value("columns", nlohmann::json()) != want_cols ||
+      meta.value("format", "") != copybin::to_string(tp.format))
+    throw Error(ErrorKind::DataFormat,
+                "spill file " + path.string() + " does not describe table " + tp.table.name.display() +
+                    " with its current columns, types and format; it was not loaded",
+                "load spill files into a target whose table matches the source's at the time of the read");
+  bool ended = false;
+  return write_range(
+      dst, tp,
+      [&]() -> std::optional<std::span<const char>> {
+        auto c = reader.next();
+        if (!c) ended = true;
+        return c;
+      },
+      [&] { return ended ? reader.rows() : -1; }, chunk_bytes, progress);
+}
+
+nlohmann::json spill_meta(const plan::TablePlan &tp, const plan::KeyRange &range, const pg::SnapshotInfo &snapshot,
+                          const std::string &source_display) {
+  nlohmann::json cols = nlohmann::json::array();
+  for (const catalog::ColumnDef &c : tp.table.columns) cols.push_back({{"name", c.name}, {"type", c.type}});
+  auto bound = [](const std::optional<plan::KeyBound> &b) {
+    return b ? nlohmann::json(b->values) : nlohmann::json(nullptr);
+  };
+  return {{"schema", tp.table.name.schema},
+          {"table", tp.table.name.name},
+          {"columns", cols},
+          {"key", tp.table.key},
+          {"format", copybin::to_string(tp.format)},
+          {"range", {{"id", range.id}, {"lower", bound(range.lower)}, {"upper", bound(range.upper)}}},
+          {"snapshot", {{"id", snapshot.id}, {"taken_at", snapshot.taken_at}, {"xmin", snapshot.xmin}}},
+          {"source", source_display}};
+}
+
+std::string spill_file_name(const plan::TablePlan &tp, const plan::KeyRange &range) {
+  // The OID keeps names unique and filesystem-safe whatever the table is called.
+  return fmt::format("t{}_r{:05}.pgcspill", tp.table.oid, range.id);
+}
+
+}  // namespace pgcutover::pipeline

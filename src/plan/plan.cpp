@@ -1,0 +1,131 @@
+#include "pgcutover/plan/plan.hpp"
+
+#include "pgcutover/util/error.hpp"
+#include "pgcutover/util/log.hpp"
+
+namespace pgcutover::plan {
+
+FormatChoice parse_format(const std::string &t) {
+  if (t == "auto") return FormatChoice::Auto;
+  if (t == "binary") return FormatChoice::Binary;
+  if (t == "text") return FormatChoice::Text;
+  throw_usage("unknown format '" + t + "'", "use auto, binary or text");
+}
+
+i64 Plan::total_bytes() const {
+  i64 n = 0;
+  for (const TablePlan &t : tables) n += t.table.total_bytes();
+  return n;
+}
+
+i64 Plan::total_ranges() const {
+  i64 n = 0;
+  for (const TablePlan &t : tables) n += static_cast<i64>(t.ranges.size());
+  return n;
+}
+
+namespace {
+
+// Every column the source copies must exist on the target with the same type
+// (binary COPY would take e.g. jsonb bytes into a text column without a word),
+// and every target-only column must be able to stay empty.
+std::string compare_columns(const catalog::TableDef &src, const catalog::TableDef &dst) {
+  std::string problems;
+  auto add = [&](const std::string &p) { problems += (problems.empty() ? "" : "; ") + p; };
+  for (const catalog::ColumnDef &c : src.columns) {
+    const catalog::ColumnDef *d = dst.find_column(c.name);
+    if (!d) add("column \"" + c.name + "\" is missing on the target");
+    else if (d->type != c.type) add("column \"" + c.name + "\" is " + c.type + " on the source but " + d->type + " on the target");
+  }
+  for (const catalog::ColumnDef &d : dst.columns)
+    if (!src.find_column(d.name) && d.not_null && !d.has_default)
+      add("target column \"" + d.name + "\" is NOT NULL without a default and does not exist on the source");
+  return problems;
+}
+
+}  // namespace
+
+Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &opt) {
+  Plan plan;
+  plan.whole_database = opt.tables.empty();
+  catalog::Catalog src_cat = catalog::load_catalog(src, opt.exclude_schemas);
+  catalog::Catalog dst_cat = catalog::load_catalog(dst, opt.exclude_schemas);
+  plan.target_has_tables = !dst_cat.tables.empty();
+
+  for (catalog::TableDef &t : catalog::select_tables(src_cat, opt.tables)) {
+    TablePlan tp;
+    tp.table = std::move(t);
+    const catalog::TableDef &table = tp.table;
+    const catalog::TableDef *target = dst_cat.find(table.name);
+    tp.target_exists = target != nullptr;
+    if (target) {
+      std::string problems = compare_columns(table, *target);
+      if (!problems.empty()) {
+        plan.refused.push_back({table.name.display(), problems});
+        continue;
+      }
+      tp.target_empty = catalog::table_is_empty(dst, *target);
+    }
+
+    // Format: binary unless a column's binary form embeds database-specific type OIDs.
+    const catalog::ColumnDef *text_col = table.text_only_column();
+    if (opt.format == FormatChoice::Text) {
+      tp.format = copybin::StreamFormat::Text;
+      tp.format_reason = "--format text";
+    } else if (text_col) {
+      if (opt.format == FormatChoice::Binary) {
+        plan.refused.push_back({table.name.display(), "column \"" + text_col->name + "\" (" + text_col->type +
+                                                          ") carries type OIDs in binary form that differ between "
+                                                          "databases; use --format auto or text"});
+        continue;
+      }
+      tp.format = copybin::StreamFormat::Text;
+      tp.format_reason = "column \"" + text_col->name + "\" (" + text_col->type + ") embeds type OIDs in binary form";
+    } else {
+      tp.format = copybin::StreamFormat::Binary;
+      tp.format_reason = "every column has a portable binary form";
+    }
+
+    // Strategy.
+    bool fresh = !tp.target_exists || tp.target_empty;
+    if (opt.strategy == merge::Strategy::Direct) {
+      if (!fresh) {
+        plan.refused.push_back({table.name.display(), "--strategy direct needs an empty target table, and this one has rows"});
+        continue;
+      }
+      tp.strategy = merge::Strategy::Direct;
+      tp.strategy_reason = "--strategy direct";
+    } else if (opt.strategy == merge::Strategy::Merge) {
+      tp.strategy = merge::Strategy::Merge;
+      tp.strategy_reason = "--strategy merge";
+    } else {
+      tp.strategy = fresh ? merge::Strategy::Direct : merge::Strategy::Merge;
+      tp.strategy_reason = !tp.target_exists ? "the copy creates the table" : tp.target_empty ? "the target table is empty" : "the target table has rows";
+    }
+
+    if (!table.has_key()) {
+      i64 n = range_count(table.total_bytes(), opt.ranges.range_bytes);
+      if (tp.strategy == merge::Strategy::Merge) {
+        plan.refused.push_back({table.name.display(), "no primary key, and the target table has rows: rows cannot be matched; add a primary key or empty the target table"});
+        continue;
+      }
+      if (n > 1) {
+        plan.refused.push_back({table.name.display(), "no primary key, and the table is larger than one range (--range-bytes): it cannot be split; add a primary key or raise --range-bytes"});
+        continue;
+      }
+    }
+    if (tp.strategy == merge::Strategy::Merge && !tp.target_exists) tp.strategy = merge::Strategy::Direct;
+    tp.ranges = plan_ranges(src, table, opt.ranges);
+    plan.tables.push_back(std::move(tp));
+  }
+  return plan;
+}
+
+void check_refusals(const Plan &plan) {
+  if (plan.refused.empty()) return;
+  std::string msg = std::to_string(plan.refused.size()) + " table(s) cannot be copied:";
+  for (const Refusal &r : plan.refused) msg += "\n  " + r.table + ": " + r.reason;
+  throw_usage(msg, "fix the tables above or leave them out with --table; `pgcutover plan` shows the full plan");
+}
+
+}  // namespace pgcutover::plan

@@ -1,0 +1,107 @@
+#include "pgcutover/schema/schema.hpp"
+
+#include <libpq-fe.h>
+
+#include <memory>
+
+#include "pgcutover/pg/conninfo.hpp"
+#include "pgcutover/util/error.hpp"
+#include "pgcutover/util/log.hpp"
+#include "pgcutover/util/subprocess.hpp"
+
+namespace pgcutover::schema {
+
+namespace {
+
+// The conninfo without its password, plus the password as PGPASSWORD: the
+// child's argv (visible to every user of the machine) never holds a secret.
+struct ChildConn {
+  std::string conninfo;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string display;
+};
+
+ChildConn child_conn(const std::string &conninfo) {
+  char *err = nullptr;
+  std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption *)> opts(PQconninfoParse(conninfo.c_str(), &err),
+                                                                         PQconninfoFree);
+  if (err) PQfreemem(err);
+  if (!opts) throw_usage("the connection string cannot be parsed");
+  ChildConn c;
+  for (PQconninfoOption *o = opts.get(); o->keyword; ++o) {
+    if (!o->val) continue;
+    std::string key = o->keyword, val = o->val;
+    if (key == "password") {
+      c.env.emplace_back("PGPASSWORD", val);
+      continue;
+    }
+    std::string quoted = "'";
+    for (char ch : val) {
+      if (ch == '\'' || ch == '\\') quoted += '\\';
+      quoted += ch;
+    }
+    c.conninfo += (c.conninfo.empty() ? "" : " ") + key + "=" + quoted + "'";
+  }
+  c.display = pg::display_name(pg::parse_conninfo(conninfo));
+  return c;
+}
+
+void run_checked(const std::vector<std::string> &argv, const std::vector<std::pair<std::string, std::string>> &env,
+                 const std::string &what, const std::string &hint) {
+  log::debug("running {}", argv[0]);
+  util::ProcessResult r = util::run_process(argv, env);
+  if (r.exit_code != 0) {
+    std::string err = r.err;
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    for (const auto &[k, v] : env)
+      if (k == "PGPASSWORD")
+        for (size_t p = err.find(v); !v.empty() && p != std::string::npos; p = err.find(v)) err.replace(p, v.size(), "********");
+    throw Error(ErrorKind::Permanent, what + " failed (exit " + std::to_string(r.exit_code) + "): " + err, hint);
+  }
+}
+
+}  // namespace
+
+std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::SnapshotInfo &snapshot,
+                                  const std::optional<std::vector<sql::QualifiedName>> &tables,
+                                  const std::filesystem::path &dir, const SchemaOptions &opt) {
+  ChildConn src = child_conn(source_conninfo);
+  std::filesystem::path out = dir / "schema.dump";
+  std::vector<std::string> argv = {util::find_pg_program("pg_dump", opt.pg_bin), "--format=custom", "--schema-only",
+                                   "--snapshot=" + snapshot.id, "--file=" + out.string(), "--dbname=" + src.conninfo};
+  if (opt.no_owner) {
+    argv.push_back("--no-owner");
+    argv.push_back("--no-privileges");
+  }
+  for (const std::string &s : opt.exclude_schemas) argv.push_back("--exclude-schema=" + sql::quote_ident(s));
+  if (tables) {
+    // A double-quoted pattern part matches literally, so quote_ident gives an
+    // exact name match; --strict-names fails if one matches nothing.
+    argv.push_back("--strict-names");
+    for (const sql::QualifiedName &t : *tables) argv.push_back("--table=" + t.quoted());
+  }
+  run_checked(argv, src.env, "pg_dump of the schema from the source " + src.display,
+              "check that pg_dump is at least as new as the source server (--pg-bin) and can read every table");
+  return out;
+}
+
+void restore_section(const std::string &target_conninfo, const std::filesystem::path &archive,
+                     const std::string &section, int jobs, const SchemaOptions &opt) {
+  ChildConn dst = child_conn(target_conninfo);
+  std::vector<std::string> argv = {util::find_pg_program("pg_restore", opt.pg_bin), "--section=" + section,
+                                   "--exit-on-error", "--dbname=" + dst.conninfo};
+  if (jobs > 1) argv.push_back("--jobs=" + std::to_string(jobs));
+  if (opt.no_owner) {
+    argv.push_back("--no-owner");
+    argv.push_back("--no-privileges");
+  }
+  argv.push_back(archive.string());
+  auto env = dst.env;
+  if (section == "post-data") env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + opt.maintenance_work_mem);
+  run_checked(argv, env, "pg_restore --section=" + section + " into the target " + dst.display,
+              section == "pre-data"
+                  ? "an object the schema needs may already exist on the target or a role may be missing (try --no-owner)"
+                  : "the data is copied; fix the cause and create the missing indexes/constraints, or rerun into an empty database");
+}
+
+}  // namespace pgcutover::schema

@@ -1,0 +1,104 @@
+#include "pgcutover/sql/statements.hpp"
+
+#include <fmt/format.h>
+
+#include "pgcutover/util/error.hpp"
+
+namespace pgcutover::sql {
+
+namespace {
+
+const char *format_option(copybin::StreamFormat format) {
+  return format == copybin::StreamFormat::Binary ? "(FORMAT binary)" : "(FORMAT text)";
+}
+
+// ('v1'::t1, 'v2'::t2) or 'v'::t for a one-column key.
+std::string bound_literal(const KeySpec &key, const plan::KeyBound &b) {
+  if (b.values.size() != key.columns.size()) throw_internal("key bound has the wrong number of values");
+  std::string out;
+  for (size_t i = 0; i < b.values.size(); ++i) {
+    if (i) out += ", ";
+    out += quote_literal(b.values[i]) + "::" + key.types[i];
+  }
+  return key.columns.size() == 1 ? out : "(" + out + ")";
+}
+
+std::string key_expr(const KeySpec &key) {
+  std::string cols = ident_list(key.columns);
+  return key.columns.size() == 1 ? cols : "(" + cols + ")";
+}
+
+}  // namespace
+
+std::string range_predicate(const KeySpec &key, const plan::KeyRange &range) {
+  std::string out;
+  if (range.lower) out = key_expr(key) + " >= " + bound_literal(key, *range.lower);
+  if (range.upper) {
+    if (!out.empty()) out += " AND ";
+    out += key_expr(key) + " < " + bound_literal(key, *range.upper);
+  }
+  return out;
+}
+
+std::string copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                     const plan::KeyRange &range, copybin::StreamFormat format) {
+  std::string pred = range_predicate(key, range);
+  std::string select = fmt::format("SELECT {} FROM ONLY {}", ident_list(columns), table);
+  if (!pred.empty()) select += " WHERE " + pred;
+  return fmt::format("COPY ({}) TO STDOUT {}", select, format_option(format));
+}
+
+std::string copy_in(const QualifiedName &table, const std::vector<std::string> &columns,
+                    copybin::StreamFormat format) {
+  return fmt::format("COPY {} ({}) FROM STDIN {}", table, ident_list(columns), format_option(format));
+}
+
+std::string create_stage_table(const std::string &stage, const QualifiedName &target,
+                               const std::vector<std::string> &columns) {
+  return fmt::format("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM ONLY {} WITH NO DATA",
+                     quote_ident(stage), ident_list(columns), target);
+}
+
+std::string copy_in_stage(const std::string &stage, const std::vector<std::string> &columns,
+                          copybin::StreamFormat format) {
+  return fmt::format("COPY pg_temp.{} ({}) FROM STDIN {}", quote_ident(stage), ident_list(columns),
+                     format_option(format));
+}
+
+std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,
+                              const std::vector<std::string> &columns, const std::vector<std::string> &key) {
+  std::string cols = ident_list(columns);
+  std::string out = fmt::format("INSERT INTO {} AS t ({}) SELECT {} FROM pg_temp.{} ON CONFLICT ({}) ", target, cols,
+                                cols, quote_ident(stage), ident_list(key));
+  std::string sets;
+  for (const std::string &c : columns) {
+    bool is_key = false;
+    for (const std::string &k : key) is_key = is_key || k == c;
+    if (is_key) continue;
+    if (!sets.empty()) sets += ", ";
+    sets += quote_ident(c) + " = EXCLUDED." + quote_ident(c);
+  }
+  return out + (sets.empty() ? "DO NOTHING" : "DO UPDATE SET " + sets);
+}
+
+std::string set_sequence() { return "SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)"; }
+
+std::string order_by_key(const std::vector<std::string> &key, const std::string &prefix) {
+  return ident_list(key, prefix);
+}
+
+std::string sample_keys(const QualifiedName &table, const std::vector<std::string> &key,
+                        const std::vector<std::string> &columns, const std::string &tablesample) {
+  // pg_column_size of each column is its stored size (compressed, and for a
+  // TOASTed value the TOAST size) without fetching the value: a cheap estimate
+  // of the heap + TOAST bytes each row accounts for. 24 is the tuple header.
+  std::string keys, size = "24";
+  // The table is aliased so ORDER BY names the key columns, not the ::text
+  // output columns of the same name (which would sort as text).
+  for (size_t i = 0; i < key.size(); ++i) keys += (i ? ", " : "") + std::string("s.") + quote_ident(key[i]) + "::text";
+  for (const std::string &c : columns) size += " + coalesce(pg_catalog.pg_column_size(s." + quote_ident(c) + "), 0)";
+  return fmt::format("SELECT {}, ({})::int8 FROM ONLY {} AS s {} ORDER BY {}", keys, size, table, tablesample,
+                     ident_list(key, "s."));
+}
+
+}  // namespace pgcutover::sql
