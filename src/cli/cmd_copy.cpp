@@ -132,7 +132,9 @@ int run_copy(const CopyOptions &opt, const CommonOptions &common) {
     }
     bool whole = plan.whole_database && !plan.target_has_tables;
     log::info("creating {} table(s) on the target from pg_dump --section=pre-data", missing.size());
-    archive = schema::dump_schema(opt.source, si, whole ? std::nullopt : std::optional(missing), dir, sopt);
+    std::vector<sql::QualifiedName> dump_list = missing;
+    dump_list.insert(dump_list.end(), plan.missing_ancestors.begin(), plan.missing_ancestors.end());
+    archive = schema::dump_schema(opt.source, si, whole ? std::nullopt : std::optional(dump_list), dir, sopt);
     schema::restore_section(opt.target, *archive, "pre-data", 1, sopt);
   }
   if (popt.spill_dir && popt.keep_spill) {

@@ -21,7 +21,7 @@ plan::BuildOptions build_options(const CopyOptions &opt) {
   b.exclude_schemas = opt.exclude_schemas;
   b.exclude_schemas.push_back(opt.tool_schema);
   b.ranges.range_bytes = util::parse_size(opt.range_bytes);
-  if (b.ranges.range_bytes < (1 << 20)) throw_usage("--range-bytes must be at least 1MB");
+  if (b.ranges.range_bytes < 1000000) throw_usage("--range-bytes must be at least 1MB");
   b.strategy = merge::parse_strategy(opt.strategy);
   b.format = plan::parse_format(opt.format);
   return b;

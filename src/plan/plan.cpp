@@ -1,5 +1,7 @@
 #include "pgcutover/plan/plan.hpp"
 
+#include <algorithm>
+
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -115,6 +117,12 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
       }
     }
     if (tp.strategy == merge::Strategy::Merge && !tp.target_exists) tp.strategy = merge::Strategy::Direct;
+    if (!tp.target_exists) {
+      for (const catalog::TableDef *up = src_cat.find_oid(table.parent_oid); up; up = src_cat.find_oid(up->parent_oid))
+        if (!dst_cat.find(up->name) &&
+            std::find(plan.missing_ancestors.begin(), plan.missing_ancestors.end(), up->name) == plan.missing_ancestors.end())
+          plan.missing_ancestors.push_back(up->name);
+    }
     tp.ranges = plan_ranges(src, table, opt.ranges);
     plan.tables.push_back(std::move(tp));
   }

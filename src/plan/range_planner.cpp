@@ -79,7 +79,7 @@ std::vector<KeyRange> plan_ranges(pg::Connection &conn, const catalog::TableDef 
     pg::Result r = conn.exec("SELECT count(*) FROM ONLY " + table.name.quoted());
     rows = static_cast<double>(r.get_i64(0, 0));
   }
-  i64 want = std::clamp<i64>(n * 200, 2000, opt.max_sample_rows);
+  i64 want = std::clamp<i64>(n * 1000, 20000, opt.max_sample_rows);
   double pct = rows <= 0 ? 100.0 : std::min(100.0, 100.0 * static_cast<double>(want) / rows);
   std::string sample_clause;
   if (pct < 100.0) {

@@ -68,7 +68,7 @@ std::string copy_in_stage(const std::string &stage, const std::vector<std::strin
 std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,
                               const std::vector<std::string> &columns, const std::vector<std::string> &key) {
   std::string cols = ident_list(columns);
-  std::string out = fmt::format("INSERT INTO {} AS t ({}) SELECT {} FROM pg_temp.{} ON CONFLICT ({}) ", target, cols,
+  std::string out = fmt::format("INSERT INTO {} AS t ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.{} ON CONFLICT ({}) ", target, cols,
                                 cols, quote_ident(stage), ident_list(key));
   std::string sets;
   for (const std::string &c : columns) {

@@ -2,9 +2,14 @@
 // table_digest's sensitivity, scram auth for secret_user, the fixture SQL
 // files, and running the pgcutover binary.
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -224,6 +229,32 @@ TEST(FixtureRun, UnknownOptionFailsWithAMessage) {
   const RunResult r = run_pgcutover({"--no-such-option-at-all"}, {{"PGCUTOVER_FIXTURE_PROBE", "1"}}, 60);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_FALSE(r.out.empty() && r.err.empty());
+}
+
+// A run that outlives its timeout is killed and reported. The child is stopped
+// (SIGSTOP) right after it starts, so it cannot finish first; its source is a
+// socket that accepts but never answers, in case the stop comes late.
+TEST(FixtureRun, TimeoutKillsAndThrows) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len), 0);
+  const std::string silent = "host=127.0.0.1 port=" + std::to_string(ntohs(addr.sin_port)) + " dbname=x user=x";
+
+  PgcutoverProcess p({"copy", "--source", silent, "--target", silent});
+  p.send_signal(SIGSTOP);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string err = error_of([&] { p.wait(1); });
+  EXPECT_NE(err.find("TIMEOUT"), std::string::npos) << err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_FALSE(p.running());
+  EXPECT_NE(kill(p.pid(), 0), 0);  // reaped: the pid is gone
+  close(fd);
 }
 
 }  // namespace

@@ -38,6 +38,9 @@ struct Plan {
   std::vector<Refusal> refused;
   bool whole_database = false;   // no --table given
   bool target_has_tables = false;
+  // Inheritance / partition ancestors of tables the target lacks, missing on the
+  // target too: their definitions must come first (pg_dump them with the tables).
+  std::vector<sql::QualifiedName> missing_ancestors;
   i64 total_bytes() const;
   i64 total_ranges() const;
 };

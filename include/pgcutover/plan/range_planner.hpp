@@ -11,7 +11,7 @@ namespace pgcutover::plan {
 
 struct PlanOptions {
   i64 range_bytes = 256ll << 20;
-  i64 max_sample_rows = 200000;
+  i64 max_sample_rows = 500000;
 };
 
 // Ranges for one table. conn reads the source inside the copy's snapshot.
