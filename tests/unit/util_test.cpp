@@ -1,0 +1,61 @@
+// SQLSTATE classes, sizes and durations, conninfo display and redaction.
+#include <gtest/gtest.h>
+
+#include "pgcutover/pg/conninfo.hpp"
+#include "pgcutover/pg/sqlstate.hpp"
+#include "pgcutover/util/error.hpp"
+#include "pgcutover/util/units.hpp"
+
+using namespace pgcutover;
+
+TEST(SqlState, Classes) {
+  EXPECT_EQ(pg::classify_sqlstate("08006"), ErrorKind::Transient);
+  EXPECT_EQ(pg::classify_sqlstate("40001"), ErrorKind::Transient);
+  EXPECT_EQ(pg::classify_sqlstate("40P01"), ErrorKind::Transient);
+  EXPECT_EQ(pg::classify_sqlstate("57P01"), ErrorKind::Transient);
+  EXPECT_EQ(pg::classify_sqlstate("57P03"), ErrorKind::Transient);
+  EXPECT_EQ(pg::classify_sqlstate("28P01"), ErrorKind::Auth);
+  EXPECT_EQ(pg::classify_sqlstate("53100"), ErrorKind::DiskFull);
+  EXPECT_EQ(pg::classify_sqlstate("42P01"), ErrorKind::Permanent);
+  EXPECT_EQ(pg::classify_sqlstate("25006"), ErrorKind::Permanent);
+  EXPECT_EQ(pg::classify_sqlstate("57014"), ErrorKind::Permanent);
+  EXPECT_EQ(pg::classify_sqlstate(""), ErrorKind::Transient);
+}
+
+TEST(Units, Sizes) {
+  EXPECT_EQ(util::parse_size("256MB"), 256000000);
+  EXPECT_EQ(util::parse_size("1GiB"), 1073741824);
+  EXPECT_EQ(util::parse_size("64k"), 64000);
+  EXPECT_EQ(util::parse_size("1048576"), 1048576);
+  EXPECT_THROW(util::parse_size("lots"), Error);
+  EXPECT_THROW(util::parse_size("5 parsecs"), Error);
+  EXPECT_THROW(util::parse_size("-1MB"), Error);
+}
+
+TEST(Units, Durations) {
+  EXPECT_EQ(util::parse_duration_ms("30s"), 30000);
+  EXPECT_EQ(util::parse_duration_ms("5min"), 300000);
+  EXPECT_EQ(util::parse_duration_ms("2h"), 7200000);
+  EXPECT_EQ(util::parse_duration_ms("250ms"), 250);
+  EXPECT_EQ(util::parse_duration_ms("10"), 10000);
+  EXPECT_THROW(util::parse_duration_ms("soon"), Error);
+}
+
+TEST(Conninfo, DisplayNeverShowsThePassword) {
+  auto v = pg::parse_conninfo("host=db.example port=6543 dbname=app user=mig password=hunter2");
+  EXPECT_EQ(pg::display_name(v), "db.example:6543/app user=mig");
+  auto u = pg::parse_conninfo("postgresql://mig:s3cr%40t@db:5433/app");
+  EXPECT_EQ(u.password, "s3cr@t");
+  EXPECT_EQ(pg::display_name(u), "db:5433/app user=mig");
+  EXPECT_EQ(pg::redact("failed for s3cr@t and s3cr@t", u), "failed for ******** and ********");
+}
+
+TEST(Conninfo, UnparsableStringIsNotEchoed) {
+  try {
+    pg::parse_conninfo("host=x password=Secret123 =broken");
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_EQ(e.kind, ErrorKind::Usage);
+    EXPECT_EQ(std::string(e.what()).find("Secret123"), std::string::npos);
+  }
+}
