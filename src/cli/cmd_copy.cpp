@@ -6,15 +6,19 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "pgcutover/cli/commands.hpp"
 #include "pgcutover/cli/setup.hpp"
 #include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/pipeline/pipeline.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
 #include "pgcutover/report/progress.hpp"
 #include "pgcutover/schema/schema.hpp"
 #include "pgcutover/sequences/sequences.hpp"
+#include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -68,6 +72,47 @@ nlohmann::json manifest(const plan::Plan &plan, const pg::SnapshotInfo &snap, bo
           {"tables", tables}};
 }
 
+// Table list of a created-tables record: {"whole": bool, "tables": [[schema, name], ...]}.
+std::vector<sql::QualifiedName> created_list(const nlohmann::json &created) {
+  std::vector<sql::QualifiedName> out;
+  for (const auto &t : created.value("tables", nlohmann::json::array())) out.push_back({t.at(0), t.at(1)});
+  return out;
+}
+
+// Replaces ranges, strategy and format of a plan with the job's, keeping only
+// ranges not done yet (their tables stay, so the report names them).
+void apply_job(plan::Plan &plan, const ledger::Job &job) {
+  for (plan::TablePlan &tp : plan.tables) {
+    tp.ranges.clear();
+    for (const ledger::StoredRange &s : job.ranges) {
+      if (!(s.table == tp.table.name)) continue;
+      tp.strategy = merge::parse_strategy(s.strategy);
+      tp.format = s.format == "text" ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
+      tp.strategy_reason = "as planned when the job started";
+      if (!s.done) tp.ranges.push_back(s.range);
+    }
+  }
+  std::erase_if(plan.tables, [&](const plan::TablePlan &tp) {
+    return std::none_of(job.ranges.begin(), job.ranges.end(), [&](const auto &s) { return s.table == tp.table.name; });
+  });
+}
+
+// Holds the job's advisory lock for a scope (setup and finish are one process at a time).
+class JobLock {
+ public:
+  JobLock(const ledger::Ledger &l, pg::Connection &c) : l_(l), c_(c) { l_.lock(c_); }
+  ~JobLock() {
+    try {
+      if (!c_.broken()) l_.unlock(c_);
+    } catch (...) {
+    }
+  }
+
+ private:
+  const ledger::Ledger &l_;
+  pg::Connection &c_;
+};
+
 }  // namespace
 
 int run_copy(const CopyOptions &opt, const CommonOptions &common) {
@@ -80,6 +125,8 @@ int run_copy(const CopyOptions &opt, const CommonOptions &common) {
   if (!opt.spill_dir.empty()) popt.spill_dir = fs::path(opt.spill_dir);
   popt.spill_level = opt.spill_level;
   popt.keep_spill = opt.keep_spill;
+  popt.max_retries = opt.retries;
+  popt.retry_delay_seconds = opt.retry_delay;
   if (opt.keep_spill && opt.spill_dir.empty()) throw_usage("--keep-spill needs --spill-dir");
   schema::SchemaOptions sopt;
   sopt.pg_bin = opt.pg_bin;
@@ -89,66 +136,99 @@ int run_copy(const CopyOptions &opt, const CommonOptions &common) {
   // Connect; refuse a target that cannot take writes before reading anything.
   pg::Connection dst = pg::Connection::open(opt.target, ends.target_settings);
   check_target_writable(dst);
+  pg::ConninfoView src_view = pg::parse_conninfo(opt.source);
+  ledger::Ledger led(opt.tool_schema, opt.job.empty() ? ledger::default_job_name(pg::display_name(src_view), opt.tables) : opt.job);
+  led.ensure_tables(dst);
+  popt.ledger = &led;
+
   // One exported snapshot: every read of the source sees the same instant.
   pg::SnapshotHolder snap(pg::Connection::open(opt.source, ends.source_settings));
   const pg::SnapshotInfo &si = snap.info();
   rep.set("command", "copy");
+  rep.set("job", led.job());
   rep.set("source", snap.conn().display_name());
   rep.set("target", dst.display_name());
   rep.set("snapshot", {{"id", si.id}, {"taken_at", si.taken_at}, {"xmin", si.xmin}, {"txid_snapshot", si.xip}});
-  log::info("copying as of {} (snapshot {}, xmin {})", si.taken_at, si.id, si.xmin);
 
-  // Plan: catalog, checks, ranges. Every refusal is reported before anything is written.
   plan::Plan plan;
+  nlohmann::json created;
+  bool resumed = false;
   {
-    report::PhaseTimer t(rep, "plan_ranges");
-    plan = plan::build_plan(snap.conn(), dst, bopt);
-  }
-  plan::check_refusals(plan);
-  if (plan.tables.empty()) throw_usage("no table to copy", "the source has no user table, or --table matched none");
-
-  // Schema: tables the target lacks come from pg_dump, pre-data now, post-data later.
-  std::vector<sql::QualifiedName> missing, all_names;
-  for (const plan::TablePlan &tp : plan.tables) {
-    all_names.push_back(tp.table.name);
-    if (!tp.target_exists) missing.push_back(tp.table.name);
-  }
-  std::optional<TempDir> tmp;
-  std::optional<fs::path> archive;
-  if (!missing.empty()) {
-    if (!opt.schema) {
-      std::string list;
-      for (const auto &m : missing) list += (list.empty() ? "" : ", ") + m.display();
-      throw_usage("tables missing on the target: " + list, "create them first, or drop --no-schema");
-    }
-    report::PhaseTimer t(rep, "create_tables");
-    fs::path dir;
-    if (popt.spill_dir && popt.keep_spill) {
-      fs::create_directories(*popt.spill_dir);
-      dir = *popt.spill_dir;
+    // Setup, one process at a time: a second process on the job waits here,
+    // then joins the job the first one planned.
+    JobLock lock(led, dst);
+    std::optional<ledger::Job> job = led.load(dst);
+    if (job && job->state == "running" && !opt.restart) {
+      resumed = true;
+      report::PhaseTimer t(rep, "plan_ranges");
+      bopt.resume = true;
+      plan = plan::build_plan(snap.conn(), dst, bopt);
+      plan::check_refusals(plan);
+      apply_job(plan, *job);
+      created = job->created_tables;
+      i64 done = std::count_if(job->ranges.begin(), job->ranges.end(), [](const auto &r) { return r.done; });
+      log::info("resuming job {}: {} of {} range(s) already done", led.job(), done, job->ranges.size());
     } else {
-      tmp.emplace();
-      dir = tmp->path();
+      // Plan: catalog, checks, ranges. Every refusal is reported before anything is written.
+      {
+        report::PhaseTimer t(rep, "plan_ranges");
+        plan = plan::build_plan(snap.conn(), dst, bopt);
+      }
+      plan::check_refusals(plan);
+      if (plan.tables.empty()) throw_usage("no table to copy", "the source has no user table, or --table matched none");
+
+      // Schema: tables the target lacks come from pg_dump, pre-data now, post-data later.
+      std::vector<sql::QualifiedName> missing;
+      for (const plan::TablePlan &tp : plan.tables)
+        if (!tp.target_exists) missing.push_back(tp.table.name);
+      bool whole = plan.whole_database && !plan.target_has_tables;
+      std::vector<sql::QualifiedName> dump_list = missing;
+      dump_list.insert(dump_list.end(), plan.missing_ancestors.begin(), plan.missing_ancestors.end());
+      created = {{"whole", whole}, {"tables", nlohmann::json::array()}};
+      for (const auto &n : dump_list) created["tables"].push_back({n.schema, n.name});
+      if (!missing.empty()) {
+        if (!opt.schema) {
+          std::string list;
+          for (const auto &m : missing) list += (list.empty() ? "" : ", ") + m.display();
+          throw_usage("tables missing on the target: " + list, "create them first, or drop --no-schema");
+        }
+        report::PhaseTimer t(rep, "create_tables");
+        TempDir tmp;
+        log::info("creating {} table(s) on the target from pg_dump --section=pre-data", missing.size());
+        fs::path archive = schema::dump_schema(opt.source, si, whole ? std::nullopt : std::optional(dump_list), tmp.path(), sopt);
+        schema::restore_section(opt.target, archive, "pre-data", 1, sopt);
+        if (popt.spill_dir && popt.keep_spill) {
+          fs::create_directories(*popt.spill_dir);
+          fs::copy_file(archive, *popt.spill_dir / "schema.dump", fs::copy_options::overwrite_existing);
+        }
+      }
+      led.create(dst, plan, created, "copy", pg::display_name(src_view));
     }
-    bool whole = plan.whole_database && !plan.target_has_tables;
-    log::info("creating {} table(s) on the target from pg_dump --section=pre-data", missing.size());
-    std::vector<sql::QualifiedName> dump_list = missing;
-    dump_list.insert(dump_list.end(), plan.missing_ancestors.begin(), plan.missing_ancestors.end());
-    archive = schema::dump_schema(opt.source, si, whole ? std::nullopt : std::optional(dump_list), dir, sopt);
-    schema::restore_section(opt.target, *archive, "pre-data", 1, sopt);
   }
+  log::info("copying as of {} (snapshot {}, xmin {})", si.taken_at, si.id, si.xmin);
   if (popt.spill_dir && popt.keep_spill) {
     fs::create_directories(*popt.spill_dir);
-    std::ofstream(*popt.spill_dir / "manifest.json") << manifest(plan, si, archive.has_value()).dump(2) << "\n";
+    std::ofstream(*popt.spill_dir / "manifest.json")
+        << manifest(plan, si, fs::exists(*popt.spill_dir / "schema.dump")).dump(2) << "\n";
   }
 
-  // Data: every range through the pipeline.
+  // Data: every pending range through the pipeline. Ranges another process
+  // holds are skipped; rounds repeat until the ledger shows none pending.
   {
     report::PhaseTimer t(rep, "copy_data");
     log::info("copying {} table(s) in {} range(s), {} at a time", plan.tables.size(), plan.total_ranges(), popt.jobs);
     reporter.start_live(rep);
     try {
       pipeline::run_pipeline(plan, ends, si, popt, rep);
+      for (int round = 0; led.pending(dst) > 0; ++round) {
+        cancel::throw_if_requested();
+        std::optional<ledger::Job> job = led.load(dst);
+        if (!job) throw_internal("the ledger job vanished while copying");
+        plan::Plan rest = plan;
+        apply_job(rest, *job);
+        if (round > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        pipeline::run_pipeline(rest, ends, si, popt, rep);
+      }
     } catch (...) {
       reporter.stop_live();
       throw;
@@ -156,30 +236,46 @@ int run_copy(const CopyOptions &opt, const CommonOptions &common) {
     reporter.stop_live();
   }
 
-  // Post-data: indexes, constraints and triggers of the created tables, in parallel.
-  if (archive) {
-    report::PhaseTimer t(rep, "build_indexes");
-    log::info("building indexes and constraints (pg_restore --section=post-data --jobs={})", popt.jobs);
-    schema::restore_section(opt.target, *archive, "post-data", popt.jobs, sopt);
-  }
-
-  // Sequences feeding the copied tables stand where the source's do.
+  // Finish, one process at a time: whoever comes first builds the indexes.
   nlohmann::json seqs = nlohmann::json::array();
   {
+    JobLock lock(led, dst);
+    std::optional<ledger::Job> job = led.load(dst);
+    std::vector<sql::QualifiedName> to_index = created_list(created);
+    if (job && job->schema_state != "post_data_done" && !to_index.empty()) {
+      // Post-data: indexes, constraints and triggers of the created tables, in parallel.
+      report::PhaseTimer t(rep, "build_indexes");
+      log::info("building indexes and constraints (pg_restore --section=post-data --jobs={})", popt.jobs);
+      TempDir tmp;
+      bool whole = created.value("whole", false);
+      fs::path archive = schema::dump_schema(opt.source, si, whole ? std::nullopt : std::optional(to_index), tmp.path(), sopt);
+      schema::restore_section(opt.target, archive, "post-data", popt.jobs, sopt);
+    }
+    led.set_state(dst, "finished", "post_data_done");
+
+    // Sequences feeding the copied tables stand where the source's do.
     report::PhaseTimer t(rep, "reset_sequences");
+    std::vector<sql::QualifiedName> all_names;
+    for (const plan::TablePlan &tp : plan.tables) all_names.push_back(tp.table.name);
     for (const auto &c : sequences::reset_sequences(snap.conn(), dst, all_names, plan.whole_database,
                                                     bopt.exclude_schemas))
       seqs.push_back({{"sequence", c.sequence}, {"table", c.table}, {"old_value", c.old_value},
                       {"new_value", c.new_value}, {"is_called", c.new_called}});
   }
   rep.set("sequences", seqs);
+  // The point each table was copied at: the earliest snapshot any of its ranges used.
+  nlohmann::json points = nlohmann::json::array();
+  for (const ledger::TablePoint &p : led.table_points(dst))
+    points.push_back({{"table", p.table.display()}, {"taken_at", p.taken_at}, {"xmin", p.xmin}});
+  rep.set("table_points", points);
+  rep.set("resumed", resumed);
 
   if (common.json) {
     std::printf("%s\n", rep.to_json().dump(2).c_str());
   } else if (!common.quiet) {
     std::printf("%s", rep.summary_text().c_str());
-    std::printf("consistent point: %s (snapshot %s); %zu sequence(s) set\n", si.taken_at.c_str(), si.id.c_str(),
-                seqs.size());
+    std::printf("consistent point: %s (snapshot %s); %zu sequence(s) set; job %s\n", si.taken_at.c_str(), si.id.c_str(),
+                seqs.size(), led.job().c_str());
   }
   return 0;
 }

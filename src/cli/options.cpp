@@ -24,6 +24,16 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o, bool for_plan) {
   cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
   cmd.add_option("--lock-timeout", o.lock_timeout, "give up waiting for a lock after this long (0 = wait)")
       ->capture_default_str();
+  cmd.add_option("--job", o.job, "ledger job name (default: derived from the source and the tables); rerunning "
+                                 "the same job resumes it, and processes started on one job share its ranges");
+  cmd.add_flag("--restart", o.restart, "forget an unfinished job of this name and plan anew");
+  cmd.add_option("--retries", o.retries, "retries of a range after a transient failure (connection lost, server "
+                                         "restarting, deadlock)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  cmd.add_option("--retry-delay", o.retry_delay, "seconds before the first retry; doubles each time, at most 30")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
 }
 
 void add_load_options(CLI::App &cmd, LoadOptions &o) {

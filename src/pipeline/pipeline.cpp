@@ -13,8 +13,11 @@
 #include <tbb/task_arena.h>
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <thread>
 
+#include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pipeline/conn_pool.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
 #include "pgcutover/util/cancel.hpp"
@@ -36,6 +39,58 @@ auto with_context(const RangeTask &task, F &&body) {
       e.hint = "nothing of this range was committed; fix the cause and rerun the same command";
     throw;
   }
+}
+
+bool retryable(const Error &e) { return e.kind == ErrorKind::Transient || e.kind == ErrorKind::Unreachable; }
+
+// Retries a range's body on transient failures, with exponential backoff. The
+// body discards the connections that failed, so each attempt starts fresh (and
+// a reconnect resolves the host name again).
+template <typename F>
+auto with_retries(const RangeTask &task, const PipelineOptions &opt, F &&body) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return body();
+    } catch (Error &e) {
+      if (!retryable(e) || cancel::requested()) throw;
+      if (attempt > opt.max_retries) {
+        if (opt.max_retries > 0)
+          e.hint = "gave up after " + std::to_string(opt.max_retries) +
+                   " retries; check the servers and the network, then rerun the same command (finished ranges are kept)";
+        throw;
+      }
+      double delay = std::min(30.0, opt.retry_delay_seconds * static_cast<double>(1 << std::min(attempt - 1, 10)));
+      log::warn("table {} range {}: {}; retry {}/{} in {:.1f}s", task.table->table.name.display(), task.range->id,
+                e.what(), attempt, opt.max_retries, delay);
+      for (double waited = 0; waited < delay && !cancel::requested(); waited += 0.05)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      cancel::throw_if_requested();
+    }
+  }
+}
+
+std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us));
+  return buf;
+}
+
+RangeHooks ledger_hooks(const PipelineOptions &opt, const RangeTask &task, const pg::SnapshotInfo &snapshot,
+                        const std::string &started_at) {
+  RangeHooks h;
+  if (!opt.ledger) return h;
+  const ledger::Ledger *l = opt.ledger;
+  h.claim = [l, &task](pg::Connection &c) { return l->claim(c, task.table->table.name, task.range->id); };
+  h.before_commit = [l, &task, &snapshot, started_at](pg::Connection &c, const WriteResult &r) {
+    l->mark_done(c, task.table->table.name, task.range->id, r.rows, r.bytes, snapshot, started_at);
+  };
+  return h;
 }
 
 // Turns Ctrl-C into query cancels on every leased connection, so blocked
@@ -62,12 +117,21 @@ class CancelWatcher {
   std::thread thread_;
 };
 
-void record_done(RangeTask &task, const WriteResult &res, report::RunReport &report) {
+void record_done(RangeTask &task, const WriteResult &res, report::RunReport &report, std::atomic<i64> &done,
+                 std::atomic<i64> &skipped) {
+  if (res.skipped) {
+    skipped.fetch_add(1);
+    report.progress.ranges_done.fetch_add(1, std::memory_order_relaxed);
+    report.progress.planned_done.fetch_add(task.range->planned_bytes, std::memory_order_relaxed);
+    return;
+  }
+  done.fetch_add(1);
   task.record.rows = res.rows;
   task.record.bytes = res.bytes;
   task.record.end = report.now();
   report.progress.ranges_done.fetch_add(1, std::memory_order_relaxed);
   report.progress.planned_done.fetch_add(task.range->planned_bytes, std::memory_order_relaxed);
+  report.progress.bytes_done.fetch_add(res.bytes, std::memory_order_relaxed);
   report.add_range(task.record);
 }
 
@@ -100,10 +164,11 @@ int worker_id() { return std::max(0, tbb::this_task_arena::current_thread_index(
 
 }  // namespace
 
-void run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
-                  const PipelineOptions &opt, report::RunReport &report) {
+PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
+                            const PipelineOptions &opt, report::RunReport &report) {
   std::vector<RangeTask> tasks = make_tasks(plan, report);
-  if (tasks.empty()) return;
+  std::atomic<i64> n_done{0}, n_skipped{0};
+  if (tasks.empty()) return {};
   int jobs = std::max(1, opt.jobs);
   bool spill = opt.spill_dir.has_value();
   if (spill) std::filesystem::create_directories(*opt.spill_dir);
@@ -146,14 +211,16 @@ void run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::Snaps
                     cancel::throw_if_requested();
                     task->record.start = report.now();
                     task->record.worker = worker_id();
+                    std::string started_at = utc_now();
+                    return with_retries(*task, opt, [&] {
                     auto src = sources.acquire();
                     try {
                       if (!spill) {
                         auto dst = targets.acquire();
                         try {
                           WriteResult res = transfer_range(*src, *dst, *task->table, *task->range, opt.chunk_bytes,
-                                                           report.progress);
-                          record_done(*task, res, report);
+                                                           report.progress, ledger_hooks(opt, *task, snapshot, started_at));
+                          record_done(*task, res, report, n_done, n_skipped);
                         } catch (...) {
                           dst.discard();
                           throw;
@@ -170,30 +237,38 @@ void run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::Snaps
                       throw;
                     }
                     return task;
+                    });
                   });
                 }) &
             tbb::make_filter<RangeTask *, void>(tbb::filter_mode::parallel, [&](RangeTask *task) {
               if (!spill) return;
               with_context(*task, [&] {
                 cancel::throw_if_requested();
-                auto dst = targets.acquire();
-                try {
-                  WriteResult res = load_spill(*dst, *task->table, task->spill_path, opt.chunk_bytes, report.progress);
-                  record_done(*task, res, report);
-                } catch (...) {
-                  dst.discard();
-                  throw;
-                }
+                std::string started_at = utc_now();
+                with_retries(*task, opt, [&] {
+                  auto dst = targets.acquire();
+                  try {
+                    WriteResult res = load_spill(*dst, *task->table, task->spill_path, opt.chunk_bytes,
+                                                 report.progress, ledger_hooks(opt, *task, snapshot, started_at));
+                    record_done(*task, res, report, n_done, n_skipped);
+                  } catch (...) {
+                    dst.discard();
+                    throw;
+                  }
+                  return 0;
+                });
                 if (!opt.keep_spill) std::filesystem::remove(task->spill_path);
                 return 0;
               });
             }));
   });
   cancel::throw_if_requested();
+  return {n_done.load(), n_skipped.load()};
 }
 
 void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends, const PipelineOptions &opt,
                       report::RunReport &report) {
+  std::atomic<i64> n_done{0}, n_skipped{0};
   std::vector<RangeTask> tasks;
   for (const SpillItem &it : items) {
     RangeTask t;
@@ -233,7 +308,7 @@ void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends
                 auto dst = targets.acquire();
                 try {
                   WriteResult res = load_spill(*dst, *task->table, task->spill_path, opt.chunk_bytes, report.progress);
-                  record_done(*task, res, report);
+                  record_done(*task, res, report, n_done, n_skipped);
                 } catch (...) {
                   dst.discard();
                   throw;

@@ -51,16 +51,16 @@ class Batcher {
   i64 limit_;
 };
 
-// The writer half, shared by transfer_range and load_spill: stages, merges and
-// commits on dst, reading the stream from `next`. source_rows() is called after
-// the stream ended and returns the row count its producer reported.
+// The writer half, shared by transfer_range and load_spill, inside the range's
+// transaction on dst: stages, checks counts and merges, reading the stream from
+// `next`. source_rows() is called after the stream ended and returns the row
+// count its producer reported.
 WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const ChunkSource &next,
                         const std::function<i64()> &source_rows, i64 chunk_bytes, report::Progress &progress) {
   const catalog::TableDef &t = tp.table;
   std::vector<std::string> cols = t.column_names();
   bool merge = tp.strategy == merge::Strategy::Merge;
 
-  pg::Transaction txn(dst);
   if (merge) dst.exec(sql::create_stage_table(STAGE_TABLE, t.name, cols));
   copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
   WriteResult res;
@@ -94,6 +94,21 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Ch
   }
   if (merge) dst.exec(sql::upsert_from_stage(t.name, STAGE_TABLE, cols, t.key));
   cancel::throw_if_requested();
+  return res;
+}
+
+// BEGIN, claim, write, mark, COMMIT: the data and the ledger's done mark
+// commit together or not at all.
+template <typename Write>
+WriteResult in_range_transaction(pg::Connection &dst, const RangeHooks &hooks, Write &&write) {
+  pg::Transaction txn(dst);
+  if (hooks.claim && !hooks.claim(dst)) {
+    WriteResult skipped;
+    skipped.skipped = true;
+    return skipped;
+  }
+  WriteResult res = write();
+  if (hooks.before_commit) hooks.before_commit(dst, res);
   txn.commit();
   return res;
 }
@@ -101,11 +116,14 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Ch
 }  // namespace
 
 WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp,
-                           const plan::KeyRange &range, i64 chunk_bytes, report::Progress &progress) {
+                           const plan::KeyRange &range, i64 chunk_bytes, report::Progress &progress,
+                           const RangeHooks &hooks) {
   const catalog::TableDef &t = tp.table;
-  pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format));
-  return write_range(
-      dst, tp, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress);
+  return in_range_transaction(dst, hooks, [&] {
+    pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format));
+    return write_range(
+        dst, tp, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress);
+  });
 }
 
 WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const plan::KeyRange &range,
@@ -140,7 +158,7 @@ WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const pl
 }
 
 WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &tp, const std::filesystem::path &path,
-                       i64 chunk_bytes, report::Progress &progress) {
+                       i64 chunk_bytes, report::Progress &progress, const RangeHooks &hooks) {
   spill::SpillReader reader(path);
   const nlohmann::json &meta = reader.meta();
   // The file must describe this very table, columns, types and format.
@@ -154,14 +172,16 @@ WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &tp, const std
                     " with its current columns, types and format; it was not loaded",
                 "load spill files into a target whose table matches the source's at the time of the read");
   bool ended = false;
-  return write_range(
-      dst, tp,
-      [&]() -> std::optional<std::span<const char>> {
-        auto c = reader.next();
-        if (!c) ended = true;
-        return c;
-      },
-      [&] { return ended ? reader.rows() : -1; }, chunk_bytes, progress);
+  return in_range_transaction(dst, hooks, [&] {
+    return write_range(
+        dst, tp,
+        [&]() -> std::optional<std::span<const char>> {
+          auto c = reader.next();
+          if (!c) ended = true;
+          return c;
+        },
+        [&] { return ended ? reader.rows() : -1; }, chunk_bytes, progress);
+  });
 }
 
 nlohmann::json spill_meta(const plan::TablePlan &tp, const plan::KeyRange &range, const pg::SnapshotInfo &snapshot,

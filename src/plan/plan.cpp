@@ -66,7 +66,7 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
         plan.refused.push_back({table.name.display(), problems});
         continue;
       }
-      tp.target_empty = catalog::table_is_empty(dst, *target);
+      tp.target_empty = opt.resume || catalog::table_is_empty(dst, *target);
     }
 
     // Format: binary unless a column's binary form embeds database-specific type OIDs.
@@ -105,7 +105,7 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
       tp.strategy_reason = !tp.target_exists ? "the copy creates the table" : tp.target_empty ? "the target table is empty" : "the target table has rows";
     }
 
-    if (!table.has_key()) {
+    if (!table.has_key() && !opt.resume) {
       i64 n = range_count(table.total_bytes(), opt.ranges.range_bytes);
       if (tp.strategy == merge::Strategy::Merge) {
         plan.refused.push_back({table.name.display(), "no primary key, and the target table has rows: rows cannot be matched; add a primary key or empty the target table"});
@@ -123,7 +123,7 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
             std::find(plan.missing_ancestors.begin(), plan.missing_ancestors.end(), up->name) == plan.missing_ancestors.end())
           plan.missing_ancestors.push_back(up->name);
     }
-    tp.ranges = plan_ranges(src, table, opt.ranges);
+    if (!opt.resume) tp.ranges = plan_ranges(src, table, opt.ranges);
     plan.tables.push_back(std::move(tp));
   }
   return plan;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "pgcutover/util/log.hpp"
@@ -34,9 +35,15 @@ std::string Reporter::progress_line(const RunReport &r) const {
   i64 bytes = p.bytes.load(std::memory_order_relaxed);
   i64 planned_done = p.planned_done.load(std::memory_order_relaxed);
   double rate = t > 0 ? static_cast<double>(bytes) / 1e6 / t : 0;
-  double frac = p.planned_total > 0 ? static_cast<double>(planned_done) / static_cast<double>(p.planned_total) : 0;
+  // Fraction done: finished ranges by their planned size, and the bytes in
+  // flight scaled by the stream-to-disk ratio seen so far (1 before any range
+  // finished), so the ETA moves from the first second on.
+  i64 bytes_done = p.bytes_done.load(std::memory_order_relaxed);
+  double ratio = planned_done > 0 && bytes_done > 0 ? static_cast<double>(bytes_done) / static_cast<double>(planned_done) : 1.0;
+  double done = static_cast<double>(planned_done) + static_cast<double>(bytes - bytes_done) / ratio;
+  double frac = p.planned_total > 0 ? std::min(1.0, done / static_cast<double>(p.planned_total.load())) : 0;
   std::string eta = frac > 0.001 ? format_duration(t / frac - t) : "?";
-  return fmt::format("ranges {}/{}  rows {}  {}  {:.1f} MB/s  ETA {}", p.ranges_done.load(), p.ranges_total,
+  return fmt::format("ranges {}/{}  rows {}  {}  {:.1f} MB/s  ETA {}", p.ranges_done.load(), p.ranges_total.load(),
                      p.rows.load(), format_bytes(bytes), rate, eta);
 }
 

@@ -147,7 +147,7 @@ struct KillFixture : ::testing::Test {
 
   void run_and_kill(const std::string &kill_on, const std::string &like) {
     std::vector<std::string> args = {"copy", "--source", src(), "--target", dst(), "--table", "public.slow",
-                                     "--range-bytes", "1MB", "--jobs", "1"};
+                                     "--range-bytes", "1MB", "--jobs", "1", "--retries", "0"};
     RunResult p = run_pgcutover({"plan", "--source", src(), "--target", dst(), "--table", "public.slow", "--range-bytes", "1MB", "--json"});
     ASSERT_EQ(p.exit_code, 0) << p.err;
     nlohmann::json plan = nlohmann::json::parse(p.out);
@@ -172,6 +172,23 @@ struct KillFixture : ::testing::Test {
 
 }  // namespace
 
+// With retries off, a killed connection ends the run with the range named.
 TEST_F(KillFixture, SourceBackendKilledMidRange) { run_and_kill(src(), "COPY (SELECT%"); }
 
 TEST_F(KillFixture, TargetBackendKilledMidRange) { run_and_kill(dst(), "COPY %FROM STDIN%"); }
+
+// With retries on (the default), killed backends on both sides are survived:
+// the range is retried on fresh connections and the copy is exact.
+TEST_F(KillFixture, KilledBackendsAreRetried) {
+  std::vector<std::string> args = {"copy", "--source", src(), "--target", dst(), "--table", "public.slow",
+                                   "--range-bytes", "1MB", "--jobs", "2", "--retry-delay", "0.2"};
+  PgcutoverProcess proc(args);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  ASSERT_TRUE(kill_when_running(src(), "COPY (SELECT%")) << proc.err_so_far();
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  ASSERT_TRUE(kill_when_running(dst(), "COPY %FROM STDIN%")) << proc.err_so_far();
+  RunResult r = proc.wait(180);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("retry 1/5"), std::string::npos) << r.err;
+  EXPECT_EQ(only_digest(src(), "public.slow", "id"), only_digest(dst(), "public.slow", "id"));
+}

@@ -32,6 +32,10 @@ struct CopyOptions {
   bool schema = true;            // create missing tables and post-data through pg_dump
   std::string lock_timeout = "0";
   std::string tool_schema = "pgcutover";
+  std::string job;               // ledger job name; default derived from source + tables
+  bool restart = false;          // drop an unfinished job and plan anew
+  int retries = 5;
+  double retry_delay = 1.0;
 };
 
 struct LoadOptions {

@@ -29,10 +29,17 @@
 #include "pgcutover/plan/plan.hpp"
 #include "pgcutover/report/model.hpp"
 
+namespace pgcutover::ledger {
+class Ledger;
+}
+
 namespace pgcutover::pipeline {
 
 struct PipelineOptions {
   int jobs = 2;
+  const ledger::Ledger *ledger = nullptr;  // claims and done marks; nullptr for none
+  int max_retries = 5;                     // per range, for transient failures
+  double retry_delay_seconds = 1.0;        // doubles per attempt, at most 30 s
   std::optional<std::filesystem::path> spill_dir;
   int spill_level = 1;
   bool keep_spill = false;
@@ -46,9 +53,16 @@ struct Endpoints {
   pg::SessionSettings target_settings;
 };
 
+struct PipelineResult {
+  i64 done = 0;     // ranges this process committed
+  i64 skipped = 0;  // ranges done already or held by another process
+};
+
 // Copies every range of the plan. Throws the first failure (with table and
 // range filled in) after the ranges in flight have finished or rolled back.
-void run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
+// Transient failures (connection lost, server restarting, deadlock,
+// serialization failure) retry the range on fresh connections, with backoff.
+PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
                   const PipelineOptions &opt, report::RunReport &report);
 
 struct SpillItem {

@@ -29,6 +29,13 @@ struct RangeTask {
 struct WriteResult {
   i64 rows = 0;
   i64 bytes = 0;
+  bool skipped = false;  // the ledger says done, or another process holds the range
+};
+
+// Ledger hooks around a range's transaction on the target.
+struct RangeHooks {
+  std::function<bool(pg::Connection &)> claim;                               // false: skip the range
+  std::function<void(pg::Connection &, const WriteResult &)> before_commit;  // the done mark
 };
 
 // Yields the next piece of the COPY stream, or nullopt at its end.
@@ -36,7 +43,8 @@ using ChunkSource = std::function<std::optional<std::span<const char>>()>;
 
 // Streams one range from src straight into dst and commits it.
 WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &table,
-                           const plan::KeyRange &range, i64 chunk_bytes, report::Progress &progress);
+                           const plan::KeyRange &range, i64 chunk_bytes, report::Progress &progress,
+                           const RangeHooks &hooks = {});
 
 // Reads one range from src into a zstd spill file at path (written as
 // path.partial, renamed when complete). Returns rows and stream bytes.
@@ -47,7 +55,7 @@ WriteResult spill_range(pg::Connection &src, const plan::TablePlan &table, const
 // Loads a spill file into dst and commits it; the file's header must describe
 // the same table, columns, types and format as `table`.
 WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &table, const std::filesystem::path &path,
-                       i64 chunk_bytes, report::Progress &progress);
+                       i64 chunk_bytes, report::Progress &progress, const RangeHooks &hooks = {});
 
 // The header a spill file carries for one range.
 nlohmann::json spill_meta(const plan::TablePlan &table, const plan::KeyRange &range,

@@ -51,6 +51,9 @@ struct BuildOptions {
   PlanOptions ranges;
   merge::Strategy strategy = merge::Strategy::Auto;
   FormatChoice format = FormatChoice::Auto;
+  // Resuming a job: ranges, strategy and format come from the ledger, so no
+  // sampling and no strategy checks against the (partly filled) target.
+  bool resume = false;
 };
 
 // src runs inside the copy's snapshot (SnapshotHolder::conn()); dst is any

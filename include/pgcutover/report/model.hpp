@@ -53,8 +53,9 @@ struct Progress {
   std::atomic<i64> bytes{0};
   std::atomic<i64> ranges_done{0};
   std::atomic<i64> planned_done{0};  // planned bytes of finished ranges
-  i64 ranges_total = 0;
-  i64 planned_total = 0;
+  std::atomic<i64> bytes_done{0};    // stream bytes of finished ranges
+  std::atomic<i64> ranges_total{0};
+  std::atomic<i64> planned_total{0};
 };
 
 class RunReport {

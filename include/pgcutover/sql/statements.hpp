@@ -54,3 +54,18 @@ std::string sample_keys(const QualifiedName &table, const std::vector<std::strin
                         const std::vector<std::string> &columns, const std::string &tablesample);
 
 }  // namespace pgcutover::sql
+
+// The ledger: pgcutover's own tables on the target, in `schema`.
+namespace pgcutover::sql::ledger {
+std::string create_tables(const std::string &schema);
+std::string insert_job(const std::string &schema);      // $1 job, $2 command, $3 source, $4 plan json, $5 created tables json
+std::string select_job(const std::string &schema);      // $1 job -> state, created_tables, schema_state
+std::string reset_job(const std::string &schema);       // $1 job: delete its ranges (a finished job starts over)
+std::string update_job(const std::string &schema);      // $1 job, $2 state, $3 schema_state
+std::string insert_range(const std::string &schema);    // $1 job, $2 schema, $3 table, $4 range, $5 lower text[], $6 upper text[], $7 planned, $8 strategy, $9 format
+std::string select_ranges(const std::string &schema);   // $1 job -> schema, table, range, lower, upper (JSON arrays), planned, strategy, format, state
+std::string claim_range(const std::string &schema);     // $1 job, $2 schema, $3 table, $4 range -> state (FOR UPDATE SKIP LOCKED)
+std::string mark_done(const std::string &schema);       // $1..$4 key, $5 rows, $6 bytes, $7 snapshot id, $8 snapshot time, $9 xmin, $10 done_by, $11 started
+std::string count_pending(const std::string &schema);   // $1 job -> pending ranges
+std::string table_points(const std::string &schema);    // $1 job -> schema, table, earliest snapshot time, its xmin
+}  // namespace pgcutover::sql::ledger

@@ -1,0 +1,81 @@
+#pragma once
+// The ledger: a job's plan and every range's state, on the target, in the
+// tool's own schema. A range's data and its "done" mark commit in one
+// transaction (the range's), so after any crash a rerun redoes exactly the
+// unfinished ranges: nothing copied twice, nothing skipped. Several processes
+// on one job share it by claiming ranges with FOR UPDATE SKIP LOCKED inside
+// the range's transaction; a process that dies releases its claims with its
+// transactions.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pgcutover/pg/connection.hpp"
+#include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/plan/plan.hpp"
+
+namespace pgcutover::ledger {
+
+struct StoredRange {
+  sql::QualifiedName table;
+  plan::KeyRange range;
+  std::string strategy;
+  std::string format;
+  bool done = false;
+};
+
+struct Job {
+  std::string state;          // running | finished
+  std::string schema_state;   // pre_data_done | post_data_done
+  nlohmann::json created_tables;  // {"whole": bool, "tables": [[schema, name], ...]}
+  std::vector<StoredRange> ranges;
+};
+
+struct TablePoint {
+  sql::QualifiedName table;
+  std::string taken_at;  // earliest snapshot time any of its ranges used
+  std::string xmin;
+};
+
+class Ledger {
+ public:
+  Ledger(std::string schema, std::string job);
+
+  const std::string &schema() const { return schema_; }
+  const std::string &job() const { return job_; }
+
+  void ensure_tables(pg::Connection &c) const;
+  // Session-level advisory lock on the job: one process at a time sets it up
+  // and finishes it. Blocks until granted.
+  void lock(pg::Connection &c) const;
+  void unlock(pg::Connection &c) const;
+
+  std::optional<Job> load(pg::Connection &c) const;
+  // Replaces any earlier job of this name with the plan, all ranges pending.
+  void create(pg::Connection &c, const plan::Plan &plan, const nlohmann::json &created_tables,
+              const std::string &command, const std::string &source) const;
+  void set_state(pg::Connection &c, const std::string &state, const std::string &schema_state) const;
+
+  // Inside the range's transaction on the target: true when this process now
+  // holds the range and it is not done yet; false when it is done or another
+  // process holds it.
+  bool claim(pg::Connection &c, const sql::QualifiedName &table, i64 range_id) const;
+  void mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 range_id, i64 rows, i64 bytes,
+                 const pg::SnapshotInfo &snapshot, const std::string &started_at) const;
+  i64 pending(pg::Connection &c) const;
+  std::vector<TablePoint> table_points(pg::Connection &c) const;
+
+ private:
+  std::string schema_;
+  std::string job_;
+};
+
+// The default job name of a copy: derived from the source endpoint and the
+// table selection, so rerunning the same command finds the same job.
+std::string default_job_name(const std::string &source_display, const std::vector<std::string> &tables);
+
+// "host:pid" of this process, recorded with each range it finished.
+std::string worker_name();
+
+}  // namespace pgcutover::ledger

@@ -1,0 +1,152 @@
+# Sourced by perf/*.sh: throwaway PostgreSQL clusters for throughput runs, and
+# CPU accounting helpers.
+#
+# Clusters live in $PERF_OUT/NAME (default perf/out/NAME): data/ (also the unix
+# socket dir), server.log, port. Tuned for bulk loading, not for safety:
+# fsync, synchronous_commit, full_page_writes off; wal_level=minimal;
+# shared_buffers=512MB; max_wal_size=8GB; autovacuum off (so no background
+# vacuum/analyze lands inside a timed run). PostgreSQL refuses to run as root,
+# so as root the server tools run as the `postgres` OS user.
+#
+#   perf_cluster_start NAME   initdb if missing, start on a free port if not running
+#   perf_cluster_stop NAME    stop if running (fast mode)
+#   perf_conninfo NAME [DB]   host=127.0.0.1 port=N dbname=DB user=postgres
+#   perf_postmaster_pid NAME  first line of postmaster.pid
+#   perf_cluster_ticks NAME   utime+stime of the postmaster, its live children and
+#                             its exited (waited-for) children, in clock ticks
+#   perf_machine_busy_ticks   busy (non-idle, non-iowait) ticks of the whole machine
+#   perf_free_port            a port nothing listens on right now
+
+PERF_DIR=${PERF_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+PERF_OUT=${PERF_OUT:-$PERF_DIR/out}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+CLK_TCK=$(getconf CLK_TCK)
+
+# Runs a server tool as the server user, from / (postgres may not enter our cwd).
+perf_as_server_user() {
+  if [ "$(id -u)" -eq 0 ]; then
+    (cd / && runuser -u postgres -- env -u PGDATA -u PGPORT -u PGHOST "$@")
+  else
+    (cd / && env -u PGDATA -u PGPORT -u PGHOST "$@")
+  fi
+}
+
+perf_free_port() {
+  local port i
+  for i in $(seq 1 200); do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"; return 0
+    fi
+  done
+  echo "perf_free_port: no free port found" >&2
+  return 1
+}
+
+perf_cluster_dir() { echo "$PERF_OUT/$1"; }
+
+perf_cluster_running() {
+  perf_as_server_user "$PG_BIN/pg_ctl" -D "$(perf_cluster_dir "$1")/data" status >/dev/null 2>&1
+}
+
+perf_cluster_start() {
+  local name=${1:?perf_cluster_start NAME} dir out port
+  dir=$(perf_cluster_dir "$name")
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    mkdir -p "$PERF_OUT"
+    rm -rf "$dir" && mkdir -m 0700 "$dir" || return 1
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres: "$dir"
+      # postgres must be able to reach $dir: every parent needs o+x.
+      local p=$dir
+      while p=$(dirname "$p"); [ "$p" != / ]; do
+        [ -x "$p" ] && runuser -u postgres -- test -x "$p" || { echo "perf_cluster_start: postgres cannot enter $p" >&2; return 1; }
+      done
+    fi
+    local locale=C
+    locale -a 2>/dev/null | grep -qix 'c.utf-\?8' && locale=C.UTF-8
+    if ! out=$(perf_as_server_user env LC_ALL=C "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust \
+               -E UTF8 --locale="$locale" --no-sync --no-instructions 2>&1); then
+      echo "perf_cluster_start $name: initdb failed:" >&2; echo "$out" >&2; return 1
+    fi
+    cat >>"$dir/data/postgresql.conf" <<EOF
+
+# perf/lib.sh
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir/data'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 512MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+maintenance_work_mem = 512MB
+wal_level = minimal
+max_wal_senders = 0
+autovacuum = off
+max_connections = 100
+logging_collector = off
+include_if_exists = 'perf_port.conf'
+EOF
+    cat >"$dir/data/pg_hba.conf" <<'EOF'
+local all all              trust
+host  all all 127.0.0.1/32 trust
+EOF
+  fi
+  if perf_cluster_running "$name"; then
+    return 0   # reuse: the port file is current
+  fi
+  port=$(perf_free_port) || return 1
+  echo "$port" >"$dir/port"
+  echo "port = $port" >"$dir/data/perf_port.conf"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/data/perf_port.conf"; fi
+  touch "$dir/server.log"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/server.log"; fi
+  if ! out=$(perf_as_server_user "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 start 2>&1); then
+    echo "perf_cluster_start $name: pg_ctl start failed:" >&2; echo "$out" >&2
+    tail -n 20 "$dir/server.log" >&2 2>/dev/null
+    return 1
+  fi
+}
+
+perf_cluster_stop() {
+  local name=${1:?perf_cluster_stop NAME} dir out
+  dir=$(perf_cluster_dir "$name")
+  [ -f "$dir/data/postmaster.pid" ] || return 0
+  if ! out=$(perf_as_server_user "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 120 stop 2>&1); then
+    echo "perf_cluster_stop $name: $out" >&2; return 1
+  fi
+}
+
+perf_conninfo() {
+  local name=${1:?perf_conninfo NAME [DB]} db=${2:-postgres} dir
+  dir=$(perf_cluster_dir "$name")
+  [ -f "$dir/port" ] || { echo "perf_conninfo: no cluster $name in $PERF_OUT" >&2; return 1; }
+  echo "host=127.0.0.1 port=$(cat "$dir/port") dbname=$db user=postgres"
+}
+
+perf_postmaster_pid() { head -n 1 "$(perf_cluster_dir "$1")/data/postmaster.pid"; }
+
+# Every process of a cluster: the postmaster and its children (backends,
+# background processes). Exited backends are only in the postmaster's
+# cutime/cstime (it waits for them), so the sum is consistent across a run:
+# a backend's ticks move from "live child" to the postmaster's cutime when it
+# exits. Fields after the ")" of comm: 1 state, 2 ppid, 12 utime, 13 stime,
+# 14 cutime, 15 cstime.
+perf_cluster_ticks() {
+  local pm
+  pm=$(perf_postmaster_pid "$1") || return 1
+  # cat fails on processes that exit meanwhile; that must not fail the caller.
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$pm" '
+    { pid = $1; s = $0; sub(/^.*\) /, "", s); n = split(s, a, " ");
+      if (pid == pm || a[2] == pm) t += a[12] + a[13] + a[14] + a[15] }
+    END { printf "%d\n", t }'
+}
+
+perf_machine_busy_ticks() {
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+perf_psql() {
+  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"
+}

@@ -1,0 +1,160 @@
+// The ledger (see ledger.hpp). Why the done mark commits with the data: a
+// separate bookkeeping transaction would leave a window in which the data is
+// committed and the mark is not (copied twice on resume, harmless only for
+// merge) or the mark is and the data is not (a hole). One transaction has
+// neither, for every strategy.
+#include "pgcutover/ledger/ledger.hpp"
+
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+
+#include "pgcutover/sql/statements.hpp"
+
+namespace pgcutover::ledger {
+
+namespace {
+
+std::string text_array(const std::optional<plan::KeyBound> &b) {
+  if (!b) return {};
+  std::string out = "{";
+  for (size_t i = 0; i < b->values.size(); ++i) {
+    if (i) out += ",";
+    out += "\"";
+    for (char c : b->values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += "\"";
+  }
+  return out + "}";
+}
+
+std::optional<plan::KeyBound> bound_from_json(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(text);
+  if (j.is_null()) return std::nullopt;
+  return plan::KeyBound{j.get<std::vector<std::string>>()};
+}
+
+pg::Param opt_text(const std::optional<plan::KeyBound> &b) {
+  if (!b) return std::nullopt;
+  return text_array(b);
+}
+
+}  // namespace
+
+Ledger::Ledger(std::string schema, std::string job) : schema_(std::move(schema)), job_(std::move(job)) {}
+
+void Ledger::ensure_tables(pg::Connection &c) const {
+  // Concurrent CREATE ... IF NOT EXISTS can still collide: serialize it.
+  c.exec("BEGIN");
+  try {
+    c.exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcutover ledger setup'))");
+    c.exec(sql::ledger::create_tables(schema_));
+    c.exec("COMMIT");
+  } catch (...) {
+    if (!c.broken()) c.exec("ROLLBACK");
+    throw;
+  }
+}
+
+void Ledger::lock(pg::Connection &c) const {
+  c.query("SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1))", {"pgcutover job " + job_});
+}
+
+void Ledger::unlock(pg::Connection &c) const {
+  c.query("SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext($1))", {"pgcutover job " + job_});
+}
+
+std::optional<Job> Ledger::load(pg::Connection &c) const {
+  pg::Result j = c.query(sql::ledger::select_job(schema_), {job_});
+  if (j.rows() == 0) return std::nullopt;
+  Job job;
+  job.state = j.get(0, 0);
+  job.created_tables = nlohmann::json::parse(j.get(0, 1));
+  job.schema_state = j.get(0, 2);
+  // Bounds come back as JSON arrays, which parse exactly.
+  pg::Result r = c.query(sql::ledger::select_ranges(schema_), {job_});
+  for (int i = 0; i < r.rows(); ++i) {
+    StoredRange s;
+    s.table = {std::string(r.get(i, 0)), std::string(r.get(i, 1))};
+    s.range.id = r.get_i64(i, 2);
+    s.range.lower = bound_from_json(r.get(i, 3));
+    s.range.upper = bound_from_json(r.get(i, 4));
+    s.range.planned_bytes = r.get_i64(i, 5);
+    s.strategy = r.get(i, 6);
+    s.format = r.get(i, 7);
+    s.done = r.get(i, 8) == "done";
+    job.ranges.push_back(std::move(s));
+  }
+  return job;
+}
+
+void Ledger::create(pg::Connection &c, const plan::Plan &plan, const nlohmann::json &created_tables,
+                    const std::string &command, const std::string &source) const {
+  c.exec("BEGIN");
+  try {
+    c.query(sql::ledger::reset_job(schema_), {job_});
+    nlohmann::json pj = nlohmann::json::array();
+    for (const plan::TablePlan &tp : plan.tables) pj.push_back(tp.table.name.display());
+    c.query(sql::ledger::insert_job(schema_), {job_, command, source, pj.dump(), created_tables.dump()});
+    std::string ins = sql::ledger::insert_range(schema_);
+    for (const plan::TablePlan &tp : plan.tables)
+      for (const plan::KeyRange &r : tp.ranges)
+        c.query(ins, {job_, tp.table.name.schema, tp.table.name.name, std::to_string(r.id), opt_text(r.lower),
+                      opt_text(r.upper), std::to_string(r.planned_bytes), merge::to_string(tp.strategy),
+                      copybin::to_string(tp.format)});
+    c.exec("COMMIT");
+  } catch (...) {
+    if (!c.broken()) c.exec("ROLLBACK");
+    throw;
+  }
+}
+
+void Ledger::set_state(pg::Connection &c, const std::string &state, const std::string &schema_state) const {
+  c.query(sql::ledger::update_job(schema_), {job_, state, schema_state});
+}
+
+bool Ledger::claim(pg::Connection &c, const sql::QualifiedName &table, i64 range_id) const {
+  pg::Result r = c.query(sql::ledger::claim_range(schema_), {job_, table.schema, table.name, std::to_string(range_id)});
+  return r.rows() == 1 && r.get(0, 0) != "done";
+}
+
+void Ledger::mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 range_id, i64 rows, i64 bytes,
+                       const pg::SnapshotInfo &snap, const std::string &started_at) const {
+  c.query(sql::ledger::mark_done(schema_),
+          {job_, table.schema, table.name, std::to_string(range_id), std::to_string(rows), std::to_string(bytes), snap.id,
+           snap.taken_at, snap.xmin, worker_name(), started_at});
+}
+
+i64 Ledger::pending(pg::Connection &c) const {
+  return c.query(sql::ledger::count_pending(schema_), {job_}).get_i64(0, 0);
+}
+
+std::vector<TablePoint> Ledger::table_points(pg::Connection &c) const {
+  pg::Result r = c.query(sql::ledger::table_points(schema_), {job_});
+  std::vector<TablePoint> out;
+  for (int i = 0; i < r.rows(); ++i)
+    out.push_back({{std::string(r.get(i, 0)), std::string(r.get(i, 1))}, std::string(r.get(i, 2)), std::string(r.get(i, 3))});
+  return out;
+}
+
+std::string default_job_name(const std::string &source_display, const std::vector<std::string> &tables) {
+  std::vector<std::string> sorted = tables;
+  std::sort(sorted.begin(), sorted.end());
+  std::string key = source_display;
+  for (const std::string &t : sorted) key += "\n" + t;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "copy-%016llx", static_cast<unsigned long long>(XXH3_64bits(key.data(), key.size())));
+  return buf;
+}
+
+std::string worker_name() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+}  // namespace pgcutover::ledger
