@@ -149,7 +149,7 @@ CROSS JOIN LATERAL (VALUES (1 + (hashint8(g) & 2147483647) % 4088,
 INSERT INTO public.events
 SELECT g, (g * 7919) % 100000, g % 5, (g % 100000) / 100.0,
        timestamptz '2022-01-01 00:00:00+00' + g * interval '1 second', 'r' || (g % 100)
-FROM generate_series(1, $N_EVENTS) g;
+FROM generate_series(1::bigint, $N_EVENTS) g;
 CREATE INDEX events_account_idx ON public.events (account_id);"
   perf_psql -d "$SRC_CI" <<<"$sql"
   "$PG_BIN/pgbench" -i -q -s "$PGBENCH_SCALE" --foreign-keys -h 127.0.0.1 -p "$(cat "$(perf_cluster_dir "$SRC")/port")" \

@@ -4,9 +4,12 @@
 // Exit codes: 0 ok; 1 failure; 2 usage (bad options, refused tables, schema
 // mismatch); 3 differences found / plan refusals; 130 interrupted (SIGINT),
 // 143 terminated (SIGTERM).
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 #include "pgcutover/cli/commands.hpp"
 #include "pgcutover/pg/conninfo.hpp"
@@ -69,13 +72,15 @@ int main(int argc, char **argv) {
   cli::add_load_options(*load, load_opt);
   add_common(load);
 
+  // Parse a copy, so the password in argv can be scrubbed before anything else runs.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::reverse(args.begin(), args.end());
+  scrub_argv(argc, argv);
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError &e) {
-    scrub_argv(argc, argv);
     return app.exit(e);
   }
-  scrub_argv(argc, argv);
   log::set_level(common.verbose >= 2 ? log::Level::Debug : common.verbose == 1 ? log::Level::Debug : log::Level::Info);
   cancel::install_signal_handlers();
 
@@ -84,6 +89,15 @@ int main(int argc, char **argv) {
     if (*plan) return cli::run_plan(plan_opt, common);
     if (*load) return cli::run_load(load_opt, common);
   } catch (const Error &e) {
+    if (cancel::requested()) {
+      // Whatever failed after the signal failed because of it.
+      int sig = cancel::signal_number();
+      std::fprintf(stderr,
+                   "pgcutover: interrupted by %s: the ranges in flight were rolled back on the target\n"
+                   "hint: rerun the same command to resume; finished ranges are kept and not copied again\n",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      return sig == SIGTERM ? 143 : 130;
+    }
     std::fprintf(stderr, "pgcutover: error: %s\n", e.describe().c_str());
     return exit_code_for(e.kind);
   } catch (const std::exception &e) {

@@ -3,7 +3,9 @@
 // (pg_dump post-data, several at a time), set sequences, report.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -97,6 +99,19 @@ void apply_job(plan::Plan &plan, const ledger::Job &job) {
   });
 }
 
+// A spill folder must exist (or be creatable) and take files, checked before anything else runs.
+void check_spill_dir(const fs::path &dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  fs::path probe = dir / ".pgcutover-write-test";
+  FILE *f = ec ? nullptr : std::fopen(probe.c_str(), "w");
+  if (!f)
+    throw_usage("cannot write to the spill folder " + dir.string() + ": " + (ec ? ec.message() : std::strerror(errno)),
+                "point --spill-dir at a writable folder with room for the ranges in flight");
+  std::fclose(f);
+  fs::remove(probe, ec);
+}
+
 // Holds the job's advisory lock for a scope (setup and finish are one process at a time).
 class JobLock {
  public:
@@ -115,7 +130,23 @@ class JobLock {
 
 }  // namespace
 
+int run_copy_phases(const CopyOptions &opt, const CommonOptions &common);
+
 int run_copy(const CopyOptions &opt, const CommonOptions &common) {
+  try {
+    return run_copy_phases(opt, common);
+  } catch (Error &e) {
+    if (e.sqlstate == "55P03" && e.hint.empty()) {
+      std::vector<sql::QualifiedName> tables;
+      for (const std::string &t : opt.tables) tables.push_back(sql::parse_qualified_name(t));
+      pipeline::explain_lock_timeout(
+          e, {opt.source, opt.target, session_settings("source", opt), session_settings("target", opt)}, tables);
+    }
+    throw;
+  }
+}
+
+int run_copy_phases(const CopyOptions &opt, const CommonOptions &common) {
   report::Reporter reporter(!common.json, common.quiet);
   report::RunReport rep;
   pipeline::Endpoints ends{opt.source, opt.target, session_settings("source", opt), session_settings("target", opt)};
@@ -133,6 +164,7 @@ int run_copy(const CopyOptions &opt, const CommonOptions &common) {
   sopt.exclude_schemas = bopt.exclude_schemas;
   sopt.no_owner = opt.no_owner;
 
+  if (popt.spill_dir) check_spill_dir(*popt.spill_dir);
   // Connect; refuse a target that cannot take writes before reading anything.
   pg::Connection dst = pg::Connection::open(opt.target, ends.target_settings);
   check_target_writable(dst);
@@ -220,6 +252,9 @@ int run_copy(const CopyOptions &opt, const CommonOptions &common) {
     reporter.start_live(rep);
     try {
       pipeline::run_pipeline(plan, ends, si, popt, rep);
+      // The control connection sat idle through the data phase; a target
+      // restart meanwhile (survived by the ranges' retries) would have killed it.
+      dst = pg::Connection::open(opt.target, ends.target_settings);
       for (int round = 0; led.pending(dst) > 0; ++round) {
         cancel::throw_if_requested();
         std::optional<ledger::Job> job = led.load(dst);

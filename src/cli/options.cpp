@@ -24,6 +24,9 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o, bool for_plan) {
   cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
   cmd.add_option("--lock-timeout", o.lock_timeout, "give up waiting for a lock after this long (0 = wait)")
       ->capture_default_str();
+  cmd.add_option("--statement-timeout", o.statement_timeout,
+                 "cancel any one statement (a range's COPY included) after this long (0 = no limit)")
+      ->capture_default_str();
   cmd.add_option("--job", o.job, "ledger job name (default: derived from the source and the tables); rerunning "
                                  "the same job resumes it, and processes started on one job share its ranges");
   cmd.add_flag("--restart", o.restart, "forget an unfinished job of this name and plan anew");

@@ -12,6 +12,7 @@ pg::SessionSettings session_settings(const std::string &role, const CopyOptions 
   pg::SessionSettings s;
   s.role = role;
   s.lock_timeout_ms = util::parse_duration_ms(opt.lock_timeout);
+  s.statement_timeout_ms = util::parse_duration_ms(opt.statement_timeout);
   return s;
 }
 

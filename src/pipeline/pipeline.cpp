@@ -20,6 +20,7 @@
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pipeline/conn_pool.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
+#include "pgcutover/sql/statements.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -33,8 +34,15 @@ auto with_context(const RangeTask &task, F &&body) {
   try {
     return body();
   } catch (Error &e) {
+    if (cancel::requested() && e.kind != ErrorKind::Cancelled) {
+      Error c(ErrorKind::Cancelled, "interrupted");
+      c.table = task.table->table.name.display();
+      c.range_id = task.range->id;
+      throw c;
+    }
     if (e.table.empty()) e.table = task.table->table.name.display();
     if (!e.range_id) e.range_id = task.range->id;
+    if (task.ends) explain_lock_timeout(e, *task.ends, {task.table->table.name});
     if (e.hint.empty() && e.kind != ErrorKind::Cancelled)
       e.hint = "nothing of this range was committed; fix the cause and rerun the same command";
     throw;
@@ -135,7 +143,7 @@ void record_done(RangeTask &task, const WriteResult &res, report::RunReport &rep
   report.add_range(task.record);
 }
 
-std::vector<RangeTask> make_tasks(const plan::Plan &plan, report::RunReport &report) {
+std::vector<RangeTask> make_tasks(const plan::Plan &plan, const Endpoints &ends, report::RunReport &report) {
   std::vector<RangeTask> tasks;
   for (const plan::TablePlan &tp : plan.tables) {
     report.set_table_meta(tp.table.name.display(), merge::to_string(tp.strategy), copybin::to_string(tp.format),
@@ -148,6 +156,7 @@ std::vector<RangeTask> make_tasks(const plan::Plan &plan, report::RunReport &rep
       t.record.range_id = r.id;
       t.record.bounds = r.describe();
       t.record.planned_bytes = r.planned_bytes;
+      t.ends = &ends;
       tasks.push_back(std::move(t));
       report.progress.ranges_total++;
       report.progress.planned_total += std::max<i64>(r.planned_bytes, 1);
@@ -164,9 +173,42 @@ int worker_id() { return std::max(0, tbb::this_task_arena::current_thread_index(
 
 }  // namespace
 
+void explain_lock_timeout(Error &e, const Endpoints &ends, const std::vector<sql::QualifiedName> &tables) {
+  if (e.sqlstate != "55P03") return;
+  std::optional<std::string> names;
+  if (!tables.empty()) {
+    std::string arr = "{";
+    for (size_t i = 0; i < tables.size(); ++i) {
+      arr += (i ? "," : "") + std::string("\"");
+      for (char c : tables[i].quoted()) arr += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+      arr += "\"";
+    }
+    names = arr + "}";
+  }
+  for (auto [conninfo, settings] :
+       {std::pair{ends.target_conninfo, ends.target_settings}, std::pair{ends.source_conninfo, ends.source_settings}}) {
+    if (conninfo.empty()) continue;
+    std::string who;
+    try {
+      pg::Connection c = pg::Connection::open(conninfo, settings);
+      pg::Result r = c.query(sql::lock_holders(), {names});
+      for (int i = 0; i < r.rows(); ++i)
+        who += (who.empty() ? "" : "; ") + fmt::format("pid {} (user {}, application '{}') holds {} on {}, running: {}",
+                                                      r.get(i, 0), r.get(i, 1), r.get(i, 2), r.get(i, 3), r.get(i, 5),
+                                                      r.get(i, 4));
+    } catch (const Error &) {
+    }
+    if (!who.empty()) {
+      e.hint = "on the " + settings.role + ": " + who +
+               ". End those sessions or wait, then rerun (finished ranges are kept); --lock-timeout sets how long to wait";
+      return;
+    }
+  }
+}
+
 PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
                             const PipelineOptions &opt, report::RunReport &report) {
-  std::vector<RangeTask> tasks = make_tasks(plan, report);
+  std::vector<RangeTask> tasks = make_tasks(plan, ends, report);
   std::atomic<i64> n_done{0}, n_skipped{0};
   if (tasks.empty()) return {};
   int jobs = std::max(1, opt.jobs);
@@ -279,6 +321,7 @@ void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends
     t.record.range_id = it.range->id;
     t.record.bounds = it.range->describe();
     t.record.planned_bytes = it.range->planned_bytes;
+    t.ends = &ends;
     tasks.push_back(std::move(t));
     report.progress.ranges_total++;
     report.progress.planned_total += std::max<i64>(it.range->planned_bytes, 1);

@@ -81,6 +81,16 @@ std::string upsert_from_stage(const QualifiedName &target, const std::string &st
   return out + (sets.empty() ? "DO NOTHING" : "DO UPDATE SET " + sets);
 }
 
+std::string lock_holders() {
+  return "SELECT l.pid, a.usename, a.application_name, l.mode, left(a.query, 120), l.relation::regclass::text "
+         "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+         "WHERE l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+         "current_database()) AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
+         "AND a.backend_type = 'client backend' AND l.relation >= 16384 "
+         "AND ($1::text[] IS NULL OR l.relation = ANY (SELECT pg_catalog.to_regclass(n) FROM unnest($1::text[]) n)) "
+         "ORDER BY l.pid";
+}
+
 std::string set_sequence() { return "SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)"; }
 
 std::string order_by_key(const std::vector<std::string> &key, const std::string &prefix) {

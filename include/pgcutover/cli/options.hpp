@@ -31,6 +31,7 @@ struct CopyOptions {
   bool no_owner = false;
   bool schema = true;            // create missing tables and post-data through pg_dump
   std::string lock_timeout = "0";
+  std::string statement_timeout = "0";
   std::string tool_schema = "pgcutover";
   std::string job;               // ledger job name; default derived from source + tables
   bool restart = false;          // drop an unfinished job and plan anew

@@ -71,6 +71,10 @@ struct SpillItem {
   std::filesystem::path path;
 };
 
+// For a lock timeout (SQLSTATE 55P03): names the sessions holding locks on the
+// tables (any user table when empty) in e.hint, asking both servers afresh.
+void explain_lock_timeout(Error &e, const Endpoints &ends, const std::vector<sql::QualifiedName> &tables);
+
 // Loads spill files (written by `copy --spill-dir --keep-spill`), `jobs` at a time.
 void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends, const PipelineOptions &opt,
                       report::RunReport &report);

@@ -19,11 +19,14 @@ namespace pgcutover::pipeline {
 
 constexpr i64 DEFAULT_CHUNK_BYTES = 256 << 10;
 
+struct Endpoints;
+
 struct RangeTask {
   const plan::TablePlan *table = nullptr;
   const plan::KeyRange *range = nullptr;
   std::filesystem::path spill_path;   // set when the range goes through a spill file
   report::RangeRecord record;         // filled as the range runs
+  const Endpoints *ends = nullptr;    // for diagnostics on failure
 };
 
 struct WriteResult {

@@ -42,6 +42,10 @@ std::string copy_in_stage(const std::string &stage, const std::vector<std::strin
 std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,
                               const std::vector<std::string> &columns, const std::vector<std::string> &key);
 
+// Other sessions holding a granted lock on one of the tables $1 (text[] of
+// quoted names; NULL = any user table): pid, user, application, mode, query, table.
+std::string lock_holders();
+
 // Sequences.
 std::string set_sequence();  // SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)
 
