@@ -23,6 +23,7 @@
 # Prints a markdown report on stdout (also saved as report.md in the log folder).
 set -euo pipefail
 
+CMDLINE="perf/copy_bench.sh${*:+ $*}"
 SCALE=1
 REPS=3
 EXTRA_REPS=
@@ -55,8 +56,6 @@ STAMP=$(date +%Y%m%d-%H%M%S)
 LOGDIR=$PERF_OUT/logs/$STAMP
 SPILL=$PERF_OUT/spill
 mkdir -p "$LOGDIR"
-CMDLINE="perf/copy_bench.sh $*"
-[ $# -eq 0 ] && CMDLINE="perf/copy_bench.sh"
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 # What else runs: top's busiest processes right now (ps's %CPU is a lifetime average).

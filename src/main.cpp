@@ -62,6 +62,7 @@ int main(int argc, char **argv) {
 
   cli::CopyOptions copy_opt, plan_opt;
   cli::LoadOptions load_opt;
+  cli::VerifyOptions verify_opt;
   CLI::App *copy = app.add_subcommand("copy", "copy tables (or a whole database) from source to target");
   cli::add_copy_options(*copy, copy_opt, false);
   add_common(copy);
@@ -71,6 +72,10 @@ int main(int argc, char **argv) {
   CLI::App *load = app.add_subcommand("load", "load a kept spill folder into a target");
   cli::add_load_options(*load, load_opt);
   add_common(load);
+
+  CLI::App *verify = app.add_subcommand("verify", "prove the target equals the source, range by range; --repair fixes it");
+  cli::add_verify_options(*verify, verify_opt);
+  add_common(verify);
 
   // Parse a copy, so the password in argv can be scrubbed before anything else runs.
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -85,6 +90,7 @@ int main(int argc, char **argv) {
   cancel::install_signal_handlers();
 
   try {
+    if (*verify) return cli::run_verify(verify_opt, common);
     if (*copy) return cli::run_copy(copy_opt, common);
     if (*plan) return cli::run_plan(plan_opt, common);
     if (*load) return cli::run_load(load_opt, common);

@@ -39,6 +39,18 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o, bool for_plan) {
       ->capture_default_str();
 }
 
+void add_verify_options(CLI::App &cmd, VerifyOptions &o) {
+  add_copy_options(cmd, o.scope, true);
+  cmd.add_option("--job", o.scope.job, "ledger job whose ranges to verify (default: the copy job of these tables)");
+  cmd.add_option("--mode", o.mode, "count: row counts; hash: counts and content hashes; full: also name the "
+                                   "differing keys and columns")
+      ->capture_default_str();
+  cmd.add_option("--hash", o.method, "client: XXH3 over each side's COPY stream; server: hash sums computed by the "
+                                     "servers")
+      ->capture_default_str();
+  cmd.add_flag("--repair", o.repair, "make the target equal the source for the differing keys, then verify again");
+}
+
 void add_load_options(CLI::App &cmd, LoadOptions &o) {
   cmd.add_option("--target", o.target, "target conninfo or URI")->required();
   cmd.add_option("--from-spill", o.from_spill, "a spill folder written by `copy --spill-dir DIR --keep-spill`")

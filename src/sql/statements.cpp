@@ -218,3 +218,85 @@ std::string table_points(const std::string &s) {
 }
 
 }  // namespace pgcutover::sql::ledger
+
+namespace pgcutover::sql::verify {
+
+namespace {
+std::string where(const KeySpec &key, const plan::KeyRange &range) {
+  std::string p = range_predicate(key, range);
+  return p.empty() ? "" : " WHERE " + p;
+}
+std::string row_text(const std::vector<std::string> &columns) {
+  return "ROW(" + ident_list(columns) + ")::text";
+}
+std::string key_in(const KeySpec &key, const std::vector<plan::KeyBound> &keys) {
+  std::string out = key.columns.size() == 1 ? ident_list(key.columns) : "(" + ident_list(key.columns) + ")";
+  out += " IN (";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i) out += ", ";
+    std::string lit;
+    for (size_t k = 0; k < keys[i].values.size(); ++k)
+      lit += (k ? ", " : "") + quote_literal(keys[i].values[k]) + "::" + key.types[k];
+    out += key.columns.size() == 1 ? lit : "(" + lit + ")";
+  }
+  return out + ")";
+}
+}  // namespace
+
+std::string count_range(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range) {
+  return fmt::format("SELECT count(*), 0::text FROM ONLY {}{}", table, where(key, range));
+}
+
+std::string server_digest(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                          const plan::KeyRange &range) {
+  return fmt::format(
+      "SELECT count(*), coalesce(sum(pg_catalog.hashtextextended({}, 0)::numeric), 0)::text FROM ONLY {}{}",
+      row_text(columns), table, where(key, range));
+}
+
+std::string ordered_copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                             const plan::KeyRange &range, copybin::StreamFormat format) {
+  return fmt::format("COPY (SELECT {} FROM ONLY {}{} ORDER BY {}) TO STDOUT {}", ident_list(columns), table,
+                     where(key, range), ident_list(key.columns),
+                     format == copybin::StreamFormat::Binary ? "(FORMAT binary)" : "(FORMAT text)");
+}
+
+std::string key_hashes(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                       const plan::KeyRange &range) {
+  std::string keys;
+  for (const std::string &k : key.columns) keys += quote_ident(k) + "::text, ";
+  return fmt::format("SELECT {}md5({}) FROM ONLY {}{}", keys, row_text(columns), table, where(key, range));
+}
+
+std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step) {
+  std::string keys_text, keys = ident_list(key.columns);
+  for (size_t i = 0; i < key.columns.size(); ++i) keys_text += (i ? ", " : "") + quote_ident(key.columns[i]) + "::text";
+  return fmt::format(
+      "SELECT {}, pgcutover_rn FROM (SELECT {}, row_number() OVER (ORDER BY {}) AS pgcutover_rn FROM ONLY {}{}) s "
+      "WHERE pgcutover_rn % {} = 0 ORDER BY pgcutover_rn",
+      keys_text, keys, keys, table, where(key, range), step);
+}
+
+std::string rows_by_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                         const std::vector<plan::KeyBound> &keys) {
+  std::string cols;
+  for (const std::string &k : key.columns) cols += quote_ident(k) + "::text, ";
+  for (size_t i = 0; i < columns.size(); ++i) cols += (i ? ", " : "") + quote_ident(columns[i]) + "::text";
+  return fmt::format("SELECT {} FROM ONLY {} WHERE {}", cols, table, key_in(key, keys));
+}
+
+std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                          const std::vector<plan::KeyBound> &keys, copybin::StreamFormat format) {
+  return fmt::format("COPY (SELECT {} FROM ONLY {} WHERE {}) TO STDOUT {}", ident_list(columns), table,
+                     key_in(key, keys), format == copybin::StreamFormat::Binary ? "(FORMAT binary)" : "(FORMAT text)");
+}
+
+std::string delete_keys(const QualifiedName &table, const KeySpec &key, const std::vector<plan::KeyBound> &keys) {
+  return fmt::format("DELETE FROM ONLY {} WHERE {}", table, key_in(key, keys));
+}
+
+std::string max_value(const QualifiedName &table, const std::string &column) {
+  return fmt::format("SELECT max({})::text FROM ONLY {}", quote_ident(column), table);
+}
+
+}  // namespace pgcutover::sql::verify

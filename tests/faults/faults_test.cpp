@@ -197,3 +197,22 @@ TEST_F(Faults, PasswordsNeverAppearAnywhere) {
   EXPECT_FALSE(ledger.empty());
   std::filesystem::remove_all(spill);
 }
+
+// A second signal exits at once; the servers roll back what was in flight.
+TEST_F(Faults, SecondSignalExitsAtOnceWithoutHalfMergedRanges) {
+  PgcutoverProcess p(args());
+  ASSERT_TRUE(p.wait_for_output("copying 1 table(s)", 30)) << p.err_so_far();
+  std::this_thread::sleep_for(1000ms);
+  p.send_signal(SIGINT);
+  p.send_signal(SIGINT);
+  auto t0 = std::chrono::steady_clock::now();
+  RunResult r = p.wait(30);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.err.find("second signal"), std::string::npos) << r.err;
+  std::this_thread::sleep_for(300ms);
+  expect_consistent_with_ledger();
+  r = run_pgcutover(args());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_exact();
+}

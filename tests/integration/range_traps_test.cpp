@@ -94,9 +94,10 @@ TEST_F(TrapFixture, RowCountDisagreementIsNotCommitted) {
 
 namespace {
 
-// Source and target for the kill tests: a 20 MB table copied in ~1 MB ranges,
-// one at a time, into a target table whose row trigger slows COPY FROM down so
-// a range is surely in flight when its backend is killed.
+// Source and target for the kill tests: a 60 MB table, copied into a target
+// table whose row trigger slows COPY FROM down so a range is surely in flight
+// when its backend is killed. Loopback socket buffers hold ~10 MB, so a source
+// backend stays busy (killable) only for ranges well past that.
 struct KillFixture : ::testing::Test {
   std::string db = "kills";
   std::string src() { return source_cluster().conninfo(db); }
@@ -105,21 +106,21 @@ struct KillFixture : ::testing::Test {
     recreate_database(source_cluster(), db);
     recreate_database(target_cluster(), db);
     std::string ddl = "CREATE TABLE public.slow (id int PRIMARY KEY, v text)";
-    exec(src(), ddl + "; INSERT INTO public.slow SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 20000) g; ANALYZE");
+    exec(src(), ddl + "; INSERT INTO public.slow SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 60000) g; ANALYZE");
     exec(dst(), ddl + R"SQL(;
       CREATE FUNCTION public.slow_down() RETURNS trigger LANGUAGE plpgsql AS
-        $$ BEGIN PERFORM pg_sleep(0.0003); RETURN NEW; END $$;
+        $$ BEGIN RETURN NEW; END $$;
       CREATE TRIGGER slow_down BEFORE INSERT ON public.slow FOR EACH ROW EXECUTE FUNCTION public.slow_down();
     )SQL");
   }
 
   // Kills the backend running `like` on `conninfo` once it shows up.
   bool kill_when_running(const std::string &conninfo, const std::string &like) {
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 1000; ++i) {
       std::string n = query_value(conninfo, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '" + like +
                                                 "' AND state = 'active' AND pid <> pg_backend_pid()");
       if (n != "0") return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return false;
   }
@@ -145,17 +146,20 @@ struct KillFixture : ::testing::Test {
     EXPECT_GE(empty, 1) << "the killed range should not be on the target";
   }
 
-  void run_and_kill(const std::string &kill_on, const std::string &like) {
+  // range_bytes: the source-side kill needs ranges much larger than the
+  // socket buffers, or the source finishes sending before it can be killed.
+  void run_and_kill(const std::string &kill_on, const std::string &like, const std::string &range_bytes) {
     std::vector<std::string> args = {"copy", "--source", src(), "--target", dst(), "--table", "public.slow",
-                                     "--range-bytes", "1MB", "--jobs", "1", "--retries", "0"};
-    RunResult p = run_pgcutover({"plan", "--source", src(), "--target", dst(), "--table", "public.slow", "--range-bytes", "1MB", "--json"});
+                                     "--range-bytes", range_bytes, "--jobs", "1", "--retries", "0"};
+    RunResult p = run_pgcutover({"plan", "--source", src(), "--target", dst(), "--table", "public.slow", "--range-bytes", range_bytes, "--json"});
     ASSERT_EQ(p.exit_code, 0) << p.err;
     nlohmann::json plan = nlohmann::json::parse(p.out);
-    ASSERT_GE(plan["tables"][0]["ranges"].get<int>(), 5);
+    ASSERT_GE(plan["tables"][0]["ranges"].get<int>(), 2);
 
     PgcutoverProcess proc(args);
-    // Let a range or two finish first, then kill one in flight.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // Let the copy get going, then kill a range in flight.
+    ASSERT_TRUE(proc.wait_for_output("copying 1 table(s)", 60)) << proc.err_so_far();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ASSERT_TRUE(kill_when_running(kill_on, like)) << proc.err_so_far();
     RunResult r = proc.wait(120);
     EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -173,19 +177,18 @@ struct KillFixture : ::testing::Test {
 }  // namespace
 
 // With retries off, a killed connection ends the run with the range named.
-TEST_F(KillFixture, SourceBackendKilledMidRange) { run_and_kill(src(), "COPY (SELECT%"); }
+TEST_F(KillFixture, SourceBackendKilledMidRange) { run_and_kill(src(), "COPY (SELECT%", "20MB"); }
 
-TEST_F(KillFixture, TargetBackendKilledMidRange) { run_and_kill(dst(), "COPY %FROM STDIN%"); }
+TEST_F(KillFixture, TargetBackendKilledMidRange) { run_and_kill(dst(), "COPY %FROM STDIN%", "4MB"); }
 
 // With retries on (the default), killed backends on both sides are survived:
 // the range is retried on fresh connections and the copy is exact.
 TEST_F(KillFixture, KilledBackendsAreRetried) {
   std::vector<std::string> args = {"copy", "--source", src(), "--target", dst(), "--table", "public.slow",
-                                   "--range-bytes", "1MB", "--jobs", "2", "--retry-delay", "0.2"};
+                                   "--range-bytes", "20MB", "--jobs", "2", "--retry-delay", "0.2"};
   PgcutoverProcess proc(args);
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  ASSERT_TRUE(proc.wait_for_output("copying 1 table(s)", 60)) << proc.err_so_far();
   ASSERT_TRUE(kill_when_running(src(), "COPY (SELECT%")) << proc.err_so_far();
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
   ASSERT_TRUE(kill_when_running(dst(), "COPY %FROM STDIN%")) << proc.err_so_far();
   RunResult r = proc.wait(180);
   EXPECT_EQ(r.exit_code, 0) << r.err;

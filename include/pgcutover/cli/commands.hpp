@@ -8,5 +8,6 @@ namespace pgcutover::cli {
 int run_copy(const CopyOptions &opt, const CommonOptions &common);
 int run_plan(const CopyOptions &opt, const CommonOptions &common);
 int run_load(const LoadOptions &opt, const CommonOptions &common);
+int run_verify(const VerifyOptions &opt, const CommonOptions &common);
 
 }  // namespace pgcutover::cli

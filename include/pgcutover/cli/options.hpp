@@ -48,8 +48,16 @@ struct LoadOptions {
   std::string tool_schema = "pgcutover";
 };
 
+struct VerifyOptions {
+  CopyOptions scope;            // source, target, tables, range size, tool schema, job
+  std::string mode = "hash";    // count | hash | full
+  std::string method = "client";
+  bool repair = false;
+};
+
 // Registers the shared connection/table/plan options of copy and plan.
 void add_copy_options(CLI::App &cmd, CopyOptions &opt, bool for_plan);
 void add_load_options(CLI::App &cmd, LoadOptions &opt);
+void add_verify_options(CLI::App &cmd, VerifyOptions &opt);
 
 }  // namespace pgcutover::cli

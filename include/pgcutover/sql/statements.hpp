@@ -73,3 +73,31 @@ std::string mark_done(const std::string &schema);       // $1..$4 key, $5 rows, 
 std::string count_pending(const std::string &schema);   // $1 job -> pending ranges
 std::string table_points(const std::string &schema);    // $1 job -> schema, table, earliest snapshot time, its xmin
 }  // namespace pgcutover::sql::ledger
+
+// Verification and repair.
+namespace pgcutover::sql::verify {
+// count(*) of a range.
+std::string count_range(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range);
+// count(*) and an order-independent 64-bit hash sum of every row's text form,
+// computed on the server.
+std::string server_digest(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                          const plan::KeyRange &range);
+// COPY of the range in key order, for hashing on the client.
+std::string ordered_copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                             const plan::KeyRange &range, copybin::StreamFormat format);
+// Every key in the range (as text) with md5 of its row's text form.
+std::string key_hashes(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                       const plan::KeyRange &range);
+// Every step-th key of the range in key order (as text), to cut sub-ranges.
+std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step);
+// The columns (as text) of the rows with the given keys.
+std::string rows_by_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                         const std::vector<plan::KeyBound> &keys);
+// COPY of the rows with the given keys (for repair).
+std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                          const std::vector<plan::KeyBound> &keys, copybin::StreamFormat format);
+// DELETE of the rows with the given keys.
+std::string delete_keys(const QualifiedName &table, const KeySpec &key, const std::vector<plan::KeyBound> &keys);
+// The largest value of a column (as text), for sequences.
+std::string max_value(const QualifiedName &table, const std::string &column);
+}  // namespace pgcutover::sql::verify

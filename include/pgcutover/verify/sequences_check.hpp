@@ -1,0 +1,27 @@
+#pragma once
+// Sequences: every target sequence must stand at or past its source, and past
+// the largest value in the column it feeds on the target (or the next insert
+// with a default id collides).
+#include <string>
+#include <vector>
+
+#include "pgcutover/catalog/catalog.hpp"
+#include "pgcutover/pg/connection.hpp"
+
+namespace pgcutover::verify {
+
+struct SequenceVerdict {
+  std::string sequence;
+  std::string table;
+  i64 source_value = 0;
+  i64 target_value = 0;
+  std::string column_max;  // on the target, "" if none
+  bool ok = true;
+  std::string problem;
+};
+
+std::vector<SequenceVerdict> check_sequences(pg::Connection &src, pg::Connection &dst,
+                                             const std::vector<sql::QualifiedName> &tables, bool whole_database,
+                                             const std::vector<std::string> &exclude_schemas);
+
+}  // namespace pgcutover::verify
