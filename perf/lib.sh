@@ -16,6 +16,11 @@
 #                             its exited (waited-for) children, in clock ticks
 #   perf_machine_busy_ticks   busy (non-idle, non-iowait) ticks of the whole machine
 #   perf_free_port            a port nothing listens on right now
+#   perf_measure SRC TGT LOG CMD...
+#                             run CMD (stdout+stderr to LOG) under /usr/bin/time and print
+#                             "wall user sys maxrss_kb src_cpu tgt_cpu machine_busy rc"
+#                             (seconds; the CPU of clusters SRC and TGT and of the machine)
+#   perf_top_snapshot         the busiest processes right now (top's second sample)
 
 PERF_DIR=${PERF_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 PERF_OUT=${PERF_OUT:-$PERF_DIR/out}
@@ -133,14 +138,26 @@ perf_postmaster_pid() { head -n 1 "$(perf_cluster_dir "$1")/data/postmaster.pid"
 # a backend's ticks move from "live child" to the postmaster's cutime when it
 # exits. Fields after the ")" of comm: 1 state, 2 ppid, 12 utime, 13 stime,
 # 14 cutime, 15 cstime.
+# A backend reaped while /proc is being read would be counted twice or not at
+# all (right after a client exits, its backends are still finishing: up to
+# several seconds of CPU), so the postmaster is read before and after the
+# children, and the whole read repeats until no child was reaped in between.
 perf_cluster_ticks() {
-  local pm
+  local pm i t
   pm=$(perf_postmaster_pid "$1") || return 1
-  # cat fails on processes that exit meanwhile; that must not fail the caller.
-  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$pm" '
-    { pid = $1; s = $0; sub(/^.*\) /, "", s); n = split(s, a, " ");
-      if (pid == pm || a[2] == pm) t += a[12] + a[13] + a[14] + a[15] }
-    END { printf "%d\n", t }'
+  for i in $(seq 1 50); do
+    # cat fails on processes that exit meanwhile; that must not fail the caller.
+    t=$({ cat "/proc/$pm/stat"; cat /proc/[0-9]*/stat 2>/dev/null; cat "/proc/$pm/stat"; } | awk -v pm="$pm" '
+      { pid = $1; s = $0; sub(/^.*\) /, "", s); n = split(s, a, " ") }
+      NR == 1 { first = a[14] + a[15]; own = a[12] + a[13]; next }
+      pid == pm { last = a[14] + a[15]; if (++seen == 2) lastline = 1; next }
+      a[2] == pm { kids += a[12] + a[13] }
+      END { if (first == last) printf "%d\n", own + first + kids; else print "retry" }')
+    [ "$t" = retry ] || { echo "$t"; return 0; }
+    sleep 0.02
+  done
+  echo "perf_cluster_ticks $1: children kept exiting while reading /proc" >&2
+  return 1
 }
 
 perf_machine_busy_ticks() {
@@ -149,4 +166,26 @@ perf_machine_busy_ticks() {
 
 perf_psql() {
   "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+perf_measure() {
+  local src=$1 tgt=$2 log=$3 tf s0 s1 g0 g1 b0 b1 t0 t1 rc=0 u s rss
+  shift 3
+  tf=$log.time
+  s0=$(perf_cluster_ticks "$src"); g0=$(perf_cluster_ticks "$tgt"); b0=$(perf_machine_busy_ticks)
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%e %U %S %M' -o "$tf" -- "$@" >"$log" 2>&1 || rc=$?
+  t1=$(date +%s.%N)
+  s1=$(perf_cluster_ticks "$src"); g1=$(perf_cluster_ticks "$tgt"); b1=$(perf_machine_busy_ticks)
+  # time -o starts with "Command exited with non-zero status N" when rc != 0: take the last line.
+  read -r _ u s rss < <(tail -n 1 "$tf") || { u=0; s=0; rss=0; }
+  awk -v t0="$t0" -v t1="$t1" -v u="$u" -v s="$s" -v rss="$rss" -v s0="$s0" -v s1="$s1" -v g0="$g0" -v g1="$g1" \
+      -v b0="$b0" -v b1="$b1" -v hz="$CLK_TCK" -v rc="$rc" \
+      'BEGIN { printf "%.2f %.2f %.2f %d %.2f %.2f %.2f %d\n", t1 - t0, u, s, rss, (s1 - s0) / hz, (g1 - g0) / hz, (b1 - b0) / hz, rc }'
+}
+
+perf_top_snapshot() {
+  top -b -n 2 -d 2 -w 160 2>/dev/null |
+    awk '/^top -/ { n++ } n == 2 && (/^(top|Tasks|%Cpu|MiB)/ || /PID USER/ || ($9 + 0 > 0 && c++ < 12))' ||
+    ps -eo pcpu,etime,comm --sort=-pcpu | head -n 12
 }

@@ -63,6 +63,8 @@ int main(int argc, char **argv) {
   cli::CopyOptions copy_opt, plan_opt;
   cli::LoadOptions load_opt;
   cli::VerifyOptions verify_opt;
+  cli::SyncOptions sync_opt;
+  cli::SequencesOptions seq_opt;
   CLI::App *copy = app.add_subcommand("copy", "copy tables (or a whole database) from source to target");
   cli::add_copy_options(*copy, copy_opt, false);
   add_common(copy);
@@ -76,6 +78,13 @@ int main(int argc, char **argv) {
   CLI::App *verify = app.add_subcommand("verify", "prove the target equals the source, range by range; --repair fixes it");
   cli::add_verify_options(*verify, verify_opt);
   add_common(verify);
+
+  CLI::App *sync = app.add_subcommand("sync", "copy what changed since the last copy or sync (the cutover's incremental step)");
+  cli::add_sync_options(*sync, sync_opt);
+  add_common(sync);
+  CLI::App *seqs = app.add_subcommand("sequences", "bring every target sequence to where the source stands");
+  cli::add_sequences_options(*seqs, seq_opt);
+  add_common(seqs);
 
   // Parse a copy, so the password in argv can be scrubbed before anything else runs.
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -91,6 +100,8 @@ int main(int argc, char **argv) {
 
   try {
     if (*verify) return cli::run_verify(verify_opt, common);
+    if (*sync) return cli::run_sync(sync_opt, common);
+    if (*seqs) return cli::run_sequences(seq_opt, common);
     if (*copy) return cli::run_copy(copy_opt, common);
     if (*plan) return cli::run_plan(plan_opt, common);
     if (*load) return cli::run_load(load_opt, common);

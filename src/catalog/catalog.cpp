@@ -38,8 +38,10 @@ SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relispartition,
 // Those binary forms carry type OIDs that differ between databases.
 constexpr const char *COLUMNS_SQL = R"SQL(
 WITH RECURSIVE cols AS (
-  SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.atthasdef
+  SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.atthasdef,
+         pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expr
     FROM pg_catalog.pg_attribute a
+    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
 ), dom(start_oid, oid, depth) AS (
   SELECT DISTINCT atttypid, atttypid, 0 FROM cols
@@ -53,12 +55,21 @@ WITH RECURSIVE cols AS (
 SELECT c.attrelid, c.attname, pg_catalog.format_type(c.atttypid, c.atttypmod), c.atttypid, c.attnotnull, c.atthasdef,
        (bt.typtype = 'c'
         OR (bt.typcategory = 'A' AND bt.typelem <> 0
-            AND (bt.typelem >= 16384 OR et.typtype IN ('c', 'd')))) AS needs_text
+            AND (bt.typelem >= 16384 OR et.typtype IN ('c', 'd')))) AS needs_text,
+       c.default_expr
   FROM cols c
   JOIN base b ON b.start_oid = c.atttypid
   JOIN pg_catalog.pg_type bt ON bt.oid = b.base_oid
   LEFT JOIN pg_catalog.pg_type et ON et.oid = bt.typelem
  ORDER BY c.attrelid, c.attnum
+)SQL";
+
+// The first column of every valid index: a range condition on it can use the index.
+constexpr const char *INDEX_LEADS_SQL = R"SQL(
+SELECT x.indrelid, a.attname
+  FROM pg_catalog.pg_index x
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+ WHERE x.indrelid = ANY ($1::oid[]) AND x.indisvalid AND x.indpred IS NULL
 )SQL";
 
 constexpr const char *KEYS_SQL = R"SQL(
@@ -166,8 +177,12 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     c.not_null = cols.get_bool(i, 4);
     c.has_default = cols.get_bool(i, 5);
     c.needs_text = cols.get_bool(i, 6);
+    c.default_expr = cols.get(i, 7);
     t.columns.push_back(std::move(c));
   }
+  pg::Result leads = conn.query(INDEX_LEADS_SQL, {oids});
+  for (int i = 0; i < leads.rows(); ++i)
+    cat.tables[by_oid.at(static_cast<u32>(leads.get_i64(i, 0)))].index_leads.emplace_back(leads.get(i, 1));
   pg::Result keys = conn.query(KEYS_SQL, {oids});
   for (int i = 0; i < keys.rows(); ++i) {
     TableDef &t = cat.tables[by_oid.at(static_cast<u32>(keys.get_i64(i, 0)))];

@@ -20,6 +20,7 @@
 #include "pgcutover/report/progress.hpp"
 #include "pgcutover/schema/schema.hpp"
 #include "pgcutover/sequences/sequences.hpp"
+#include "pgcutover/sync/watermark.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
@@ -129,8 +130,6 @@ class JobLock {
 };
 
 }  // namespace
-
-int run_copy_phases(const CopyOptions &opt, const CommonOptions &common);
 
 int run_copy(const CopyOptions &opt, const CommonOptions &common) {
   try {
@@ -299,9 +298,12 @@ int run_copy_phases(const CopyOptions &opt, const CommonOptions &common) {
   }
   rep.set("sequences", seqs);
   // The point each table was copied at: the earliest snapshot any of its ranges used.
+  // It is also the table's watermark: the next sync starts there.
   nlohmann::json points = nlohmann::json::array();
-  for (const ledger::TablePoint &p : led.table_points(dst))
+  for (const ledger::TablePoint &p : led.table_points(dst)) {
     points.push_back({{"table", p.table.display()}, {"taken_at", p.taken_at}, {"xmin", p.xmin}});
+    sync::commit_watermark(dst, opt.tool_schema, p.table, {p.taken_at, p.xmin}, "copy");
+  }
   rep.set("table_points", points);
   rep.set("resumed", resumed);
 

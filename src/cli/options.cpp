@@ -51,6 +51,28 @@ void add_verify_options(CLI::App &cmd, VerifyOptions &o) {
   cmd.add_flag("--repair", o.repair, "make the target equal the source for the differing keys, then verify again");
 }
 
+void add_sync_options(CLI::App &cmd, SyncOptions &o) {
+  add_copy_options(cmd, o.scope, true);
+  cmd.add_option("--since", o.since, "auto: each table from its recorded point; or a timestamp for every table")
+      ->capture_default_str();
+  cmd.add_option("--overlap", o.overlap, "taken off each watermark (long transactions commit late); re-read rows "
+                                         "that did not change are not rewritten")
+      ->capture_default_str();
+  cmd.add_flag("--allow-scan", o.allow_scan, "allow change detection that reads whole tables (unindexed change "
+                                             "column, or xmin for tables without one)");
+  cmd.add_option("--deletes", o.deletes, "off: deletes are not seen (and the summary says so); detect: compare key "
+                                         "sets by ranges and delete on the target what the source no longer has")
+      ->capture_default_str();
+  cmd.add_flag("--final", o.final_sync, "the last sync: also bring every sequence forward (as `pgcutover sequences`)");
+  cmd.add_option("--config", o.config, "TOML file: [tables.\"schema.table\"] change_column = \"updated_at\" | \"xmin\"");
+  cmd.add_flag("--copy-uncopied", o.copy_uncopied, "base-copy tables never copied before, instead of refusing them");
+  cmd.add_option("--spill-dir", o.scope.spill_dir, "spill each range to a zstd file here before loading it");
+  cmd.add_option("--pg-bin", o.scope.pg_bin, "folder of pg_dump/pg_restore (default: the newest installed)");
+  cmd.add_option("--retries", o.scope.retries, "retries of a range after a transient failure")->capture_default_str();
+}
+
+void add_sequences_options(CLI::App &cmd, SequencesOptions &o) { add_copy_options(cmd, o.scope, true); }
+
 void add_load_options(CLI::App &cmd, LoadOptions &o) {
   cmd.add_option("--target", o.target, "target conninfo or URI")->required();
   cmd.add_option("--from-spill", o.from_spill, "a spill folder written by `copy --spill-dir DIR --keep-spill`")

@@ -92,12 +92,13 @@ std::string utc_now() {
 RangeHooks ledger_hooks(const PipelineOptions &opt, const RangeTask &task, const pg::SnapshotInfo &snapshot,
                         const std::string &started_at) {
   RangeHooks h;
-  if (!opt.ledger) return h;
   const ledger::Ledger *l = opt.ledger;
-  h.claim = [l, &task](pg::Connection &c) { return l->claim(c, task.table->table.name, task.range->id); };
-  h.before_commit = [l, &task, &snapshot, started_at](pg::Connection &c, const WriteResult &r) {
-    l->mark_done(c, task.table->table.name, task.range->id, r.rows, r.bytes, snapshot, started_at);
-  };
+  if (l) h.claim = [l, &task](pg::Connection &c) { return l->claim(c, task.table->table.name, task.range->id); };
+  if (l || opt.on_commit)
+    h.before_commit = [l, &opt, &task, &snapshot, started_at](pg::Connection &c, const WriteResult &r) {
+      if (l) l->mark_done(c, task.table->table.name, task.range->id, r.rows, r.bytes, snapshot, started_at);
+      if (opt.on_commit) opt.on_commit(c, *task.table, *task.range, r);
+    };
   return h;
 }
 
@@ -136,6 +137,7 @@ void record_done(RangeTask &task, const WriteResult &res, report::RunReport &rep
   done.fetch_add(1);
   task.record.rows = res.rows;
   task.record.bytes = res.bytes;
+  task.record.merged = res.merged;
   task.record.end = report.now();
   report.progress.ranges_done.fetch_add(1, std::memory_order_relaxed);
   report.progress.planned_done.fetch_add(task.range->planned_bytes, std::memory_order_relaxed);

@@ -92,7 +92,7 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Ch
     if (stored != src_rows) count_mismatch("the source sent", src_rows, "the target stored", stored);
     res.rows = stored;
   }
-  if (merge) dst.exec(sql::upsert_from_stage(t.name, STAGE_TABLE, cols, t.key));
+  if (merge) res.merged = dst.exec(sql::upsert_from_stage(t.name, STAGE_TABLE, cols, t.key, tp.skip_unchanged)).affected_rows();
   cancel::throw_if_requested();
   return res;
 }
@@ -120,7 +120,7 @@ WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan:
                            const RangeHooks &hooks) {
   const catalog::TableDef &t = tp.table;
   return in_range_transaction(dst, hooks, [&] {
-    pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format));
+    pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format, tp.filter));
     return write_range(
         dst, tp, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress);
   });
@@ -131,7 +131,7 @@ WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const pl
                         i64 chunk_bytes, i64 *spill_bytes) {
   const catalog::TableDef &t = tp.table;
   spill::SpillWriter writer(path, meta, zstd_level);
-  pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format));
+  pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format, tp.filter));
   copybin::Framer framer(tp.format, static_cast<int>(t.columns.size()));
   Batcher batch(chunk_bytes);
   WriteResult res;

@@ -101,6 +101,7 @@ nlohmann::json RunReport::to_json() const {
                       {"bytes", r.bytes},
                       {"planned_bytes", r.planned_bytes},
                       {"spill_bytes", r.spill_bytes},
+                      {"merged", r.merged},
                       {"start", r.start},
                       {"end", r.end},
                       {"worker", r.worker}});

@@ -11,12 +11,12 @@
 namespace pgcutover::report {
 
 Reporter::Reporter(bool live, bool quiet) : live_(live && isatty(STDERR_FILENO)), quiet_(quiet) {
-  log::set_sink([this](log::Level level, const std::string &line) { on_log(static_cast<int>(level), line); });
+  previous_ = log::set_sink([this](log::Level level, const std::string &line) { on_log(static_cast<int>(level), line); });
 }
 
 Reporter::~Reporter() {
   stop_live();
-  log::set_sink(nullptr);
+  log::set_sink(std::move(previous_));
 }
 
 void Reporter::on_log(int level, const std::string &line) {

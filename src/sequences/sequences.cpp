@@ -29,10 +29,29 @@ std::vector<SequenceChange> reset_sequences(pg::Connection &src, pg::Connection 
     auto from = catalog::read_sequence(src, s.name);
     auto before = catalog::read_sequence(dst, s.name);
     if (!from || !before) continue;
-    dst.query(sql::set_sequence(),
-              {s.name.quoted(), std::to_string(from->last_value), from->is_called ? "true" : "false"});
-    out.push_back({s.name.display(), s.table ? s.table->display() : "", before->last_value, before->is_called,
-                   from->last_value, from->is_called});
+    // At least where the source stands, never below the largest value in the
+    // column it feeds on the target, and never backwards on the target.
+    i64 value = from->last_value;
+    bool called = from->is_called;
+    auto raise_to = [&](i64 v) {
+      if (v > value || (v == value && !called)) {
+        value = v;
+        called = true;
+      }
+    };
+    if (before->is_called) raise_to(before->last_value);
+    if (s.table && !s.column.empty()) {
+      pg::Result r = dst.exec(sql::verify::max_value(*s.table, s.column));
+      if (!r.is_null(0, 0)) {
+        try {
+          raise_to(std::stoll(std::string(r.get(0, 0))));
+        } catch (const std::exception &) {
+        }
+      }
+    }
+    dst.query(sql::set_sequence(), {s.name.quoted(), std::to_string(value), called ? "true" : "false"});
+    out.push_back({s.name.display(), s.table ? s.table->display() : "", before->last_value, before->is_called, value,
+                   called});
   }
   return out;
 }

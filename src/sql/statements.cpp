@@ -41,8 +41,9 @@ std::string range_predicate(const KeySpec &key, const plan::KeyRange &range) {
 }
 
 std::string copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
-                     const plan::KeyRange &range, copybin::StreamFormat format) {
+                     const plan::KeyRange &range, copybin::StreamFormat format, const std::string &filter) {
   std::string pred = range_predicate(key, range);
+  if (!filter.empty()) pred = pred.empty() ? "(" + filter + ")" : pred + " AND (" + filter + ")";
   std::string select = fmt::format("SELECT {} FROM ONLY {}", ident_list(columns), table);
   if (!pred.empty()) select += " WHERE " + pred;
   return fmt::format("COPY ({}) TO STDOUT {}", select, format_option(format));
@@ -66,7 +67,8 @@ std::string copy_in_stage(const std::string &stage, const std::vector<std::strin
 }
 
 std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,
-                              const std::vector<std::string> &columns, const std::vector<std::string> &key) {
+                              const std::vector<std::string> &columns, const std::vector<std::string> &key,
+                              bool skip_unchanged) {
   std::string cols = ident_list(columns);
   std::string out = fmt::format("INSERT INTO {} AS t ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.{} ON CONFLICT ({}) ", target, cols,
                                 cols, quote_ident(stage), ident_list(key));
@@ -78,7 +80,12 @@ std::string upsert_from_stage(const QualifiedName &target, const std::string &st
     if (!sets.empty()) sets += ", ";
     sets += quote_ident(c) + " = EXCLUDED." + quote_ident(c);
   }
-  return out + (sets.empty() ? "DO NOTHING" : "DO UPDATE SET " + sets);
+  if (sets.empty()) return out + "DO NOTHING";
+  out += "DO UPDATE SET " + sets;
+  if (skip_unchanged)
+    out += " WHERE ROW(" + ident_list(columns, "t.") + ")::text IS DISTINCT FROM ROW(" + ident_list(columns, "EXCLUDED.") +
+           ")::text";
+  return out;
 }
 
 std::string lock_holders() {
@@ -154,8 +161,22 @@ CREATE TABLE IF NOT EXISTS {2} (
   finished_at    timestamptz,
   PRIMARY KEY (job, table_schema, table_name, range_id)
 );
+-- The point each table's copy on the target stands at, for the next sync.
+-- part '' is the table's committed point; other parts are ranges of a sync
+-- in progress (each committed with its range's data). The table's point is the
+-- earliest of its rows.
+CREATE TABLE IF NOT EXISTS {3} (
+  table_schema   text NOT NULL,
+  table_name     text NOT NULL,
+  part           text NOT NULL DEFAULT '',
+  point          timestamptz NOT NULL,
+  snapshot_xmin  text NOT NULL,
+  method         text NOT NULL,
+  updated_at     timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (table_schema, table_name, part)
+);
 )SQL",
-                     quote_ident(s), t(s, "jobs"), t(s, "ranges"));
+                     quote_ident(s), t(s, "jobs"), t(s, "ranges"), t(s, "watermarks"));
 }
 
 std::string insert_job(const std::string &s) {
@@ -215,6 +236,25 @@ std::string table_points(const std::string &s) {
       "to_char(snapshot_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), snapshot_xmin "
       "FROM {} WHERE job = $1 ORDER BY table_schema, table_name, snapshot_time",
       t(s, "ranges"));
+}
+
+std::string upsert_watermark(const std::string &s) {
+  return fmt::format(
+      "INSERT INTO {} (table_schema, table_name, part, point, snapshot_xmin, method) "
+      "VALUES ($1, $2, $3, $4::timestamptz, $5, $6) ON CONFLICT (table_schema, table_name, part) DO UPDATE SET "
+      "point = EXCLUDED.point, snapshot_xmin = EXCLUDED.snapshot_xmin, method = EXCLUDED.method, updated_at = now()",
+      t(s, "watermarks"));
+}
+
+std::string read_watermark(const std::string &s) {
+  return fmt::format(
+      "SELECT to_char(point AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), snapshot_xmin FROM {} "
+      "WHERE table_schema = $1 AND table_name = $2 ORDER BY point LIMIT 1",
+      t(s, "watermarks"));
+}
+
+std::string clear_watermark_parts(const std::string &s) {
+  return fmt::format("DELETE FROM {} WHERE table_schema = $1 AND table_name = $2 AND part <> ''", t(s, "watermarks"));
 }
 
 }  // namespace pgcutover::sql::ledger
@@ -300,3 +340,31 @@ std::string max_value(const QualifiedName &table, const std::string &column) {
 }
 
 }  // namespace pgcutover::sql::verify
+
+namespace pgcutover::sql::sync {
+
+std::string since_predicate(const std::string &column, const std::string &point_iso) {
+  return quote_ident(column) + " >= " + quote_literal(point_iso) + "::timestamptz";
+}
+
+std::string xmin_predicate(const std::string &txid) {
+  // A 64-bit txid's low 32 bits are its xid; age() counts back from the
+  // current xid modulo 2^32, so it stays right across wraparound while the
+  // point is less than 2^31 transactions old (callers check that).
+  unsigned long long v = std::stoull(txid);
+  return "pg_catalog.age(xmin) <= pg_catalog.age(" + quote_literal(std::to_string(v % 4294967296ULL)) + "::xid)";
+}
+
+std::string add_column(const QualifiedName &table, const std::string &column, const std::string &type,
+                       const std::string &default_expr, bool not_null) {
+  std::string out = fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, quote_ident(column), type);
+  if (!default_expr.empty()) out += " DEFAULT " + default_expr;
+  if (not_null) out += " NOT NULL";
+  return out;
+}
+
+std::string count_where(const QualifiedName &table, const std::string &filter) {
+  return fmt::format("SELECT count(*) FROM ONLY {} WHERE {}", table, filter);
+}
+
+}  // namespace pgcutover::sql::sync

@@ -23,9 +23,11 @@ const char *to_string(Level level) {
   return "?";
 }
 
-void set_sink(Sink sink) {
+Sink set_sink(Sink sink) {
   std::lock_guard lk(sink_mu);
+  Sink old = std::move(current_sink);
   current_sink = std::move(sink);
+  return old;
 }
 
 void set_level(Level level) { current_level.store(static_cast<int>(level)); }

@@ -20,6 +20,7 @@ struct ColumnDef {
   // The binary form of this type embeds database-specific type OIDs (composite
   // values, arrays of user-defined or composite types): copy it as text.
   bool needs_text = false;
+  std::string default_expr;  // pg_get_expr of the default, "" if none
 };
 
 struct TableDef {
@@ -32,6 +33,7 @@ struct TableDef {
   std::vector<ColumnDef> columns;   // copyable columns: no dropped, no generated ones
   std::vector<std::string> key;     // primary key columns, in index order; empty if none
   std::vector<std::string> key_types;
+  std::vector<std::string> index_leads;  // first column of each valid, non-partial index
   i64 heap_bytes = 0;
   i64 toast_bytes = 0;
   double reltuples = -1;         // -1: never analyzed

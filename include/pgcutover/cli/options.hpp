@@ -55,9 +55,26 @@ struct VerifyOptions {
   bool repair = false;
 };
 
+struct SyncOptions {
+  CopyOptions scope;             // source, target, tables, jobs, range size, tool schema
+  std::string since = "auto";    // auto (each table's watermark) or a timestamp
+  std::string overlap = "5min";  // taken off the watermark: commit order is not timestamp order
+  bool allow_scan = false;       // allow change detection that reads the whole table
+  std::string deletes = "off";   // off | detect
+  bool final_sync = false;       // also set sequences (the last sync before switching over)
+  std::string config;            // TOML with per-table change columns
+  bool copy_uncopied = false;    // base-copy tables that have no watermark yet instead of refusing them
+};
+
+struct SequencesOptions {
+  CopyOptions scope;
+};
+
 // Registers the shared connection/table/plan options of copy and plan.
 void add_copy_options(CLI::App &cmd, CopyOptions &opt, bool for_plan);
 void add_load_options(CLI::App &cmd, LoadOptions &opt);
 void add_verify_options(CLI::App &cmd, VerifyOptions &opt);
+void add_sync_options(CLI::App &cmd, SyncOptions &opt);
+void add_sequences_options(CLI::App &cmd, SequencesOptions &opt);
 
 }  // namespace pgcutover::cli

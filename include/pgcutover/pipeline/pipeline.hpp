@@ -21,6 +21,8 @@
 // `jobs` each, and is their only user until it returns them. A connection that
 // saw an error is closed and replaced, never reused.
 #include <filesystem>
+#include <functional>
+#include "pgcutover/pipeline/range_io.hpp"
 #include <optional>
 #include <string>
 
@@ -38,6 +40,9 @@ namespace pgcutover::pipeline {
 struct PipelineOptions {
   int jobs = 2;
   const ledger::Ledger *ledger = nullptr;  // claims and done marks; nullptr for none
+  // Runs inside each range's transaction just before COMMIT (after the
+  // ledger's mark): sync records its watermark here.
+  std::function<void(pg::Connection &, const plan::TablePlan &, const plan::KeyRange &, const WriteResult &)> on_commit;
   int max_retries = 5;                     // per range, for transient failures
   double retry_delay_seconds = 1.0;        // doubles per attempt, at most 30 s
   std::optional<std::filesystem::path> spill_dir;

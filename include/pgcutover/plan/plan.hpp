@@ -24,6 +24,11 @@ struct TablePlan {
   merge::Strategy strategy = merge::Strategy::Merge;  // Direct or Merge, never Auto
   std::string strategy_reason;
   std::vector<KeyRange> ranges;
+  // Sync: an extra condition on the rows read (SQL from sql::, e.g. the change
+  // column past the watermark), and whether the merge skips rows that are
+  // already equal on the target (no dead tuples or WAL for them).
+  std::string filter;
+  bool skip_unchanged = false;
 
   bool create_on_target() const { return !target_exists; }
 };

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "pgcutover/report/model.hpp"
+#include "pgcutover/util/log.hpp"
 
 namespace pgcutover::report {
 
@@ -38,6 +39,7 @@ class Reporter {
   bool stop_ = false;
   const RunReport *report_ = nullptr;
   std::string shown_;
+  log::Sink previous_;  // restored on destruction (a command run inside another)
 };
 
 }  // namespace pgcutover::report

@@ -25,7 +25,7 @@ std::string range_predicate(const KeySpec &key, const plan::KeyRange &range);
 
 // COPY (SELECT cols FROM ONLY t WHERE pred) TO STDOUT (FORMAT f).
 std::string copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
-                     const plan::KeyRange &range, copybin::StreamFormat format);
+                     const plan::KeyRange &range, copybin::StreamFormat format, const std::string &filter = "");
 
 // COPY t (cols) FROM STDIN (FORMAT f).
 std::string copy_in(const QualifiedName &table, const std::vector<std::string> &columns,
@@ -39,8 +39,11 @@ std::string copy_in_stage(const std::string &stage, const std::vector<std::strin
 
 // INSERT INTO t (cols) SELECT cols FROM stage ON CONFLICT (key) DO UPDATE SET
 // c = EXCLUDED.c for every non-key column (DO NOTHING when all columns are key).
+// With skip_unchanged, rows whose text form is already equal are not updated
+// (compared as text: exact for every type, even those without an = operator).
 std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,
-                              const std::vector<std::string> &columns, const std::vector<std::string> &key);
+                              const std::vector<std::string> &columns, const std::vector<std::string> &key,
+                              bool skip_unchanged = false);
 
 // Other sessions holding a granted lock on one of the tables $1 (text[] of
 // quoted names; NULL = any user table): pid, user, application, mode, query, table.
@@ -72,7 +75,24 @@ std::string claim_range(const std::string &schema);     // $1 job, $2 schema, $3
 std::string mark_done(const std::string &schema);       // $1..$4 key, $5 rows, $6 bytes, $7 snapshot id, $8 snapshot time, $9 xmin, $10 done_by, $11 started
 std::string count_pending(const std::string &schema);   // $1 job -> pending ranges
 std::string table_points(const std::string &schema);    // $1 job -> schema, table, earliest snapshot time, its xmin
+std::string upsert_watermark(const std::string &schema);  // $1 schema, $2 table, $3 part, $4 point, $5 xmin, $6 method
+std::string read_watermark(const std::string &schema);    // $1 schema, $2 table -> earliest point, its xmin
+std::string clear_watermark_parts(const std::string &schema);  // $1 schema, $2 table
 }  // namespace pgcutover::sql::ledger
+
+// Sync: change predicates, drift.
+namespace pgcutover::sql::sync {
+// change_col >= 'point'::timestamptz (the point already has the overlap taken off)
+std::string since_predicate(const std::string &column, const std::string &point_iso);
+// Rows whose xmin is not older than the given transaction id (64-bit txid
+// text), by age so xid wraparound is handled.
+std::string xmin_predicate(const std::string &txid);
+// ALTER TABLE t ADD COLUMN c type [DEFAULT expr] [NOT NULL]
+std::string add_column(const QualifiedName &table, const std::string &column, const std::string &type,
+                       const std::string &default_expr, bool not_null);
+// count(*) of rows matching a filter (an index scan when the change column is indexed)
+std::string count_where(const QualifiedName &table, const std::string &filter);
+}  // namespace pgcutover::sql::sync
 
 // Verification and repair.
 namespace pgcutover::sql::verify {

@@ -12,7 +12,7 @@ enum class Level { Error = 0, Warn = 1, Info = 2, Debug = 3, Trace = 4 };
 const char *to_string(Level level);
 
 using Sink = std::function<void(Level, const std::string &)>;
-void set_sink(Sink sink);      // called once by the Reporter; nullptr restores stderr
+Sink set_sink(Sink sink);      // installs a sink, returns the previous one (nullptr: stderr)
 void set_level(Level level);
 bool enabled(Level level);
 void write(Level level, const std::string &line);

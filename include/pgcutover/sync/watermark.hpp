@@ -1,0 +1,28 @@
+#pragma once
+// Watermarks: the point in time each table's copy on the target stands at.
+// The base copy records the earliest snapshot its ranges used; each sync range
+// records its snapshot in the same transaction as its merge (a "part"), and
+// when every range of a table committed, the parts collapse into the table's
+// point. Until then the table's point is the earliest row, so a crash never
+// skips a window.
+#include <optional>
+#include <string>
+
+#include "pgcutover/pg/connection.hpp"
+#include "pgcutover/sql/ident.hpp"
+
+namespace pgcutover::sync {
+
+struct Watermark {
+  std::string point;  // ISO 8601 UTC
+  std::string xmin;   // txid: oldest transaction running at the snapshot
+};
+
+std::optional<Watermark> read_watermark(pg::Connection &c, const std::string &tool_schema, const sql::QualifiedName &t);
+void write_watermark(pg::Connection &c, const std::string &tool_schema, const sql::QualifiedName &t,
+                     const std::string &part, const Watermark &w, const std::string &method);
+// Replaces the table's parts by one committed point (one transaction).
+void commit_watermark(pg::Connection &c, const std::string &tool_schema, const sql::QualifiedName &t, const Watermark &w,
+                      const std::string &method);
+
+}  // namespace pgcutover::sync

@@ -1,0 +1,117 @@
+#include "pgcutover/sync/change_column.hpp"
+
+#include <algorithm>
+#include <toml++/toml.h>
+
+#include "pgcutover/util/error.hpp"
+
+namespace pgcutover::sync {
+
+namespace {
+
+const char *UPDATE_NAMES[] = {"updated_at", "updated",    "modified_at", "modified", "last_modified", "last_modified_at",
+                              "changed_at", "update_time", "updated_on", "mtime",    "last_update",   "last_updated"};
+const char *CREATE_NAMES[] = {"created_at", "created", "inserted_at", "created_on", "create_time", "insert_time", "ctime"};
+
+bool is_time_type(const std::string &type) {
+  return type.rfind("timestamp", 0) == 0 || type == "date";
+}
+
+template <size_t N>
+const catalog::ColumnDef *find_named(const catalog::TableDef &t, const char *(&names)[N], bool indexed_only) {
+  for (const char *n : names)
+    for (const catalog::ColumnDef &c : t.columns)
+      if (c.name == n && is_time_type(c.type)) {
+        bool indexed = std::find(t.index_leads.begin(), t.index_leads.end(), c.name) != t.index_leads.end();
+        if (!indexed_only || indexed) return &c;
+      }
+  return nullptr;
+}
+
+bool indexed(const catalog::TableDef &t, const std::string &col) {
+  return std::find(t.index_leads.begin(), t.index_leads.end(), col) != t.index_leads.end();
+}
+
+}  // namespace
+
+const char *to_string(ChangeKind k) {
+  return k == ChangeKind::UpdatedAt ? "updated_at" : k == ChangeKind::CreatedAt ? "created_at" : "xmin";
+}
+
+ChangeMethod choose_change_method(const catalog::TableDef &t, const std::optional<TableConfig> &cfg) {
+  ChangeMethod m;
+  if (cfg && !cfg->change_column.empty()) {
+    if (cfg->change_column == "xmin") {
+      m.kind = ChangeKind::Xmin;
+      m.scans = true;
+      m.reason = "xmin, set in the config file";
+      return m;
+    }
+    const catalog::ColumnDef *c = t.find_column(cfg->change_column);
+    if (!c || !is_time_type(c->type))
+      throw_usage(t.name.display() + ": the config file names change column \"" + cfg->change_column +
+                  "\", which is not a timestamp or date column of the table");
+    bool created = std::any_of(std::begin(CREATE_NAMES), std::end(CREATE_NAMES), [&](const char *n) { return c->name == n; });
+    m.kind = created ? ChangeKind::CreatedAt : ChangeKind::UpdatedAt;
+    m.column = c->name;
+    m.scans = !indexed(t, c->name);
+    m.reason = "\"" + c->name + "\", set in the config file" + (m.scans ? " (not indexed: the sync scans the table)" : "");
+    if (created) m.warning = "updates to existing rows are not seen through \"" + c->name + "\"";
+    return m;
+  }
+  if (const catalog::ColumnDef *c = find_named(t, UPDATE_NAMES, true)) {
+    m.kind = ChangeKind::UpdatedAt;
+    m.column = c->name;
+    m.reason = "indexed \"" + c->name + "\" sees inserts and updates";
+    return m;
+  }
+  if (const catalog::ColumnDef *c = find_named(t, CREATE_NAMES, true)) {
+    m.kind = ChangeKind::CreatedAt;
+    m.column = c->name;
+    m.reason = "indexed \"" + c->name + "\" (no indexed updated_at-like column)";
+    m.warning = "updates to existing rows are not seen; index an updated_at column, or set change_column = \"xmin\"";
+    if (const catalog::ColumnDef *u = find_named(t, UPDATE_NAMES, false))
+      m.warning += " (\"" + u->name + "\" exists but is not indexed)";
+    return m;
+  }
+  if (const catalog::ColumnDef *c = find_named(t, UPDATE_NAMES, false)) {
+    m.kind = ChangeKind::UpdatedAt;
+    m.column = c->name;
+    m.scans = true;
+    m.reason = "\"" + c->name + "\" is not indexed: the sync scans the whole table";
+    return m;
+  }
+  if (const catalog::ColumnDef *c = find_named(t, CREATE_NAMES, false)) {
+    m.kind = ChangeKind::CreatedAt;
+    m.column = c->name;
+    m.scans = true;
+    m.reason = "\"" + c->name + "\" is not indexed: the sync scans the whole table";
+    m.warning = "updates to existing rows are not seen";
+    return m;
+  }
+  m.kind = ChangeKind::Xmin;
+  m.scans = true;
+  m.reason = "no timestamp column: rows' transaction ids (xmin) against the watermark's snapshot; scans the table";
+  return m;
+}
+
+std::map<std::string, TableConfig> load_config(const std::string &path) {
+  std::map<std::string, TableConfig> out;
+  if (path.empty()) return out;
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error &e) {
+    throw_usage("cannot read config file " + path + ": " + std::string(e.description()));
+  }
+  if (const toml::table *tables = root["tables"].as_table())
+    for (const auto &[name, node] : *tables) {
+      TableConfig c;
+      if (const toml::table *t = node.as_table())
+        if (auto v = (*t)["change_column"].value<std::string>()) c.change_column = *v;
+      out[std::string(name.str())] = c;
+    }
+  return out;
+}
+
+}  // namespace pgcutover::sync
