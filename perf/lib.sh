@@ -150,7 +150,7 @@ perf_cluster_ticks() {
     t=$({ cat "/proc/$pm/stat"; cat /proc/[0-9]*/stat 2>/dev/null; cat "/proc/$pm/stat"; } | awk -v pm="$pm" '
       { pid = $1; s = $0; sub(/^.*\) /, "", s); n = split(s, a, " ") }
       NR == 1 { first = a[14] + a[15]; own = a[12] + a[13]; next }
-      pid == pm { last = a[14] + a[15]; if (++seen == 2) lastline = 1; next }
+      pid == pm { last = a[14] + a[15]; next }
       a[2] == pm { kids += a[12] + a[13] }
       END { if (first == last) printf "%d\n", own + first + kids; else print "retry" }')
     [ "$t" = retry ] || { echo "$t"; return 0; }
