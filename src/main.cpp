@@ -70,6 +70,7 @@ int main(int argc, char **argv) {
   add_common(copy);
   CLI::App *plan = app.add_subcommand("plan", "show what copy would do, without copying");
   cli::add_copy_options(*plan, plan_opt, true);
+  plan->add_option("--config", plan_opt.config, "the sync config file, to show its per-table change columns");
   add_common(plan);
   CLI::App *load = app.add_subcommand("load", "load a kept spill folder into a target");
   cli::add_load_options(*load, load_opt);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "pgcutover/cli/commands.hpp"
@@ -20,6 +21,8 @@
 #include "pgcutover/report/progress.hpp"
 #include "pgcutover/schema/schema.hpp"
 #include "pgcutover/sequences/sequences.hpp"
+#include "pgcutover/sync/change_column.hpp"
+#include "pgcutover/sync/drift.hpp"
 #include "pgcutover/sync/watermark.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
@@ -323,8 +326,34 @@ int run_plan(const CopyOptions &opt, const CommonOptions &common) {
   pg::Connection dst = pg::Connection::open(opt.target, session_settings("target", opt));
   pg::SnapshotHolder snap(pg::Connection::open(opt.source, session_settings("source", opt)));
   plan::Plan plan = plan::build_plan(snap.conn(), dst, bopt);
-  if (common.json) std::printf("%s\n", plan_to_json(plan).dump(2).c_str());
-  else std::printf("%s", plan_to_text(plan).c_str());
+
+  // What a sync would do: each table's change detection and the drift found.
+  catalog::Catalog sc = catalog::load_catalog(snap.conn(), bopt.exclude_schemas);
+  catalog::Catalog dc = catalog::load_catalog(dst, bopt.exclude_schemas);
+  std::vector<sync::Drift> drift = sync::find_drift(sc, dc, catalog::select_tables(sc, bopt.tables));
+  std::map<std::string, sync::TableConfig> config = sync::load_config(opt.config);
+  nlohmann::json j = plan_to_json(plan);
+  std::string text = plan_to_text(plan);
+  text += "sync (change detection per table):\n";
+  for (auto &t : j["tables"]) {
+    const catalog::TableDef *def = sc.find(sql::parse_qualified_name(sql::quote_ident(t["schema"].get<std::string>()) + "." +
+                                                                      sql::quote_ident(t["name"].get<std::string>())));
+    auto cfg = config.find(t["table"].get<std::string>());
+    sync::ChangeMethod m = sync::choose_change_method(*def, cfg == config.end() ? std::nullopt : std::optional(cfg->second));
+    t["sync"] = {{"method", sync::to_string(m.kind)}, {"column", m.column}, {"scans", m.scans}, {"reason", m.reason},
+                 {"warning", m.warning}, {"deletes", "not seen by a timestamp sync: use sync --deletes detect"}};
+    text += fmt::format("  {:<38} {:<10} {}{}\n", t["table"].get<std::string>(), sync::to_string(m.kind), m.reason,
+                        m.warning.empty() ? "" : "; warning: " + m.warning);
+  }
+  nlohmann::json dj = nlohmann::json::array();
+  for (const sync::Drift &d : drift) {
+    dj.push_back({{"table", d.table.display()}, {"kind", sync::to_string(d.kind)}, {"column", d.column},
+                  {"detail", d.detail}, {"blocking", d.blocking}});
+    text += fmt::format("drift: {} {} {} {}\n", d.table.display(), sync::to_string(d.kind), d.column, d.detail);
+  }
+  j["drift"] = dj;
+  if (common.json) std::printf("%s\n", j.dump(2).c_str());
+  else std::printf("%s", text.c_str());
   return plan.refused.empty() ? 0 : 3;
 }
 

@@ -45,6 +45,8 @@ nlohmann::json plan_to_json(const plan::Plan &p) {
     for (const plan::KeyRange &r : t.ranges)
       ranges.push_back({{"range", r.id}, {"bounds", r.describe()}, {"planned_bytes", r.planned_bytes}});
     tables.push_back({{"table", t.table.name.display()},
+                      {"schema", t.table.name.schema},
+                      {"name", t.table.name.name},
                       {"heap_bytes", t.table.heap_bytes},
                       {"toast_bytes", t.table.toast_bytes},
                       {"estimated_rows", t.table.reltuples < 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<i64>(t.table.reltuples))},

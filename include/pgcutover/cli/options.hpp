@@ -33,6 +33,7 @@ struct CopyOptions {
   std::string lock_timeout = "0";
   std::string statement_timeout = "0";
   std::string tool_schema = "pgcutover";
+  std::string config;            // plan: the sync config file, to show its change columns
   std::string job;               // ledger job name; default derived from source + tables
   bool restart = false;          // drop an unfinished job and plan anew
   int retries = 5;
