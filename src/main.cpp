@@ -65,6 +65,7 @@ int main(int argc, char **argv) {
   cli::VerifyOptions verify_opt;
   cli::SyncOptions sync_opt;
   cli::SequencesOptions seq_opt;
+  cli::BenchOptions bench_opt;
   CLI::App *copy = app.add_subcommand("copy", "copy tables (or a whole database) from source to target");
   cli::add_copy_options(*copy, copy_opt, false);
   add_common(copy);
@@ -87,6 +88,10 @@ int main(int argc, char **argv) {
   cli::add_sequences_options(*seqs, seq_opt);
   add_common(seqs);
 
+  CLI::App *bench = app.add_subcommand("bench", "measure copy strategies on one table, side by side");
+  cli::add_bench_options(*bench, bench_opt);
+  add_common(bench);
+
   // Parse a copy, so the password in argv can be scrubbed before anything else runs.
   std::vector<std::string> args(argv + 1, argv + argc);
   std::reverse(args.begin(), args.end());
@@ -103,6 +108,7 @@ int main(int argc, char **argv) {
     if (*verify) return cli::run_verify(verify_opt, common);
     if (*sync) return cli::run_sync(sync_opt, common);
     if (*seqs) return cli::run_sequences(seq_opt, common);
+    if (*bench) return cli::run_bench(bench_opt, common);
     if (*copy) return cli::run_copy(copy_opt, common);
     if (*plan) return cli::run_plan(plan_opt, common);
     if (*load) return cli::run_load(load_opt, common);

@@ -71,6 +71,27 @@ void add_sync_options(CLI::App &cmd, SyncOptions &o) {
   cmd.add_option("--retries", o.scope.retries, "retries of a range after a transient failure")->capture_default_str();
 }
 
+void add_bench_options(CLI::App &cmd, BenchOptions &o) {
+  cmd.add_option("--source", o.scope.source, "source conninfo or URI")->required();
+  cmd.add_option("--target", o.scope.target, "target conninfo or URI (scratch tables go to schema pgcutover_bench, dropped afterwards)")->required();
+  cmd.add_option("--table,-t", o.scope.tables, "the table to measure on (schema.table)")->required()->expected(1);
+  cmd.add_option("--jobs,-j", o.jobs, "comma-separated job counts")->capture_default_str();
+  cmd.add_option("--range-bytes", o.range_bytes_list, "comma-separated range sizes")->capture_default_str();
+  cmd.add_option("--format", o.formats, "binary,text")->capture_default_str();
+  cmd.add_option("--spill", o.spills, "off,zstd1,zstd3,...")->capture_default_str();
+  cmd.add_option("--merge", o.merges, "direct,freeze,upsert,upsert-guard,merge,delete-insert")->capture_default_str();
+  cmd.add_option("--toast", o.toasts, "default,pglz,lz4: the target's TOAST compression for the copied columns")->capture_default_str();
+  cmd.add_option("--staging", o.stagings, "temp,unlogged: the merge's staging table")->capture_default_str();
+  cmd.add_option("--into", o.intos, "empty,prefilled: an empty table, or one that already holds most rows (the incremental case)")
+      ->capture_default_str();
+  cmd.add_option("--sample", o.sample, "fraction of the table's ranges to use")->check(CLI::Range(0.0001, 1.0))->capture_default_str();
+  cmd.add_option("--repeat", o.repeat, "rounds; the order of combinations rotates each round")->check(CLI::Range(1, 100))->capture_default_str();
+  cmd.add_option("--max-seconds", o.max_seconds, "start no run after this long (what is skipped is listed)")->capture_default_str();
+  cmd.add_option("--csv", o.csv, "write every run as CSV here");
+  cmd.add_option("--svg", o.svg, "draw median MB/s per combination here");
+  cmd.add_option("--spill-dir", o.scope.spill_dir, "where spill combinations write their files");
+}
+
 void add_sequences_options(CLI::App &cmd, SequencesOptions &o) { add_copy_options(cmd, o.scope, true); }
 
 void add_load_options(CLI::App &cmd, LoadOptions &o) {

@@ -10,6 +10,9 @@
 #include "pgcutover/pipeline/range_io.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "pgcutover/copybin/framer.hpp"
 #include "pgcutover/pg/copy_stream.hpp"
@@ -58,14 +61,32 @@ class Batcher {
 WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const ChunkSource &next,
                         const std::function<i64()> &source_rows, i64 chunk_bytes, report::Progress &progress) {
   const catalog::TableDef &t = tp.table;
+  const sql::QualifiedName &target = tp.target();
   std::vector<std::string> cols = t.column_names();
   bool merge = tp.strategy == merge::Strategy::Merge;
-
-  if (merge) dst.exec(sql::create_stage_table(STAGE_TABLE, t.name, cols));
+  // The staging table: a temp table (dropped at commit), or for the bench's
+  // comparison an UNLOGGED one in the target's schema, dropped before commit.
+  // Unique per process and thread: ranges of one table run side by side.
+  sql::QualifiedName unlogged{target.schema, fmt::format("{}_{}_{:x}", STAGE_TABLE, getpid(),
+                                                         std::hash<std::thread::id>{}(std::this_thread::get_id()) & 0xffffff)};
+  std::string stage_ref = tp.unlogged_stage ? unlogged.quoted() : "pg_temp." + sql::quote_ident(STAGE_TABLE);
+  std::string copy_in_sql;
+  if (merge && tp.unlogged_stage) {
+    dst.exec(sql::create_unlogged_stage(unlogged, target, cols));
+    copy_in_sql = sql::copy_in(unlogged, cols, tp.format);
+  } else if (merge) {
+    dst.exec(sql::create_stage_table(STAGE_TABLE, target, cols));
+    copy_in_sql = sql::copy_in_stage(STAGE_TABLE, cols, tp.format);
+  } else if (tp.freeze) {
+    dst.exec(sql::truncate(target));
+    copy_in_sql = sql::copy_in_freeze(target, cols, tp.format);
+  } else {
+    copy_in_sql = sql::copy_in(target, cols, tp.format);
+  }
   copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
   WriteResult res;
   {
-    pg::CopyIn in(dst, merge ? sql::copy_in_stage(STAGE_TABLE, cols, tp.format) : sql::copy_in(t.name, cols, tp.format));
+    pg::CopyIn in(dst, copy_in_sql);
     Batcher batch(chunk_bytes);
     auto flush = [&] {
       auto v = batch.view();
@@ -92,7 +113,21 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Ch
     if (stored != src_rows) count_mismatch("the source sent", src_rows, "the target stored", stored);
     res.rows = stored;
   }
-  if (merge) res.merged = dst.exec(sql::upsert_from_stage(t.name, STAGE_TABLE, cols, t.key, tp.skip_unchanged)).affected_rows();
+  if (merge) {
+    switch (tp.merge_sql) {
+      case plan::MergeSql::Upsert:
+        res.merged = dst.exec(sql::upsert_from_stage(target, stage_ref, cols, t.key, tp.skip_unchanged)).affected_rows();
+        break;
+      case plan::MergeSql::MergeStatement:
+        res.merged = dst.exec(sql::merge_from_stage(target, stage_ref, cols, t.key)).affected_rows();
+        break;
+      case plan::MergeSql::DeleteInsert:
+        dst.exec(sql::delete_matching_stage(target, stage_ref, t.key));
+        res.merged = dst.exec(sql::insert_from_stage(target, stage_ref, cols)).affected_rows();
+        break;
+    }
+    if (tp.unlogged_stage) dst.exec(sql::drop_table(unlogged));
+  }
   cancel::throw_if_requested();
   return res;
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "pgcutover/util/error.hpp"
 
 namespace pgcutover::sql {
@@ -70,8 +72,8 @@ std::string upsert_from_stage(const QualifiedName &target, const std::string &st
                               const std::vector<std::string> &columns, const std::vector<std::string> &key,
                               bool skip_unchanged) {
   std::string cols = ident_list(columns);
-  std::string out = fmt::format("INSERT INTO {} AS t ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.{} ON CONFLICT ({}) ", target, cols,
-                                cols, quote_ident(stage), ident_list(key));
+  std::string out = fmt::format("INSERT INTO {} AS t ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} ON CONFLICT ({}) ", target, cols,
+                                cols, stage, ident_list(key));
   std::string sets;
   for (const std::string &c : columns) {
     bool is_key = false;
@@ -87,6 +89,45 @@ std::string upsert_from_stage(const QualifiedName &target, const std::string &st
            ")::text";
   return out;
 }
+
+std::string merge_from_stage(const QualifiedName &target, const std::string &stage,
+                             const std::vector<std::string> &columns, const std::vector<std::string> &key) {
+  std::string on, sets;
+  for (size_t i = 0; i < key.size(); ++i) on += (i ? " AND " : "") + std::string("t.") + quote_ident(key[i]) + " = s." + quote_ident(key[i]);
+  for (const std::string &c : columns)
+    if (std::find(key.begin(), key.end(), c) == key.end()) sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = s." + quote_ident(c);
+  std::string out = fmt::format("MERGE INTO {} AS t USING {} AS s ON {} ", target, stage, on);
+  if (!sets.empty()) out += "WHEN MATCHED THEN UPDATE SET " + sets + " ";
+  return out + fmt::format("WHEN NOT MATCHED THEN INSERT ({}) OVERRIDING SYSTEM VALUE VALUES ({})", ident_list(columns),
+                           ident_list(columns, "s."));
+}
+
+std::string delete_matching_stage(const QualifiedName &target, const std::string &stage,
+                                  const std::vector<std::string> &key) {
+  std::string on;
+  for (size_t i = 0; i < key.size(); ++i) on += (i ? " AND " : "") + std::string("t.") + quote_ident(key[i]) + " = s." + quote_ident(key[i]);
+  return fmt::format("DELETE FROM {} AS t USING {} AS s WHERE {}", target, stage, on);
+}
+
+std::string insert_from_stage(const QualifiedName &target, const std::string &stage,
+                              const std::vector<std::string> &columns) {
+  return fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}", target, ident_list(columns),
+                     ident_list(columns), stage);
+}
+
+std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedName &target,
+                                  const std::vector<std::string> &columns) {
+  return fmt::format("CREATE UNLOGGED TABLE {} AS SELECT {} FROM ONLY {} WITH NO DATA", stage, ident_list(columns), target);
+}
+
+std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::string> &columns,
+                           copybin::StreamFormat format) {
+  return fmt::format("COPY {} ({}) FROM STDIN (FORMAT {}, FREEZE)", table, ident_list(columns),
+                     format == copybin::StreamFormat::Binary ? "binary" : "text");
+}
+
+std::string truncate(const QualifiedName &table) { return fmt::format("TRUNCATE ONLY {}", table); }
+std::string drop_table(const QualifiedName &table) { return fmt::format("DROP TABLE IF EXISTS {}", table); }
 
 std::string lock_holders() {
   return "SELECT l.pid, a.usename, a.application_name, l.mode, left(a.query, 120), l.relation::regclass::text "

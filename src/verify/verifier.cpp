@@ -224,7 +224,7 @@ void repair_keys(pg::Connection &src, pg::Connection &dst, const plan::TablePlan
       if (stored != out.server_rows() || stored != framer.tuples())
         throw Error(ErrorKind::DataFormat, "repair: row counts disagree; nothing was committed");
     }
-    dst.exec(sql::upsert_from_stage(t.name, stage, cols, t.key));
+    dst.exec(sql::upsert_from_stage(t.name, "pg_temp." + sql::quote_ident(stage), cols, t.key));
   }
   txn.commit();
 }

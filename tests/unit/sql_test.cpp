@@ -69,13 +69,28 @@ TEST(Statements, CopyOutAndIn) {
 }
 
 TEST(Statements, UpsertUpdatesEveryNonKeyColumn) {
-  EXPECT_EQ(upsert_from_stage({"s", "t"}, "stage", {"k1", "k2", "v", "w"}, {"k1", "k2"}),
+  EXPECT_EQ(upsert_from_stage({"s", "t"}, "pg_temp.\"stage\"", {"k1", "k2", "v", "w"}, {"k1", "k2"}),
             "INSERT INTO \"s\".\"t\" AS t (\"k1\", \"k2\", \"v\", \"w\") OVERRIDING SYSTEM VALUE SELECT \"k1\", "
             "\"k2\", \"v\", \"w\" FROM pg_temp.\"stage\" ON CONFLICT (\"k1\", \"k2\") DO UPDATE SET \"v\" = "
             "EXCLUDED.\"v\", \"w\" = EXCLUDED.\"w\"");
-  EXPECT_EQ(upsert_from_stage({"s", "t"}, "stage", {"k"}, {"k"}),
+  EXPECT_EQ(upsert_from_stage({"s", "t"}, "pg_temp.\"stage\"", {"k"}, {"k"}),
             "INSERT INTO \"s\".\"t\" AS t (\"k\") OVERRIDING SYSTEM VALUE SELECT \"k\" FROM pg_temp.\"stage\" ON "
             "CONFLICT (\"k\") DO NOTHING");
+}
+
+TEST(Statements, GuardedUpsertComparesRowsAsText) {
+  EXPECT_EQ(upsert_from_stage({"s", "t"}, "pg_temp.\"stage\"", {"k", "v"}, {"k"}, true),
+            "INSERT INTO \"s\".\"t\" AS t (\"k\", \"v\") OVERRIDING SYSTEM VALUE SELECT \"k\", \"v\" FROM "
+            "pg_temp.\"stage\" ON CONFLICT (\"k\") DO UPDATE SET \"v\" = EXCLUDED.\"v\" WHERE ROW(t.\"k\", t.\"v\")::text "
+            "IS DISTINCT FROM ROW(EXCLUDED.\"k\", EXCLUDED.\"v\")::text");
+}
+
+TEST(Statements, MergeAndDeleteInsert) {
+  EXPECT_EQ(merge_from_stage({"s", "t"}, "st", {"k", "v"}, {"k"}),
+            "MERGE INTO \"s\".\"t\" AS t USING st AS s ON t.\"k\" = s.\"k\" WHEN MATCHED THEN UPDATE SET \"v\" = s.\"v\" "
+            "WHEN NOT MATCHED THEN INSERT (\"k\", \"v\") OVERRIDING SYSTEM VALUE VALUES (s.\"k\", s.\"v\")");
+  EXPECT_EQ(delete_matching_stage({"s", "t"}, "st", {"a", "b"}),
+            "DELETE FROM \"s\".\"t\" AS t USING st AS s WHERE t.\"a\" = s.\"a\" AND t.\"b\" = s.\"b\"");
 }
 
 TEST(Statements, SampleOrdersByKeyNotByItsText) {

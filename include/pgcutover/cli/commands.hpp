@@ -10,6 +10,7 @@ int run_plan(const CopyOptions &opt, const CommonOptions &common);
 int run_load(const LoadOptions &opt, const CommonOptions &common);
 int run_verify(const VerifyOptions &opt, const CommonOptions &common);
 int run_sync(const SyncOptions &opt, const CommonOptions &common);
+int run_bench(const BenchOptions &opt, const CommonOptions &common);
 int run_sequences(const SequencesOptions &opt, const CommonOptions &common);
 // The copy's phases without the lock-timeout explanation wrapper; sync calls it for new tables.
 int run_copy_phases(const CopyOptions &opt, const CommonOptions &common);

@@ -71,11 +71,29 @@ struct SequencesOptions {
   CopyOptions scope;
 };
 
+struct BenchOptions {
+  CopyOptions scope;  // source, target, table (one)
+  std::string jobs = "1,2";
+  std::string range_bytes_list = "64MB";
+  std::string formats = "binary";
+  std::string spills = "off";
+  std::string merges = "direct,upsert";
+  std::string toasts = "default";
+  std::string stagings = "temp";
+  std::string intos = "empty";
+  double sample = 1.0;
+  int repeat = 3;
+  double max_seconds = 600;
+  std::string csv;
+  std::string svg;
+};
+
 // Registers the shared connection/table/plan options of copy and plan.
 void add_copy_options(CLI::App &cmd, CopyOptions &opt, bool for_plan);
 void add_load_options(CLI::App &cmd, LoadOptions &opt);
 void add_verify_options(CLI::App &cmd, VerifyOptions &opt);
 void add_sync_options(CLI::App &cmd, SyncOptions &opt);
+void add_bench_options(CLI::App &cmd, BenchOptions &opt);
 void add_sequences_options(CLI::App &cmd, SequencesOptions &opt);
 
 }  // namespace pgcutover::cli

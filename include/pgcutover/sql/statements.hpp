@@ -37,6 +37,7 @@ std::string create_stage_table(const std::string &stage, const QualifiedName &ta
 std::string copy_in_stage(const std::string &stage, const std::vector<std::string> &columns,
                           copybin::StreamFormat format);
 
+// stage is an SQL reference (e.g. pg_temp."pgcutover_stage"), made by the caller.
 // INSERT INTO t (cols) SELECT cols FROM stage ON CONFLICT (key) DO UPDATE SET
 // c = EXCLUDED.c for every non-key column (DO NOTHING when all columns are key).
 // With skip_unchanged, rows whose text form is already equal are not updated
@@ -48,6 +49,20 @@ std::string upsert_from_stage(const QualifiedName &target, const std::string &st
 // Other sessions holding a granted lock on one of the tables $1 (text[] of
 // quoted names; NULL = any user table): pid, user, application, mode, query, table.
 std::string lock_holders();
+
+// Other ways to land staged rows, and write-side levers (bench).
+std::string merge_from_stage(const QualifiedName &target, const std::string &stage_qualified,
+                             const std::vector<std::string> &columns, const std::vector<std::string> &key);
+std::string delete_matching_stage(const QualifiedName &target, const std::string &stage_qualified,
+                                  const std::vector<std::string> &key);
+std::string insert_from_stage(const QualifiedName &target, const std::string &stage_qualified,
+                              const std::vector<std::string> &columns);
+std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedName &target,
+                                  const std::vector<std::string> &columns);
+std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::string> &columns,
+                           copybin::StreamFormat format);
+std::string truncate(const QualifiedName &table);
+std::string drop_table(const QualifiedName &table);
 
 // Sequences.
 std::string set_sequence();  // SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)

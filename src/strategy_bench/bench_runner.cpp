@@ -1,0 +1,364 @@
+// pgcutover bench (see bench_runner.hpp).
+#include "pgcutover/strategy_bench/bench_runner.hpp"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+
+#include "pgcutover/pg/transaction.hpp"
+#include "pgcutover/report/model.hpp"
+#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/util/cancel.hpp"
+#include "pgcutover/util/error.hpp"
+#include "pgcutover/util/log.hpp"
+
+namespace pgcutover::strategy_bench {
+
+namespace {
+
+constexpr const char *SCRATCH_SCHEMA = "pgcutover_bench";
+
+double cpu_now() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+i64 peak_rss_kb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+  return 0;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// The scratch table: like the target's table when it has one, else built from
+// the source's column types and key.
+void create_scratch(pg::Connection &dst, const catalog::TableDef &t, const sql::QualifiedName &scratch, const Combo &c,
+                    bool target_has_table) {
+  dst.exec(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", sql::quote_ident(SCRATCH_SCHEMA)));
+  dst.exec(sql::drop_table(scratch));
+  if (target_has_table) {
+    dst.exec(fmt::format("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)", scratch, t.name));
+  } else {
+    std::string cols;
+    for (const catalog::ColumnDef &col : t.columns) cols += (cols.empty() ? "" : ", ") + sql::quote_ident(col.name) + " " + col.type;
+    if (t.has_key()) cols += ", PRIMARY KEY (" + sql::ident_list(t.key) + ")";
+    dst.exec(fmt::format("CREATE TABLE {} ({})", scratch, cols));
+  }
+  if (c.toast != "default")
+    for (const catalog::ColumnDef &col : t.columns) {
+      try {  // only variable-length types take a compression method
+        dst.exec(fmt::format("ALTER TABLE {} ALTER COLUMN {} SET COMPRESSION {}", scratch, sql::quote_ident(col.name), c.toast));
+      } catch (const Error &) {
+      }
+    }
+}
+
+plan::TablePlan table_plan(const catalog::TableDef &t, const sql::QualifiedName &scratch, const Combo &c,
+                           const std::vector<plan::KeyRange> &ranges) {
+  plan::TablePlan tp;
+  tp.table = t;
+  tp.target_name = scratch;
+  tp.target_exists = true;
+  tp.format = c.format == "text" ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
+  tp.ranges = ranges;
+  if (c.merge == "direct" || c.merge == "freeze") {
+    tp.strategy = merge::Strategy::Direct;
+    tp.freeze = c.merge == "freeze";
+  } else {
+    tp.strategy = merge::Strategy::Merge;
+    tp.skip_unchanged = c.merge == "upsert-guard";
+    tp.merge_sql = c.merge == "merge" ? plan::MergeSql::MergeStatement
+                   : c.merge == "delete-insert" ? plan::MergeSql::DeleteInsert
+                                                : plan::MergeSql::Upsert;
+    tp.unlogged_stage = c.staging == "unlogged";
+  }
+  return tp;
+}
+
+void run_plan(const plan::TablePlan &tp, const Combo &c, const pg::SnapshotInfo &snap, const pipeline::Endpoints &ends,
+              const std::string &spill_dir, report::RunReport &rep) {
+  plan::Plan p;
+  p.tables.push_back(tp);
+  pipeline::PipelineOptions po;
+  po.jobs = c.jobs;
+  po.max_retries = 0;
+  if (c.spill != "off") {
+    po.spill_dir = spill_dir.empty() ? std::filesystem::temp_directory_path() / "pgcutover-bench-spill" : std::filesystem::path(spill_dir);
+    po.spill_level = std::atoi(c.spill.c_str() + 4);
+  }
+  pipeline::run_pipeline(p, ends, snap, po, rep);
+}
+
+}  // namespace
+
+std::string Combo::label() const {
+  std::string l = fmt::format("jobs={} range={} {} spill={} {}", jobs, report::format_bytes(range_bytes), format, spill, merge);
+  if (toast != "default") l += " toast=" + toast;
+  if (merge != "direct" && merge != "freeze" && staging != "temp") l += " stage=" + staging;
+  if (into != "empty") l += " into=" + into;
+  return l;
+}
+
+std::vector<Combo> combinations(const std::vector<int> &jobs, const std::vector<i64> &range_bytes,
+                                const std::vector<std::string> &formats, const std::vector<std::string> &spills,
+                                const std::vector<std::string> &merges, const std::vector<std::string> &toasts,
+                                const std::vector<std::string> &stagings, const std::vector<std::string> &intos) {
+  std::vector<Combo> out;
+  for (int j : jobs)
+    for (i64 rb : range_bytes)
+      for (const auto &f : formats)
+        for (const auto &s : spills)
+          for (const auto &m : merges)
+            for (const auto &t : toasts)
+              for (const auto &st : stagings) {
+                if ((m == "direct" || m == "freeze") && st != stagings.front()) continue;  // no staging to vary
+                for (const auto &in : intos) {
+                  Combo c{j, rb, f, s, m, t, st, in};
+                  out.push_back(c);
+                }
+              }
+  return out;
+}
+
+BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn, const pg::SnapshotInfo &snap,
+                      const pipeline::Endpoints &ends, const BenchOptions &opt) {
+  BenchResult res;
+  res.combos = opt.combos;
+  res.table_bytes = table.total_bytes();
+  pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
+  bool target_has_table =
+      dst.query("SELECT pg_catalog.to_regclass($1) IS NOT NULL", {table.name.quoted()}).get_bool(0, 0);
+
+  // The same sampled ranges for every combination of one range size.
+  std::map<i64, std::vector<plan::KeyRange>> ranges_by_size;
+  for (const Combo &c : opt.combos) {
+    if (ranges_by_size.count(c.range_bytes)) continue;
+    plan::PlanOptions po;
+    po.range_bytes = c.range_bytes;
+    std::vector<plan::KeyRange> all = plan::plan_ranges(snap_conn, table, po), picked;
+    size_t want = std::max<size_t>(1, static_cast<size_t>(std::ceil(static_cast<double>(all.size()) * opt.sample)));
+    for (size_t i = 0; i < all.size() && picked.size() < want; i += std::max<size_t>(1, all.size() / want)) picked.push_back(all[i]);
+    ranges_by_size[c.range_bytes] = picked;
+  }
+
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  size_t n = opt.combos.size();
+  for (int round = 0; round < opt.repeat; ++round)
+    for (size_t k = 0; k < n; ++k) {
+      size_t ci = (k + static_cast<size_t>(round)) % n;  // the order rotates each round
+      const Combo &c = opt.combos[ci];
+      if (elapsed() > opt.max_seconds) {
+        res.skipped.push_back(fmt::format("round {} of {}: --max-seconds {} reached", round + 1, c.label(), opt.max_seconds));
+        continue;
+      }
+      cancel::throw_if_requested();
+      Run run;
+      run.combo = ci;
+      run.round = round;
+      sql::QualifiedName scratch{SCRATCH_SCHEMA, fmt::format("{}_{}", table.name.name.substr(0, 40), ci)};
+      const std::vector<plan::KeyRange> &ranges = ranges_by_size[c.range_bytes];
+      try {
+        create_scratch(dst, table, scratch, c, target_has_table);
+        if (c.into == "prefilled") {
+          // The incremental case: the table already holds most rows (1 in 16 missing).
+          report::RunReport fill;
+          Combo direct = c;
+          direct.merge = "direct";
+          direct.spill = "off";
+          run_plan(table_plan(table, scratch, direct, ranges), direct, snap, ends, opt.spill_dir, fill);
+          dst.exec(fmt::format("DELETE FROM {} WHERE (pg_catalog.hashtext(ROW({})::text) & 15) = 0", scratch,
+                               sql::ident_list(table.has_key() ? table.key : table.column_names())));
+          dst.exec(fmt::format("VACUUM ANALYZE {}", scratch));
+        }
+        if (c.merge == "freeze" && (ranges.size() != 1 || c.jobs != 1))
+          throw_usage("COPY FREEZE needs the table truncated in the same transaction: one range (--sample or a larger "
+                      "--range-bytes) and --jobs 1");
+        std::string lsn = std::string(dst.exec("SELECT pg_catalog.pg_current_wal_lsn()::text").get(0, 0));
+        reset_peak_rss();
+        double cpu0 = cpu_now();
+        report::RunReport rep;
+        auto t0 = std::chrono::steady_clock::now();
+        run_plan(table_plan(table, scratch, c, ranges), c, snap, ends, opt.spill_dir, rep);
+        run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        run.cpu_seconds = cpu_now() - cpu0;
+        run.peak_rss_kb = peak_rss_kb();
+        run.wal_bytes = dst.query("SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), $1::pg_lsn)::bigint", {lsn})
+                            .get_i64(0, 0);
+        run.rows = rep.progress.rows.load();
+        run.bytes = rep.progress.bytes.load();
+        run.ok = true;
+      } catch (const Error &e) {
+        if (e.kind == ErrorKind::Cancelled) throw;
+        run.ok = false;
+        run.error = e.what();
+        if (dst.broken()) dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
+      }
+      try {
+        dst.exec(sql::drop_table(scratch));
+      } catch (const Error &) {
+      }
+      log::info("{} round {}: {}", c.label(), round + 1,
+                run.ok ? fmt::format("{:.2f}s, {:.1f} MB/s", run.seconds, run.bytes / 1e6 / std::max(run.seconds, 1e-9))
+                       : "FAILED: " + run.error);
+      res.runs.push_back(run);
+    }
+  dst.exec(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", sql::quote_ident(SCRATCH_SCHEMA)));
+  return res;
+}
+
+namespace {
+
+struct Summary {
+  size_t combo;
+  int ok = 0, failed = 0;
+  double mbps = 0, mbps_min = 0, mbps_max = 0, rows_per_s = 0, cpu = 0, wal = 0;
+  i64 rss = 0;
+  std::string error;
+};
+
+std::vector<Summary> summarize(const BenchResult &r) {
+  std::vector<Summary> out;
+  for (size_t i = 0; i < r.combos.size(); ++i) {
+    Summary s;
+    s.combo = i;
+    std::vector<double> mb, rps, cpu, wal;
+    for (const Run &run : r.runs) {
+      if (run.combo != i) continue;
+      if (!run.ok) {
+        s.failed++;
+        s.error = run.error;
+        continue;
+      }
+      s.ok++;
+      mb.push_back(run.bytes / 1e6 / std::max(run.seconds, 1e-9));
+      rps.push_back(run.rows / std::max(run.seconds, 1e-9));
+      cpu.push_back(run.cpu_seconds / std::max(run.seconds, 1e-9) * 100);
+      wal.push_back(static_cast<double>(run.wal_bytes));
+      s.rss = std::max(s.rss, run.peak_rss_kb);
+    }
+    s.mbps = median(mb);
+    s.mbps_min = mb.empty() ? 0 : *std::min_element(mb.begin(), mb.end());
+    s.mbps_max = mb.empty() ? 0 : *std::max_element(mb.begin(), mb.end());
+    s.rows_per_s = median(rps);
+    s.cpu = median(cpu);
+    s.wal = median(wal);
+    out.push_back(s);
+  }
+  // Ranked: working combinations by median MB/s, failed ones last (never "fast").
+  std::stable_sort(out.begin(), out.end(), [](const Summary &a, const Summary &b) {
+    bool ga = a.ok > 0 && a.failed == 0, gb = b.ok > 0 && b.failed == 0;
+    if (ga != gb) return ga;
+    return a.mbps > b.mbps;
+  });
+  return out;
+}
+
+std::string snippet(const Combo &c) {
+  return fmt::format("[copy]\njobs = {}\nrange_bytes = \"{}\"\nformat = \"{}\"\nspill = \"{}\"\nstrategy = \"{}\"\n", c.jobs,
+                     report::format_bytes(c.range_bytes), c.format, c.spill, c.merge) +
+         (c.toast != "default" ? fmt::format("# on the target: ALTER TABLE ... ALTER COLUMN ... SET COMPRESSION {}\n", c.toast) : "");
+}
+
+}  // namespace
+
+nlohmann::json to_json(const BenchResult &r) {
+  nlohmann::json combos = nlohmann::json::array();
+  int rank = 0;
+  auto sums = summarize(r);
+  for (const Summary &s : sums) {
+    const Combo &c = r.combos[s.combo];
+    combos.push_back({{"rank", ++rank}, {"label", c.label()}, {"jobs", c.jobs}, {"range_bytes", c.range_bytes},
+                      {"format", c.format}, {"spill", c.spill}, {"merge", c.merge}, {"toast", c.toast},
+                      {"staging", c.staging}, {"into", c.into}, {"status", s.failed ? "failed" : s.ok ? "ok" : "skipped"},
+                      {"error", s.error}, {"runs", s.ok}, {"mb_per_s_median", s.mbps}, {"mb_per_s_min", s.mbps_min},
+                      {"mb_per_s_max", s.mbps_max}, {"rows_per_s_median", s.rows_per_s}, {"engine_cpu_percent", s.cpu},
+                      {"peak_rss_kb", s.rss}, {"wal_bytes_median", s.wal}});
+  }
+  nlohmann::json runs = nlohmann::json::array();
+  for (const Run &run : r.runs)
+    runs.push_back({{"combination", r.combos[run.combo].label()}, {"round", run.round + 1}, {"ok", run.ok},
+                    {"error", run.error}, {"seconds", run.seconds}, {"rows", run.rows}, {"bytes", run.bytes},
+                    {"cpu_seconds", run.cpu_seconds}, {"peak_rss_kb", run.peak_rss_kb}, {"wal_bytes", run.wal_bytes}});
+  nlohmann::json j = {{"combinations", combos}, {"runs", runs}, {"skipped", r.skipped}, {"table_bytes", r.table_bytes}};
+  if (!sums.empty() && sums[0].ok > 0 && sums[0].failed == 0) j["recommended"] = snippet(r.combos[sums[0].combo]);
+  return j;
+}
+
+std::string to_text(const BenchResult &r) {
+  std::string out = fmt::format("{:>4}  {:<62} {:>9} {:>15} {:>11} {:>6} {:>8} {:>10}\n", "rank", "combination", "MB/s",
+                                "spread", "rows/s", "cpu%", "rss MB", "WAL MB");
+  int rank = 0;
+  auto sums = summarize(r);
+  for (const Summary &s : sums) {
+    const Combo &c = r.combos[s.combo];
+    if (s.failed || !s.ok) {
+      out += fmt::format("{:>4}  {:<62} {}\n", ++rank, c.label(), s.failed ? "FAILED: " + s.error : "skipped");
+      continue;
+    }
+    out += fmt::format("{:>4}  {:<62} {:>9.1f} {:>7.1f}-{:<7.1f} {:>11.0f} {:>6.1f} {:>8.1f} {:>10.1f}\n", ++rank, c.label(),
+                       s.mbps, s.mbps_min, s.mbps_max, s.rows_per_s, s.cpu, s.rss / 1024.0, s.wal / 1e6);
+  }
+  for (const std::string &sk : r.skipped) out += "skipped: " + sk + "\n";
+  if (!sums.empty() && sums[0].ok > 0 && sums[0].failed == 0)
+    out += "\nrecommended settings:\n" + snippet(r.combos[sums[0].combo]);
+  return out;
+}
+
+std::string to_csv(const BenchResult &r) {
+  std::string out = "combination,round,ok,seconds,rows,bytes,mb_per_s,cpu_seconds,peak_rss_kb,wal_bytes,error\n";
+  for (const Run &run : r.runs) {
+    std::string err = run.error;
+    std::replace(err.begin(), err.end(), '"', '\'');
+    out += fmt::format("\"{}\",{},{},{:.3f},{},{},{:.2f},{:.3f},{},{},\"{}\"\n", r.combos[run.combo].label(), run.round + 1,
+                       run.ok, run.seconds, run.rows, run.bytes, run.ok ? run.bytes / 1e6 / std::max(run.seconds, 1e-9) : 0.0,
+                       run.cpu_seconds, run.peak_rss_kb, run.wal_bytes, err);
+  }
+  return out;
+}
+
+std::string to_svg(const BenchResult &r) {
+  auto sums = summarize(r);
+  double top = 1;
+  for (const Summary &s : sums) top = std::max(top, s.mbps_max);
+  int row = 26, left = 430, width = 360, h = 40 + row * static_cast<int>(sums.size());
+  std::string out = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+      "<text x=\"10\" y=\"20\" font-weight=\"bold\">pgcutover bench: median MB/s per combination (whiskers: min-max)</text>\n",
+      left + width + 80, h);
+  int y = 32;
+  for (const Summary &s : sums) {
+    std::string label = r.combos[s.combo].label();
+    for (char &ch : label)
+      if (ch == '<' || ch == '>' || ch == '&') ch = ' ';
+    out += fmt::format("<text x=\"10\" y=\"{}\">{}</text>\n", y + 15, label);
+    if (s.ok && !s.failed) {
+      double w = s.mbps / top * width;
+      out += fmt::format("<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"18\" fill=\"#4a7bd0\"/>\n", left, y + 2, w);
+      out += fmt::format("<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{}\" y2=\"{}\" stroke=\"#222\"/>\n", left + s.mbps_min / top * width,
+                         left + s.mbps_max / top * width, y + 11, y + 11);
+      out += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{:.1f}</text>\n", left + w + 6, y + 15, s.mbps);
+    } else {
+      out += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#b00\">{}</text>\n", left, y + 15, s.failed ? "failed" : "skipped");
+    }
+    y += row;
+  }
+  return out + "</svg>\n";
+}
+
+}  // namespace pgcutover::strategy_bench
