@@ -36,6 +36,37 @@ std::string minus(pg::Connection &c, const std::string &iso, i64 ms) {
                          .get(0, 0));
 }
 
+// Ranges for a table's changed rows, so a large change set runs in parallel.
+// Indexed change column: cut the changed rows themselves at key quantiles (the
+// changes are often bunched at the end of the key space, so ranges of the whole
+// table would not share them out). Scanning methods: ranges of the whole table,
+// which split the scan.
+std::vector<plan::KeyRange> change_ranges(pg::Connection &src, const plan::TablePlan &tp, const sync::ChangeMethod &m,
+                                          i64 range_bytes) {
+  const catalog::TableDef &t = tp.table;
+  std::vector<plan::KeyRange> whole = {plan::KeyRange{0, std::nullopt, std::nullopt, t.total_bytes()}};
+  if (m.scans) {
+    plan::PlanOptions po;
+    po.range_bytes = range_bytes;
+    return plan::plan_ranges(src, t, po);
+  }
+  i64 changed = src.exec(sql::sync::count_where(t.name, tp.filter)).get_i64(0, 0);
+  double row_bytes = static_cast<double>(t.total_bytes()) / std::max(1.0, t.reltuples);
+  i64 n = plan::range_count(static_cast<i64>(static_cast<double>(changed) * row_bytes), range_bytes);
+  if (n <= 1) return whole;
+  pg::Result q = src.exec(sql::verify::key_quantiles(t.name, {t.key, t.key_types}, whole[0], std::max<i64>(1, changed / n), tp.filter));
+  std::vector<plan::KeyRange> out;
+  std::optional<plan::KeyBound> lower;
+  for (int i = 0; i < q.rows() && static_cast<i64>(out.size()) < n - 1; ++i) {
+    plan::KeyBound b;
+    for (int j = 0; j < q.columns() - 1; ++j) b.values.emplace_back(q.get(i, j));
+    out.push_back(plan::KeyRange{static_cast<i64>(out.size()), lower, b, 0});
+    lower = b;
+  }
+  out.push_back(plan::KeyRange{static_cast<i64>(out.size()), lower, std::nullopt, 0});
+  return out;
+}
+
 std::vector<std::string> quoted_names(const std::vector<sql::QualifiedName> &names) {
   std::vector<std::string> out;
   for (const auto &n : names) out.push_back(n.quoted());
@@ -161,7 +192,7 @@ int run_sync(const SyncOptions &sopt, const CommonOptions &common) {
       tp.strategy = merge::Strategy::Merge;
       tp.strategy_reason = "sync: upsert, unchanged rows skipped";
       tp.skip_unchanged = true;
-      tp.ranges = {plan::KeyRange{0, std::nullopt, std::nullopt, tp.table.total_bytes()}};
+      tp.ranges = change_ranges(snap.conn(), tp, m, bopt.ranges.range_bytes);
       table_info[name.display()] = {{"method", sync::to_string(m.kind)}, {"column", m.column}, {"reason", m.reason},
                                     {"warning", m.warning}, {"since", m.kind == sync::ChangeKind::Xmin ? "xmin " + wm->xmin : from},
                                     {"watermark", wm->point}};

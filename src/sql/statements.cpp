@@ -349,13 +349,16 @@ std::string key_hashes(const QualifiedName &table, const std::vector<std::string
   return fmt::format("SELECT {}md5({}) FROM ONLY {}{}", keys, row_text(columns), table, where(key, range));
 }
 
-std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step) {
+std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step,
+                          const std::string &filter) {
+  std::string w = where(key, range);
+  if (!filter.empty()) w = w.empty() ? " WHERE (" + filter + ")" : w + " AND (" + filter + ")";
   std::string keys_text, keys = ident_list(key.columns);
   for (size_t i = 0; i < key.columns.size(); ++i) keys_text += (i ? ", " : "") + quote_ident(key.columns[i]) + "::text";
   return fmt::format(
       "SELECT {}, pgcutover_rn FROM (SELECT {}, row_number() OVER (ORDER BY {}) AS pgcutover_rn FROM ONLY {}{}) s "
       "WHERE pgcutover_rn % {} = 0 ORDER BY pgcutover_rn",
-      keys_text, keys, keys, table, where(key, range), step);
+      keys_text, keys, keys, table, w, step);
 }
 
 std::string rows_by_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,

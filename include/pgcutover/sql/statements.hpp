@@ -124,7 +124,8 @@ std::string ordered_copy_out(const QualifiedName &table, const std::vector<std::
 std::string key_hashes(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
                        const plan::KeyRange &range);
 // Every step-th key of the range in key order (as text), to cut sub-ranges.
-std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step);
+std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step,
+                          const std::string &filter = "");
 // The columns (as text) of the rows with the given keys.
 std::string rows_by_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
                          const std::vector<plan::KeyBound> &keys);
