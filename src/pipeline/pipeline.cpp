@@ -19,6 +19,7 @@
 
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pipeline/conn_pool.hpp"
+#include "pgcutover/pipeline/parallel.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
 #include "pgcutover/sql/statements.hpp"
 #include "pgcutover/util/cancel.hpp"
@@ -331,38 +332,21 @@ void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends
   int jobs = std::max(1, opt.jobs);
   ConnPool targets([&] { return pg::Connection::open(ends.target_conninfo, ends.target_settings); }, jobs);
   CancelWatcher watcher(targets, nullptr);
-  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(jobs + 1));
-  tbb::task_arena arena(jobs + 1);
-  std::atomic<size_t> next{0};
-  arena.execute([&] {
-    tbb::parallel_pipeline(
-        static_cast<size_t>(jobs),
-        tbb::make_filter<void, RangeTask *>(tbb::filter_mode::serial_in_order,
-                                            [&](tbb::flow_control &fc) -> RangeTask * {
-                                              size_t i = next.fetch_add(1);
-                                              if (i >= tasks.size() || cancel::requested()) {
-                                                fc.stop();
-                                                return nullptr;
-                                              }
-                                              return &tasks[i];
-                                            }) &
-            tbb::make_filter<RangeTask *, void>(tbb::filter_mode::parallel, [&](RangeTask *task) {
-              with_context(*task, [&] {
-                task->record.start = report.now();
-                task->record.worker = worker_id();
-                auto dst = targets.acquire();
-                try {
-                  WriteResult res = load_spill(*dst, *task->table, task->spill_path, opt.chunk_bytes, report.progress);
-                  record_done(*task, res, report, n_done, n_skipped);
-                } catch (...) {
-                  dst.discard();
-                  throw;
-                }
-                return 0;
-              });
-            }));
+  run_each(tasks, jobs, [&](RangeTask &task) {
+    with_context(task, [&] {
+      task.record.start = report.now();
+      task.record.worker = worker_id();
+      auto dst = targets.acquire();
+      try {
+        WriteResult res = load_spill(*dst, *task.table, task.spill_path, opt.chunk_bytes, report.progress);
+        record_done(task, res, report, n_done, n_skipped);
+      } catch (...) {
+        dst.discard();
+        throw;
+      }
+      return 0;
+    });
   });
-  cancel::throw_if_requested();
 }
 
 }  // namespace pgcutover::pipeline

@@ -1,12 +1,10 @@
 #include "pgcutover/sync/deletes.hpp"
 
-#include <tbb/global_control.h>
-#include <tbb/parallel_for_each.h>
-#include <tbb/task_arena.h>
 
 #include <mutex>
 
 #include "pgcutover/pg/transaction.hpp"
+#include "pgcutover/pipeline/parallel.hpp"
 #include "pgcutover/sql/statements.hpp"
 #include "pgcutover/util/log.hpp"
 #include "pgcutover/verify/verifier.hpp"
@@ -35,10 +33,7 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pip
     }
   std::map<std::string, i64> deleted;
   std::mutex mu;
-  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(std::max(1, jobs) + 1));
-  tbb::task_arena arena(std::max(1, jobs));
-  arena.execute([&] {
-    tbb::parallel_for_each(work.begin(), work.end(), [&](const Work &w) {
+  pipeline::run_each(work, jobs, [&](const Work &w) {
       pg::Connection src = pg::Connection::open(ends.source_conninfo, ends.source_settings);
       pg::import_snapshot(src, snap.id);
       pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
@@ -62,7 +57,6 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pip
       }
       std::lock_guard lk(mu);
       deleted[w.tp->table.name.display()] += n;
-    });
   });
   for (const auto &[t, n] : deleted)
     if (n) log::info("{}: deleted {} row(s) the source no longer has", t, n);

@@ -1,9 +1,6 @@
 // Verification and repair (see verifier.hpp for what a digest covers).
 #include "pgcutover/verify/verifier.hpp"
 
-#include <tbb/global_control.h>
-#include <tbb/parallel_pipeline.h>
-#include <tbb/task_arena.h>
 #include <xxhash.h>
 
 #include <atomic>
@@ -14,6 +11,7 @@
 #include "pgcutover/pg/copy_stream.hpp"
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/pipeline/conn_pool.hpp"
+#include "pgcutover/pipeline/parallel.hpp"
 #include "pgcutover/sql/statements.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
@@ -252,60 +250,43 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pipeline::End
   pipeline::ConnPool targets([&] { return snapshot_conn(ends.target_conninfo, ends.target_settings, snaps.target.id); }, jobs);
 
   // Each task digests the source side on a second thread, so both servers work at once.
-  int threads = 2 * jobs + 1;
-  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
-  tbb::task_arena arena(jobs + 1);
-  std::atomic<size_t> next{0};
-  arena.execute([&] {
-    tbb::parallel_pipeline(
-        static_cast<size_t>(jobs),
-        tbb::make_filter<void, RangeVerdict *>(tbb::filter_mode::serial_in_order,
-                                               [&](tbb::flow_control &fc) -> RangeVerdict * {
-                                                 size_t i = next.fetch_add(1);
-                                                 if (i >= verdicts.size() || cancel::requested()) {
-                                                   fc.stop();
-                                                   return nullptr;
-                                                 }
-                                                 return &verdicts[i];
-                                               }) &
-            tbb::make_filter<RangeVerdict *, void>(tbb::filter_mode::parallel, [&](RangeVerdict *v) {
-              try {
-                auto src = sources.acquire();
-                auto dst = targets.acquire();
-                try {
-                  std::future<Digest> sf = std::async(std::launch::async, [&] {
-                    return digest_range(*src, *v->table, v->range, opt.mode, opt.method);
-                  });
-                  Digest td;
-                  try {
-                    td = digest_range(*dst, *v->table, v->range, opt.mode, opt.method);
-                  } catch (...) {
-                    sf.wait();
-                    throw;
-                  }
-                  v->source = sf.get();
-                  v->target = td;
-                  v->equal = v->source == v->target;
-                  if (!v->equal && (opt.mode == Mode::Full || opt.repair))
-                    v->diffs = localize(*src, *dst, *v->table, v->range, opt.max_keys_per_range, &v->diffs_truncated);
-                } catch (...) {
-                  src.discard();
-                  dst.discard();
-                  throw;
-                }
-                report.progress.ranges_done.fetch_add(1, std::memory_order_relaxed);
-                report.progress.planned_done.fetch_add(v->range.planned_bytes, std::memory_order_relaxed);
-                report.progress.bytes.fetch_add(v->source.bytes, std::memory_order_relaxed);
-                report.progress.bytes_done.fetch_add(v->source.bytes, std::memory_order_relaxed);
-                report.progress.rows.fetch_add(v->source.rows, std::memory_order_relaxed);
-              } catch (Error &e) {
-                if (e.table.empty()) e.table = v->table->table.name.display();
-                if (!e.range_id) e.range_id = v->range.id;
-                throw;
-              }
-            }));
+  pipeline::run_each(verdicts, jobs, [&](RangeVerdict &rv) {
+    RangeVerdict *v = &rv;
+    try {
+      auto src = sources.acquire();
+      auto dst = targets.acquire();
+      try {
+        std::future<Digest> sf = std::async(std::launch::async, [&] {
+          return digest_range(*src, *v->table, v->range, opt.mode, opt.method);
+        });
+        Digest td;
+        try {
+          td = digest_range(*dst, *v->table, v->range, opt.mode, opt.method);
+        } catch (...) {
+          sf.wait();
+          throw;
+        }
+        v->source = sf.get();
+        v->target = td;
+        v->equal = v->source == v->target;
+        if (!v->equal && (opt.mode == Mode::Full || opt.repair))
+          v->diffs = localize(*src, *dst, *v->table, v->range, opt.max_keys_per_range, &v->diffs_truncated);
+      } catch (...) {
+        src.discard();
+        dst.discard();
+        throw;
+      }
+      report.progress.ranges_done.fetch_add(1, std::memory_order_relaxed);
+      report.progress.planned_done.fetch_add(v->range.planned_bytes, std::memory_order_relaxed);
+      report.progress.bytes.fetch_add(v->source.bytes, std::memory_order_relaxed);
+      report.progress.bytes_done.fetch_add(v->source.bytes, std::memory_order_relaxed);
+      report.progress.rows.fetch_add(v->source.rows, std::memory_order_relaxed);
+    } catch (Error &e) {
+      if (e.table.empty()) e.table = v->table->table.name.display();
+      if (!e.range_id) e.range_id = v->range.id;
+      throw;
+    }
   });
-  cancel::throw_if_requested();
 
   if (opt.repair) {
     for (RangeVerdict &v : verdicts) {

@@ -224,10 +224,15 @@ TEST(Copy, SpillFilesLoadIntoAnotherTargetAndDamagedOnesAreRefused) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GE(expect_same_content(src_db(db), dst_db("spill_b")), 3);
 
-  // Flip one byte in the middle of one range file of public.skewed.
+  // Flip one byte in the middle of one range file of public.skewed (the manifest says which).
   std::string victim;
-  for (auto &e : std::filesystem::directory_iterator(dir))
-    if (e.path().extension() == ".pgcspill" && std::filesystem::file_size(e.path()) > 10000) victim = e.path();
+  json manifest = json::parse(std::ifstream(std::filesystem::path(dir) / "manifest.json"));
+  for (auto &t : manifest["tables"])
+    if (t["table"] == "skewed")
+      for (auto &rg : t["ranges"]) {
+        std::string f = std::filesystem::path(dir) / rg["file"].get<std::string>();
+        if (std::filesystem::file_size(f) > 10000) victim = f;
+      }
   ASSERT_FALSE(victim.empty());
   {
     std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
