@@ -66,6 +66,7 @@ int main(int argc, char **argv) {
   cli::SyncOptions sync_opt;
   cli::SequencesOptions seq_opt;
   cli::BenchOptions bench_opt;
+  cli::RehearseOptions rehearse_opt;
   CLI::App *copy = app.add_subcommand("copy", "copy tables (or a whole database) from source to target");
   cli::add_copy_options(*copy, copy_opt, false);
   add_common(copy);
@@ -92,6 +93,10 @@ int main(int argc, char **argv) {
   cli::add_bench_options(*bench, bench_opt);
   add_common(bench);
 
+  CLI::App *rehearse = app.add_subcommand("rehearse", "time the cutover's phases against an outage budget and write a report");
+  cli::add_rehearse_options(*rehearse, rehearse_opt);
+  add_common(rehearse);
+
   // Parse a copy, so the password in argv can be scrubbed before anything else runs.
   std::vector<std::string> args(argv + 1, argv + argc);
   std::reverse(args.begin(), args.end());
@@ -109,6 +114,7 @@ int main(int argc, char **argv) {
     if (*sync) return cli::run_sync(sync_opt, common);
     if (*seqs) return cli::run_sequences(seq_opt, common);
     if (*bench) return cli::run_bench(bench_opt, common);
+    if (*rehearse) return cli::run_rehearse(rehearse_opt, common);
     if (*copy) return cli::run_copy(copy_opt, common);
     if (*plan) return cli::run_plan(plan_opt, common);
     if (*load) return cli::run_load(load_opt, common);

@@ -75,10 +75,9 @@ std::vector<std::string> quoted_names(const std::vector<sql::QualifiedName> &nam
 
 }  // namespace
 
-int run_sync(const SyncOptions &sopt, const CommonOptions &common) {
+CommandOutcome sync_into(const SyncOptions &sopt, const CommonOptions &common, report::RunReport &rep,
+                         report::Reporter &reporter) {
   const CopyOptions &scope = sopt.scope;
-  report::Reporter reporter(!common.json, common.quiet);
-  report::RunReport rep;
   pipeline::Endpoints ends{scope.source, scope.target, session_settings("source", scope), session_settings("target", scope)};
   plan::BuildOptions bopt = build_options(scope);
   if (sopt.deletes != "off" && sopt.deletes != "detect") throw_usage("--deletes takes off or detect");
@@ -268,21 +267,29 @@ int run_sync(const SyncOptions &sopt, const CommonOptions &common) {
   for (const sync::Drift &d : drift)
     dj.push_back({{"table", d.table.display()}, {"kind", sync::to_string(d.kind)}, {"column", d.column},
                   {"detail", d.detail}, {"blocking", d.blocking}});
-  if (common.json) {
-    nlohmann::json j = rep.to_json();
-    j["tables"] = tables;
-    j["drift"] = dj;
-    j["not_synced"] = refused;
-    j["sequences"] = seqs;
-    j["deletes"] = sopt.deletes == "detect" ? "detected" : "not detected: a timestamp sync cannot see deleted rows";
-    std::printf("%s\n", j.dump(2).c_str());
-  } else if (!common.quiet) {
-    std::printf("%s", text.c_str());
-    if (sopt.deletes != "detect") std::printf("deletes are not seen by a timestamp sync: use --deletes detect\n");
-    std::printf("synced up to %s (snapshot %s)%s\n", si.taken_at.c_str(), si.id.c_str(),
-                sopt.final_sync ? fmt::format("; {} sequence(s) set", seqs.size()).c_str() : "");
-  }
-  return refused.empty() ? 0 : 3;
+  CommandOutcome out;
+  out.json = rep.to_json();
+  out.json["tables"] = tables;
+  out.json["drift"] = dj;
+  out.json["not_synced"] = refused;
+  out.json["sequences"] = seqs;
+  out.json["deletes"] = sopt.deletes == "detect" ? "detected" : "not detected: a timestamp sync cannot see deleted rows";
+  out.text = text;
+  if (sopt.deletes != "detect") out.text += "deletes are not seen by a timestamp sync: use --deletes detect\n";
+  out.text += fmt::format("synced up to {} (snapshot {}){}\n", si.taken_at, si.id,
+                          sopt.final_sync ? fmt::format("; {} sequence(s) set", seqs.size()) : "");
+  out.exit_code = refused.empty() ? 0 : 3;
+  (void)common;
+  return out;
+}
+
+int run_sync(const SyncOptions &sopt, const CommonOptions &common) {
+  report::Reporter reporter(!common.json, common.quiet);
+  report::RunReport rep;
+  CommandOutcome out = sync_into(sopt, common, rep, reporter);
+  if (common.json) std::printf("%s\n", out.json.dump(2).c_str());
+  else if (!common.quiet) std::printf("%s", out.text.c_str());
+  return out.exit_code;
 }
 
 int run_sequences(const SequencesOptions &o, const CommonOptions &common) {

@@ -47,10 +47,9 @@ std::string key_text(const plan::KeyBound &k) {
 
 }  // namespace
 
-int run_verify(const VerifyOptions &vopt, const CommonOptions &common) {
+CommandOutcome verify_into(const VerifyOptions &vopt, const CommonOptions &common, report::RunReport &rep,
+                           report::Reporter &reporter) {
   const CopyOptions &scope = vopt.scope;
-  report::Reporter reporter(!common.json, common.quiet);
-  report::RunReport rep;
   verify::VerifyOptions opt;
   opt.mode = verify::parse_mode(vopt.mode);
   opt.method = verify::parse_method(vopt.method);
@@ -183,21 +182,27 @@ int run_verify(const VerifyOptions &vopt, const CommonOptions &common) {
   double secs = rep.now();
   rep.set("sequences", sj);
   rep.set("ok", all_ok);
-  if (common.json) {
-    nlohmann::json j = rep.to_json();
-    j.erase("ranges");
-    j["tables"] = tables;  // the verdicts, not the copy-shaped table records
-    j["totals"] = {{"rows", total_rows}, {"bytes_hashed", total_bytes}, {"table_bytes", planned}, {"seconds", secs},
-                   {"mb_per_s", secs > 0 ? static_cast<double>(planned) / 1e6 / secs : 0.0}};
-    std::printf("%s\n", j.dump(2).c_str());
-  } else if (!common.quiet) {
-    std::printf("%s", text.c_str());
-    std::printf("%s: %zu table(s), %lld rows, %s of table data in %.2fs (%.1f MB/s), %zu sequence(s) checked\n",
-                all_ok ? "OK" : "DIFFERENCES", plan.tables.size(), static_cast<long long>(total_rows),
-                report::format_bytes(planned).c_str(), secs, secs > 0 ? static_cast<double>(planned) / 1e6 / secs : 0.0,
-                seqs.size());
-  }
-  return all_ok ? 0 : 3;
+  CommandOutcome out;
+  out.json = rep.to_json();
+  out.json.erase("ranges");
+  out.json["tables"] = tables;  // the verdicts, not the copy-shaped table records
+  out.json["totals"] = {{"rows", total_rows}, {"bytes_hashed", total_bytes}, {"table_bytes", planned}, {"seconds", secs},
+                        {"mb_per_s", secs > 0 ? static_cast<double>(planned) / 1e6 / secs : 0.0}};
+  out.text = text + fmt::format("{}: {} table(s), {} rows, {} of table data in {:.2f}s ({:.1f} MB/s), {} sequence(s) checked\n",
+                                all_ok ? "OK" : "DIFFERENCES", plan.tables.size(), total_rows, report::format_bytes(planned),
+                                secs, secs > 0 ? static_cast<double>(planned) / 1e6 / secs : 0.0, seqs.size());
+  out.exit_code = all_ok ? 0 : 3;
+  (void)common;
+  return out;
+}
+
+int run_verify(const VerifyOptions &vopt, const CommonOptions &common) {
+  report::Reporter reporter(!common.json, common.quiet);
+  report::RunReport rep;
+  CommandOutcome out = verify_into(vopt, common, rep, reporter);
+  if (common.json) std::printf("%s\n", out.json.dump(2).c_str());
+  else if (!common.quiet) std::printf("%s", out.text.c_str());
+  return out.exit_code;
 }
 
 }  // namespace pgcutover::cli

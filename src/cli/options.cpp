@@ -92,6 +92,12 @@ void add_bench_options(CLI::App &cmd, BenchOptions &o) {
   cmd.add_option("--spill-dir", o.scope.spill_dir, "where spill combinations write their files");
 }
 
+void add_rehearse_options(CLI::App &cmd, RehearseOptions &o) {
+  cmd.add_option("--config", o.config, "rehearsal config (TOML): source, target, tables, jobs, budget, checks ...")->required();
+  cmd.add_option("--budget", o.budget, "the outage budget (overrides the config), e.g. 2h, 90min");
+  cmd.add_option("--report", o.report_dir, "folder for report.json, report.md and report.html")->capture_default_str();
+}
+
 void add_sequences_options(CLI::App &cmd, SequencesOptions &o) { add_copy_options(cmd, o.scope, true); }
 
 void add_load_options(CLI::App &cmd, LoadOptions &o) {

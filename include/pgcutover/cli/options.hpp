@@ -88,12 +88,19 @@ struct BenchOptions {
   std::string svg;
 };
 
+struct RehearseOptions {
+  std::string config;
+  std::string budget;                       // overrides the config's
+  std::string report_dir = "rehearsal-report";
+};
+
 // Registers the shared connection/table/plan options of copy and plan.
 void add_copy_options(CLI::App &cmd, CopyOptions &opt, bool for_plan);
 void add_load_options(CLI::App &cmd, LoadOptions &opt);
 void add_verify_options(CLI::App &cmd, VerifyOptions &opt);
 void add_sync_options(CLI::App &cmd, SyncOptions &opt);
 void add_bench_options(CLI::App &cmd, BenchOptions &opt);
+void add_rehearse_options(CLI::App &cmd, RehearseOptions &opt);
 void add_sequences_options(CLI::App &cmd, SequencesOptions &opt);
 
 }  // namespace pgcutover::cli
