@@ -53,4 +53,31 @@ if [ "$rc" -eq 0 ]; then
     printf '   %-12s %8s %8s\n' "$t" "$n_src" "$n_dst" >&2
   done
 fi
+[ "$rc" -eq 0 ] || exit "$rc"
+
+# The rest of the story: the source stays live (a minute of traffic), then a
+# timed rehearsal of the cutover against a budget, with its report.
+echo "== a minute of traffic on the source (scripts/traffic.sh --rate 50 --duration 60)" >&2
+scripts/traffic.sh --conninfo "$src" --rate 50 --duration "${PGCUTOVER_DEMO_TRAFFIC_SECONDS:-60}"
+report_dir=${PGCUTOVER_DEMO_REPORT:-$PWD/rehearsal-report}
+config=$(mktemp /tmp/pgcutover-demo-XXXXXX.toml)
+cat > "$config" <<TOML
+source = "$src"
+target = "$dst"
+jobs = 2
+budget = "10min"
+safety = 0.8
+overlap = "1s"
+deletes = "detect"
+[[checks]]
+name = "every order has a customer"
+sql = "SELECT NOT EXISTS (SELECT 1 FROM public.orders o LEFT JOIN public.customers c ON c.id = o.customer_id WHERE c.id IS NULL)"
+TOML
+echo "== build/pgcutover rehearse --config $config --report $report_dir" >&2
+set +e
+build/pgcutover rehearse --config "$config" --report "$report_dir"
+rc=$?
+set -e
+rm -f "$config"
+echo "== the rehearsal report is in $report_dir (report.html, report.md, report.json)" >&2
 exit "$rc"

@@ -6,6 +6,7 @@ PGCUTOVER_PACKAGES=(
   libtbb-dev libzstd-dev libmimalloc-dev libfmt-dev nlohmann-json3-dev
   libcli11-dev libtomlplusplus-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium   # the rehearsal report test renders report.html headless
 )
 
 pgcutover_install_deps() {
