@@ -125,8 +125,9 @@ Error Connection::make_error(PGresult *res, std::string_view context) const {
   if (PQstatus(conn_.get()) != CONNECTION_OK) kind = ErrorKind::Transient;
   std::string msg = display_ + ": " + std::string(context) + ": " + primary;
   if (!detail.empty()) msg += " (" + detail + ")";
-  if (kind == ErrorKind::DiskFull && hint.empty())
-    hint = "the " + settings_.role + " server ran out of disk space: free space there, then rerun (finished ranges are kept)";
+  if (kind == ErrorKind::DiskFull)
+    hint = "the " + settings_.role + " server ran out of disk space: free space there (or move the table to a roomier "
+           "tablespace), then rerun the same command; finished ranges are kept";
   Error e(kind, redact(msg, view_), hint);
   e.sqlstate = state;
   return e;

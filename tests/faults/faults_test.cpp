@@ -11,6 +11,8 @@
 #include <fstream>
 #include <set>
 #include <thread>
+#include <unistd.h>
+#include <cstdlib>
 
 #include "compare.hpp"
 #include "pg_cluster.hpp"
@@ -219,4 +221,28 @@ TEST_F(Faults, SecondSignalExitsAtOnceWithoutHalfMergedRanges) {
   r = run_pgcutover(args());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_exact();
+}
+
+// A full target: the table lives in a tablespace on a 3 MB tmpfs. The range
+// that hits the wall fails with a clear message and commits nothing; the
+// ledger and the target still agree.
+TEST_F(Faults, FullTargetDiskStopsTheRangeCleanly) {
+  ASSERT_EQ(geteuid(), 0u) << "this test mounts a small tmpfs and needs root (CI and scripts/test.sh run as root)";
+  std::string mnt = "/tmp/pgcutover-tiny-tablespace";
+  std::filesystem::create_directories(mnt);
+  ASSERT_EQ(std::system(("mount -t tmpfs -o size=3m tmpfs " + mnt + " && chown postgres " + mnt).c_str()), 0);
+  struct Unmount {
+    std::string m;
+    ~Unmount() { (void)!std::system(("umount " + m + " 2>/dev/null; rmdir " + m + " 2>/dev/null").c_str()); }
+  } unmount{mnt};
+  exec(target_cluster().conninfo("postgres"), "CREATE TABLESPACE tiny LOCATION '" + mnt + "'");
+  exec(dst(), "DROP TABLE public.work; CREATE TABLE public.work (id int, v text) TABLESPACE tiny");
+  RunResult r = run_pgcutover(args({"--retries", "2"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("table public.work range"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ran out of disk space"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("retry 1/"), std::string::npos) << "a full disk is not worth retrying";
+  expect_consistent_with_ledger();
+  exec(dst(), "DROP TABLE public.work");
+  exec(target_cluster().conninfo("postgres"), "DROP TABLESPACE tiny");
 }
