@@ -4,7 +4,7 @@
 # (2x) with the same number of changed rows. Both tables have an indexed
 # `updated_at timestamptz` change column.
 #
-#   perf/sync_bench.sh               # 5 repetitions of each method and size, ~15 min (+3 min to generate once)
+#   perf/sync_bench.sh               # 5 repetitions of each method and size, ~10 min (+2 min to generate once)
 #   perf/sync_bench.sh --reps 3
 #
 # Clusters of its own (so the other perf scripts, which stop and reset their
@@ -44,6 +44,10 @@
 #              \copy s FROM pstdin (FORMAT binary); INSERT INTO <t> SELECT * FROM s
 #              ON CONFLICT (id) DO UPDATE SET <every other column> = EXCLUDED.<col>; COMMIT
 #              (watermark = pgcutover.watermarks' point on <t>_base, the copy's snapshot time)
+#        hand_skip  the same with the condition sync's merge adds to skip rows that
+#              are already equal: ... DO UPDATE SET ... WHERE ROW(t.*)::text IS
+#              DISTINCT FROM ROW(EXCLUDED.*)::text (columns listed), to tell that
+#              condition's cost from the rest of sync
 #      Checked after each: row count of the target = the source's, and
 #      count(*), sum(hashtext(t::text)) of the rows with updated_at >= watermark
 #      equal on both sides;
@@ -53,6 +57,7 @@
 # Options:
 #   --reps N         repetitions of each method and size (default 5)
 #   --sizes LIST     comma-separated subset of 1x,2x (default both)
+#   --methods LIST   comma-separated subset of sync,hand,hand_skip (default all)
 #   --regen          regenerate the source tables
 #   --no-vv          skip step 5
 #   --no-build       do not (re)build build-perf-sync/pgcutover first
@@ -65,11 +70,12 @@
 set -euo pipefail
 
 CMDLINE="perf/sync_bench.sh${*:+ $*}"
-REPS=5; SIZES=1x,2x; REGEN=0; VV=1; BUILD=1; KEEP=0
+REPS=5; SIZES=1x,2x; METHODS=sync,hand,hand_skip; REGEN=0; VV=1; BUILD=1; KEEP=0
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) REPS=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
+    --methods) METHODS=$2; shift 2 ;;
     --regen) REGEN=1; shift ;;
     --no-vv) VV=0; shift ;;
     --no-build) BUILD=0; shift ;;
@@ -172,6 +178,8 @@ PG_VERSION=$(q "$SRC_CI" "SHOW server_version")
 
 IFS=, read -r -a SIZE_LIST <<<"$SIZES"
 for s in "${SIZE_LIST[@]}"; do case $s in 1x|2x) ;; *) echo "unknown size $s" >&2; exit 2 ;; esac; done
+IFS=, read -r -a METHOD_LIST <<<"$METHODS"
+for m in "${METHOD_LIST[@]}"; do case $m in sync|hand|hand_skip) ;; *) echo "unknown method $m" >&2; exit 2 ;; esac; done
 rows_of() { [ "$1" = 1x ] && echo "$N1" || echo $((2 * N1)); }
 
 # ---------------------------------------------------------------- 1. revert earlier changes
@@ -192,7 +200,7 @@ cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 || true
 checkpoint_both() { sync; perf_psql -d "$TGT_ADMIN" -c CHECKPOINT; perf_psql -d "$SRC_ADMIN" -c CHECKPOINT; }
 
 # ---------------------------------------------------------------- 2. base copies, 3. changes
-declare -A WM FROM TBYTES SETUP_COPY SETUP_VAC SETCOLS CHANGE_S
+declare -A WM FROM TBYTES SETUP_COPY SETUP_VAC SETCOLS SKIPCOND CHANGE_S
 for s in "${SIZE_LIST[@]}"; do
   t=sync$s
   TBYTES[$s]=$(q "$SRC_CI" "SELECT pg_total_relation_size('public.$t') - pg_indexes_size('public.$t')")
@@ -213,6 +221,10 @@ for s in "${SIZE_LIST[@]}"; do
   FROM[$s]=$(q "$SRC_CI" "SELECT to_char(('${WM[$s]}'::timestamptz - interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
   SETCOLS[$s]=$(q "$SRC_CI" "SELECT string_agg(format('%I = EXCLUDED.%I', attname, attname), ', ' ORDER BY attnum) FROM pg_attribute
     WHERE attrelid = 'public.$t'::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'id'")
+  # The condition pgcutover's merge adds to skip rows that are already equal (sql::upsert_from_stage).
+  SKIPCOND[$s]=$(q "$SRC_CI" "SELECT format('ROW(%s)::text IS DISTINCT FROM ROW(%s)::text',
+      string_agg('t.' || quote_ident(attname), ', ' ORDER BY attnum), string_agg('EXCLUDED.' || quote_ident(attname), ', ' ORDER BY attnum))
+    FROM pg_attribute WHERE attrelid = 'public.$t'::regclass AND attnum > 0 AND NOT attisdropped")
   [ "$(q "$(tgt_ci "${t}_base")" "SELECT count(*) FROM public.$t")" = "$(rows_of "$s")" ] || { echo "base copy: wrong row count" >&2; exit 1; }
   log "watermark $t: ${WM[$s]} (hand-made maneuver reads updated_at >= ${FROM[$s]}); VACUUM FREEZE on the target ${SETUP_VAC[$s]} s"
 done
@@ -250,23 +262,18 @@ restore() {  # restore SIZE: <t>_run = a file copy of <t>_base; prints seconds
 }
 PSQL="$PG_BIN/psql -X -v ON_ERROR_STOP=1"
 method_cmd() {  # method_cmd METHOD SIZE: sets CMD
-  local t=sync$2 run_ci
+  local t=sync$2 run_ci where=
   run_ci=$(tgt_ci "${t}_run")
   case $1 in
     sync) CMD=("$BIN" sync --source "$SRC_CI" --target "$run_ci" --table "public.$t" --overlap 1s --jobs 2) ;;
     syncvv) CMD=("$BIN" sync --source "$SRC_CI" --target "$run_ci" --table "public.$t" --overlap 1s --jobs 2 -vv --json) ;;
-    hand) CMD=(bash -c "set -o pipefail
+    hand|hand_skip)
+      [ "$1" = hand ] || where=" WHERE ${SKIPCOND[$2]}"
+      CMD=(bash -c "set -o pipefail
       $PSQL -q -d $(printf '%q' "$SRC_CI") -c $(printf '%q' "COPY (SELECT * FROM public.$t WHERE updated_at >= '${FROM[$2]}'::timestamptz) TO STDOUT (FORMAT binary)") |
       $PSQL -d $(printf '%q' "$run_ci") -c '\\timing on' -c BEGIN -c $(printf '%q' "CREATE TEMP TABLE s (LIKE public.$t) ON COMMIT DROP") \
         -c '\\copy s FROM pstdin (FORMAT binary)' \
-        -c $(printf '%q' "INSERT INTO public.$t SELECT * FROM s ON CONFLICT (id) DO UPDATE SET ${SETCOLS[$2]}") -c COMMIT") ;;
-  esac
-}
-method_label() {
-  case $1 in
-    sync) echo "a. pgcutover sync --overlap 1s --jobs 2" ;;
-    hand) echo "b. by hand: psql COPY out \| psql temp table + INSERT ON CONFLICT" ;;
-    syncvv) echo "sync -vv --json (not timed with the others)" ;;
+        -c $(printf '%q' "INSERT INTO public.$t AS t SELECT * FROM s ON CONFLICT (id) DO UPDATE SET ${SETCOLS[$2]}$where") -c COMMIT") ;;
   esac
 }
 
@@ -292,7 +299,7 @@ run_one() {
     sync) read -r rr rw < <(awk -v t="public.$t" '$1 == t { print $3, $5 }' "$out") || true ;;
     syncvv) read -r rr rw < <("$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); t=d["tables"][0]; print(t["rows_read"], t["rows_written"])' \
                               <"$out.json" 2>/dev/null) || true ;;
-    hand) rr=$(awk '/^COPY [0-9]+/ { print $2 }' "$out" | tail -n 1); rw=$(awk '/^INSERT 0 [0-9]+/ { print $3 }' "$out") ;;
+    hand|hand_skip) rr=$(awk '/^COPY [0-9]+/ { print $2 }' "$out" | tail -n 1); rw=$(awk '/^INSERT 0 [0-9]+/ { print $3 }' "$out") ;;
   esac
   [ "$ok" = yes ] || { log "$s $m rep $rep: $ok"; tail -n 10 "$out" >&2; }
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$m" "$rep" "$(echo "$res" | tr ' ' '\t')" "$(cut -d' ' -f1 /proc/loadavg)" \
@@ -301,7 +308,7 @@ run_one() {
 }
 
 COMBOS=()
-for s in "${SIZE_LIST[@]}"; do COMBOS+=("$s sync" "$s hand"); done
+for s in "${SIZE_LIST[@]}"; do for m in "${METHOD_LIST[@]}"; do COMBOS+=("$s $m"); done; done
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 T_START=$(date +%s)
 for rep in $(seq 1 "$REPS"); do
@@ -374,15 +381,16 @@ for r in runs: by.setdefault((r["size"], r["method"]), []).append(r)
 def med(rs, k): return st.median(float(r[k]) for r in rs)
 def other(r): return float(r["machine_busy_s"]) - float(r["src_cpu_s"]) - float(r["tgt_cpu_s"]) - float(r["user_s"]) - float(r["sys_s"])
 wall = {k: med(rs, "wall_s") for k, rs in by.items()}
-labels = {"sync": "a. `pgcutover sync --overlap 1s --jobs 2`", "hand": "b. by hand (psql pipe, temp table, INSERT ... ON CONFLICT)"}
+labels = {"sync": "a. `pgcutover sync --overlap 1s --jobs 2`", "hand": "b. by hand (psql pipe, temp table, INSERT ... ON CONFLICT)",
+          "hand_skip": "b'. (b) + sync's skip-unchanged WHERE"}
 print("### Results (medians)")
 print()
 print("Engine CPU = user+sys of the client processes (`/usr/bin/time`): pgcutover, or the two psql. Server CPU = utime+stime of every process of each cluster during the run (s, and cores on average). Other = machine busy minus both clusters and the client.")
 print()
-print("| size | method | runs | median s | min-max s | rows read / written | sync / hand | engine CPU s | engine peak RSS MB | source CPU s (cores) | target CPU s (cores) | other CPU s | restore s (not timed) | ok |")
+print("| size | method | runs | median s | min-max s | rows read / written | time / hand (b) | engine CPU s | engine peak RSS MB | source CPU s (cores) | target CPU s (cores) | other CPU s | restore s (not timed) | ok |")
 print("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 for s in sizes:
-    for m in ("sync", "hand"):
+    for m in ("sync", "hand", "hand_skip"):
         rs = by.get((s, m))
         if not rs: continue
         w = wall[(s, m)]; ws = [float(r["wall_s"]) for r in rs]
@@ -390,17 +398,18 @@ for s in sizes:
         rss = st.median(int(r["maxrss_kb"]) for r in rs) / 1024
         src = med(rs, "src_cpu_s"); tgt = med(rs, "tgt_cpu_s"); oth = st.median(other(r) for r in rs)
         rw = "; ".join(sorted(set(f"{r['rows_read']} / {r['rows_written']}" for r in rs)))
-        ratio = f"{w / wall[(s, 'hand')]:.2f}" if m == "sync" and (s, "hand") in wall else ""
+        ratio = f"{w / wall[(s, 'hand')]:.2f}" if (s, "hand") in wall else ""
         ok = "yes" if all(r["ok"] == "yes" for r in rs) else "; ".join(sorted(set(r["ok"] for r in rs)))
         print(f"| {s} | {labels[m]} | {len(rs)} | {w:.2f} | {min(ws):.2f}-{max(ws):.2f} | {rw} | {ratio} | {cpu:.2f} | {rss:.0f} | "
               f"{src:.2f} ({src / w:.2f}) | {tgt:.2f} ({tgt / w:.2f}) | {oth:.2f} | {med(rs, 'restore_s'):.1f} | {ok} |")
 print()
-if all((s, m) in wall for s in ("1x", "2x") for m in ("sync", "hand")):
-    print(f"- 2x / 1x time ratio (same number of changed rows, table twice as large): sync {wall[('2x', 'sync')] / wall[('1x', 'sync')]:.2f} (target < 1.3), "
-          f"by hand {wall[('2x', 'hand')] / wall[('1x', 'hand')]:.2f}")
+for m in ("sync", "hand", "hand_skip"):
+    if ("1x", m) in wall and ("2x", m) in wall:
+        print(f"- {m}: 2x / 1x time ratio (same number of changed rows, table twice as large) {wall[('2x', m)] / wall[('1x', m)]:.2f}" + (" (target < 1.3)" if m == "sync" else ""))
 for s in sizes:
     if (s, "sync") in wall and (s, "hand") in wall:
-        print(f"- {s}: sync / hand = {wall[(s, 'sync')] / wall[(s, 'hand')]:.2f} (target <= 1)")
+        print(f"- {s}: sync / hand = {wall[(s, 'sync')] / wall[(s, 'hand')]:.2f} (target <= 1)" +
+              (f"; sync / hand_skip = {wall[(s, 'sync')] / wall[(s, 'hand_skip')]:.2f}" if (s, "hand_skip") in wall else ""))
 print()
 
 # Hand-made maneuver: psql's \timing of each statement on the target.
@@ -408,14 +417,14 @@ print("### Where the time goes")
 print()
 print("By hand (psql `\\timing` on the target session, medians, ms): the COPY into the temp table runs while the source streams, so it includes the source's index scan and COPY out.")
 print()
-print("| size | BEGIN + CREATE TEMP TABLE | \\copy into temp table | INSERT ... ON CONFLICT | COMMIT | wall (all) |")
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
+print("| size | method | BEGIN + CREATE TEMP TABLE | \\copy into temp table | INSERT ... ON CONFLICT | COMMIT | wall (all) |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
 logdir = os.environ["LOGDIR"]
-for s in sizes:
-    rs = by.get((s, "hand"), [])
+for s, hm in [(s, hm) for s in sizes for hm in ("hand", "hand_skip")]:
+    rs = by.get((s, hm), [])
     cols = []
     for r in rs:
-        t = [float(x) for x in re.findall(r"^Time: ([0-9.]+) ms", open(os.path.join(logdir, f"{s}-hand-r{r['rep']}.log")).read(), re.M)]
+        t = [float(x) for x in re.findall(r"^Time: ([0-9.]+) ms", open(os.path.join(logdir, f"{s}-{hm}-r{r['rep']}.log")).read(), re.M)]
         cols.append(t)
     if not cols or any(len(c) < 4 for c in cols): continue
     # \timing lines: BEGIN, CREATE, [\copy], INSERT, COMMIT (\copy is timed too in psql 15)
@@ -424,7 +433,7 @@ for s in sizes:
         parts = [st.median(c[0] + c[1] for c in cols), st.median(c[2] for c in cols), st.median(c[3] for c in cols), st.median(c[4] for c in cols)]
     else:
         parts = [st.median(c[0] + c[1] for c in cols), float("nan"), st.median(c[2] for c in cols), st.median(c[3] for c in cols)]
-    print(f"| {s} | {parts[0]:.0f} | {parts[1]:.0f} | {parts[2]:.0f} | {parts[3]:.0f} | {wall[(s, 'hand')] * 1000:.0f} |")
+    print(f"| {s} | {hm} | {parts[0]:.0f} | {parts[1]:.0f} | {parts[2]:.0f} | {parts[3]:.0f} | {wall[(s, hm)] * 1000:.0f} |")
 print()
 
 rec = re.compile(r'^pgcutover: debug: (source|target) \S+ user=\S+: ([0-9.]+) ms: ?(.*)$')
@@ -467,6 +476,11 @@ for s in sizes:
         print(f"| {k} | {n} | {t:.1f} |")
     try:
         d = json.load(open(path + ".json"))
+        rg = d.get("ranges", [])
+        if len(rg) == 1:
+            k = kinds(path)
+            inrange = sum(t for name, (n, t) in k.items() if name.startswith("target:") and "catalog" not in name)
+            print(f"| COPY stream, source to temp table (the range's {rg[0]['end'] - rg[0]['start']:.3f} s minus the target statements above) | | {(rg[0]['end'] - rg[0]['start']) * 1000 - inrange:.0f} |")
         print("| phases: " + ", ".join(f"{p['phase']} {p['seconds']:.2f} s" for p in d.get("phases", [])) + " | | |")
     except Exception as e:
         print(f"| phases: unreadable ({e}) | | |")

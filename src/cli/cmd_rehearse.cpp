@@ -12,6 +12,7 @@
 #include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/pipeline/parallel.hpp"
 #include "pgcutover/rehearse/config.hpp"
+#include "pgcutover/sql/statements.hpp"
 #include "pgcutover/rehearse/report_files.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
@@ -148,7 +149,7 @@ int run_rehearse(const RehearseOptions &o, const CommonOptions &common) {
       pg::SessionSettings ts = session_settings("target", scope);
       pipeline::run_each(tables, cfg.jobs, [&](const std::string &name) {
         pg::Connection c = pg::Connection::open(cfg.target, ts);
-        c.exec("ANALYZE " + sql::parse_qualified_name(name).quoted());
+        c.exec(sql::misc::analyze(sql::parse_qualified_name(name)));
       });
     }
 
@@ -156,7 +157,7 @@ int run_rehearse(const RehearseOptions &o, const CommonOptions &common) {
     {
       report::PhaseTimer t(rep, "user_checks");
       pg::Connection c = pg::Connection::open(cfg.target, session_settings("target", scope));
-      c.exec("RESET search_path");  // checks are written as the application writes SQL
+      c.exec(sql::misc::reset_search_path());  // checks are written as the application writes SQL
       for (const rehearse::Check &k : cfg.checks) {
         double t0 = rep.now();
         bool ok = false;

@@ -30,10 +30,7 @@ namespace {
 
 // ISO 8601 UTC text minus a duration, computed by the server (exact, any format it reads).
 std::string minus(pg::Connection &c, const std::string &iso, i64 ms) {
-  return std::string(c.query("SELECT to_char(($1::timestamptz - $2::bigint * interval '1 millisecond') AT TIME ZONE 'UTC', "
-                             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-                             {iso, std::to_string(ms)})
-                         .get(0, 0));
+  return std::string(c.query(sql::misc::minus_ms(), {iso, std::to_string(ms)}).get(0, 0));
 }
 
 // Ranges for a table's changed rows, so a large change set runs in parallel.
@@ -178,7 +175,7 @@ CommandOutcome sync_into(const SyncOptions &sopt, const CommonOptions &common, r
       std::string from = minus(dst, since, overlap_ms);
       if (m.kind == sync::ChangeKind::Xmin) {
         // The xmin detector needs the watermark's transaction id within 2^31 transactions.
-        pg::Result age = snap.conn().query("SELECT pg_catalog.age(($1::bigint % 4294967296)::text::xid)", {wm->xmin});
+        pg::Result age = snap.conn().query(sql::misc::xid_age(), {wm->xmin});
         if (age.get_i64(0, 0) > 2000000000) {
           refused.push_back(name.display() + ": the watermark is too many transactions old for xmin detection; copy the table again");
           continue;

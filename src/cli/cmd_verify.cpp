@@ -7,6 +7,7 @@
 #include "pgcutover/cli/commands.hpp"
 #include "pgcutover/cli/setup.hpp"
 #include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/sql/statements.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/report/progress.hpp"
 #include "pgcutover/util/error.hpp"
@@ -21,7 +22,7 @@ namespace {
 // The ranges the copy used, if the ledger has them: one range list drives
 // copy, verify and repair.
 bool use_ledger_ranges(pg::Connection &dst, const CopyOptions &scope, plan::Plan &plan) {
-  pg::Result r = dst.query("SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+  pg::Result r = dst.query(sql::misc::table_exists(),
                            {sql::quote_ident(scope.tool_schema) + ".ranges"});
   if (!r.get_bool(0, 0)) return false;
   std::string job = scope.job.empty() ? ledger::default_job_name(pg::display_name(pg::parse_conninfo(scope.source)), scope.tables) : scope.job;

@@ -49,20 +49,19 @@ double median(std::vector<double> v) {
 // the source's column types and key.
 void create_scratch(pg::Connection &dst, const catalog::TableDef &t, const sql::QualifiedName &scratch, const Combo &c,
                     bool target_has_table) {
-  dst.exec(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", sql::quote_ident(SCRATCH_SCHEMA)));
+  dst.exec(sql::bench::create_schema(SCRATCH_SCHEMA));
   dst.exec(sql::drop_table(scratch));
   if (target_has_table) {
-    dst.exec(fmt::format("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)", scratch, t.name));
+    dst.exec(sql::bench::create_like(scratch, t.name));
   } else {
-    std::string cols;
-    for (const catalog::ColumnDef &col : t.columns) cols += (cols.empty() ? "" : ", ") + sql::quote_ident(col.name) + " " + col.type;
-    if (t.has_key()) cols += ", PRIMARY KEY (" + sql::ident_list(t.key) + ")";
-    dst.exec(fmt::format("CREATE TABLE {} ({})", scratch, cols));
+    std::vector<std::string> types;
+    for (const catalog::ColumnDef &col : t.columns) types.push_back(col.type);
+    dst.exec(sql::bench::create_from_columns(scratch, t.column_names(), types, t.key));
   }
   if (c.toast != "default")
     for (const catalog::ColumnDef &col : t.columns) {
       try {  // only variable-length types take a compression method
-        dst.exec(fmt::format("ALTER TABLE {} ALTER COLUMN {} SET COMPRESSION {}", scratch, sql::quote_ident(col.name), c.toast));
+        dst.exec(sql::bench::set_compression(scratch, col.name, c.toast));
       } catch (const Error &) {
       }
     }
@@ -142,7 +141,7 @@ BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn,
   res.table_bytes = table.total_bytes();
   pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
   bool target_has_table =
-      dst.query("SELECT pg_catalog.to_regclass($1) IS NOT NULL", {table.name.quoted()}).get_bool(0, 0);
+      dst.query(sql::misc::table_exists(), {table.name.quoted()}).get_bool(0, 0);
 
   // The same sampled ranges for every combination of one range size.
   std::map<i64, std::vector<plan::KeyRange>> ranges_by_size;
@@ -182,14 +181,13 @@ BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn,
           direct.merge = "direct";
           direct.spill = "off";
           run_plan(table_plan(table, scratch, direct, ranges), direct, snap, ends, opt.spill_dir, fill);
-          dst.exec(fmt::format("DELETE FROM {} WHERE (pg_catalog.hashtext(ROW({})::text) & 15) = 0", scratch,
-                               sql::ident_list(table.has_key() ? table.key : table.column_names())));
-          dst.exec(fmt::format("VACUUM ANALYZE {}", scratch));
+          dst.exec(sql::bench::thin_out(scratch, table.has_key() ? table.key : table.column_names()));
+          dst.exec(sql::bench::vacuum_analyze(scratch));
         }
         if (c.merge == "freeze" && (ranges.size() != 1 || c.jobs != 1))
           throw_usage("COPY FREEZE needs the table truncated in the same transaction: one range (--sample or a larger "
                       "--range-bytes) and --jobs 1");
-        std::string lsn = std::string(dst.exec("SELECT pg_catalog.pg_current_wal_lsn()::text").get(0, 0));
+        std::string lsn = std::string(dst.exec(sql::bench::current_wal_lsn()).get(0, 0));
         reset_peak_rss();
         double cpu0 = cpu_now();
         report::RunReport rep;
@@ -198,8 +196,7 @@ BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn,
         run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         run.cpu_seconds = cpu_now() - cpu0;
         run.peak_rss_kb = peak_rss_kb();
-        run.wal_bytes = dst.query("SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), $1::pg_lsn)::bigint", {lsn})
-                            .get_i64(0, 0);
+        run.wal_bytes = dst.query(sql::bench::wal_bytes_since(), {lsn}).get_i64(0, 0);
         run.rows = rep.progress.rows.load();
         run.bytes = rep.progress.bytes.load();
         run.ok = true;
@@ -218,7 +215,7 @@ BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn,
                        : "FAILED: " + run.error);
       res.runs.push_back(run);
     }
-  dst.exec(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", sql::quote_ident(SCRATCH_SCHEMA)));
+  dst.exec(sql::bench::drop_schema(SCRATCH_SCHEMA));
   return res;
 }
 

@@ -137,3 +137,28 @@ std::string delete_keys(const QualifiedName &table, const KeySpec &key, const st
 // The largest value of a column (as text), for sequences.
 std::string max_value(const QualifiedName &table, const std::string &column);
 }  // namespace pgcutover::sql::verify
+
+// Bench scratch tables and measurements.
+namespace pgcutover::sql::bench {
+std::string create_schema(const std::string &schema);
+std::string drop_schema(const std::string &schema);
+std::string create_like(const QualifiedName &scratch, const QualifiedName &model);
+// CREATE TABLE from column names and format_type() texts, with the key as PRIMARY KEY.
+std::string create_from_columns(const QualifiedName &scratch, const std::vector<std::string> &names,
+                                const std::vector<std::string> &types, const std::vector<std::string> &key);
+std::string set_compression(const QualifiedName &table, const std::string &column, const std::string &method);
+// Deletes about one row in 16 (by a hash of the key), for the "prefilled" case.
+std::string thin_out(const QualifiedName &table, const std::vector<std::string> &key);
+std::string vacuum_analyze(const QualifiedName &table);
+std::string current_wal_lsn();
+std::string wal_bytes_since();  // $1 pg_lsn text
+}  // namespace pgcutover::sql::bench
+
+// Small helpers of the commands.
+namespace pgcutover::sql::misc {
+std::string table_exists();      // $1 quoted name -> bool
+std::string minus_ms();          // $1 timestamptz text, $2 milliseconds -> ISO 8601 UTC text
+std::string xid_age();           // $1 txid (64-bit) -> age of its xid
+std::string analyze(const QualifiedName &table);
+std::string reset_search_path();
+}  // namespace pgcutover::sql::misc
