@@ -48,6 +48,10 @@
 #              are already equal: ... DO UPDATE SET ... WHERE ROW(t.*)::text IS
 #              DISTINCT FROM ROW(EXCLUDED.*)::text (columns listed), to tell that
 #              condition's cost from the rest of sync
+#        sync_split  sync with --range-bytes 8MB: the ~25 MB of changed rows are
+#              cut into ranges (at key quantiles of the changed rows) that the 2 jobs
+#              share; with the default 256MB they are one range and --jobs 2 has
+#              nothing to share
 #      Checked after each: row count of the target = the source's, and
 #      count(*), sum(hashtext(t::text)) of the rows with updated_at >= watermark
 #      equal on both sides;
@@ -57,7 +61,7 @@
 # Options:
 #   --reps N         repetitions of each method and size (default 5)
 #   --sizes LIST     comma-separated subset of 1x,2x (default both)
-#   --methods LIST   comma-separated subset of sync,hand,hand_skip (default all)
+#   --methods LIST   comma-separated subset of sync,hand,hand_skip,sync_split (default all)
 #   --regen          regenerate the source tables
 #   --no-vv          skip step 5
 #   --no-build       do not (re)build build-perf-sync/pgcutover first
@@ -70,7 +74,7 @@
 set -euo pipefail
 
 CMDLINE="perf/sync_bench.sh${*:+ $*}"
-REPS=5; SIZES=1x,2x; METHODS=sync,hand,hand_skip; REGEN=0; VV=1; BUILD=1; KEEP=0
+REPS=5; SIZES=1x,2x; METHODS=sync,hand,hand_skip,sync_split; REGEN=0; VV=1; BUILD=1; KEEP=0
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) REPS=$2; shift 2 ;;
@@ -179,7 +183,7 @@ PG_VERSION=$(q "$SRC_CI" "SHOW server_version")
 IFS=, read -r -a SIZE_LIST <<<"$SIZES"
 for s in "${SIZE_LIST[@]}"; do case $s in 1x|2x) ;; *) echo "unknown size $s" >&2; exit 2 ;; esac; done
 IFS=, read -r -a METHOD_LIST <<<"$METHODS"
-for m in "${METHOD_LIST[@]}"; do case $m in sync|hand|hand_skip) ;; *) echo "unknown method $m" >&2; exit 2 ;; esac; done
+for m in "${METHOD_LIST[@]}"; do case $m in sync|hand|hand_skip|sync_split) ;; *) echo "unknown method $m" >&2; exit 2 ;; esac; done
 rows_of() { [ "$1" = 1x ] && echo "$N1" || echo $((2 * N1)); }
 
 # ---------------------------------------------------------------- 1. revert earlier changes
@@ -266,6 +270,7 @@ method_cmd() {  # method_cmd METHOD SIZE: sets CMD
   run_ci=$(tgt_ci "${t}_run")
   case $1 in
     sync) CMD=("$BIN" sync --source "$SRC_CI" --target "$run_ci" --table "public.$t" --overlap 1s --jobs 2) ;;
+    sync_split) CMD=("$BIN" sync --source "$SRC_CI" --target "$run_ci" --table "public.$t" --overlap 1s --jobs 2 --range-bytes 8MB) ;;
     syncvv) CMD=("$BIN" sync --source "$SRC_CI" --target "$run_ci" --table "public.$t" --overlap 1s --jobs 2 -vv --json) ;;
     hand|hand_skip)
       [ "$1" = hand ] || where=" WHERE ${SKIPCOND[$2]}"
@@ -296,7 +301,7 @@ run_one() {
   [ "$n" = "${!src_count}" ] || ok="BAD(rows $n != ${!src_count})"
   [ "$h" = "${!src_hash}" ] || ok="BAD(changed rows' count:hash $h != source ${!src_hash})"
   case $m in
-    sync) read -r rr rw < <(awk -v t="public.$t" '$1 == t { print $3, $5 }' "$out") || true ;;
+    sync|sync_split) read -r rr rw < <(awk -v t="public.$t" '$1 == t { print $3, $5 }' "$out") || true ;;
     syncvv) read -r rr rw < <("$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); t=d["tables"][0]; print(t["rows_read"], t["rows_written"])' \
                               <"$out.json" 2>/dev/null) || true ;;
     hand|hand_skip) rr=$(awk '/^COPY [0-9]+/ { print $2 }' "$out" | tail -n 1); rw=$(awk '/^INSERT 0 [0-9]+/ { print $3 }' "$out") ;;
@@ -382,7 +387,7 @@ def med(rs, k): return st.median(float(r[k]) for r in rs)
 def other(r): return float(r["machine_busy_s"]) - float(r["src_cpu_s"]) - float(r["tgt_cpu_s"]) - float(r["user_s"]) - float(r["sys_s"])
 wall = {k: med(rs, "wall_s") for k, rs in by.items()}
 labels = {"sync": "a. `pgcutover sync --overlap 1s --jobs 2`", "hand": "b. by hand (psql pipe, temp table, INSERT ... ON CONFLICT)",
-          "hand_skip": "b'. (b) + sync's skip-unchanged WHERE"}
+          "hand_skip": "b'. (b) + sync's skip-unchanged WHERE", "sync_split": "a'. (a) with `--range-bytes 8MB`"}
 print("### Results (medians)")
 print()
 print("Engine CPU = user+sys of the client processes (`/usr/bin/time`): pgcutover, or the two psql. Server CPU = utime+stime of every process of each cluster during the run (s, and cores on average). Other = machine busy minus both clusters and the client.")
@@ -390,7 +395,7 @@ print()
 print("| size | method | runs | median s | min-max s | rows read / written | time / hand (b) | engine CPU s | engine peak RSS MB | source CPU s (cores) | target CPU s (cores) | other CPU s | restore s (not timed) | ok |")
 print("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 for s in sizes:
-    for m in ("sync", "hand", "hand_skip"):
+    for m in ("sync", "sync_split", "hand", "hand_skip"):
         rs = by.get((s, m))
         if not rs: continue
         w = wall[(s, m)]; ws = [float(r["wall_s"]) for r in rs]
@@ -403,13 +408,14 @@ for s in sizes:
         print(f"| {s} | {labels[m]} | {len(rs)} | {w:.2f} | {min(ws):.2f}-{max(ws):.2f} | {rw} | {ratio} | {cpu:.2f} | {rss:.0f} | "
               f"{src:.2f} ({src / w:.2f}) | {tgt:.2f} ({tgt / w:.2f}) | {oth:.2f} | {med(rs, 'restore_s'):.1f} | {ok} |")
 print()
-for m in ("sync", "hand", "hand_skip"):
+for m in ("sync", "sync_split", "hand", "hand_skip"):
     if ("1x", m) in wall and ("2x", m) in wall:
         print(f"- {m}: 2x / 1x time ratio (same number of changed rows, table twice as large) {wall[('2x', m)] / wall[('1x', m)]:.2f}" + (" (target < 1.3)" if m == "sync" else ""))
 for s in sizes:
     if (s, "sync") in wall and (s, "hand") in wall:
         print(f"- {s}: sync / hand = {wall[(s, 'sync')] / wall[(s, 'hand')]:.2f} (target <= 1)" +
-              (f"; sync / hand_skip = {wall[(s, 'sync')] / wall[(s, 'hand_skip')]:.2f}" if (s, "hand_skip") in wall else ""))
+              (f"; sync / hand_skip = {wall[(s, 'sync')] / wall[(s, 'hand_skip')]:.2f}" if (s, "hand_skip") in wall else "") +
+              (f"; sync_split / hand = {wall[(s, 'sync_split')] / wall[(s, 'hand')]:.2f}" if (s, "sync_split") in wall else ""))
 print()
 
 # Hand-made maneuver: psql's \timing of each statement on the target.

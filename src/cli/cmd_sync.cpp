@@ -283,10 +283,7 @@ CommandOutcome sync_into(const SyncOptions &sopt, const CommonOptions &common, r
 int run_sync(const SyncOptions &sopt, const CommonOptions &common) {
   report::Reporter reporter(!common.json, common.quiet);
   report::RunReport rep;
-  CommandOutcome out = sync_into(sopt, common, rep, reporter);
-  if (common.json) std::printf("%s\n", out.json.dump(2).c_str());
-  else if (!common.quiet) std::printf("%s", out.text.c_str());
-  return out.exit_code;
+  return print_outcome(sync_into(sopt, common, rep, reporter), common);
 }
 
 int run_sequences(const SequencesOptions &o, const CommonOptions &common) {

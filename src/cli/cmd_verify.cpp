@@ -200,10 +200,7 @@ CommandOutcome verify_into(const VerifyOptions &vopt, const CommonOptions &commo
 int run_verify(const VerifyOptions &vopt, const CommonOptions &common) {
   report::Reporter reporter(!common.json, common.quiet);
   report::RunReport rep;
-  CommandOutcome out = verify_into(vopt, common, rep, reporter);
-  if (common.json) std::printf("%s\n", out.json.dump(2).c_str());
-  else if (!common.quiet) std::printf("%s", out.text.c_str());
-  return out.exit_code;
+  return print_outcome(verify_into(vopt, common, rep, reporter), common);
 }
 
 }  // namespace pgcutover::cli

@@ -1,5 +1,9 @@
 #include "pgcutover/cli/setup.hpp"
 
+#include <cstdio>
+
+#include "pgcutover/cli/commands.hpp"
+
 #include <fmt/format.h>
 
 #include "pgcutover/report/model.hpp"
@@ -36,6 +40,12 @@ void check_target_writable(pg::Connection &dst) {
   if (r.get(0, 1) == "on")
     throw Error(ErrorKind::Usage, "the " + dst.display_name() + " is read-only (default_transaction_read_only is on)",
                 "point --target at a writable server or turn default_transaction_read_only off for this user");
+}
+
+int print_outcome(const CommandOutcome &out, const CommonOptions &common) {
+  if (common.json) std::printf("%s\n", out.json.dump(2).c_str());
+  else if (!common.quiet) std::printf("%s", out.text.c_str());
+  return out.exit_code;
 }
 
 nlohmann::json plan_to_json(const plan::Plan &p) {

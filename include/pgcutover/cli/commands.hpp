@@ -17,6 +17,9 @@ struct CommandOutcome {
   std::string text;
 };
 
+// Prints the JSON (--json) or the text (unless --quiet); returns the exit code.
+int print_outcome(const CommandOutcome &out, const CommonOptions &common);
+
 int run_copy(const CopyOptions &opt, const CommonOptions &common);
 // The bodies of sync and verify, recording into a report the caller owns
 // (rehearse runs them as its phases).
