@@ -116,6 +116,13 @@ if [ "$BUILD" -eq 1 ]; then
     { echo "build failed, see $LOGDIR/build.log" >&2; tail -n 30 "$LOGDIR/build.log" >&2; exit 1; }
 fi
 [ -x "$BIN" ] || { echo "no binary at $BIN" >&2; exit 1; }
+# What the binary was built from (the working tree may move on while it is reused with --no-build).
+BUILD_INFO=$PERF_OUT/sync-build.info
+if [ "$BUILD" -eq 1 ]; then
+  echo "commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || echo ' + uncommitted changes') as of $(date '+%Y-%m-%d %H:%M')" >"$BUILD_INFO"
+fi
+if [ -f "$BUILD_INFO" ] && ! [ "$BIN" -nt "$BUILD_INFO" ]; then BUILT_FROM=$(cat "$BUILD_INFO")
+else BUILT_FROM="binary of $(date -r "$BIN" '+%Y-%m-%d %H:%M'), source commit unknown"; fi
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TOP_BEFORE=$(perf_top_snapshot)
@@ -361,7 +368,7 @@ done
   echo
   echo "- command: \`$CMDLINE\`"
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
-  echo "- PostgreSQL $PG_VERSION (perf/lib.sh settings; clusters perf/out/$SRC, perf/out/$TGT); pgcutover $("$BIN" --version 2>/dev/null | head -n 1) ($BIN) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes)')"
+  echo "- PostgreSQL $PG_VERSION (perf/lib.sh settings; clusters perf/out/$SRC, perf/out/$TGT); $("$BIN" --version 2>/dev/null | head -n 1) ($BIN, Release: $BUILT_FROM)"
   echo "- load average (1/5/15 min): before $LOAD_BEFORE, at the first timed run $LOAD_START, after the timed runs $LOAD_END, at the end $LOAD_AFTER; timed part $T_TOTAL s (restores included)${GEN_S:+; data generated in $GEN_S s}; waited $WAITED s for other benchmarks"
   echo "- changes per size: $U rows updated + $I rows inserted (1 % + 0.5 % of the 1x table), the same counts for 2x; $REPS repetitions, alternated"
   echo
