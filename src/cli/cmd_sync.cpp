@@ -39,7 +39,7 @@ std::string minus(pg::Connection &c, const std::string &iso, i64 ms) {
 // table would not share them out). Scanning methods: ranges of the whole table,
 // which split the scan.
 std::vector<plan::KeyRange> change_ranges(pg::Connection &src, const plan::TablePlan &tp, const sync::ChangeMethod &m,
-                                          i64 range_bytes) {
+                                          i64 range_bytes, int jobs) {
   const catalog::TableDef &t = tp.table;
   std::vector<plan::KeyRange> whole = {plan::KeyRange{0, std::nullopt, std::nullopt, t.total_bytes()}};
   if (m.scans) {
@@ -49,7 +49,11 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, const plan::Table
   }
   i64 changed = src.exec(sql::sync::count_where(t.name, tp.filter)).get_i64(0, 0);
   double row_bytes = static_cast<double>(t.total_bytes()) / std::max(1.0, t.reltuples);
-  i64 n = plan::range_count(static_cast<i64>(static_cast<double>(changed) * row_bytes), range_bytes);
+  i64 est = static_cast<i64>(static_cast<double>(changed) * row_bytes);
+  // Past a few MB the merge is worth splitting over the jobs even when the
+  // change set is far below one range (perf/RESULTS.md, "sync": one range was
+  // 1.19x the hand-made maneuver, three ranges 0.80x).
+  i64 n = std::max<i64>(plan::range_count(est, range_bytes), est > (4 << 20) ? jobs : 1);
   if (n <= 1) return whole;
   pg::Result q = src.exec(sql::verify::key_quantiles(t.name, {t.key, t.key_types}, whole[0], std::max<i64>(1, changed / n), tp.filter));
   std::vector<plan::KeyRange> out;
@@ -188,7 +192,7 @@ CommandOutcome sync_into(const SyncOptions &sopt, const CommonOptions &common, r
       tp.strategy = merge::Strategy::Merge;
       tp.strategy_reason = "sync: upsert, unchanged rows skipped";
       tp.skip_unchanged = true;
-      tp.ranges = change_ranges(snap.conn(), tp, m, bopt.ranges.range_bytes);
+      tp.ranges = change_ranges(snap.conn(), tp, m, bopt.ranges.range_bytes, scope.jobs);
       table_info[name.display()] = {{"method", sync::to_string(m.kind)}, {"column", m.column}, {"reason", m.reason},
                                     {"warning", m.warning}, {"since", m.kind == sync::ChangeKind::Xmin ? "xmin " + wm->xmin : from},
                                     {"watermark", wm->point}};
