@@ -30,13 +30,14 @@
 #   --methods LIST   comma-separated subset of: full64,full16,resume,vv64,vv16
 #   --no-build       do not (re)build build-perf/pgcutover first
 #   --keep-running   leave both clusters running at the end
+#   --report DIR     only print the report of an earlier run again (DIR: its log folder)
 #
 # Prints a markdown report on stdout, also saved with the raw figures (runs.tsv,
 # ledger.tsv) and one log per run in perf/out/logs/resume-<stamp>/.
 set -euo pipefail
 
 CMDLINE="perf/resume_bench.sh${*:+ $*}"
-SCALE=1; REPS=3; BUILD=1; KEEP=0
+SCALE=1; REPS=3; BUILD=1; KEEP=0; REPORT_ONLY=
 METHODS=full64,full16,resume,vv64,vv16
 while [ $# -gt 0 ]; do
   case $1 in
@@ -45,6 +46,7 @@ while [ $# -gt 0 ]; do
     --methods) METHODS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --keep-running) KEEP=1; shift ;;
+    --report) REPORT_ONLY=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "resume_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -57,8 +59,126 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 SRC=source-s$SCALE; TGT=target
 STAMP=$(date +%Y%m%d-%H%M%S)
 LOGDIR=$PERF_OUT/logs/resume-$STAMP
-mkdir -p "$LOGDIR"
+[ -n "$REPORT_ONLY" ] || mkdir -p "$LOGDIR"
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# The report, from $RUNS, $LEDGER and the variables meta.sh keeps.
+report() {
+export RUNS LEDGER BIG_BYTES
+{
+  echo "## pgcutover resume and ledger benchmark ($STAMP)"
+  echo
+  echo "- command: \`$CMDLINE\`"
+  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
+  echo "- PostgreSQL $PG_VERSION (perf/lib.sh settings); pgcutover $PGC_VERSION"
+  echo "- data: public.big, $BIG_ROWS rows, $(awk -v b="$BIG_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }') MB heap + TOAST on the source (MB = 10^6 bytes)"
+  echo "- load average (1/5/15 min): before $LOAD_BEFORE, at the first timed run $LOAD_START, after $LOAD_AFTER; timed part $T_TOTAL s"
+  echo "- reps: $REPS; methods alternated, each repetition starting at a different method"
+  echo "- command: \`pgcutover copy --table public.big --jobs 2 --range-bytes 64MB\` (or 16MB; -vv for vv*) into an index-less empty public.big"
+  echo
+  "$PY" - <<'EOF'
+import csv, os, statistics as st
+runs = list(csv.DictReader(open(os.environ["RUNS"]), delimiter="\t"))
+led = list(csv.DictReader(open(os.environ["LEDGER"]), delimiter="\t"))
+size = int(os.environ["BIG_BYTES"])
+by = {}
+for r in runs: by.setdefault(r["method"], []).append(r)
+def med(rs, k): return st.median(float(r[k]) for r in rs)
+wall = {m: med(rs, "wall_s") for m, rs in by.items()}
+labels = {"full64": "full copy, --range-bytes 64MB", "full16": "full copy, --range-bytes 16MB",
+          "resume": "resumed run after SIGKILL at half (64MB)", "vv64": "full copy 64MB with -vv", "vv16": "full copy 16MB with -vv"}
+print("### Results (medians)")
+print()
+print("vs full64 = time ratio to the full 64MB copy. Engine CPU = user+sys of pgcutover. Server CPU = utime+stime of each cluster during the run.")
+print()
+print("| method | runs | ranges | median s | min-max s | MB/s | vs full64 | engine CPU s | source CPU s | target CPU s | other CPU s | ok |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+for m in labels:
+    rs = by.get(m)
+    if not rs: continue
+    w = wall[m]; ws = [float(r["wall_s"]) for r in rs]
+    cpu = st.median(float(r["user_s"]) + float(r["sys_s"]) for r in rs)
+    other = st.median(float(r["machine_busy_s"]) - float(r["src_cpu_s"]) - float(r["tgt_cpu_s"]) - float(r["user_s"]) - float(r["sys_s"]) for r in rs)
+    ratio = f"{w / wall['full64']:.2f}" if "full64" in wall else "-"
+    ok = "yes" if all(r["ok"] == "yes" for r in rs) else "; ".join(sorted(set(r["ok"] for r in rs)))
+    mbs = f"{size / 1e6 / w:.1f}" if m != "resume" else "-"
+    print(f"| {labels[m]} | {len(rs)} | {rs[0]['ranges']} | {w:.1f} | {min(ws):.1f}-{max(ws):.1f} | {mbs} | {ratio} | {cpu:.1f} | "
+          f"{med(rs, 'src_cpu_s'):.1f} | {med(rs, 'tgt_cpu_s'):.1f} | {other:.1f} | {ok} |")
+if "resume" in by and "full64" in wall:
+    print()
+    print("### Kill and resume, every run")
+    print()
+    print("The machine is shared, so besides the ratio to the median full64 run: the ratio to the full64 run of the same repetition "
+          "(closest in time), and the ratio of the target server's CPU (the bottleneck; insensitive to other processes taking cores).")
+    print()
+    print("| rep | resumed s | / median full64 | / full64 of this rep | target CPU s | target CPU / median full64's | other CPU s | state at the kill | ok |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    f64 = {r["rep"]: r for r in by["full64"]}
+    tcpu64 = med(by["full64"], "tgt_cpu_s")
+    for r in by["resume"]:
+        w = float(r["wall_s"])
+        same = f"{w / float(f64[r['rep']]['wall_s']):.2f}" if r["rep"] in f64 else "-"
+        other = float(r["machine_busy_s"]) - float(r["src_cpu_s"]) - float(r["tgt_cpu_s"]) - float(r["user_s"]) - float(r["sys_s"])
+        print(f"| {r['rep']} | {w:.1f} | {w / wall['full64']:.2f} | {same} | {float(r['tgt_cpu_s']):.1f} | {float(r['tgt_cpu_s']) / tcpu64:.2f} | {other:.1f} | {r['note']} | {r['ok']} |")
+if led:
+    print()
+    print("### Ledger statements (-vv runs)")
+    print()
+    print("Durations as pgcutover measures them (round trip of each statement on the target). "
+          "Per-range = claims + done marks, which run inside each worker's sequence (2 workers); setup runs once, before and after the data. "
+          "Upper bound = (setup + per-range) / wall, as if none of it overlapped anything; per worker = (setup + per-range / jobs) / wall.")
+    print()
+    print("| run | wall s | ranges | claims (ms) | done marks (ms) | setup statements (ms) | ledger total ms | ms per range | share, upper bound | share per worker |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in led:
+        w = float(r["wall_s"]); cl = float(r["claim_ms"]); dn = float(r["done_ms"]); su = float(r["setup_ms"]); j = int(r["jobs"])
+        n = int(r["ranges"]) or 1
+        tot = cl + dn + su
+        print(f"| {r['method']} r{r['rep']} | {w:.1f} | {r['ranges']} | {r['claims']} ({cl:.1f}) | {r['dones']} ({dn:.1f}) | {r['setup_n']} ({su:.1f}) | "
+              f"{tot:.1f} | {(cl + dn) / n:.2f} | {tot / (w * 1000) * 100:.3f} % | {(su + (cl + dn) / j) / (w * 1000) * 100:.3f} % |")
+    for m in ("vv64", "vv16"):
+        rs = [r for r in led if r["method"] == m]
+        if not rs: continue
+        ub = st.median((float(r["claim_ms"]) + float(r["done_ms"]) + float(r["setup_ms"])) / (float(r["wall_s"]) * 1000) * 100 for r in rs)
+        print()
+        print(f"- {m}: median ledger share {ub:.3f} % of wall time (upper bound)")
+if "full64" in wall and "full16" in wall:
+    r64 = by["full64"][0]; r16 = by["full16"][0]
+    n64, n16 = int(r64["ranges"]), int(r16["ranges"])
+    d = wall["full16"] - wall["full64"]
+    print()
+    print(f"- 16MB vs 64MB ranges: {n16} vs {n64} ranges, median {wall['full16']:.1f} s vs {wall['full64']:.1f} s: "
+          f"{d:+.1f} s for {n16 - n64} more ranges, i.e. {d / (n16 - n64) * 1000:+.0f} ms of wall time per extra range "
+          f"(everything a range costs: ledger claim and mark, COPY setup on both sides, one more transaction); "
+          f"at that rate the {n64} ranges of the 64MB run would cost {d / (n16 - n64) * n64:+.2f} s = {d / (n16 - n64) * n64 / wall['full64'] * 100:+.1f} % of its wall time")
+print()
+print("### Every run")
+print()
+print("| method | rep | ranges | wall s | engine user+sys s | source CPU s | target CPU s | machine busy s | load1 at end | ok |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+for r in runs:
+    print(f"| {r['method']} | {r['rep']} | {r['ranges']} | {float(r['wall_s']):.1f} | {float(r['user_s']) + float(r['sys_s']):.1f} | "
+          f"{r['src_cpu_s']} | {r['tgt_cpu_s']} | {r['machine_busy_s']} | {r['load1']} | {r['ok']} |")
+EOF
+  echo
+  echo "### Other processes (top) before and after"
+  echo
+  echo '```'
+  echo "$TOP_BEFORE"
+  echo "--- after"
+  echo "$TOP_AFTER"
+  echo '```'
+  echo
+  echo "Raw figures: $RUNS, $LEDGER; per-run logs in $LOGDIR."
+}
+}
+
+if [ -n "$REPORT_ONLY" ]; then
+  LOGDIR=$(cd "$REPORT_ONLY" && pwd); RUNS=$LOGDIR/runs.tsv; LEDGER=$LOGDIR/ledger.tsv
+  . "$LOGDIR/meta.sh"
+  report
+  exit 0
+fi
 
 if [ "$BUILD" -eq 1 ]; then
   log "building $BIN"
@@ -211,103 +331,9 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 TOP_AFTER=$(perf_top_snapshot)
 log "load after: $LOAD_AFTER; timed part took $T_TOTAL s"
 
-# ---------------------------------------------------------------- report
-export RUNS LEDGER BIG_BYTES
 {
-  echo "## pgcutover resume and ledger benchmark ($STAMP)"
-  echo
-  echo "- command: \`$CMDLINE\`"
-  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
-  echo "- PostgreSQL $PG_VERSION (perf/lib.sh settings); pgcutover $("$BIN" --version 2>/dev/null | head -n 1) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes)')"
-  echo "- data: public.big, $BIG_ROWS rows, $(awk -v b="$BIG_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }') MB heap + TOAST on the source (MB = 10^6 bytes)"
-  echo "- load average (1/5/15 min): before $LOAD_BEFORE, at the first timed run $LOAD_START, after $LOAD_AFTER; timed part $T_TOTAL s"
-  echo "- reps: $REPS; methods alternated, each repetition starting at a different method"
-  echo "- command: \`pgcutover copy --table public.big --jobs 2 --range-bytes 64MB\` (or 16MB; -vv for vv*) into an index-less empty public.big"
-  echo
-  "$PY" - <<'EOF'
-import csv, os, statistics as st
-runs = list(csv.DictReader(open(os.environ["RUNS"]), delimiter="\t"))
-led = list(csv.DictReader(open(os.environ["LEDGER"]), delimiter="\t"))
-size = int(os.environ["BIG_BYTES"])
-by = {}
-for r in runs: by.setdefault(r["method"], []).append(r)
-def med(rs, k): return st.median(float(r[k]) for r in rs)
-wall = {m: med(rs, "wall_s") for m, rs in by.items()}
-labels = {"full64": "full copy, --range-bytes 64MB", "full16": "full copy, --range-bytes 16MB",
-          "resume": "resumed run after SIGKILL at half (64MB)", "vv64": "full copy 64MB with -vv", "vv16": "full copy 16MB with -vv"}
-print("### Results (medians)")
-print()
-print("vs full64 = time ratio to the full 64MB copy. Engine CPU = user+sys of pgcutover. Server CPU = utime+stime of each cluster during the run.")
-print()
-print("| method | runs | ranges | median s | min-max s | MB/s | vs full64 | engine CPU s | source CPU s | target CPU s | other CPU s | ok |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-for m in labels:
-    rs = by.get(m)
-    if not rs: continue
-    w = wall[m]; ws = [float(r["wall_s"]) for r in rs]
-    cpu = st.median(float(r["user_s"]) + float(r["sys_s"]) for r in rs)
-    other = st.median(float(r["machine_busy_s"]) - float(r["src_cpu_s"]) - float(r["tgt_cpu_s"]) - float(r["user_s"]) - float(r["sys_s"]) for r in rs)
-    ratio = f"{w / wall['full64']:.2f}" if "full64" in wall else "-"
-    ok = "yes" if all(r["ok"] == "yes" for r in rs) else "; ".join(sorted(set(r["ok"] for r in rs)))
-    mbs = f"{size / 1e6 / w:.1f}" if m != "resume" else "-"
-    print(f"| {labels[m]} | {len(rs)} | {rs[0]['ranges']} | {w:.1f} | {min(ws):.1f}-{max(ws):.1f} | {mbs} | {ratio} | {cpu:.1f} | "
-          f"{med(rs, 'src_cpu_s'):.1f} | {med(rs, 'tgt_cpu_s'):.1f} | {other:.1f} | {ok} |")
-if "resume" in by and "full64" in wall:
-    print()
-    print("### Kill and resume, every run")
-    print()
-    print("| rep | resumed s | resumed / median full64 | state at the kill | ok |")
-    print("| ---: | ---: | ---: | --- | --- |")
-    for r in by["resume"]:
-        print(f"| {r['rep']} | {float(r['wall_s']):.1f} | {float(r['wall_s']) / wall['full64']:.2f} | {r['note']} | {r['ok']} |")
-if led:
-    print()
-    print("### Ledger statements (-vv runs)")
-    print()
-    print("Durations as pgcutover measures them (round trip of each statement on the target). "
-          "Per-range = claims + done marks, which run inside each worker's sequence (2 workers); setup runs once, before and after the data. "
-          "Upper bound = (setup + per-range) / wall, as if none of it overlapped anything; per worker = (setup + per-range / jobs) / wall.")
-    print()
-    print("| run | wall s | ranges | claims (ms) | done marks (ms) | setup statements (ms) | ledger total ms | ms per range | share, upper bound | share per worker |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in led:
-        w = float(r["wall_s"]); cl = float(r["claim_ms"]); dn = float(r["done_ms"]); su = float(r["setup_ms"]); j = int(r["jobs"])
-        n = int(r["ranges"]) or 1
-        tot = cl + dn + su
-        print(f"| {r['method']} r{r['rep']} | {w:.1f} | {r['ranges']} | {r['claims']} ({cl:.1f}) | {r['dones']} ({dn:.1f}) | {r['setup_n']} ({su:.1f}) | "
-              f"{tot:.1f} | {(cl + dn) / n:.2f} | {tot / (w * 1000) * 100:.3f} % | {(su + (cl + dn) / j) / (w * 1000) * 100:.3f} % |")
-    for m in ("vv64", "vv16"):
-        rs = [r for r in led if r["method"] == m]
-        if not rs: continue
-        ub = st.median((float(r["claim_ms"]) + float(r["done_ms"]) + float(r["setup_ms"])) / (float(r["wall_s"]) * 1000) * 100 for r in rs)
-        print()
-        print(f"- {m}: median ledger share {ub:.3f} % of wall time (upper bound)")
-if "full64" in wall and "full16" in wall:
-    r64 = by["full64"][0]; r16 = by["full16"][0]
-    n64, n16 = int(r64["ranges"]), int(r16["ranges"])
-    d = wall["full16"] - wall["full64"]
-    print()
-    print(f"- 16MB vs 64MB ranges: {n16} vs {n64} ranges, median {wall['full16']:.1f} s vs {wall['full64']:.1f} s: "
-          f"{d:+.1f} s for {n16 - n64} more ranges, i.e. {d / (n16 - n64) * 1000:+.0f} ms of wall time per extra range "
-          f"(everything a range costs: ledger claim and mark, COPY setup on both sides, one more transaction); "
-          f"at that rate the {n64} ranges of the 64MB run would cost {d / (n16 - n64) * n64:+.2f} s = {d / (n16 - n64) * n64 / wall['full64'] * 100:+.1f} % of its wall time")
-print()
-print("### Every run")
-print()
-print("| method | rep | ranges | wall s | engine user+sys s | source CPU s | target CPU s | machine busy s | load1 at end | ok |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-for r in runs:
-    print(f"| {r['method']} | {r['rep']} | {r['ranges']} | {float(r['wall_s']):.1f} | {float(r['user_s']) + float(r['sys_s']):.1f} | "
-          f"{r['src_cpu_s']} | {r['tgt_cpu_s']} | {r['machine_busy_s']} | {r['load1']} | {r['ok']} |")
-EOF
-  echo
-  echo "### Other processes (top) before and after"
-  echo
-  echo '```'
-  echo "$TOP_BEFORE"
-  echo "--- after"
-  echo "$TOP_AFTER"
-  echo '```'
-  echo
-  echo "Raw figures: $RUNS, $LEDGER; per-run logs in $LOGDIR."
-} | tee "$LOGDIR/report.md"
+  declare -p CMDLINE LOAD_BEFORE LOAD_START LOAD_AFTER T_TOTAL REPS TOP_BEFORE TOP_AFTER BIG_BYTES BIG_ROWS PG_VERSION STAMP
+  echo "PGC_VERSION=$(printf '%q' "$("$BIN" --version 2>/dev/null | head -n 1) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes)')")"
+} >"$LOGDIR/meta.sh"
+
+report | tee "$LOGDIR/report.md"

@@ -34,13 +34,14 @@
 #   --methods LIST   comma-separated subset of the methods above
 #   --no-build       do not (re)build build-perf/pgcutover first
 #   --keep-running   leave both clusters running at the end
+#   --report DIR     only print the report of an earlier run again (DIR: its log folder)
 #
 # Prints a markdown report on stdout, also saved with the raw figures
 # (runs.tsv) and one log per run in perf/out/logs/verify-<stamp>/.
 set -euo pipefail
 
 CMDLINE="perf/verify_bench.sh${*:+ $*}"
-SCALE=1; REPS=3; EXTRA_REPS=; BUILD=1; KEEP=0
+SCALE=1; REPS=3; EXTRA_REPS=; BUILD=1; KEEP=0; REPORT_ONLY=
 METHODS=client_j2,server_j2,count_j2,sql_md5,copy_j2,client_j1,client_j3,server_j1,server_j3
 while [ $# -gt 0 ]; do
   case $1 in
@@ -50,6 +51,7 @@ while [ $# -gt 0 ]; do
     --methods) METHODS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --keep-running) KEEP=1; shift ;;
+    --report) REPORT_ONLY=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "verify_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -63,8 +65,96 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 SRC=source-s$SCALE; TGT=target
 STAMP=$(date +%Y%m%d-%H%M%S)
 LOGDIR=$PERF_OUT/logs/verify-$STAMP
-mkdir -p "$LOGDIR"
+[ -n "$REPORT_ONLY" ] || mkdir -p "$LOGDIR"
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# The report, from $RUNS and the variables meta.sh keeps.
+report() {
+export RUNS BIG_BYTES LABELS SETUP_COPY FIRST_VERIFY FULL_TRY
+{
+  echo "## pgcutover verify benchmark ($STAMP)"
+  echo
+  echo "- command: \`$CMDLINE\`"
+  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
+  echo "- PostgreSQL $PG_VERSION (perf/lib.sh settings); pgcutover $PGC_VERSION"
+  echo "- data: public.big, $BIG_ROWS rows, $(awk -v b="$BIG_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }') MB heap + TOAST on the source (MB = 10^6 bytes); verify uses the copy job's $RANGES ranges"
+  echo "- load average (1/5/15 min): before $LOAD_BEFORE, at the first timed run $LOAD_START, after $LOAD_AFTER; timed part $T_TOTAL s"
+  echo "- reps: $REPS (main), $EXTRA_REPS (variants); methods alternated, each repetition starting at a different method"
+  echo "- single-query hash used: \`$SQL_USED\` ($SQL_NOTE)"
+  echo "- VACUUM (FREEZE, ANALYZE) of the target's public.big after the setup copy: $VACUUM_S s"
+  echo
+  "$PY" - <<'EOF'
+import csv, os, statistics as st
+runs = list(csv.DictReader(open(os.environ["RUNS"]), delimiter="\t"))
+labels = {k: v.replace("|", "\\|") for k, v in (l.split("\t", 1) for l in os.environ["LABELS"].strip().split("\n"))}
+size = int(os.environ["BIG_BYTES"])
+by = {}
+for r in runs: by.setdefault(r["method"], []).append(r)
+def med(rs, k): return st.median(float(r[k]) for r in rs)
+wall = {m: med(rs, "wall_s") for m, rs in by.items()}
+def one(s):
+    w, u, sy, rss, src, tgt, busy, rc = s.split()
+    return float(w), float(u) + float(sy), int(rss), float(src), float(tgt), float(busy), rc
+print("### Results (medians)")
+print()
+print("MB/s = public.big's heap + TOAST on the source / wall time. vs e / vs d = time ratio to the copy (e) / to the single-query hash (d); < 1 is faster.")
+print("Engine CPU = user+sys of the client process tree (`/usr/bin/time`): pgcutover, or the two psql for (d). Server CPU = utime+stime of all processes of each cluster during the run (s, and cores on average). Other = machine busy minus both clusters and the client.")
+print()
+print("Work CPU s = engine + source + target CPU: the work a method needs whatever else runs on the machine (on 2 cores, wall time cannot be below half of it).")
+print()
+print("| method | runs | median s | min-max s | MB/s | vs e (copy) | vs d (1 query) | engine CPU s | engine CPU % of a core | engine peak RSS MB | source CPU s (cores) | target CPU s (cores) | work CPU s | other CPU s | ok |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+for m in labels:
+    rs = by.get(m)
+    if not rs: continue
+    w = wall[m]; ws = [float(r["wall_s"]) for r in rs]
+    cpu = st.median(float(r["user_s"]) + float(r["sys_s"]) for r in rs)
+    rss = st.median(int(r["maxrss_kb"]) for r in rs) / 1024
+    src = med(rs, "src_cpu_s"); tgt = med(rs, "tgt_cpu_s")
+    other = st.median(float(r["machine_busy_s"]) - float(r["src_cpu_s"]) - float(r["tgt_cpu_s"]) - float(r["user_s"]) - float(r["sys_s"]) for r in rs)
+    ve = f"{w / wall['copy_j2']:.2f}" if "copy_j2" in wall else "-"
+    vd = f"{w / wall['sql_md5']:.2f}" if "sql_md5" in wall else "-"
+    ok = "yes" if all(r["ok"] == "yes" for r in rs) else "; ".join(sorted(set(r["ok"] for r in rs)))
+    print(f"| {labels[m]} | {len(rs)} | {w:.1f} | {min(ws):.1f}-{max(ws):.1f} | {size / 1e6 / w:.0f} | {ve} | {vd} | {cpu:.1f} | {cpu / w * 100:.0f} | {rss:.0f} | "
+          f"{src:.1f} ({src / w:.2f}) | {tgt:.1f} ({tgt / w:.2f}) | {cpu + src + tgt:.1f} | {other:.1f} | {ok} |")
+print()
+print("Setup and one-off runs (not alternated, one run each):")
+print()
+print("| run | wall s | engine CPU s | source CPU s | target CPU s | rc |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for name, key in (("setup: copy --table public.big --jobs 2 into a fresh database (creates table and primary key)", "SETUP_COPY"),
+                  ("first verify --hash client --jobs 2 right after that copy (sets hint bits on the target)", "FIRST_VERIFY"),
+                  ("single query in the plain form string_agg(t::text ...), both servers", "FULL_TRY")):
+    w, c, rss, s, t, b, rc = one(os.environ[key])
+    print(f"| {name} | {w:.1f} | {c:.1f} | {s:.1f} | {t:.1f} | {rc} |")
+print()
+print("### Every run")
+print()
+print("| method | rep | wall s | engine user+sys s | engine peak RSS MB | source CPU s | target CPU s | machine busy s | load1 at end | ok |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+for r in runs:
+    print(f"| {r['method']} | {r['rep']} | {float(r['wall_s']):.1f} | {float(r['user_s']) + float(r['sys_s']):.1f} | {int(r['maxrss_kb']) / 1024:.0f} | "
+          f"{r['src_cpu_s']} | {r['tgt_cpu_s']} | {r['machine_busy_s']} | {r['load1']} | {r['ok']} |")
+EOF
+  echo
+  echo "### Other processes (top) before and after"
+  echo
+  echo '```'
+  echo "$TOP_BEFORE"
+  echo "--- after"
+  echo "$TOP_AFTER"
+  echo '```'
+  echo
+  echo "Raw figures: $RUNS; per-run logs in $LOGDIR."
+}
+}
+
+if [ -n "$REPORT_ONLY" ]; then
+  LOGDIR=$(cd "$REPORT_ONLY" && pwd); RUNS=$LOGDIR/runs.tsv
+  . "$LOGDIR/meta.sh"
+  report
+  exit 0
+fi
 
 if [ "$BUILD" -eq 1 ]; then
   log "building $BIN"
@@ -216,80 +306,10 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 TOP_AFTER=$(perf_top_snapshot)
 log "load after: $LOAD_AFTER; timed part took $T_TOTAL s"
 
-# ---------------------------------------------------------------- report
 LABELS=$(for m in "${SELECTED[@]}"; do printf '%s\t%s\n' "$m" "$(method_label "$m")"; done)
-export RUNS BIG_BYTES LABELS SETUP_COPY FIRST_VERIFY FULL_TRY
 {
-  echo "## pgcutover verify benchmark ($STAMP)"
-  echo
-  echo "- command: \`$CMDLINE\`"
-  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
-  echo "- PostgreSQL $PG_VERSION (perf/lib.sh settings); pgcutover $("$BIN" --version 2>/dev/null | head -n 1) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes)')"
-  echo "- data: public.big, $BIG_ROWS rows, $(awk -v b="$BIG_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }') MB heap + TOAST on the source (MB = 10^6 bytes); verify uses the copy job's $RANGES ranges"
-  echo "- load average (1/5/15 min): before $LOAD_BEFORE, at the first timed run $LOAD_START, after $LOAD_AFTER; timed part $T_TOTAL s"
-  echo "- reps: $REPS (main), $EXTRA_REPS (variants); methods alternated, each repetition starting at a different method"
-  echo "- single-query hash used: \`$SQL_USED\` ($SQL_NOTE)"
-  echo "- VACUUM (FREEZE, ANALYZE) of the target's public.big after the setup copy: $VACUUM_S s"
-  echo
-  "$PY" - <<'EOF'
-import csv, os, statistics as st
-runs = list(csv.DictReader(open(os.environ["RUNS"]), delimiter="\t"))
-labels = {k: v.replace("|", "\\|") for k, v in (l.split("\t", 1) for l in os.environ["LABELS"].strip().split("\n"))}
-size = int(os.environ["BIG_BYTES"])
-by = {}
-for r in runs: by.setdefault(r["method"], []).append(r)
-def med(rs, k): return st.median(float(r[k]) for r in rs)
-wall = {m: med(rs, "wall_s") for m, rs in by.items()}
-def one(s):
-    w, u, sy, rss, src, tgt, busy, rc = s.split()
-    return float(w), float(u) + float(sy), int(rss), float(src), float(tgt), float(busy), rc
-print("### Results (medians)")
-print()
-print("MB/s = public.big's heap + TOAST on the source / wall time. vs e / vs d = time ratio to the copy (e) / to the single-query hash (d); < 1 is faster.")
-print("Engine CPU = user+sys of the client process tree (`/usr/bin/time`): pgcutover, or the two psql for (d). Server CPU = utime+stime of all processes of each cluster during the run (s, and cores on average). Other = machine busy minus both clusters and the client.")
-print()
-print("| method | runs | median s | min-max s | MB/s | vs e (copy) | vs d (1 query) | engine CPU s | engine CPU % of a core | engine peak RSS MB | source CPU s (cores) | target CPU s (cores) | other CPU s | ok |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-for m in labels:
-    rs = by.get(m)
-    if not rs: continue
-    w = wall[m]; ws = [float(r["wall_s"]) for r in rs]
-    cpu = st.median(float(r["user_s"]) + float(r["sys_s"]) for r in rs)
-    rss = st.median(int(r["maxrss_kb"]) for r in rs) / 1024
-    src = med(rs, "src_cpu_s"); tgt = med(rs, "tgt_cpu_s")
-    other = st.median(float(r["machine_busy_s"]) - float(r["src_cpu_s"]) - float(r["tgt_cpu_s"]) - float(r["user_s"]) - float(r["sys_s"]) for r in rs)
-    ve = f"{w / wall['copy_j2']:.2f}" if "copy_j2" in wall else "-"
-    vd = f"{w / wall['sql_md5']:.2f}" if "sql_md5" in wall else "-"
-    ok = "yes" if all(r["ok"] == "yes" for r in rs) else "; ".join(sorted(set(r["ok"] for r in rs)))
-    print(f"| {labels[m]} | {len(rs)} | {w:.1f} | {min(ws):.1f}-{max(ws):.1f} | {size / 1e6 / w:.0f} | {ve} | {vd} | {cpu:.1f} | {cpu / w * 100:.0f} | {rss:.0f} | "
-          f"{src:.1f} ({src / w:.2f}) | {tgt:.1f} ({tgt / w:.2f}) | {other:.1f} | {ok} |")
-print()
-print("Setup and one-off runs (not alternated, one run each):")
-print()
-print("| run | wall s | engine CPU s | source CPU s | target CPU s | rc |")
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
-for name, key in (("setup: copy --table public.big --jobs 2 into a fresh database (creates table and primary key)", "SETUP_COPY"),
-                  ("first verify --hash client --jobs 2 right after that copy (sets hint bits on the target)", "FIRST_VERIFY"),
-                  ("single query in the plain form string_agg(t::text ...), both servers", "FULL_TRY")):
-    w, c, rss, s, t, b, rc = one(os.environ[key])
-    print(f"| {name} | {w:.1f} | {c:.1f} | {s:.1f} | {t:.1f} | {rc} |")
-print()
-print("### Every run")
-print()
-print("| method | rep | wall s | engine user+sys s | engine peak RSS MB | source CPU s | target CPU s | machine busy s | load1 at end | ok |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-for r in runs:
-    print(f"| {r['method']} | {r['rep']} | {float(r['wall_s']):.1f} | {float(r['user_s']) + float(r['sys_s']):.1f} | {int(r['maxrss_kb']) / 1024:.0f} | "
-          f"{r['src_cpu_s']} | {r['tgt_cpu_s']} | {r['machine_busy_s']} | {r['load1']} | {r['ok']} |")
-EOF
-  echo
-  echo "### Other processes (top) before and after"
-  echo
-  echo '```'
-  echo "$TOP_BEFORE"
-  echo "--- after"
-  echo "$TOP_AFTER"
-  echo '```'
-  echo
-  echo "Raw figures: $RUNS; per-run logs in $LOGDIR."
-} | tee "$LOGDIR/report.md"
+  declare -p CMDLINE LOAD_BEFORE LOAD_START LOAD_AFTER T_TOTAL REPS EXTRA_REPS TOP_BEFORE TOP_AFTER BIG_BYTES BIG_ROWS PG_VERSION STAMP \
+    RANGES SQL_USED SQL_NOTE VACUUM_S SETUP_COPY FIRST_VERIFY FULL_TRY LABELS
+  echo "PGC_VERSION=$(printf '%q' "$("$BIN" --version 2>/dev/null | head -n 1) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes)')")"
+} >"$LOGDIR/meta.sh"
+report | tee "$LOGDIR/report.md"
