@@ -4,7 +4,8 @@
 # (2x) with the same number of changed rows. Both tables have an indexed
 # `updated_at timestamptz` change column.
 #
-#   perf/sync_bench.sh               # 5 repetitions of each method and size, ~10 min (+2 min to generate once)
+#   perf/sync_bench.sh               # 5 repetitions of each method and size: ~1.5 min base copies, ~3 min timed
+#                                    # (+2 min to generate the data once, + the build)
 #   perf/sync_bench.sh --reps 3
 #
 # Clusters of its own (so the other perf scripts, which stop and reset their
@@ -49,9 +50,10 @@
 #              DISTINCT FROM ROW(EXCLUDED.*)::text (columns listed), to tell that
 #              condition's cost from the rest of sync
 #        sync_split  sync with --range-bytes 8MB: the ~25 MB of changed rows are
-#              cut into ranges (at key quantiles of the changed rows) that the 2 jobs
-#              share; with the default 256MB they are one range and --jobs 2 has
-#              nothing to share
+#              cut into 4 ranges (at key quantiles of the changed rows) that the 2
+#              jobs share. With the default 256MB, sync cuts a change set past 4 MB
+#              into --jobs ranges (2 here; before commit 13f8092 it stayed one range
+#              and --jobs 2 had nothing to share)
 #      Checked after each: row count of the target = the source's, and
 #      count(*), sum(hashtext(t::text)) of the rows with updated_at >= watermark
 #      equal on both sides;
@@ -494,6 +496,12 @@ for s in sizes:
             k = kinds(path)
             inrange = sum(t for name, (n, t) in k.items() if name.startswith("target:") and "catalog" not in name)
             print(f"| COPY stream, source to temp table (the range's {rg[0]['end'] - rg[0]['start']:.3f} s minus the target statements above) | | {(rg[0]['end'] - rg[0]['start']) * 1000 - inrange:.0f} |")
+        ins = [float(m.group(1)) for m in re.finditer(r'^pgcutover: debug: target \S+ user=\S+: ([0-9.]+) ms: INSERT INTO "(?!pgcutover)', open(path, errors="replace").read(), re.M)]
+        for r in sorted(rg, key=lambda r: r["range"]):
+            print(f"| range {r['range']} {r['bounds']} (worker {r['worker']}): {r['rows']} rows, {r['bytes'] / 1e6:.1f} MB of COPY stream, "
+                  f"from {r['start']:.3f} s to {r['end']:.3f} s | | {(r['end'] - r['start']) * 1000:.0f} |")
+        if len(ins) > 1:
+            print(f"| merge statements, one per range (ms, in the order they ended; they run side by side): {', '.join(f'{x:.0f}' for x in ins)} | | |")
         print("| phases: " + ", ".join(f"{p['phase']} {p['seconds']:.2f} s" for p in d.get("phases", [])) + " | | |")
     except Exception as e:
         print(f"| phases: unreadable ({e}) | | |")
