@@ -335,5 +335,5 @@ log "load after: $LOAD_AFTER; timed part took $T_TOTAL s"
   declare -p CMDLINE LOAD_BEFORE LOAD_START LOAD_AFTER T_TOTAL REPS TOP_BEFORE TOP_AFTER BIG_BYTES BIG_ROWS PG_VERSION STAMP
   echo "PGC_VERSION=$(printf '%q' "$("$BIN" --version 2>/dev/null | head -n 1) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes)')")"
 } >"$LOGDIR/meta.sh"
-
+. "$LOGDIR/meta.sh"
 report | tee "$LOGDIR/report.md"

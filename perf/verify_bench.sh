@@ -312,4 +312,5 @@ LABELS=$(for m in "${SELECTED[@]}"; do printf '%s\t%s\n' "$m" "$(method_label "$
     RANGES SQL_USED SQL_NOTE VACUUM_S SETUP_COPY FIRST_VERIFY FULL_TRY LABELS
   echo "PGC_VERSION=$(printf '%q' "$("$BIN" --version 2>/dev/null | head -n 1) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes)')")"
 } >"$LOGDIR/meta.sh"
+. "$LOGDIR/meta.sh"
 report | tee "$LOGDIR/report.md"
