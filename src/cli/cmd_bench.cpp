@@ -55,7 +55,7 @@ int run_bench(const BenchOptions &o, const CommonOptions &common) {
   bo.max_seconds = o.max_seconds;
   bo.spill_dir = o.scope.spill_dir;
 
-  pipeline::Endpoints ends{o.scope.source, o.scope.target, session_settings("source", o.scope), session_settings("target", o.scope)};
+  pipeline::Endpoints ends = endpoints(o.scope);
   pg::SnapshotHolder snap(pg::Connection::open(o.scope.source, ends.source_settings));
   pg::Connection probe = pg::Connection::open(o.scope.target, ends.target_settings);
   check_target_writable(probe);

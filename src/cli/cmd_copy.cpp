@@ -141,8 +141,7 @@ int run_copy(const CopyOptions &opt, const CommonOptions &common) {
     if (e.sqlstate == "55P03" && e.hint.empty()) {
       std::vector<sql::QualifiedName> tables;
       for (const std::string &t : opt.tables) tables.push_back(sql::parse_qualified_name(t));
-      pipeline::explain_lock_timeout(
-          e, {opt.source, opt.target, session_settings("source", opt), session_settings("target", opt)}, tables);
+      pipeline::explain_lock_timeout(e, endpoints(opt), tables);
     }
     throw;
   }
@@ -151,7 +150,7 @@ int run_copy(const CopyOptions &opt, const CommonOptions &common) {
 int run_copy_phases(const CopyOptions &opt, const CommonOptions &common) {
   report::Reporter reporter(!common.json, common.quiet);
   report::RunReport rep;
-  pipeline::Endpoints ends{opt.source, opt.target, session_settings("source", opt), session_settings("target", opt)};
+  pipeline::Endpoints ends = endpoints(opt);
   plan::BuildOptions bopt = build_options(opt);
   pipeline::PipelineOptions popt;
   popt.jobs = opt.jobs;

@@ -79,7 +79,7 @@ std::vector<std::string> quoted_names(const std::vector<sql::QualifiedName> &nam
 CommandOutcome sync_into(const SyncOptions &sopt, const CommonOptions &common, report::RunReport &rep,
                          report::Reporter &reporter) {
   const CopyOptions &scope = sopt.scope;
-  pipeline::Endpoints ends{scope.source, scope.target, session_settings("source", scope), session_settings("target", scope)};
+  pipeline::Endpoints ends = endpoints(scope);
   plan::BuildOptions bopt = build_options(scope);
   if (sopt.deletes != "off" && sopt.deletes != "detect") throw_usage("--deletes takes off or detect");
   i64 overlap_ms = util::parse_duration_ms(sopt.overlap);

@@ -56,7 +56,7 @@ CommandOutcome verify_into(const VerifyOptions &vopt, const CommonOptions &commo
   opt.method = verify::parse_method(vopt.method);
   opt.repair = vopt.repair;
   opt.jobs = scope.jobs;
-  pipeline::Endpoints ends{scope.source, scope.target, session_settings("source", scope), session_settings("target", scope)};
+  pipeline::Endpoints ends = endpoints(scope);
   plan::BuildOptions bopt = build_options(scope);
   bopt.resume = true;  // no sampling, no strategy checks: verify only reads
 
@@ -74,16 +74,16 @@ CommandOutcome verify_into(const VerifyOptions &vopt, const CommonOptions &commo
             snaps.source.id, snaps.target.taken_at);
 
   plan::Plan plan;
+  std::vector<std::string> missing_tables;  // tables the target lacks: differences by themselves
   {
     report::PhaseTimer t(rep, "plan_ranges");
     plan = plan::build_plan(src.conn(), dst.conn(), bopt);
     plan::check_refusals(plan);
-    std::vector<std::string> missing;
     std::erase_if(plan.tables, [&](const plan::TablePlan &tp) {
-      if (!tp.target_exists) missing.push_back(tp.table.name.display());
+      if (!tp.target_exists) missing_tables.push_back(tp.table.name.display());
       return !tp.target_exists;
     });
-    rep.set("missing_tables", missing);
+    rep.set("missing_tables", missing_tables);
     if (!use_ledger_ranges(dst.conn(), scope, plan)) {
       plan::PlanOptions po;
       po.range_bytes = bopt.ranges.range_bytes;
@@ -117,7 +117,7 @@ CommandOutcome verify_into(const VerifyOptions &vopt, const CommonOptions &commo
 
   // Verdicts per table.
   nlohmann::json tables = nlohmann::json::array();
-  bool all_ok = rep.to_json()["missing_tables"].empty();
+  bool all_ok = missing_tables.empty();
   std::string text;
   i64 total_rows = 0, total_bytes = 0, planned = 0;
   for (const plan::TablePlan &tp : plan.tables) {
@@ -170,7 +170,7 @@ CommandOutcome verify_into(const VerifyOptions &vopt, const CommonOptions &commo
     }
     text += "\n";
   }
-  for (const std::string &m : rep.to_json()["missing_tables"]) text += fmt::format("{:<40} {:<8} missing on the target\n", m, "DIFF");
+  for (const std::string &m : missing_tables) text += fmt::format("{:<40} {:<8} missing on the target\n", m, "DIFF");
   nlohmann::json sj = nlohmann::json::array();
   for (const verify::SequenceVerdict &s : seqs) {
     sj.push_back({{"sequence", s.sequence}, {"feeds", s.table}, {"source_value", s.source_value},

@@ -20,6 +20,10 @@ pg::SessionSettings session_settings(const std::string &role, const CopyOptions 
   return s;
 }
 
+pipeline::Endpoints endpoints(const CopyOptions &opt) {
+  return {opt.source, opt.target, session_settings("source", opt), session_settings("target", opt)};
+}
+
 plan::BuildOptions build_options(const CopyOptions &opt) {
   plan::BuildOptions b;
   for (const std::string &t : opt.tables) b.tables.push_back(sql::parse_qualified_name(t));

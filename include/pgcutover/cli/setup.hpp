@@ -6,11 +6,14 @@
 
 #include "pgcutover/cli/options.hpp"
 #include "pgcutover/pg/connection.hpp"
+#include "pgcutover/pipeline/pipeline.hpp"
 #include "pgcutover/plan/plan.hpp"
 
 namespace pgcutover::cli {
 
 pg::SessionSettings session_settings(const std::string &role, const CopyOptions &opt);
+// Source and target conninfo with their session settings.
+pipeline::Endpoints endpoints(const CopyOptions &opt);
 plan::BuildOptions build_options(const CopyOptions &opt);
 // Refuses a target that cannot take writes (a standby, or read-only by default).
 void check_target_writable(pg::Connection &dst);
