@@ -1,7 +1,7 @@
 # Sourced by scripts/*.sh: installs what a fresh Debian 12 machine lacks, then builds.
 # Every package here is named in README.md with the reason it is a dependency.
 PGCUTOVER_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
   libtbb-dev libzstd-dev libmimalloc-dev libfmt-dev nlohmann-json3-dev
   libcli11-dev libtomlplusplus-dev libxxhash-dev
