@@ -4,7 +4,7 @@ PGCUTOVER_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache
   libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
   libtbb-dev libzstd-dev libmimalloc-dev libfmt-dev nlohmann-json3-dev
-  libcli11-dev libtomlplusplus-dev libxxhash-dev
+  libcli11-dev libtomlplusplus-dev libxxhash-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium   # the rehearsal report test renders report.html headless
 )

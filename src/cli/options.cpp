@@ -2,58 +2,118 @@
 
 namespace pgcutover::cli {
 
-void add_copy_options(CLI::App &cmd, CopyOptions &o, bool for_plan) {
+namespace {
+
+const CLI::IsMember STRATEGIES({"auto", "direct", "merge"});
+const CLI::IsMember FORMATS({"auto", "binary", "text"});
+
+void add_strategy_and_format(CLI::App &cmd, std::string &strategy, std::string &format) {
+  cmd.add_option("--strategy", strategy, "how ranges land on the target")->check(STRATEGIES)->capture_default_str();
+  cmd.add_option("--format", format, "COPY format")->check(FORMATS)->capture_default_str();
+}
+
+void add_pg_bin(CLI::App &cmd, std::string &pg_bin) {
+  cmd.add_option("--pg-bin", pg_bin, "folder of pg_dump/pg_restore (default: the newest installed)");
+}
+
+void add_retries(CLI::App &cmd, int &retries) {
+  cmd.add_option("--retries", retries, "retries of a range after a transient failure (connection lost, server "
+                                       "restarting, deadlock)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+}
+
+void add_spill_dir(CLI::App &cmd, std::string &dir) {
+  cmd.add_option("--spill-dir", dir, "spill each range to a zstd file here before loading it");
+}
+
+}  // namespace
+
+void add_common_options(CLI::App &cmd, CommonOptions &o) {
+  cmd.add_flag("--json", o.json, "print the result as JSON on stdout; no live progress");
+  cmd.add_flag("--quiet,-q", o.quiet, "only warnings and errors on stderr");
+  cmd.add_flag("--verbose,-v", o.verbose, "more detail on stderr (-vv: every SQL statement)");
+}
+
+void add_connection_options(CLI::App &cmd, ConnectionOptions &o, bool with_timeouts) {
   cmd.add_option("--source", o.source, "source conninfo or URI (PG* variables and ~/.pgpass apply)")->required();
   cmd.add_option("--target", o.target, "target conninfo or URI")->required();
-  cmd.add_option("--table,-t", o.tables,
-                 "schema.table to copy (repeatable; quote mixed case: '\"My\".\"T\"'); default: every table")
-      ->take_all();
-  cmd.add_option("--exclude-schema", o.exclude_schemas, "schema to leave out (repeatable)");
-  cmd.add_option("--jobs,-j", o.jobs, "ranges copied at the same time")->check(CLI::Range(1, 64))->capture_default_str();
-  cmd.add_option("--range-bytes", o.range_bytes, "target size of a key range (heap + TOAST bytes)")->capture_default_str();
-  cmd.add_option("--strategy", o.strategy, "auto|direct|merge: how ranges land on the target")->capture_default_str();
-  cmd.add_option("--format", o.format, "auto|binary|text: COPY format")->capture_default_str();
-  cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target (never copied)")
-      ->capture_default_str();
-  if (for_plan) return;
-  cmd.add_option("--spill-dir", o.spill_dir, "spill each range to a zstd file here before loading it");
-  cmd.add_option("--spill-level", o.spill_level, "zstd level of spill files")->capture_default_str();
-  cmd.add_flag("--keep-spill", o.keep_spill, "keep spill files (and a manifest) for `pgcutover load --from-spill`");
-  cmd.add_option("--pg-bin", o.pg_bin, "folder of pg_dump/pg_restore (default: the newest installed)");
-  cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
-  cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
+  if (!with_timeouts) return;
   cmd.add_option("--lock-timeout", o.lock_timeout, "give up waiting for a lock after this long (0 = wait)")
       ->capture_default_str();
   cmd.add_option("--statement-timeout", o.statement_timeout,
                  "cancel any one statement (a range's COPY included) after this long (0 = no limit)")
       ->capture_default_str();
-  cmd.add_option("--job", o.job, "ledger job name (default: derived from the source and the tables); rerunning "
-                                 "the same job resumes it, and processes started on one job share its ranges");
-  cmd.add_flag("--restart", o.restart, "forget an unfinished job of this name and plan anew");
-  cmd.add_option("--retries", o.retries, "retries of a range after a transient failure (connection lost, server "
-                                         "restarting, deadlock)")
-      ->check(CLI::Range(0, 100))
+}
+
+void add_selection_options(CLI::App &cmd, SelectionOptions &o, SelectionParts parts) {
+  cmd.add_option("--table,-t", o.tables,
+                 "schema.table (repeatable; quote mixed case: '\"My\".\"T\"'); default: every table")
+      ->take_all();
+  cmd.add_option("--exclude-schema", o.exclude_schemas, "schema to leave out (repeatable)");
+  cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target (never copied)")
       ->capture_default_str();
+  if (parts.job)
+    cmd.add_option("--job", o.job, "ledger job name (default: derived from the source and the tables); rerunning "
+                                   "the same job resumes it, and processes started on one job share its ranges");
+  if (!parts.ranges) return;
+  cmd.add_option("--jobs,-j", o.jobs, "ranges worked on at the same time")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd.add_option("--range-bytes", o.range_bytes, "target size of a key range (heap + TOAST bytes)")->capture_default_str();
+}
+
+void add_copy_options(CLI::App &cmd, CopyOptions &o) {
+  add_connection_options(cmd, o.conn, true);
+  add_selection_options(cmd, o.sel, {.job = true, .ranges = true});
+  add_strategy_and_format(cmd, o.strategy, o.format);
+  add_spill_dir(cmd, o.spill_dir);
+  cmd.add_option("--spill-level", o.spill_level, "zstd level of spill files")->check(CLI::Range(1, 19))->capture_default_str();
+  cmd.add_flag("--keep-spill", o.keep_spill, "keep spill files (and a manifest) for `pgcutover load --from-spill`");
+  add_pg_bin(cmd, o.pg_bin);
+  cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
+  cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
+  cmd.add_flag("--restart", o.restart, "forget an unfinished job of this name and plan anew");
+  add_retries(cmd, o.retries);
   cmd.add_option("--retry-delay", o.retry_delay, "seconds before the first retry; doubles each time, at most 30")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
 }
 
+void add_plan_options(CLI::App &cmd, PlanOptions &o) {
+  add_connection_options(cmd, o.conn, false);
+  add_selection_options(cmd, o.sel, {.job = false, .ranges = true});
+  add_strategy_and_format(cmd, o.strategy, o.format);
+  cmd.add_option("--config", o.config, "the sync config file, to show its per-table change columns");
+}
+
+void add_load_options(CLI::App &cmd, LoadOptions &o) {
+  cmd.add_option("--target", o.target, "target conninfo or URI")->required();
+  cmd.add_option("--from-spill", o.from_spill, "a spill folder written by `copy --spill-dir DIR --keep-spill`")
+      ->required();
+  cmd.add_option("--jobs,-j", o.jobs, "ranges loaded at the same time")->check(CLI::Range(1, 64))->capture_default_str();
+  add_pg_bin(cmd, o.pg_bin);
+  cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
+  cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target")->capture_default_str();
+}
+
 void add_verify_options(CLI::App &cmd, VerifyOptions &o) {
-  add_copy_options(cmd, o.scope, true);
-  cmd.add_option("--job", o.scope.job, "ledger job whose ranges to verify (default: the copy job of these tables)");
+  add_connection_options(cmd, o.conn, false);
+  add_selection_options(cmd, o.sel, {.job = true, .ranges = true});
   cmd.add_option("--mode", o.mode, "count: row counts; hash: counts and content hashes; full: also name the "
                                    "differing keys and columns")
+      ->check(CLI::IsMember({"count", "hash", "full"}))
       ->capture_default_str();
-  cmd.add_option("--hash", o.method, "client: XXH3 over each side's COPY stream; server: hash sums computed by the "
-                                     "servers")
+  cmd.add_option("--hash", o.hash, "client: XXH3 over each side's COPY stream; server: hash sums computed by the "
+                                   "servers")
+      ->check(CLI::IsMember({"client", "server"}))
       ->capture_default_str();
   cmd.add_flag("--repair", o.repair, "make the target equal the source for the differing keys, then verify again");
 }
 
 void add_sync_options(CLI::App &cmd, SyncOptions &o) {
-  add_copy_options(cmd, o.scope, true);
-  cmd.add_option("--since", o.since, "auto: each table from its recorded point; or a timestamp for every table")
+  add_connection_options(cmd, o.conn, false);
+  add_selection_options(cmd, o.sel, {.job = false, .ranges = true});
+  cmd.add_option("--since", o.since, "auto: each table from its recorded point; or a time stamp for every table "
+                                     "(ISO 8601; without an offset it is UTC)")
       ->capture_default_str();
   cmd.add_option("--overlap", o.overlap, "taken off each watermark (long transactions commit late); re-read rows "
                                          "that did not change are not rewritten")
@@ -62,52 +122,56 @@ void add_sync_options(CLI::App &cmd, SyncOptions &o) {
                                              "column, or xmin for tables without one)");
   cmd.add_option("--deletes", o.deletes, "off: deletes are not seen (and the summary says so); detect: compare key "
                                          "sets by ranges and delete on the target what the source no longer has")
+      ->check(CLI::IsMember({"off", "detect"}))
       ->capture_default_str();
   cmd.add_flag("--final", o.final_sync, "the last sync: also bring every sequence forward (as `pgcutover sequences`)");
   cmd.add_option("--config", o.config, "TOML file: [tables.\"schema.table\"] change_column = \"updated_at\" | \"xmin\"");
   cmd.add_flag("--copy-uncopied", o.copy_uncopied, "base-copy tables never copied before, instead of refusing them");
-  cmd.add_option("--spill-dir", o.scope.spill_dir, "spill each range to a zstd file here before loading it");
-  cmd.add_option("--pg-bin", o.scope.pg_bin, "folder of pg_dump/pg_restore (default: the newest installed)");
-  cmd.add_option("--retries", o.scope.retries, "retries of a range after a transient failure")->capture_default_str();
+  add_spill_dir(cmd, o.spill_dir);
+  add_pg_bin(cmd, o.pg_bin);
+  add_retries(cmd, o.retries);
+}
+
+void add_sequences_options(CLI::App &cmd, SequencesOptions &o) {
+  add_connection_options(cmd, o.conn, false);
+  add_selection_options(cmd, o.sel, {.job = false, .ranges = false});
 }
 
 void add_bench_options(CLI::App &cmd, BenchOptions &o) {
-  cmd.add_option("--source", o.scope.source, "source conninfo or URI")->required();
-  cmd.add_option("--target", o.scope.target, "target conninfo or URI (scratch tables go to schema pgcutover_bench, dropped afterwards)")->required();
-  cmd.add_option("--table,-t", o.scope.tables, "the table to measure on (schema.table)")->required()->expected(1);
+  cmd.add_option("--source", o.conn.source, "source conninfo or URI")->required();
+  cmd.add_option("--target", o.conn.target,
+                 "target conninfo or URI (scratch tables go to schema pgcutover_bench, dropped afterwards)")
+      ->required();
+  cmd.add_option("--table,-t", o.sel.tables, "the table to measure on (schema.table)")->required()->expected(1);
   cmd.add_option("--jobs,-j", o.jobs, "comma-separated job counts")->capture_default_str();
-  cmd.add_option("--range-bytes", o.range_bytes_list, "comma-separated range sizes")->capture_default_str();
+  cmd.add_option("--range-bytes", o.range_bytes, "comma-separated range sizes")->capture_default_str();
   cmd.add_option("--format", o.formats, "binary,text")->capture_default_str();
   cmd.add_option("--spill", o.spills, "off,zstd1,zstd3,...")->capture_default_str();
   cmd.add_option("--merge", o.merges, "direct,freeze,upsert,upsert-guard,merge,delete-insert")->capture_default_str();
-  cmd.add_option("--toast", o.toasts, "default,pglz,lz4: the target's TOAST compression for the copied columns")->capture_default_str();
-  cmd.add_option("--staging", o.stagings, "temp,unlogged: the merge's staging table")->capture_default_str();
-  cmd.add_option("--into", o.intos, "empty,prefilled: an empty table, or one that already holds most rows (the incremental case)")
+  cmd.add_option("--toast", o.toasts, "default,pglz,lz4: the target's TOAST compression for the copied columns")
       ->capture_default_str();
-  cmd.add_option("--sample", o.sample, "fraction of the table's ranges to use")->check(CLI::Range(0.0001, 1.0))->capture_default_str();
-  cmd.add_option("--repeat", o.repeat, "rounds; the order of combinations rotates each round")->check(CLI::Range(1, 100))->capture_default_str();
-  cmd.add_option("--max-seconds", o.max_seconds, "start no run after this long (what is skipped is listed)")->capture_default_str();
+  cmd.add_option("--staging", o.stagings, "temp,unlogged: the merge's staging table")->capture_default_str();
+  cmd.add_option("--into", o.intos,
+                 "empty,prefilled: an empty table, or one that already holds most rows (the incremental case)")
+      ->capture_default_str();
+  cmd.add_option("--sample", o.sample, "fraction of the table's ranges to use")
+      ->check(CLI::Range(0.0001, 1.0))
+      ->capture_default_str();
+  cmd.add_option("--repeat", o.repeat, "rounds; the order of combinations rotates each round")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd.add_option("--max-seconds", o.max_seconds, "start no run after this long (what is skipped is listed)")
+      ->capture_default_str();
   cmd.add_option("--csv", o.csv, "write every run as CSV here");
   cmd.add_option("--svg", o.svg, "draw median MB/s per combination here");
-  cmd.add_option("--spill-dir", o.scope.spill_dir, "where spill combinations write their files");
+  add_spill_dir(cmd, o.spill_dir);
 }
 
 void add_rehearse_options(CLI::App &cmd, RehearseOptions &o) {
-  cmd.add_option("--config", o.config, "rehearsal config (TOML): source, target, tables, jobs, budget, checks ...")->required();
+  cmd.add_option("--config", o.config, "rehearsal config (TOML): source, target, tables, jobs, budget, checks ...")
+      ->required();
   cmd.add_option("--budget", o.budget, "the outage budget (overrides the config), e.g. 2h, 90min");
   cmd.add_option("--report", o.report_dir, "folder for report.json, report.md and report.html")->capture_default_str();
-}
-
-void add_sequences_options(CLI::App &cmd, SequencesOptions &o) { add_copy_options(cmd, o.scope, true); }
-
-void add_load_options(CLI::App &cmd, LoadOptions &o) {
-  cmd.add_option("--target", o.target, "target conninfo or URI")->required();
-  cmd.add_option("--from-spill", o.from_spill, "a spill folder written by `copy --spill-dir DIR --keep-spill`")
-      ->required();
-  cmd.add_option("--jobs,-j", o.jobs, "ranges loaded at the same time")->check(CLI::Range(1, 64))->capture_default_str();
-  cmd.add_option("--pg-bin", o.pg_bin, "folder of pg_restore (default: the newest installed)");
-  cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
-  cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target")->capture_default_str();
 }
 
 }  // namespace pgcutover::cli

@@ -1,107 +1,197 @@
 #include "pgcutover/cli/setup.hpp"
 
-#include <cstdio>
+#include <sstream>
 
-#include "pgcutover/cli/commands.hpp"
-
-#include <fmt/format.h>
-
-#include "pgcutover/report/model.hpp"
+#include "pgcutover/rehearse/config.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/units.hpp"
 
 namespace pgcutover::cli {
 
-pg::SessionSettings session_settings(const std::string &role, const CopyOptions &opt) {
+namespace {
+
+pg::SessionSettings session_settings(const std::string &role, const ConnectionOptions &o) {
   pg::SessionSettings s;
   s.role = role;
-  s.lock_timeout_ms = util::parse_duration_ms(opt.lock_timeout);
-  s.statement_timeout_ms = util::parse_duration_ms(opt.statement_timeout);
+  s.lock_timeout_ms = util::parse_duration_ms(o.lock_timeout);
+  s.statement_timeout_ms = util::parse_duration_ms(o.statement_timeout);
   return s;
 }
 
-pipeline::Endpoints endpoints(const CopyOptions &opt) {
-  return {opt.source, opt.target, session_settings("source", opt), session_settings("target", opt)};
-}
-
-plan::BuildOptions build_options(const CopyOptions &opt) {
-  plan::BuildOptions b;
-  for (const std::string &t : opt.tables) b.tables.push_back(sql::parse_qualified_name(t));
-  b.exclude_schemas = opt.exclude_schemas;
-  b.exclude_schemas.push_back(opt.tool_schema);
-  b.ranges.range_bytes = util::parse_size(opt.range_bytes);
-  if (b.ranges.range_bytes < 1000000) throw_usage("--range-bytes must be at least 1MB");
-  b.strategy = merge::parse_strategy(opt.strategy);
-  b.format = plan::parse_format(opt.format);
+i64 range_bytes(const std::string &text) {
+  i64 b = util::parse_size(text);
+  if (b < 1000000) throw_usage("--range-bytes must be at least 1MB");
   return b;
 }
 
-void check_target_writable(pg::Connection &dst) {
-  pg::Result r = dst.exec("SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')");
-  if (r.get_bool(0, 0))
-    throw Error(ErrorKind::Usage, "the " + dst.display_name() + " is a standby (in recovery) and cannot take writes",
-                "point --target at the primary");
-  if (r.get(0, 1) == "on")
-    throw Error(ErrorKind::Usage, "the " + dst.display_name() + " is read-only (default_transaction_read_only is on)",
-                "point --target at a writable server or turn default_transaction_read_only off for this user");
+// "auto" or a time stamp; a point in the future would read nothing and move
+// every watermark past changes not yet synced, so it is refused.
+std::optional<util::TimePoint> since(const std::string &text) {
+  if (text == "auto") return std::nullopt;
+  std::optional<util::TimePoint> t = util::parse_iso(text);
+  if (!t)
+    throw_usage("--since '" + text + "' is not a time stamp",
+                "use auto, or ISO 8601 such as 2026-11-30T22:00:00Z (without an offset it is UTC)");
+  if (*t > util::now()) throw_usage("--since " + util::format_iso(*t) + " is in the future", "use auto or a past time");
+  return t;
 }
 
-int print_outcome(const CommandOutcome &out, const CommonOptions &common) {
-  if (common.json) std::printf("%s\n", out.json.dump(2).c_str());
-  else if (!common.quiet) std::printf("%s", out.text.c_str());
-  return out.exit_code;
+pipeline::PipelineOptions pipeline_options(int jobs, int retries, const std::string &spill_dir) {
+  pipeline::PipelineOptions p;
+  p.jobs = jobs;
+  p.max_retries = retries;
+  if (!spill_dir.empty()) p.spill_dir = std::filesystem::path(spill_dir);
+  return p;
 }
 
-nlohmann::json plan_to_json(const plan::Plan &p) {
-  nlohmann::json tables = nlohmann::json::array();
-  for (const plan::TablePlan &t : p.tables) {
-    nlohmann::json ranges = nlohmann::json::array();
-    for (const plan::KeyRange &r : t.ranges)
-      ranges.push_back({{"range", r.id}, {"bounds", r.describe()}, {"planned_bytes", r.planned_bytes}});
-    tables.push_back({{"table", t.table.name.display()},
-                      {"schema", t.table.name.schema},
-                      {"name", t.table.name.name},
-                      {"heap_bytes", t.table.heap_bytes},
-                      {"toast_bytes", t.table.toast_bytes},
-                      {"estimated_rows", t.table.reltuples < 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<i64>(t.table.reltuples))},
-                      {"key", t.table.key},
-                      {"ranges", ranges.size()},
-                      {"range_list", ranges},
-                      {"strategy", merge::to_string(t.strategy)},
-                      {"strategy_reason", t.strategy_reason},
-                      {"format", copybin::to_string(t.format)},
-                      {"format_reason", t.format_reason},
-                      {"target_exists", t.target_exists}});
-  }
-  nlohmann::json refused = nlohmann::json::array();
-  for (const plan::Refusal &r : p.refused) refused.push_back({{"table", r.table}, {"reason", r.reason}});
-  return {{"tables", tables},
-          {"refused", refused},
-          {"whole_database", p.whole_database},
-          {"total_bytes", p.total_bytes()},
-          {"total_ranges", p.total_ranges()}};
+schema::SchemaOptions schema_options(const std::string &pg_bin, bool no_owner) {
+  schema::SchemaOptions s;
+  s.pg_bin = pg_bin;
+  s.no_owner = no_owner;
+  return s;
 }
 
-std::string plan_to_text(const plan::Plan &p) {
-  std::string out;
-  size_t w = 5;
-  for (const plan::TablePlan &t : p.tables) w = std::max(w, t.table.name.display().size());
-  w = std::min<size_t>(w, 60);
-  out += fmt::format("{:<{}}  {:>10}  {:>10}  {:>12}  {:>6}  {:<6}  {:<6}  {}\n", "table", w, "heap", "toast", "est. rows",
-                     "ranges", "format", "strat.", "key / why");
-  for (const plan::TablePlan &t : p.tables) {
-    std::string key;
-    for (const std::string &k : t.table.key) key += (key.empty() ? "" : ",") + k;
-    out += fmt::format("{:<{}}  {:>10}  {:>10}  {:>12}  {:>6}  {:<6}  {:<6}  key ({}); {}; {}\n", t.table.name.display(), w,
-                       report::format_bytes(t.table.heap_bytes), report::format_bytes(t.table.toast_bytes),
-                       t.table.reltuples < 0 ? std::string("?") : std::to_string(static_cast<i64>(t.table.reltuples)),
-                       t.ranges.size(), copybin::to_string(t.format), merge::to_string(t.strategy),
-                       key.empty() ? "none" : key, t.strategy_reason, t.format_reason);
-  }
-  out += fmt::format("{} table(s), {} range(s), {}\n", p.tables.size(), p.total_ranges(),
-                     report::format_bytes(p.total_bytes()));
-  for (const plan::Refusal &r : p.refused) out += "refused: " + r.table + ": " + r.reason + "\n";
+std::vector<std::string> split_list(const std::string &s, const char *what) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  if (out.empty()) throw_usage(std::string("empty list for ") + what);
   return out;
+}
+
+// A comma-separated list whose items must be among `allowed`.
+std::vector<std::string> choices(const std::string &s, const std::vector<std::string> &allowed, const char *what) {
+  std::vector<std::string> out = split_list(s, what);
+  for (const std::string &item : out)
+    if (std::find(allowed.begin(), allowed.end(), item) == allowed.end()) {
+      std::string list;
+      for (const auto &a : allowed) list += (list.empty() ? "" : ", ") + a;
+      throw_usage(std::string("unknown ") + what + " '" + item + "'", "use " + list);
+    }
+  return out;
+}
+
+}  // namespace
+
+jobs::Scope scope_of(const ConnectionOptions &conn, const SelectionOptions &sel) {
+  jobs::Scope s;
+  s.ends = {conn.source, conn.target, session_settings("source", conn), session_settings("target", conn)};
+  for (const std::string &t : sel.tables) s.tables.push_back(sql::parse_qualified_name(t));
+  s.exclude_schemas = sel.exclude_schemas;
+  s.tool_schema = sel.tool_schema;
+  s.job = sel.job;
+  s.jobs = sel.jobs;
+  s.range_bytes = range_bytes(sel.range_bytes);
+  return s;
+}
+
+jobs::CopyConfig copy_config(const CopyOptions &o) {
+  jobs::CopyConfig c;
+  c.scope = scope_of(o.conn, o.sel);
+  c.strategy = merge::parse_strategy(o.strategy);
+  c.format = plan::parse_format(o.format);
+  c.pipeline = pipeline_options(o.sel.jobs, o.retries, o.spill_dir);
+  c.pipeline.spill_level = o.spill_level;
+  c.pipeline.keep_spill = o.keep_spill;
+  c.pipeline.retry_delay_seconds = o.retry_delay;
+  if (o.keep_spill && o.spill_dir.empty()) throw_usage("--keep-spill needs --spill-dir");
+  c.schema = schema_options(o.pg_bin, o.no_owner);
+  c.create_schema = o.schema;
+  c.restart = o.restart;
+  return c;
+}
+
+jobs::PlanConfig plan_config(const PlanOptions &o) {
+  jobs::PlanConfig c;
+  c.scope = scope_of(o.conn, o.sel);
+  c.strategy = merge::parse_strategy(o.strategy);
+  c.format = plan::parse_format(o.format);
+  c.change_columns = sync::load_config(o.config);
+  return c;
+}
+
+jobs::LoadConfig load_config(const LoadOptions &o) {
+  jobs::LoadConfig c;
+  c.target_conninfo = o.target;
+  c.target_settings.role = "target";
+  c.folder = o.from_spill;
+  c.jobs = o.jobs;
+  c.schema = schema_options(o.pg_bin, o.no_owner);
+  c.tool_schema = o.tool_schema;
+  return c;
+}
+
+jobs::VerifyConfig verify_config(const VerifyOptions &o) {
+  jobs::VerifyConfig c;
+  c.scope = scope_of(o.conn, o.sel);
+  c.mode = verify::parse_mode(o.mode);
+  c.method = verify::parse_method(o.hash);
+  c.repair = o.repair;
+  return c;
+}
+
+jobs::SyncConfig sync_config(const SyncOptions &o) {
+  jobs::SyncConfig c;
+  c.scope = scope_of(o.conn, o.sel);
+  c.since = since(o.since);
+  c.overlap_ms = util::parse_duration_ms(o.overlap);
+  c.allow_scan = o.allow_scan;
+  c.deletes = o.deletes == "detect" ? jobs::Deletes::Detect : jobs::Deletes::Off;
+  c.final_sync = o.final_sync;
+  c.copy_uncopied = o.copy_uncopied;
+  c.change_columns = sync::load_config(o.config);
+  c.pipeline = pipeline_options(o.sel.jobs, o.retries, o.spill_dir);
+  c.schema = schema_options(o.pg_bin, false);
+  return c;
+}
+
+jobs::BenchConfig bench_config(const BenchOptions &o) {
+  jobs::BenchConfig c;
+  c.scope = scope_of(o.conn, o.sel);
+  std::vector<int> jobs;
+  for (const std::string &j : split_list(o.jobs, "--jobs")) jobs.push_back(std::max(1, std::atoi(j.c_str())));
+  std::vector<i64> sizes;
+  for (const std::string &r : split_list(o.range_bytes, "--range-bytes")) sizes.push_back(util::parse_size(r));
+  std::vector<std::string> spills = split_list(o.spills, "--spill");
+  for (const std::string &s : spills)
+    if (s != "off" && s.rfind("zstd", 0) != 0) throw_usage("unknown --spill '" + s + "'", "use off, zstd1, zstd3, ...");
+  strategy_bench::BenchOptions &b = c.options;
+  b.combos = strategy_bench::combinations(
+      jobs, sizes, choices(o.formats, {"binary", "text"}, "--format"), spills,
+      choices(o.merges, {"direct", "freeze", "upsert", "upsert-guard", "merge", "delete-insert"}, "--merge"),
+      choices(o.toasts, {"default", "pglz", "lz4"}, "--toast"), choices(o.stagings, {"temp", "unlogged"}, "--staging"),
+      choices(o.intos, {"empty", "prefilled"}, "--into"));
+  b.repeat = o.repeat;
+  b.sample = o.sample;
+  b.max_seconds = o.max_seconds;
+  b.spill_dir = o.spill_dir;
+  return c;
+}
+
+jobs::RehearseConfig rehearse_config(const RehearseOptions &o) {
+  rehearse::RehearsalConfig file = rehearse::load_rehearsal_config(o.config);
+  jobs::RehearseConfig c;
+  jobs::SyncConfig &s = c.sync;
+  ConnectionOptions conn{file.source, file.target};
+  SelectionOptions sel;
+  sel.tables = file.tables;
+  sel.jobs = file.jobs;
+  sel.tool_schema = file.tool_schema;
+  s.scope = scope_of(conn, sel);
+  s.overlap_ms = util::parse_duration_ms(file.overlap);
+  s.allow_scan = file.allow_scan;
+  if (file.deletes != "off" && file.deletes != "detect") throw_usage(o.config + ": 'deletes' takes off or detect");
+  s.deletes = file.deletes == "detect" ? jobs::Deletes::Detect : jobs::Deletes::Off;
+  s.final_sync = true;
+  s.change_columns = sync::load_config(o.config);
+  s.pipeline = pipeline_options(file.jobs, 5, "");
+  c.verify_mode = verify::parse_mode(file.verify);
+  c.budget_seconds = static_cast<double>(util::parse_duration_ms(o.budget.empty() ? file.budget : o.budget)) / 1000.0;
+  c.safety = file.safety;
+  for (const rehearse::Check &k : file.checks) c.checks.push_back({k.name, k.sql});
+  c.config_path = o.config;
+  return c;
 }
 
 }  // namespace pgcutover::cli

@@ -1,11 +1,11 @@
 #pragma once
-// One options struct per command; CLI11 fills them (cli/options.cpp), the
-// commands read them. The --help text of each command is the usage doc.
+// The command line as typed: one options struct per command, built from
+// groups that several commands share. CLI11 fills them and checks the choices
+// it can (cli/options.cpp); cli/setup turns them into the jobs' typed configs
+// (sizes, durations, time stamps parsed and checked there, once).
 #include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include "pgcutover/util/types.hpp"
 
 namespace pgcutover::cli {
 
@@ -15,13 +15,25 @@ struct CommonOptions {
   int verbose = 0;
 };
 
-struct CopyOptions {
+struct ConnectionOptions {
   std::string source;
   std::string target;
+  std::string lock_timeout = "0";
+  std::string statement_timeout = "0";
+};
+
+struct SelectionOptions {
   std::vector<std::string> tables;
   std::vector<std::string> exclude_schemas;
+  std::string tool_schema = "pgcutover";
+  std::string job;  // ledger job name; default derived from source + tables
   int jobs = 2;
   std::string range_bytes = "256MB";
+};
+
+struct CopyOptions {
+  ConnectionOptions conn;
+  SelectionOptions sel;
   std::string strategy = "auto";
   std::string format = "auto";
   std::string spill_dir;
@@ -29,15 +41,18 @@ struct CopyOptions {
   bool keep_spill = false;
   std::string pg_bin;
   bool no_owner = false;
-  bool schema = true;            // create missing tables and post-data through pg_dump
-  std::string lock_timeout = "0";
-  std::string statement_timeout = "0";
-  std::string tool_schema = "pgcutover";
-  std::string config;            // plan: the sync config file, to show its change columns
-  std::string job;               // ledger job name; default derived from source + tables
-  bool restart = false;          // drop an unfinished job and plan anew
+  bool schema = true;  // create missing tables and post-data through pg_dump
+  bool restart = false;
   int retries = 5;
   double retry_delay = 1.0;
+};
+
+struct PlanOptions {
+  ConnectionOptions conn;
+  SelectionOptions sel;
+  std::string strategy = "auto";
+  std::string format = "auto";
+  std::string config;  // the sync config file, to show its change columns
 };
 
 struct LoadOptions {
@@ -50,31 +65,38 @@ struct LoadOptions {
 };
 
 struct VerifyOptions {
-  CopyOptions scope;            // source, target, tables, range size, tool schema, job
-  std::string mode = "hash";    // count | hash | full
-  std::string method = "client";
+  ConnectionOptions conn;
+  SelectionOptions sel;
+  std::string mode = "hash";
+  std::string hash = "client";
   bool repair = false;
 };
 
 struct SyncOptions {
-  CopyOptions scope;             // source, target, tables, jobs, range size, tool schema
-  std::string since = "auto";    // auto (each table's watermark) or a timestamp
-  std::string overlap = "5min";  // taken off the watermark: commit order is not timestamp order
-  bool allow_scan = false;       // allow change detection that reads the whole table
-  std::string deletes = "off";   // off | detect
-  bool final_sync = false;       // also set sequences (the last sync before switching over)
-  std::string config;            // TOML with per-table change columns
-  bool copy_uncopied = false;    // base-copy tables that have no watermark yet instead of refusing them
+  ConnectionOptions conn;
+  SelectionOptions sel;
+  std::string since = "auto";
+  std::string overlap = "5min";
+  bool allow_scan = false;
+  std::string deletes = "off";
+  bool final_sync = false;
+  std::string config;
+  bool copy_uncopied = false;
+  std::string spill_dir;
+  std::string pg_bin;
+  int retries = 5;
 };
 
 struct SequencesOptions {
-  CopyOptions scope;
+  ConnectionOptions conn;
+  SelectionOptions sel;
 };
 
 struct BenchOptions {
-  CopyOptions scope;  // source, target, table (one)
+  ConnectionOptions conn;
+  SelectionOptions sel;  // the one table
   std::string jobs = "1,2";
-  std::string range_bytes_list = "64MB";
+  std::string range_bytes = "64MB";
   std::string formats = "binary";
   std::string spills = "off";
   std::string merges = "direct,upsert";
@@ -86,21 +108,34 @@ struct BenchOptions {
   double max_seconds = 600;
   std::string csv;
   std::string svg;
+  std::string spill_dir;
 };
 
 struct RehearseOptions {
   std::string config;
-  std::string budget;                       // overrides the config's
+  std::string budget;  // overrides the config's
   std::string report_dir = "rehearsal-report";
 };
 
-// Registers the shared connection/table/plan options of copy and plan.
-void add_copy_options(CLI::App &cmd, CopyOptions &opt, bool for_plan);
-void add_load_options(CLI::App &cmd, LoadOptions &opt);
-void add_verify_options(CLI::App &cmd, VerifyOptions &opt);
-void add_sync_options(CLI::App &cmd, SyncOptions &opt);
-void add_bench_options(CLI::App &cmd, BenchOptions &opt);
-void add_rehearse_options(CLI::App &cmd, RehearseOptions &opt);
-void add_sequences_options(CLI::App &cmd, SequencesOptions &opt);
+void add_common_options(CLI::App &cmd, CommonOptions &o);
+
+// --source and --target; with_timeouts adds --lock-timeout and --statement-timeout.
+void add_connection_options(CLI::App &cmd, ConnectionOptions &o, bool with_timeouts);
+// --table, --exclude-schema, --tool-schema; --job when a job name means
+// something to the command; --jobs and --range-bytes when it cuts ranges.
+struct SelectionParts {
+  bool job = false;
+  bool ranges = true;
+};
+void add_selection_options(CLI::App &cmd, SelectionOptions &o, SelectionParts parts);
+
+void add_copy_options(CLI::App &cmd, CopyOptions &o);
+void add_plan_options(CLI::App &cmd, PlanOptions &o);
+void add_load_options(CLI::App &cmd, LoadOptions &o);
+void add_verify_options(CLI::App &cmd, VerifyOptions &o);
+void add_sync_options(CLI::App &cmd, SyncOptions &o);
+void add_sequences_options(CLI::App &cmd, SequencesOptions &o);
+void add_bench_options(CLI::App &cmd, BenchOptions &o);
+void add_rehearse_options(CLI::App &cmd, RehearseOptions &o);
 
 }  // namespace pgcutover::cli

@@ -1,23 +1,27 @@
 #pragma once
-// What copy and plan share: session settings, plan options from the command
-// line, the target's read-only check, and plan printing.
-#include <nlohmann/json.hpp>
-#include <string>
-
+// The edge: options as typed become the jobs' typed configs, once. Sizes,
+// durations, time stamps, strategies, formats and names are parsed and
+// checked here (throwing Usage with the option's name); jobs never see text
+// options.
 #include "pgcutover/cli/options.hpp"
-#include "pgcutover/pg/connection.hpp"
-#include "pgcutover/pipeline/pipeline.hpp"
-#include "pgcutover/plan/plan.hpp"
+#include "pgcutover/jobs/bench_job.hpp"
+#include "pgcutover/jobs/copy_job.hpp"
+#include "pgcutover/jobs/load_job.hpp"
+#include "pgcutover/jobs/plan_job.hpp"
+#include "pgcutover/jobs/rehearse_job.hpp"
+#include "pgcutover/jobs/sync_job.hpp"
+#include "pgcutover/jobs/verify_job.hpp"
 
 namespace pgcutover::cli {
 
-pg::SessionSettings session_settings(const std::string &role, const CopyOptions &opt);
-// Source and target conninfo with their session settings.
-pipeline::Endpoints endpoints(const CopyOptions &opt);
-plan::BuildOptions build_options(const CopyOptions &opt);
-// Refuses a target that cannot take writes (a standby, or read-only by default).
-void check_target_writable(pg::Connection &dst);
-nlohmann::json plan_to_json(const plan::Plan &plan);
-std::string plan_to_text(const plan::Plan &plan);
+jobs::Scope scope_of(const ConnectionOptions &conn, const SelectionOptions &sel);
+jobs::CopyConfig copy_config(const CopyOptions &o);
+jobs::PlanConfig plan_config(const PlanOptions &o);
+jobs::LoadConfig load_config(const LoadOptions &o);
+jobs::VerifyConfig verify_config(const VerifyOptions &o);
+jobs::SyncConfig sync_config(const SyncOptions &o);
+jobs::BenchConfig bench_config(const BenchOptions &o);
+// Reads the rehearsal's TOML file; --budget overrides its budget.
+jobs::RehearseConfig rehearse_config(const RehearseOptions &o);
 
 }  // namespace pgcutover::cli

@@ -42,4 +42,17 @@ class Reporter {
   log::Sink previous_;  // restored on destruction (a command run inside another)
 };
 
+// The live line for a scope: started on construction, stopped on the way
+// out, also when the phase throws.
+class LiveProgress {
+ public:
+  LiveProgress(Reporter &reporter, const RunReport &report) : reporter_(reporter) { reporter_.start_live(report); }
+  LiveProgress(const LiveProgress &) = delete;
+  LiveProgress &operator=(const LiveProgress &) = delete;
+  ~LiveProgress() { reporter_.stop_live(); }
+
+ private:
+  Reporter &reporter_;
+};
+
 }  // namespace pgcutover::report

@@ -1,0 +1,45 @@
+#pragma once
+// The copy job: one consistent point in time, a plan of key ranges, the
+// tables the target lacks created from pg_dump's pre-data, every range through
+// the pipeline (resumable through the ledger), indexes and constraints from
+// pg_dump's post-data, sequences, and each table's sync point.
+#include <string>
+#include <vector>
+
+#include "pgcutover/jobs/scope.hpp"
+#include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/pipeline/pipeline.hpp"
+#include "pgcutover/report/model.hpp"
+#include "pgcutover/report/progress.hpp"
+#include "pgcutover/schema/schema.hpp"
+#include "pgcutover/sequences/sequences.hpp"
+
+namespace pgcutover::jobs {
+
+struct CopyConfig {
+  Scope scope;
+  merge::Strategy strategy = merge::Strategy::Auto;
+  plan::FormatChoice format = plan::FormatChoice::Auto;
+  pipeline::PipelineOptions pipeline;  // jobs, spill, retries; the job adds its ledger
+  schema::SchemaOptions schema;        // pg_bin, no_owner; the job adds the excluded schemas
+  bool create_schema = true;           // create missing tables and their post-data through pg_dump
+  bool restart = false;                // forget an unfinished job of this name
+};
+
+struct CopyResult {
+  std::string job;
+  std::string source;  // display names, never a password
+  std::string target;
+  pg::SnapshotInfo snapshot;
+  bool resumed = false;
+  std::vector<sql::QualifiedName> tables;          // the tables of the job
+  std::vector<sql::QualifiedName> created_tables;  // created on the target from pg_dump
+  std::vector<sequences::SequenceChange> sequences;
+  std::vector<ledger::TablePoint> table_points;    // each table's sync point
+};
+
+// Runs the copy; ranges and phases are recorded into report. Throws Error;
+// a lock timeout names the sessions holding the lock.
+CopyResult run_copy(const CopyConfig &config, report::RunReport &report, report::Reporter &reporter);
+
+}  // namespace pgcutover::jobs

@@ -1,0 +1,30 @@
+#pragma once
+// The plan job: what a copy would do per table (ranges, format, strategy and
+// why, refusals) and what a sync would do (change detection per table, drift),
+// without writing anything.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pgcutover/jobs/scope.hpp"
+#include "pgcutover/sync/change_column.hpp"
+#include "pgcutover/sync/drift.hpp"
+
+namespace pgcutover::jobs {
+
+struct PlanConfig {
+  Scope scope;
+  merge::Strategy strategy = merge::Strategy::Auto;
+  plan::FormatChoice format = plan::FormatChoice::Auto;
+  std::map<std::string, sync::TableConfig> change_columns;  // from the sync config file
+};
+
+struct PlanResult {
+  plan::Plan plan;
+  std::map<std::string, sync::ChangeMethod> change_methods;  // by table display name
+  std::vector<sync::Drift> drift;
+};
+
+PlanResult run_plan(const PlanConfig &config);
+
+}  // namespace pgcutover::jobs

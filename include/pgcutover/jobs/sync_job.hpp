@@ -1,0 +1,58 @@
+#pragma once
+// The sync job, the cutover's incremental step: schema drift applied (new
+// tables base-copied through the copy job), then the rows changed since each
+// table's watermark merged range by range (each range commits its watermark
+// part with its data), deletes detected on request, and sequences on the final
+// sync.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pgcutover/jobs/copy_job.hpp"
+#include "pgcutover/sync/change_column.hpp"
+#include "pgcutover/sync/drift.hpp"
+#include "pgcutover/util/time.hpp"
+
+namespace pgcutover::jobs {
+
+enum class Deletes { Off, Detect };
+
+struct SyncConfig {
+  Scope scope;
+  std::optional<util::TimePoint> since;  // nullopt: each table from its watermark
+  i64 overlap_ms = 5 * 60 * 1000;        // taken off each starting point
+  bool allow_scan = false;               // change detection that reads whole tables
+  Deletes deletes = Deletes::Off;
+  bool final_sync = false;               // also set sequences
+  bool copy_uncopied = false;            // base-copy tables without a watermark instead of refusing them
+  std::map<std::string, sync::TableConfig> change_columns;  // per table display name
+  pipeline::PipelineOptions pipeline;    // retries, spill of the copies of new tables
+  schema::SchemaOptions schema;          // pg_bin for new tables
+};
+
+struct SyncedTable {
+  sql::QualifiedName table;
+  sync::ChangeMethod method;
+  std::string since;      // where the change detection started ("xmin N" for xmin)
+  std::string watermark;  // the table's point before this sync
+  i64 rows_read = 0;
+  i64 rows_written = 0;
+  std::optional<i64> deleted;  // nullopt: deletes not detected
+};
+
+struct SyncResult {
+  pg::SnapshotInfo snapshot;
+  std::vector<SyncedTable> tables;
+  std::vector<sync::Drift> drift;
+  std::vector<std::string> not_synced;                 // "table: reason"
+  std::vector<sql::QualifiedName> copied_tables;       // base-copied by this sync (new or never copied)
+  std::vector<sequences::SequenceChange> sequences;    // final sync only
+  bool deletes_detected = false;
+  bool final_sync = false;
+  bool ok() const { return not_synced.empty(); }
+};
+
+SyncResult run_sync(const SyncConfig &config, report::RunReport &report, report::Reporter &reporter);
+
+}  // namespace pgcutover::jobs

@@ -1,0 +1,44 @@
+#pragma once
+// Views of the jobs' results: the JSON that --json prints and the text a
+// person reads, one pair per result type, all here. A command's full JSON is
+// the run report's (phases, tables, ranges, totals) with its result's keys on
+// top. Views measure nothing and decide nothing: they only show.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pgcutover/jobs/bench_job.hpp"
+#include "pgcutover/jobs/copy_job.hpp"
+#include "pgcutover/jobs/load_job.hpp"
+#include "pgcutover/jobs/plan_job.hpp"
+#include "pgcutover/jobs/rehearse_job.hpp"
+#include "pgcutover/jobs/sequences_job.hpp"
+#include "pgcutover/jobs/sync_job.hpp"
+#include "pgcutover/jobs/verify_job.hpp"
+#include "pgcutover/report/model.hpp"
+
+namespace pgcutover::report::views {
+
+// What a command prints: the JSON for --json, the text otherwise.
+struct View {
+  nlohmann::json json;
+  std::string text;
+};
+
+View copy(const jobs::CopyResult &r, const RunReport &rep);
+View plan(const jobs::PlanResult &r);
+View load(const jobs::LoadResult &r, const RunReport &rep);
+View sync(const jobs::SyncResult &r, const RunReport &rep);
+View verify(const jobs::VerifyResult &r, const RunReport &rep);
+View sequences(const jobs::SequencesResult &r);
+View bench(const strategy_bench::BenchResult &r);
+// The rehearsal's report document (report.json; report.md and report.html
+// are drawn from it) and its text (report.md).
+View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::string &source, const std::string &target,
+              const std::string &config_path);
+
+// Pieces the views share.
+nlohmann::json to_json(const pg::SnapshotInfo &s);
+nlohmann::json to_json(const sync::Drift &d);
+std::string drift_line(const sync::Drift &d);
+
+}  // namespace pgcutover::report::views

@@ -1,0 +1,294 @@
+// The copy job, phase by phase:
+//   connect      the target must take writes; the ledger's tables exist
+//   snapshot     one exported snapshot: every read sees the same instant
+//   set up       (one process at a time) resume the job, or plan it and
+//                create the missing tables from pg_dump's pre-data
+//   copy data    every pending range through the pipeline, in rounds until
+//                the ledger shows none pending (other processes may hold some)
+//   finish       (one process at a time) post-data, sequences, sync points
+#include "pgcutover/jobs/copy_job.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <thread>
+
+#include "pgcutover/ledger/job_lock.hpp"
+#include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/pipeline/range_io.hpp"
+#include "pgcutover/spill/manifest.hpp"
+#include "pgcutover/sync/watermark.hpp"
+#include "pgcutover/util/cancel.hpp"
+#include "pgcutover/util/error.hpp"
+#include "pgcutover/util/log.hpp"
+
+namespace pgcutover::jobs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A private temp folder for a schema archive, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "pgcutover-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw_usage("cannot create a temp folder in " + fs::temp_directory_path().string());
+    path_ = tmpl;
+  }
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path &path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// The tables pg_dump created, as the ledger records them.
+struct CreatedTables {
+  bool whole = false;  // the whole database was dumped (an empty target)
+  std::vector<sql::QualifiedName> tables;
+};
+
+nlohmann::json to_ledger(const CreatedTables &c) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto &n : c.tables) list.push_back({n.schema, n.name});
+  return {{"whole", c.whole}, {"tables", list}};
+}
+
+CreatedTables from_ledger(const nlohmann::json &j) {
+  CreatedTables c;
+  c.whole = j.value("whole", false);
+  for (const auto &t : j.value("tables", nlohmann::json::array())) c.tables.push_back({t.at(0), t.at(1)});
+  return c;
+}
+
+// Replaces ranges, strategy and format of a plan with the job's, keeping only
+// ranges not done yet (their tables stay, so the report names them).
+void apply_job(plan::Plan &plan, const ledger::Job &job) {
+  for (plan::TablePlan &tp : plan.tables) {
+    tp.ranges.clear();
+    for (const ledger::StoredRange &s : job.ranges) {
+      if (!(s.table == tp.table.name)) continue;
+      tp.strategy = merge::parse_strategy(s.strategy);
+      tp.format = s.format == "text" ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
+      tp.strategy_reason = "as planned when the job started";
+      if (!s.done) tp.ranges.push_back(s.range);
+    }
+  }
+  std::erase_if(plan.tables, [&](const plan::TablePlan &tp) {
+    return std::none_of(job.ranges.begin(), job.ranges.end(), [&](const auto &s) { return s.table == tp.table.name; });
+  });
+}
+
+spill::Manifest manifest_of(const plan::Plan &plan, const pg::SnapshotInfo &snap, bool has_archive) {
+  spill::Manifest m;
+  m.snapshot = {snap.id, snap.taken_at, snap.xmin};
+  m.has_schema_archive = has_archive;
+  for (const plan::TablePlan &tp : plan.tables) {
+    spill::ManifestTable t;
+    t.name = tp.table.name;
+    for (const catalog::ColumnDef &c : tp.table.columns) t.columns.push_back({c.name, c.type});
+    t.key = tp.table.key;
+    t.key_types = tp.table.key_types;
+    t.format = tp.format;
+    auto bound = [](const std::optional<plan::KeyBound> &b) {
+      return b ? std::optional(b->values) : std::nullopt;
+    };
+    for (const plan::KeyRange &r : tp.ranges)
+      t.ranges.push_back({r.id, bound(r.lower), bound(r.upper), r.planned_bytes, pipeline::spill_file_name(tp, r)});
+    m.tables.push_back(std::move(t));
+  }
+  return m;
+}
+
+class CopyJob {
+ public:
+  CopyJob(const CopyConfig &cfg, report::RunReport &rep, report::Reporter &reporter)
+      : cfg_(cfg), rep_(rep), reporter_(reporter), ledger_(cfg.scope.tool_schema, cfg.scope.job_name()) {
+    popt_ = cfg.pipeline;
+    popt_.ledger = &ledger_;
+    sopt_ = cfg.schema;
+    sopt_.exclude_schemas = cfg.scope.excluded_schemas();
+  }
+
+  CopyResult run() {
+    connect();
+    take_snapshot();
+    set_up();
+    write_manifest();
+    copy_data();
+    finish();
+    return std::move(result_);
+  }
+
+ private:
+  const pg::Endpoints &ends() const { return cfg_.scope.ends; }
+
+  // The target must take writes before anything is read.
+  void connect() {
+    if (popt_.keep_spill && !popt_.spill_dir) throw_usage("--keep-spill needs --spill-dir");
+    if (popt_.spill_dir) spill::check_folder_writable(*popt_.spill_dir);
+    dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
+    pg::check_target_writable(*dst_);
+    ledger_.ensure_tables(*dst_);
+  }
+
+  void take_snapshot() {
+    snap_.emplace(pg::Connection::open(ends().source_conninfo, ends().source_settings));
+    result_.job = ledger_.job();
+    result_.source = snap_->conn().display_name();
+    result_.target = dst_->display_name();
+    result_.snapshot = snap_->info();
+  }
+
+  // One process at a time: a second process on the job waits here, then
+  // joins the job the first one planned.
+  void set_up() {
+    ledger::JobLock lock(ledger_, *dst_);
+    std::optional<ledger::Job> job = ledger_.load(*dst_);
+    plan::BuildOptions bopt = cfg_.scope.build_options();
+    bopt.strategy = cfg_.strategy;
+    bopt.format = cfg_.format;
+    if (job && job->state == "running" && !cfg_.restart) {
+      resume(*job, bopt);
+      return;
+    }
+    {
+      report::PhaseTimer t(rep_, "plan_ranges");
+      plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
+    }
+    // Every refusal is reported before anything is written.
+    plan::check_refusals(plan_);
+    if (plan_.tables.empty()) throw_usage("no table to copy", "the source has no user table, or --table matched none");
+    create_missing_tables();
+    ledger_.create(*dst_, plan_, to_ledger(created_), "copy", result_.source);
+  }
+
+  void resume(const ledger::Job &job, plan::BuildOptions bopt) {
+    result_.resumed = true;
+    report::PhaseTimer t(rep_, "plan_ranges");
+    bopt.resume = true;
+    plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
+    plan::check_refusals(plan_);
+    apply_job(plan_, job);
+    created_ = from_ledger(job.created_tables);
+    i64 done = std::count_if(job.ranges.begin(), job.ranges.end(), [](const auto &r) { return r.done; });
+    log::info("resuming job {}: {} of {} range(s) already done", ledger_.job(), done, job.ranges.size());
+  }
+
+  // Tables the target lacks come from pg_dump: pre-data now, post-data in finish().
+  void create_missing_tables() {
+    std::vector<sql::QualifiedName> missing;
+    for (const plan::TablePlan &tp : plan_.tables)
+      if (!tp.target_exists) missing.push_back(tp.table.name);
+    created_.whole = plan_.whole_database && !plan_.target_has_tables;
+    created_.tables = missing;
+    created_.tables.insert(created_.tables.end(), plan_.missing_ancestors.begin(), plan_.missing_ancestors.end());
+    if (missing.empty()) return;
+    if (!cfg_.create_schema) {
+      std::string list;
+      for (const auto &m : missing) list += (list.empty() ? "" : ", ") + m.display();
+      throw_usage("tables missing on the target: " + list, "create them first, or drop --no-schema");
+    }
+    report::PhaseTimer t(rep_, "create_tables");
+    log::info("creating {} table(s) on the target from pg_dump --section=pre-data", missing.size());
+    TempDir tmp;
+    fs::path archive = dump_schema(tmp.path());
+    schema::restore_section(ends().target_conninfo, archive, "pre-data", 1, sopt_);
+    if (popt_.spill_dir && popt_.keep_spill)
+      fs::copy_file(archive, *popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE, fs::copy_options::overwrite_existing);
+  }
+
+  fs::path dump_schema(const fs::path &dir) {
+    std::optional<std::vector<sql::QualifiedName>> list;
+    if (!created_.whole) list = created_.tables;
+    return schema::dump_schema(ends().source_conninfo, snap_->info(), list, dir, sopt_);
+  }
+
+  void write_manifest() {
+    const pg::SnapshotInfo &si = snap_->info();
+    log::info("copying as of {} (snapshot {}, xmin {})", si.taken_at, si.id, si.xmin);
+    if (!(popt_.spill_dir && popt_.keep_spill)) return;
+    bool has_archive = fs::exists(*popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE);
+    spill::write_manifest(*popt_.spill_dir, manifest_of(plan_, si, has_archive));
+  }
+
+  // Every pending range through the pipeline. Ranges another process holds
+  // are skipped; rounds repeat until the ledger shows none pending.
+  void copy_data() {
+    report::PhaseTimer t(rep_, "copy_data");
+    log::info("copying {} table(s) in {} range(s), {} at a time", plan_.tables.size(), plan_.total_ranges(), popt_.jobs);
+    report::LiveProgress live(reporter_, rep_);
+    pipeline::run_pipeline(plan_, ends(), snap_->info(), popt_, rep_);
+    // The control connection sat idle through the data phase; a target
+    // restart meanwhile (survived by the ranges' retries) would have killed it.
+    dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
+    for (int round = 0; ledger_.pending(*dst_) > 0; ++round) {
+      cancel::throw_if_requested();
+      std::optional<ledger::Job> job = ledger_.load(*dst_);
+      if (!job) throw_internal("the ledger job vanished while copying");
+      plan::Plan rest = plan_;
+      apply_job(rest, *job);
+      if (round > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      pipeline::run_pipeline(rest, ends(), snap_->info(), popt_, rep_);
+    }
+  }
+
+  // One process at a time: whoever comes first builds the indexes.
+  void finish() {
+    ledger::JobLock lock(ledger_, *dst_);
+    std::optional<ledger::Job> job = ledger_.load(*dst_);
+    if (job && job->schema_state != "post_data_done" && !created_.tables.empty()) {
+      report::PhaseTimer t(rep_, "build_indexes");
+      log::info("building indexes and constraints (pg_restore --section=post-data --jobs={})", popt_.jobs);
+      TempDir tmp;
+      schema::restore_section(ends().target_conninfo, dump_schema(tmp.path()), "post-data", popt_.jobs, sopt_);
+    }
+    ledger_.set_state(*dst_, "finished", "post_data_done");
+    for (const plan::TablePlan &tp : plan_.tables) result_.tables.push_back(tp.table.name);
+    result_.created_tables = created_.tables;
+    {
+      // Sequences feeding the copied tables stand where the source's do.
+      report::PhaseTimer t(rep_, "reset_sequences");
+      result_.sequences = sequences::reset_sequences(snap_->conn(), *dst_, result_.tables, plan_.whole_database,
+                                                     cfg_.scope.excluded_schemas());
+    }
+    // The point each table was copied at: the earliest snapshot any of its
+    // ranges used. It is also the table's watermark: the next sync starts there.
+    result_.table_points = ledger_.table_points(*dst_);
+    for (const ledger::TablePoint &p : result_.table_points)
+      sync::commit_watermark(*dst_, cfg_.scope.tool_schema, p.table, {p.taken_at, p.xmin}, "copy");
+  }
+
+  const CopyConfig &cfg_;
+  report::RunReport &rep_;
+  report::Reporter &reporter_;
+  ledger::Ledger ledger_;
+  pipeline::PipelineOptions popt_;
+  schema::SchemaOptions sopt_;
+  std::optional<pg::Connection> dst_;
+  std::optional<pg::SnapshotHolder> snap_;
+  plan::Plan plan_;
+  CreatedTables created_;
+  CopyResult result_;
+};
+
+}  // namespace
+
+CopyResult run_copy(const CopyConfig &config, report::RunReport &report, report::Reporter &reporter) {
+  try {
+    return CopyJob(config, report, reporter).run();
+  } catch (Error &e) {
+    if (e.sqlstate == "55P03" && e.hint.empty()) pg::explain_lock_timeout(e, config.scope.ends, config.scope.tables);
+    throw;
+  }
+}
+
+}  // namespace pgcutover::jobs

@@ -1,0 +1,231 @@
+// The sync job, phase by phase:
+//   schema drift   added columns applied, new tables created and base-copied
+//                  (before the snapshot, so they are part of this sync),
+//                  blocking drift reported per table
+//   snapshot       one snapshot for every changed row this sync reads
+//   plan changes   per table: its watermark, change detection and ranges
+//   sync changes   the changed rows merged; each range commits its watermark
+//                  part with its data, then the parts collapse
+//   deletes        on request: key sets compared, missing rows deleted
+//   sequences      on the final sync
+#include "pgcutover/jobs/sync_job.hpp"
+
+#include <set>
+
+#include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sync/change_ranges.hpp"
+#include "pgcutover/sync/deletes.hpp"
+#include "pgcutover/sync/watermark.hpp"
+#include "pgcutover/util/error.hpp"
+#include "pgcutover/util/log.hpp"
+
+namespace pgcutover::jobs {
+
+namespace {
+
+const std::string NEVER_COPIED = "never copied (no watermark); copy it first, or pass --copy-uncopied";
+
+class SyncJob {
+ public:
+  SyncJob(const SyncConfig &cfg, report::RunReport &rep, report::Reporter &reporter)
+      : cfg_(cfg), rep_(rep), reporter_(reporter) {
+    result_.final_sync = cfg.final_sync;
+    result_.deletes_detected = cfg.deletes == Deletes::Detect;
+  }
+
+  SyncResult run() {
+    connect();
+    apply_drift();
+    take_snapshot();
+    plan_changes();
+    sync_changes();
+    detect_deletes();
+    reset_sequences();
+    return std::move(result_);
+  }
+
+ private:
+  const pg::Endpoints &ends() const { return cfg_.scope.ends; }
+
+  void connect() {
+    dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
+    pg::check_target_writable(*dst_);
+    ledger::Ledger(cfg_.scope.tool_schema, "").ensure_tables(*dst_);
+  }
+
+  // A base copy through the copy job, quietly: its own report, warnings only.
+  void base_copy(std::vector<sql::QualifiedName> tables) {
+    CopyConfig copy;
+    copy.scope = cfg_.scope.with_tables(tables);
+    copy.pipeline = cfg_.pipeline;
+    copy.schema = cfg_.schema;
+    report::Reporter quiet(false, true);
+    report::RunReport sub;
+    run_copy(copy, sub, quiet);
+    result_.copied_tables.insert(result_.copied_tables.end(), tables.begin(), tables.end());
+  }
+
+  // Drift first: added columns are applied and new tables copied before the
+  // snapshot of the changed rows, so they are part of this sync.
+  void apply_drift() {
+    report::PhaseTimer t(rep_, "schema_drift");
+    pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
+    std::vector<std::string> excluded = cfg_.scope.excluded_schemas();
+    catalog::Catalog sc = catalog::load_catalog(src, excluded);
+    catalog::Catalog dc = catalog::load_catalog(*dst_, excluded);
+    result_.drift = sync::find_drift(sc, dc, catalog::select_tables(sc, cfg_.scope.tables));
+    std::vector<sql::QualifiedName> new_tables;
+    for (const sync::Drift &d : result_.drift) {
+      if (d.kind == sync::DriftKind::NewTable) new_tables.push_back(d.table);
+      if (d.kind == sync::DriftKind::AddedColumn) {
+        const catalog::ColumnDef *c = sc.find(d.table)->find_column(d.column);
+        log::info("{}: adding column \"{}\" {} on the target", d.table.display(), d.column, d.detail);
+        dst_->exec(sql::sync::add_column(d.table, c->name, c->type, c->default_expr, c->not_null));
+      }
+      if (d.blocking) {
+        blocked_.insert(d.table);
+        log::warn("{}: column \"{}\" {}", d.table.display(), d.column, d.detail);
+      }
+    }
+    if (new_tables.empty()) return;
+    log::info("{} new table(s) on the source: creating and copying them", new_tables.size());
+    base_copy(new_tables);
+  }
+
+  void take_snapshot() {
+    snap_.emplace(pg::Connection::open(ends().source_conninfo, ends().source_settings));
+    result_.snapshot = snap_->info();
+    log::info("syncing changes up to {} (snapshot {})", result_.snapshot.taken_at, result_.snapshot.id);
+  }
+
+  // Where the change detection of a table starts: its point (or --since)
+  // minus the overlap, for transactions that committed after their timestamps.
+  std::string start_of(const sync::Watermark &wm) const {
+    std::optional<util::TimePoint> point = cfg_.since ? cfg_.since : util::parse_iso(wm.point);
+    if (!point) throw_internal("the recorded watermark '" + wm.point + "' is not a time stamp");
+    return util::format_iso(*point - std::chrono::milliseconds(cfg_.overlap_ms));
+  }
+
+  // Why a table cannot be synced, or nullopt; fills the table's filter.
+  std::optional<std::string> prepare(plan::TablePlan &tp, SyncedTable &st) {
+    const sql::QualifiedName &name = tp.table.name;
+    if (blocked_.count(name)) return "schema drift (see above); the table was left untouched";
+    if (!tp.table.has_key()) return "no primary key: changed rows cannot be merged";
+    std::optional<sync::Watermark> wm = sync::read_watermark(*dst_, cfg_.scope.tool_schema, name);
+    if (!wm) return NEVER_COPIED;
+    auto c = cfg_.change_columns.find(name.display());
+    st.method = sync::choose_change_method(tp.table, c == cfg_.change_columns.end() ? std::nullopt : std::optional(c->second));
+    const sync::ChangeMethod &m = st.method;
+    if (m.scans && !cfg_.allow_scan)
+      return m.reason + " (" + report::format_bytes(tp.table.total_bytes()) +
+             (tp.table.reltuples > 0 ? ", about " + std::to_string(static_cast<i64>(tp.table.reltuples)) + " rows" : "") +
+             "); rerun with --allow-scan, or index the change column on the source first" +
+             (m.column.empty() ? "" : " (CREATE INDEX CONCURRENTLY ON " + name.quoted() + " (" + sql::quote_ident(m.column) + "))");
+    st.watermark = wm->point;
+    if (m.kind == sync::ChangeKind::Xmin) {
+      // The xmin detector needs the watermark's transaction id within 2^31 transactions.
+      if (sync::xid_age(snap_->conn(), wm->xmin) > 2000000000)
+        return "the watermark is too many transactions old for xmin detection; copy the table again";
+      tp.filter = sql::sync::xmin_predicate(wm->xmin);
+      st.since = "xmin " + wm->xmin;
+    } else {
+      st.since = start_of(*wm);
+      tp.filter = sql::sync::since_predicate(m.column, st.since);
+    }
+    if (!m.warning.empty()) log::warn("{}: {}", name.display(), m.warning);
+    return std::nullopt;
+  }
+
+  void plan_changes() {
+    report::PhaseTimer t(rep_, "plan_changes");
+    plan::BuildOptions bopt = cfg_.scope.build_options();
+    bopt.resume = true;  // no sampling: ranges come from the copy or cover the whole table
+    plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
+    for (const plan::Refusal &r : plan_.refused) result_.not_synced.push_back(r.table + ": " + r.reason);
+    std::vector<plan::TablePlan> keep;
+    std::vector<sql::QualifiedName> uncopied;
+    for (plan::TablePlan &tp : plan_.tables) {
+      SyncedTable st;
+      st.table = tp.table.name;
+      std::optional<std::string> refusal = prepare(tp, st);
+      if (refusal == NEVER_COPIED && cfg_.copy_uncopied) {
+        uncopied.push_back(tp.table.name);  // copied after this snapshot: complete up to a later point
+        continue;
+      }
+      if (refusal) {
+        result_.not_synced.push_back(tp.table.name.display() + ": " + *refusal);
+        continue;
+      }
+      tp.strategy = merge::Strategy::Merge;
+      tp.strategy_reason = "sync: upsert, unchanged rows skipped";
+      tp.skip_unchanged = true;
+      tp.ranges = sync::change_ranges(snap_->conn(), tp, st.method, cfg_.scope.range_bytes, cfg_.scope.jobs);
+      result_.tables.push_back(std::move(st));
+      keep.push_back(std::move(tp));
+    }
+    plan_.tables = std::move(keep);
+    if (!uncopied.empty()) base_copy(uncopied);
+  }
+
+  // Changed rows, merged; each range commits its watermark part with its data.
+  void sync_changes() {
+    report::PhaseTimer t(rep_, "sync_changes");
+    const pg::SnapshotInfo &si = result_.snapshot;
+    pipeline::PipelineOptions popt = cfg_.pipeline;
+    popt.jobs = cfg_.scope.jobs;
+    popt.spill_dir.reset();
+    const std::string part_prefix = "sync " + si.id + " r";
+    const std::string &schema = cfg_.scope.tool_schema;
+    popt.on_commit = [&](pg::Connection &c, const plan::TablePlan &tp, const plan::KeyRange &r, const pipeline::WriteResult &) {
+      sync::write_watermark(c, schema, tp.table.name, part_prefix + std::to_string(r.id), {si.taken_at, si.xmin}, "sync");
+    };
+    {
+      report::LiveProgress live(reporter_, rep_);
+      pipeline::run_pipeline(plan_, ends(), si, popt, rep_);
+    }
+    for (const plan::TablePlan &tp : plan_.tables)
+      sync::commit_watermark(*dst_, schema, tp.table.name, {si.taken_at, si.xmin}, "sync");
+    std::map<std::string, std::pair<i64, i64>> per_table;  // rows sent, rows merged
+    for (const report::RangeRecord &r : rep_.ranges()) {
+      per_table[r.table].first += r.rows;
+      per_table[r.table].second += std::max<i64>(r.merged, 0);
+    }
+    for (SyncedTable &st : result_.tables) std::tie(st.rows_read, st.rows_written) = per_table[st.table.display()];
+  }
+
+  // A timestamp sync cannot see deletes.
+  void detect_deletes() {
+    if (cfg_.deletes != Deletes::Detect) return;
+    report::PhaseTimer t(rep_, "detect_deletes");
+    std::map<std::string, i64> deleted = sync::delete_missing_rows(plan_, ends(), result_.snapshot, cfg_.scope.jobs);
+    for (SyncedTable &st : result_.tables) st.deleted = deleted[st.table.display()];
+  }
+
+  void reset_sequences() {
+    if (!cfg_.final_sync) return;
+    report::PhaseTimer t(rep_, "reset_sequences");
+    std::vector<sql::QualifiedName> names;
+    for (const plan::TablePlan &tp : plan_.tables) names.push_back(tp.table.name);
+    result_.sequences = sequences::reset_sequences(snap_->conn(), *dst_, names, plan_.whole_database,
+                                                   cfg_.scope.excluded_schemas());
+  }
+
+  const SyncConfig &cfg_;
+  report::RunReport &rep_;
+  report::Reporter &reporter_;
+  std::optional<pg::Connection> dst_;
+  std::optional<pg::SnapshotHolder> snap_;
+  std::set<sql::QualifiedName> blocked_;
+  plan::Plan plan_;
+  SyncResult result_;
+};
+
+}  // namespace
+
+SyncResult run_sync(const SyncConfig &config, report::RunReport &report, report::Reporter &reporter) {
+  return SyncJob(config, report, reporter).run();
+}
+
+}  // namespace pgcutover::jobs

@@ -1,0 +1,41 @@
+// Views of the copy and load results.
+#include <fmt/format.h>
+
+#include "pgcutover/report/views.hpp"
+
+namespace pgcutover::report::views {
+
+View copy(const jobs::CopyResult &r, const RunReport &rep) {
+  nlohmann::json seqs = nlohmann::json::array();
+  for (const auto &c : r.sequences)
+    seqs.push_back({{"sequence", c.sequence}, {"table", c.table}, {"old_value", c.old_value},
+                    {"new_value", c.new_value}, {"is_called", c.new_called}});
+  nlohmann::json points = nlohmann::json::array();
+  for (const ledger::TablePoint &p : r.table_points)
+    points.push_back({{"table", p.table.display()}, {"taken_at", p.taken_at}, {"xmin", p.xmin}});
+  View v;
+  v.json = rep.to_json();
+  v.json["command"] = "copy";
+  v.json["job"] = r.job;
+  v.json["source"] = r.source;
+  v.json["target"] = r.target;
+  v.json["snapshot"] = to_json(r.snapshot);
+  v.json["snapshot"]["txid_snapshot"] = r.snapshot.xip;
+  v.json["sequences"] = seqs;
+  v.json["table_points"] = points;
+  v.json["resumed"] = r.resumed;
+  v.text = rep.summary_text() + fmt::format("consistent point: {} (snapshot {}); {} sequence(s) set; job {}\n",
+                                            r.snapshot.taken_at, r.snapshot.id, r.sequences.size(), r.job);
+  return v;
+}
+
+View load(const jobs::LoadResult &r, const RunReport &rep) {
+  View v;
+  v.json = rep.to_json();
+  v.json["command"] = "load";
+  v.json["snapshot"] = {{"id", r.snapshot.id}, {"taken_at", r.snapshot.taken_at}, {"xmin", r.snapshot.xmin}};
+  v.text = rep.summary_text();
+  return v;
+}
+
+}  // namespace pgcutover::report::views

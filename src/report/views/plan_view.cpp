@@ -1,0 +1,81 @@
+// View of the plan: per table what copy would do and why, what a sync would
+// do, and the drift between the catalogs.
+#include <fmt/format.h>
+
+#include "pgcutover/report/views.hpp"
+
+namespace pgcutover::report::views {
+
+namespace {
+
+nlohmann::json table_json(const plan::TablePlan &t, const sync::ChangeMethod &m) {
+  nlohmann::json ranges = nlohmann::json::array();
+  for (const plan::KeyRange &r : t.ranges)
+    ranges.push_back({{"range", r.id}, {"bounds", r.describe()}, {"planned_bytes", r.planned_bytes}});
+  return {{"table", t.table.name.display()},
+          {"schema", t.table.name.schema},
+          {"name", t.table.name.name},
+          {"heap_bytes", t.table.heap_bytes},
+          {"toast_bytes", t.table.toast_bytes},
+          {"estimated_rows", t.table.reltuples < 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<i64>(t.table.reltuples))},
+          {"key", t.table.key},
+          {"ranges", ranges.size()},
+          {"range_list", ranges},
+          {"strategy", merge::to_string(t.strategy)},
+          {"strategy_reason", t.strategy_reason},
+          {"format", copybin::to_string(t.format)},
+          {"format_reason", t.format_reason},
+          {"target_exists", t.target_exists},
+          {"sync", {{"method", sync::to_string(m.kind)}, {"column", m.column}, {"scans", m.scans}, {"reason", m.reason},
+                    {"warning", m.warning}, {"deletes", "not seen by a timestamp sync: use sync --deletes detect"}}}};
+}
+
+std::string table_text(const plan::TablePlan &t, size_t w) {
+  std::string key;
+  for (const std::string &k : t.table.key) key += (key.empty() ? "" : ",") + k;
+  return fmt::format("{:<{}}  {:>10}  {:>10}  {:>12}  {:>6}  {:<6}  {:<6}  key ({}); {}; {}\n", t.table.name.display(), w,
+                     format_bytes(t.table.heap_bytes), format_bytes(t.table.toast_bytes),
+                     t.table.reltuples < 0 ? std::string("?") : std::to_string(static_cast<i64>(t.table.reltuples)),
+                     t.ranges.size(), copybin::to_string(t.format), merge::to_string(t.strategy),
+                     key.empty() ? "none" : key, t.strategy_reason, t.format_reason);
+}
+
+}  // namespace
+
+View plan(const jobs::PlanResult &r) {
+  const plan::Plan &p = r.plan;
+  View v;
+  nlohmann::json tables = nlohmann::json::array(), refused = nlohmann::json::array(), drift = nlohmann::json::array();
+  size_t w = 5;
+  for (const plan::TablePlan &t : p.tables) w = std::max(w, t.table.name.display().size());
+  w = std::min<size_t>(w, 60);
+  v.text = fmt::format("{:<{}}  {:>10}  {:>10}  {:>12}  {:>6}  {:<6}  {:<6}  {}\n", "table", w, "heap", "toast", "est. rows",
+                       "ranges", "format", "strat.", "key / why");
+  std::string sync_text = "sync (change detection per table):\n";
+  for (const plan::TablePlan &t : p.tables) {
+    const sync::ChangeMethod &m = r.change_methods.at(t.table.name.display());
+    tables.push_back(table_json(t, m));
+    v.text += table_text(t, w);
+    sync_text += fmt::format("  {:<38} {:<10} {}{}\n", t.table.name.display(), sync::to_string(m.kind), m.reason,
+                             m.warning.empty() ? "" : "; warning: " + m.warning);
+  }
+  v.text += fmt::format("{} table(s), {} range(s), {}\n", p.tables.size(), p.total_ranges(), format_bytes(p.total_bytes()));
+  for (const plan::Refusal &x : p.refused) {
+    refused.push_back({{"table", x.table}, {"reason", x.reason}});
+    v.text += "refused: " + x.table + ": " + x.reason + "\n";
+  }
+  v.text += sync_text;
+  for (const sync::Drift &d : r.drift) {
+    drift.push_back(to_json(d));
+    v.text += drift_line(d);
+  }
+  v.json = {{"tables", tables},
+            {"refused", refused},
+            {"whole_database", p.whole_database},
+            {"total_bytes", p.total_bytes()},
+            {"total_ranges", p.total_ranges()},
+            {"drift", drift}};
+  return v;
+}
+
+}  // namespace pgcutover::report::views

@@ -1,0 +1,71 @@
+// Views of the sync and sequences results.
+#include <fmt/format.h>
+
+#include "pgcutover/report/views.hpp"
+
+namespace pgcutover::report::views {
+
+namespace {
+
+nlohmann::json sequence_json(const sequences::SequenceChange &c) {
+  return {{"sequence", c.sequence}, {"table", c.table}, {"old_value", c.old_value}, {"new_value", c.new_value}};
+}
+
+}  // namespace
+
+View sync(const jobs::SyncResult &r, const RunReport &rep) {
+  View v;
+  nlohmann::json tables = nlohmann::json::array(), drift = nlohmann::json::array(), seqs = nlohmann::json::array();
+  for (const jobs::SyncedTable &t : r.tables) {
+    std::string deleted = t.deleted ? std::to_string(*t.deleted) + " deleted" : "deletes not detected";
+    tables.push_back({{"table", t.table.display()},
+                      {"method", sync::to_string(t.method.kind)},
+                      {"column", t.method.column},
+                      {"reason", t.method.reason},
+                      {"warning", t.method.warning},
+                      {"since", t.since},
+                      {"watermark", t.watermark},
+                      {"rows_read", t.rows_read},
+                      {"rows_written", t.rows_written},
+                      {"deleted", t.deleted ? nlohmann::json(*t.deleted) : nlohmann::json("not detected")}});
+    v.text += fmt::format("{:<40} {:<10} {:>9} read {:>9} written  {}  since {}\n", t.table.display(),
+                          sync::to_string(t.method.kind), t.rows_read, t.rows_written, deleted, t.since);
+  }
+  for (const sync::Drift &d : r.drift) {
+    drift.push_back(to_json(d));
+    v.text += drift_line(d);
+  }
+  for (const std::string &n : r.not_synced) v.text += "not synced: " + n + "\n";
+  for (const auto &c : r.sequences) seqs.push_back(sequence_json(c));
+  if (!r.deletes_detected) v.text += "deletes are not seen by a timestamp sync: use --deletes detect\n";
+  v.text += fmt::format("synced up to {} (snapshot {}){}\n", r.snapshot.taken_at, r.snapshot.id,
+                        r.final_sync ? fmt::format("; {} sequence(s) set", r.sequences.size()) : "");
+  nlohmann::json copied = nlohmann::json::array();
+  for (const auto &n : r.copied_tables) copied.push_back(n.display());
+  v.json = rep.to_json();
+  v.json["command"] = "sync";
+  v.json["snapshot"] = to_json(r.snapshot);
+  v.json["tables"] = tables;
+  v.json["drift"] = drift;
+  v.json["not_synced"] = r.not_synced;
+  v.json["copied_tables"] = copied;
+  v.json["sequences"] = seqs;
+  v.json["deletes"] = r.deletes_detected ? "detected" : "not detected: a timestamp sync cannot see deleted rows";
+  return v;
+}
+
+View sequences(const jobs::SequencesResult &r) {
+  View v;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto &c : r.changes) {
+    list.push_back({{"sequence", c.sequence}, {"table", c.table}, {"old_value", c.old_value}, {"old_is_called", c.old_called},
+                    {"new_value", c.new_value}, {"new_is_called", c.new_called}});
+    v.text += fmt::format("{:<40} {:>20} -> {:<20} {}\n", c.sequence, c.old_value, c.new_value, c.table);
+  }
+  v.json = {{"sequences", list}};
+  return v;
+}
+
+View bench(const strategy_bench::BenchResult &r) { return {strategy_bench::to_json(r), strategy_bench::to_text(r)}; }
+
+}  // namespace pgcutover::report::views
