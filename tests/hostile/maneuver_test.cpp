@@ -102,6 +102,13 @@ void expect_no_trigger_fired(const std::string &db, const std::string &when) {
   EXPECT_EQ(n, "0") << when << ": user triggers fired on the target (audit.log rows, by table and op:" << sample << ")";
 }
 
+// The point-1 tables (zero columns, no primary key) make today's copy or sync fail
+// as a whole; the focused tests of the other points leave them out so that each
+// fails for its own point only. (Test 1 and the whole maneuver keep them.)
+void drop_point1_tables_on_source(const std::string &db) {
+  exec(src(db), "DROP TABLE shapes.zero_cols, shapes.no_pk, shapes.no_pk_plain");
+}
+
 void drop_schemas_on_source(const std::string &db, const std::string &schemas) {
   exec(src(db), "DROP SCHEMA " + schemas + " CASCADE");
 }
@@ -183,7 +190,9 @@ line" = E'changed\nagain', updated_at = now() WHERE "Id" = 5;
 TEST(Hostile, P2_PreparedTargetNoTriggerNoCascadeSwapMerges) {
   const std::string db = "h_prepared";
   hostile_pair(db, TargetState::Prepared);
-  exec(dst(db), "DROP SCHEMA s2 CASCADE; DROP TABLE shapes.gen");  // tables missing, in schemas missing
+  drop_point1_tables_on_source(db);
+  exec(dst(db), "DROP SCHEMA s2 CASCADE; DROP TABLE shapes.gen, shapes.zero_cols, shapes.no_pk, shapes.no_pk_plain");
+  // (s2.items and shapes.gen: tables missing on the target, one in a schema missing there)
 
   Invocation copy = tool("copy", db, {"--jobs", "2"});
   EXPECT_EQ(copy.r.exit_code, 0) << copy.text();
@@ -224,7 +233,7 @@ TEST(Hostile, P2_PreparedTargetNoTriggerNoCascadeSwapMerges) {
     INSERT INTO hr.employee (id, email, badge, salary) VALUES (5000, 'stray@example.com', 5000, 1);
     UPDATE sales.customer SET name = 'wrong' WHERE id = 3;
   )SQL");
-  Invocation repair = tool("verify", db, {"--mode", "full", "--repair"});
+  Invocation repair = tool("verify", db, {"--mode", "full", "--repair"}, 120);
   EXPECT_EQ(repair.r.exit_code, 0) << repair.text();
   expect_equal(db, "after verify --mode full --repair", no_sequences());
   expect_no_trigger_fired(db, "verify --repair");
@@ -240,6 +249,7 @@ TEST(Hostile, P3a_AdditiveDriftApplied) {
   const std::string db = "h_drift";
   hostile_pair(db, TargetState::Empty);
   drop_schemas_on_source(db, "clock, seqs");
+  drop_point1_tables_on_source(db);
   Invocation copy = tool("copy", db, {"--jobs", "2"});
   EXPECT_EQ(copy.r.exit_code, 0) << copy.text();
 
@@ -261,6 +271,7 @@ TEST(Hostile, P3b_DestructiveDriftRefusedPerTable) {
   const std::string db = "h_drift_bad";
   hostile_pair(db, TargetState::Empty);
   drop_schemas_on_source(db, "clock, seqs");
+  drop_point1_tables_on_source(db);
   Invocation copy = tool("copy", db, {"--jobs", "2"});
   EXPECT_EQ(copy.r.exit_code, 0) << copy.text();
   auto s2_before = h::table_rows(dst(db), "s2.items");
@@ -274,7 +285,7 @@ TEST(Hostile, P3b_DestructiveDriftRefusedPerTable) {
     UPDATE public.items SET updated_at = now() WHERE id < 10;
     ALTER TABLE shapes.dropped ALTER COLUMN keep2 TYPE bigint;
     UPDATE shapes.dropped SET keep2 = 5000000000, updated_at = now() WHERE id = 1;
-    DROP TABLE shapes.no_pk_plain;
+    DROP TABLE shapes.cache;
     UPDATE s1.items SET name = 'still synced', updated_at = now() WHERE id = 1;
   )SQL");
   Invocation sync = tool("sync", db, sync_args({}));
@@ -284,11 +295,11 @@ TEST(Hostile, P3b_DestructiveDriftRefusedPerTable) {
   EXPECT_NE(all.find("quantity"), std::string::npos) << "the renamed column is not named\n" << sync.text();
   EXPECT_NE(all.find("public.items"), std::string::npos) << "the dropped column is not named\n" << sync.text();
   EXPECT_NE(all.find("shapes.dropped"), std::string::npos) << "the type change is not named\n" << sync.text();
-  EXPECT_NE(all.find("shapes.no_pk_plain"), std::string::npos) << "the dropped table is not named\n" << sync.text();
+  EXPECT_NE(all.find("shapes.cache"), std::string::npos) << "the dropped table is not named\n" << sync.text();
   EXPECT_EQ(h::table_rows(dst(db), "s2.items"), s2_before) << "a table with a renamed column was touched";
   EXPECT_EQ(h::table_rows(dst(db), "public.items"), public_before) << "a table with a dropped column was touched";
   EXPECT_EQ(h::table_rows(dst(db), "shapes.dropped"), dropped_before) << "a table with a type change was touched";
-  EXPECT_EQ(query_value(dst(db), "SELECT count(*) FROM pg_class WHERE relname = 'no_pk_plain'"), "1")
+  EXPECT_EQ(query_value(dst(db), "SELECT count(*) FROM pg_class WHERE relname = 'cache'"), "1")
       << "the table dropped on the source was dropped on the target";
   EXPECT_EQ(query_value(dst(db), "SELECT name FROM s1.items WHERE id = 1"), "still synced")
       << "the tables without destructive drift must still sync\n" << sync.text();
@@ -368,11 +379,11 @@ TEST(Hostile, P5_CollationSafeRanges) {
              unnest(ARRAY['', '-x', ' y', 'Y']) s;
     -- A composite key with a text part.
     CREATE TABLE txt.pairs (grp text, n int, v text, PRIMARY KEY (grp, n));
-    INSERT INTO txt.pairs SELECT p, g, repeat('v', 100)
+    INSERT INTO txt.pairs SELECT p, g, repeat('v', 400)
       FROM unnest(ARRAY['a', 'B', 'b', 'Ä', 'a-b', 'ab', 'a b', 'A']) p, generate_series(1, 500) g;
     ANALYZE;
   )SQL");
-  Invocation copy = tool("copy", db, {"--jobs", "2", "--range-bytes", "64kB"});
+  Invocation copy = tool("copy", db, {"--jobs", "2", "--range-bytes", "1MB"});
   EXPECT_EQ(copy.r.exit_code, 0) << copy.text();
   expect_equal(db, "after copy", no_sequences());
   Invocation verify = tool("verify", db, {"--mode", "full"});
