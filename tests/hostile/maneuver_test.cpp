@@ -187,12 +187,23 @@ line" = E'changed\nagain', updated_at = now() WHERE "Id" = 5;
 // says SET NULL, a trigger refusing "future" rows; one schema and one table
 // missing. No user trigger fires, no FK check or cascade acts, on copy, sync,
 // repair and delete; a unique value swapped between two rows merges.
-TEST(Hostile, P2_PreparedTargetNoTriggerNoCascadeSwapMerges) {
+TEST(Hostile, P2a_PreparedTargetMissingSchemaAndTable) {
+  const std::string db = "h_missing";
+  hostile_pair(db, TargetState::Prepared);
+  drop_point1_tables_on_source(db);
+  // s2.items: a table missing in a schema missing; shapes.gen: a table missing in a schema that exists.
+  exec(dst(db), "DROP SCHEMA s2 CASCADE; DROP TABLE shapes.gen, shapes.zero_cols, shapes.no_pk, shapes.no_pk_plain");
+  Invocation copy = tool("copy", db, {"--jobs", "2"});
+  EXPECT_EQ(copy.r.exit_code, 0) << copy.text();
+  expect_equal(db, "after copy into a prepared target missing a schema and tables", no_sequences());
+  expect_no_trigger_fired(db, "copy");
+}
+
+TEST(Hostile, P2b_PreparedTargetNoTriggerNoCascadeSwapMerges) {
   const std::string db = "h_prepared";
   hostile_pair(db, TargetState::Prepared);
   drop_point1_tables_on_source(db);
-  exec(dst(db), "DROP SCHEMA s2 CASCADE; DROP TABLE shapes.gen, shapes.zero_cols, shapes.no_pk, shapes.no_pk_plain");
-  // (s2.items and shapes.gen: tables missing on the target, one in a schema missing there)
+  exec(dst(db), "DROP TABLE shapes.zero_cols, shapes.no_pk, shapes.no_pk_plain");
 
   Invocation copy = tool("copy", db, {"--jobs", "2"});
   EXPECT_EQ(copy.r.exit_code, 0) << copy.text();
@@ -233,7 +244,7 @@ TEST(Hostile, P2_PreparedTargetNoTriggerNoCascadeSwapMerges) {
     INSERT INTO hr.employee (id, email, badge, salary) VALUES (5000, 'stray@example.com', 5000, 1);
     UPDATE sales.customer SET name = 'wrong' WHERE id = 3;
   )SQL");
-  Invocation repair = tool("verify", db, {"--mode", "full", "--repair"}, 120);
+  Invocation repair = tool("verify", db, {"--mode", "full", "--repair"}, 60);
   EXPECT_EQ(repair.r.exit_code, 0) << repair.text();
   expect_equal(db, "after verify --mode full --repair", no_sequences());
   expect_no_trigger_fired(db, "verify --repair");
