@@ -21,7 +21,6 @@
 #include "pgcutover/pipeline/conn_pool.hpp"
 #include "pgcutover/pipeline/parallel.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
-#include "pgcutover/sql/statements.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -43,7 +42,7 @@ auto with_context(const RangeTask &task, F &&body) {
     }
     if (e.table.empty()) e.table = task.table->table.name.display();
     if (!e.range_id) e.range_id = task.range->id;
-    if (task.ends) explain_lock_timeout(e, *task.ends, {task.table->table.name});
+    if (task.ends) pg::explain_lock_timeout(e, *task.ends, {task.table->table.name});
     if (e.hint.empty() && e.kind != ErrorKind::Cancelled)
       e.hint = "nothing of this range was committed; fix the cause and rerun the same command";
     throw;
@@ -176,39 +175,6 @@ int worker_id() { return std::max(0, tbb::this_task_arena::current_thread_index(
 
 }  // namespace
 
-void explain_lock_timeout(Error &e, const Endpoints &ends, const std::vector<sql::QualifiedName> &tables) {
-  if (e.sqlstate != "55P03") return;
-  std::optional<std::string> names;
-  if (!tables.empty()) {
-    std::string arr = "{";
-    for (size_t i = 0; i < tables.size(); ++i) {
-      arr += (i ? "," : "") + std::string("\"");
-      for (char c : tables[i].quoted()) arr += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-      arr += "\"";
-    }
-    names = arr + "}";
-  }
-  for (auto [conninfo, settings] :
-       {std::pair{ends.target_conninfo, ends.target_settings}, std::pair{ends.source_conninfo, ends.source_settings}}) {
-    if (conninfo.empty()) continue;
-    std::string who;
-    try {
-      pg::Connection c = pg::Connection::open(conninfo, settings);
-      pg::Result r = c.query(sql::lock_holders(), {names});
-      for (int i = 0; i < r.rows(); ++i)
-        who += (who.empty() ? "" : "; ") + fmt::format("pid {} (user {}, application '{}') holds {} on {}, running: {}",
-                                                      r.get(i, 0), r.get(i, 1), r.get(i, 2), r.get(i, 3), r.get(i, 5),
-                                                      r.get(i, 4));
-    } catch (const Error &) {
-    }
-    if (!who.empty()) {
-      e.hint = "on the " + settings.role + ": " + who +
-               ". End those sessions or wait, then rerun (finished ranges are kept); --lock-timeout sets how long to wait";
-      return;
-    }
-  }
-}
-
 PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
                             const PipelineOptions &opt, report::RunReport &report) {
   std::vector<RangeTask> tasks = make_tasks(plan, ends, report);
@@ -221,8 +187,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const
   ConnPool sources(
       [&] {
         pg::Connection c = pg::Connection::open(ends.source_conninfo, ends.source_settings);
-        // Range predicates must use the key index, never a full scan per range.
-        c.exec("SET enable_seqscan = off");
+        pg::pin_reader(c);
         pg::import_snapshot(c, snapshot.id);
         return c;
       },
@@ -264,7 +229,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const
                         auto dst = targets.acquire();
                         try {
                           WriteResult res = transfer_range(*src, *dst, *task->table, *task->range, opt.chunk_bytes,
-                                                           report.progress, ledger_hooks(opt, *task, snapshot, started_at));
+                                                           report.progress, ledger_hooks(opt, *task, snapshot, started_at), opt.write);
                           record_done(*task, res, report, n_done, n_skipped);
                         } catch (...) {
                           dst.discard();
@@ -294,7 +259,8 @@ PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const
                   auto dst = targets.acquire();
                   try {
                     WriteResult res = load_spill(*dst, *task->table, task->spill_path, opt.chunk_bytes,
-                                                 report.progress, ledger_hooks(opt, *task, snapshot, started_at));
+                                                 report.progress, ledger_hooks(opt, *task, snapshot, started_at),
+                                                 opt.write);
                     record_done(*task, res, report, n_done, n_skipped);
                   } catch (...) {
                     dst.discard();
@@ -338,7 +304,7 @@ void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends
       task.record.worker = worker_id();
       auto dst = targets.acquire();
       try {
-        WriteResult res = load_spill(*dst, *task.table, task.spill_path, opt.chunk_bytes, report.progress);
+        WriteResult res = load_spill(*dst, *task.table, task.spill_path, opt.chunk_bytes, report.progress, {}, opt.write);
         record_done(task, res, report, n_done, n_skipped);
       } catch (...) {
         dst.discard();

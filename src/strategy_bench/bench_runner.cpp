@@ -10,7 +10,9 @@
 
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/report/model.hpp"
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/bench.hpp"
+#include "pgcutover/sql/catalog.hpp"
+#include "pgcutover/sql/copy.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
@@ -67,35 +69,42 @@ void create_scratch(pg::Connection &dst, const catalog::TableDef &t, const sql::
     }
 }
 
-plan::TablePlan table_plan(const catalog::TableDef &t, const sql::QualifiedName &scratch, const Combo &c,
-                           const std::vector<plan::KeyRange> &ranges) {
+plan::TablePlan table_plan(const catalog::TableDef &t, const Combo &c, const std::vector<plan::KeyRange> &ranges) {
   plan::TablePlan tp;
   tp.table = t;
-  tp.target_name = scratch;
   tp.target_exists = true;
   tp.format = c.format == "text" ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
   tp.ranges = ranges;
-  if (c.merge == "direct" || c.merge == "freeze") {
-    tp.strategy = merge::Strategy::Direct;
-    tp.freeze = c.merge == "freeze";
-  } else {
-    tp.strategy = merge::Strategy::Merge;
-    tp.skip_unchanged = c.merge == "upsert-guard";
-    tp.merge_sql = c.merge == "merge" ? plan::MergeSql::MergeStatement
-                   : c.merge == "delete-insert" ? plan::MergeSql::DeleteInsert
-                                                : plan::MergeSql::Upsert;
-    tp.unlogged_stage = c.staging == "unlogged";
-  }
+  bool direct = c.merge == "direct" || c.merge == "freeze";
+  tp.strategy = direct ? merge::Strategy::Direct : merge::Strategy::Merge;
+  tp.skip_unchanged = c.merge == "upsert-guard";
   return tp;
 }
 
-void run_plan(const plan::TablePlan &tp, const Combo &c, const pg::SnapshotInfo &snap, const pipeline::Endpoints &ends,
+// The combination's write levers, into the scratch table.
+pipeline::WriteOptions write_options(const sql::QualifiedName &scratch, const Combo &c) {
+  pipeline::WriteOptions w;
+  w.target_name = scratch;
+  if (c.merge == "direct" || c.merge == "freeze") {
+    w.truncate_and_freeze = c.merge == "freeze";
+  } else {
+    w.merge_sql = c.merge == "merge" ? pipeline::MergeSql::MergeStatement
+                  : c.merge == "delete-insert" ? pipeline::MergeSql::DeleteInsert
+                                               : pipeline::MergeSql::Upsert;
+    w.unlogged_stage = c.staging == "unlogged";
+  }
+  return w;
+}
+
+void run_plan(const catalog::TableDef &t, const sql::QualifiedName &scratch, const Combo &c,
+              const std::vector<plan::KeyRange> &ranges, const pg::SnapshotInfo &snap, const pg::Endpoints &ends,
               const std::string &spill_dir, report::RunReport &rep) {
   plan::Plan p;
-  p.tables.push_back(tp);
+  p.tables.push_back(table_plan(t, c, ranges));
   pipeline::PipelineOptions po;
   po.jobs = c.jobs;
   po.max_retries = 0;
+  po.write = write_options(scratch, c);
   if (c.spill != "off") {
     po.spill_dir = spill_dir.empty() ? std::filesystem::temp_directory_path() / "pgcutover-bench-spill" : std::filesystem::path(spill_dir);
     po.spill_level = std::atoi(c.spill.c_str() + 4);
@@ -135,13 +144,13 @@ std::vector<Combo> combinations(const std::vector<int> &jobs, const std::vector<
 }
 
 BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn, const pg::SnapshotInfo &snap,
-                      const pipeline::Endpoints &ends, const BenchOptions &opt) {
+                      const pg::Endpoints &ends, const BenchOptions &opt) {
   BenchResult res;
   res.combos = opt.combos;
   res.table_bytes = table.total_bytes();
   pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
   bool target_has_table =
-      dst.query(sql::misc::table_exists(), {table.name.quoted()}).get_bool(0, 0);
+      dst.query(sql::catalog::table_exists(), {table.name.schema, table.name.name}).get_bool(0, 0);
 
   // The same sampled ranges for every combination of one range size.
   std::map<i64, std::vector<plan::KeyRange>> ranges_by_size;
@@ -180,7 +189,7 @@ BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn,
           Combo direct = c;
           direct.merge = "direct";
           direct.spill = "off";
-          run_plan(table_plan(table, scratch, direct, ranges), direct, snap, ends, opt.spill_dir, fill);
+          run_plan(table, scratch, direct, ranges, snap, ends, opt.spill_dir, fill);
           dst.exec(sql::bench::thin_out(scratch, table.has_key() ? table.key : table.column_names()));
           dst.exec(sql::bench::vacuum_analyze(scratch));
         }
@@ -192,7 +201,7 @@ BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn,
         double cpu0 = cpu_now();
         report::RunReport rep;
         auto t0 = std::chrono::steady_clock::now();
-        run_plan(table_plan(table, scratch, c, ranges), c, snap, ends, opt.spill_dir, rep);
+        run_plan(table, scratch, c, ranges, snap, ends, opt.spill_dir, rep);
         run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         run.cpu_seconds = cpu_now() - cpu0;
         run.peak_rss_kb = peak_rss_kb();

@@ -51,7 +51,11 @@ class Ledger {
   void lock(pg::Connection &c) const;
   void unlock(pg::Connection &c) const;
 
+  // The job, or nullopt when there is none (the ledger's tables must exist).
   std::optional<Job> load(pg::Connection &c) const;
+  // The same, but also nullopt when the ledger's tables do not exist yet
+  // (nothing was ever copied into this target with this tool schema).
+  std::optional<Job> load_if_exists(pg::Connection &c) const;
   // Replaces any earlier job of this name with the plan, all ranges pending.
   void create(pg::Connection &c, const plan::Plan &plan, const nlohmann::json &created_tables,
               const std::string &command, const std::string &source) const;
@@ -67,8 +71,24 @@ class Ledger {
   std::vector<TablePoint> table_points(pg::Connection &c) const;
 
  private:
-  std::string schema_;
+  sql::Ident ident() const { return sql::Ident{schema_}; }
+
+  std::string schema_;  // raw name
   std::string job_;
+};
+
+// Holds the job's advisory lock (Ledger::lock) for its lifetime, on a
+// connection that outlives it. The destructor never throws.
+class JobLock {
+ public:
+  JobLock(const Ledger &ledger, pg::Connection &conn);
+  JobLock(const JobLock &) = delete;
+  JobLock &operator=(const JobLock &) = delete;
+  ~JobLock();
+
+ private:
+  const Ledger &ledger_;
+  pg::Connection &conn_;
 };
 
 // The default job name of a copy: derived from the source endpoint and the

@@ -22,12 +22,15 @@
 // saw an error is closed and replaced, never reused.
 #include <filesystem>
 #include <functional>
-#include "pgcutover/pipeline/range_io.hpp"
 #include <optional>
 #include <string>
 
 #include "pgcutover/pg/connection.hpp"
+#include "pgcutover/pg/endpoints.hpp"
+#include "pgcutover/pg/lock_diagnostics.hpp"
 #include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/pipeline/range_io.hpp"
+#include "pgcutover/pipeline/write_options.hpp"
 #include "pgcutover/plan/plan.hpp"
 #include "pgcutover/report/model.hpp"
 
@@ -49,14 +52,11 @@ struct PipelineOptions {
   int spill_level = 1;
   bool keep_spill = false;
   i64 chunk_bytes = 256 << 10;
+  WriteOptions write;                      // how ranges land on the target (bench levers)
 };
 
-struct Endpoints {
-  std::string source_conninfo;
-  std::string target_conninfo;
-  pg::SessionSettings source_settings;
-  pg::SessionSettings target_settings;
-};
+// Moved to pg/endpoints.hpp (kept here for callers not yet switched).
+using Endpoints = pg::Endpoints;
 
 struct PipelineResult {
   i64 done = 0;     // ranges this process committed
@@ -76,9 +76,8 @@ struct SpillItem {
   std::filesystem::path path;
 };
 
-// For a lock timeout (SQLSTATE 55P03): names the sessions holding locks on the
-// tables (any user table when empty) in e.hint, asking both servers afresh.
-void explain_lock_timeout(Error &e, const Endpoints &ends, const std::vector<sql::QualifiedName> &tables);
+// Moved to pg/lock_diagnostics.hpp (kept here for callers not yet switched).
+using pg::explain_lock_timeout;
 
 // Loads spill files (written by `copy --spill-dir --keep-spill`), `jobs` at a time.
 void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends, const PipelineOptions &opt,

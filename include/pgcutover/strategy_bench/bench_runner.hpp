@@ -63,7 +63,7 @@ std::vector<Combo> combinations(const std::vector<int> &jobs, const std::vector<
                                 const std::vector<std::string> &stagings, const std::vector<std::string> &intos);
 
 BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snapshot_conn, const pg::SnapshotInfo &snapshot,
-                      const pipeline::Endpoints &ends, const BenchOptions &opt);
+                      const pg::Endpoints &ends, const BenchOptions &opt);
 
 // Views of a result.
 nlohmann::json to_json(const BenchResult &r);
