@@ -15,7 +15,7 @@
 #include <optional>
 #include <thread>
 
-#include "pgcutover/ledger/job_lock.hpp"
+#include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
 #include "pgcutover/spill/manifest.hpp"
@@ -49,25 +49,6 @@ class TempDir {
  private:
   fs::path path_;
 };
-
-// The tables pg_dump created, as the ledger records them.
-struct CreatedTables {
-  bool whole = false;  // the whole database was dumped (an empty target)
-  std::vector<sql::QualifiedName> tables;
-};
-
-nlohmann::json to_ledger(const CreatedTables &c) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto &n : c.tables) list.push_back({n.schema, n.name});
-  return {{"whole", c.whole}, {"tables", list}};
-}
-
-CreatedTables from_ledger(const nlohmann::json &j) {
-  CreatedTables c;
-  c.whole = j.value("whole", false);
-  for (const auto &t : j.value("tables", nlohmann::json::array())) c.tables.push_back({t.at(0), t.at(1)});
-  return c;
-}
 
 // Replaces ranges, strategy and format of a plan with the job's, keeping only
 // ranges not done yet (their tables stay, so the report names them).
@@ -168,7 +149,7 @@ class CopyJob {
     plan::check_refusals(plan_);
     if (plan_.tables.empty()) throw_usage("no table to copy", "the source has no user table, or --table matched none");
     create_missing_tables();
-    ledger_.create(*dst_, plan_, to_ledger(created_), "copy", result_.source);
+    ledger_.create(*dst_, plan_, created_, "copy", result_.source);
   }
 
   void resume(const ledger::Job &job, plan::BuildOptions bopt) {
@@ -178,7 +159,7 @@ class CopyJob {
     plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
     plan::check_refusals(plan_);
     apply_job(plan_, job);
-    created_ = from_ledger(job.created_tables);
+    created_ = job.created_tables;
     i64 done = std::count_if(job.ranges.begin(), job.ranges.end(), [](const auto &r) { return r.done; });
     log::info("resuming job {}: {} of {} range(s) already done", ledger_.job(), done, job.ranges.size());
   }
@@ -276,7 +257,7 @@ class CopyJob {
   std::optional<pg::Connection> dst_;
   std::optional<pg::SnapshotHolder> snap_;
   plan::Plan plan_;
-  CreatedTables created_;
+  ledger::CreatedTables created_;
   CopyResult result_;
 };
 

@@ -7,7 +7,7 @@
 #include "pgcutover/jobs/rehearse_job.hpp"
 
 #include "pgcutover/pipeline/parallel.hpp"
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/misc.hpp"
 
 namespace pgcutover::jobs {
 

@@ -14,7 +14,7 @@
 
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pg/snapshot.hpp"
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/sync.hpp"
 #include "pgcutover/sync/change_ranges.hpp"
 #include "pgcutover/sync/deletes.hpp"
 #include "pgcutover/sync/watermark.hpp"
@@ -122,7 +122,7 @@ class SyncJob {
       return m.reason + " (" + report::format_bytes(tp.table.total_bytes()) +
              (tp.table.reltuples > 0 ? ", about " + std::to_string(static_cast<i64>(tp.table.reltuples)) + " rows" : "") +
              "); rerun with --allow-scan, or index the change column on the source first" +
-             (m.column.empty() ? "" : " (CREATE INDEX CONCURRENTLY ON " + name.quoted() + " (" + sql::quote_ident(m.column) + "))");
+             (m.column.empty() ? "" : " (" + sql::sync::create_index_concurrently(name, m.column) + ")");
     st.watermark = wm->point;
     if (m.kind == sync::ChangeKind::Xmin) {
       // The xmin detector needs the watermark's transaction id within 2^31 transactions.

@@ -28,7 +28,7 @@ namespace {
 // copy, verify and repair.
 bool use_ledger_ranges(pg::Connection &dst, const Scope &scope, plan::Plan &plan) {
   ledger::Ledger led(scope.tool_schema, scope.job_name());
-  std::optional<ledger::Job> j = ledger::load_if_exists(led, dst);
+  std::optional<ledger::Job> j = led.load_if_exists(dst);
   if (!j) return false;
   for (plan::TablePlan &tp : plan.tables) {
     std::vector<plan::KeyRange> ranges;

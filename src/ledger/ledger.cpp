@@ -10,26 +10,13 @@
 
 #include <algorithm>
 
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/pg/transaction.hpp"
+#include "pgcutover/sql/array.hpp"
+#include "pgcutover/sql/ledger.hpp"
 
 namespace pgcutover::ledger {
 
 namespace {
-
-std::string text_array(const std::optional<plan::KeyBound> &b) {
-  if (!b) return {};
-  std::string out = "{";
-  for (size_t i = 0; i < b->values.size(); ++i) {
-    if (i) out += ",";
-    out += "\"";
-    for (char c : b->values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += "\"";
-  }
-  return out + "}";
-}
 
 std::optional<plan::KeyBound> bound_from_json(std::string_view text) {
   if (text.empty()) return std::nullopt;
@@ -40,7 +27,7 @@ std::optional<plan::KeyBound> bound_from_json(std::string_view text) {
 
 pg::Param opt_text(const std::optional<plan::KeyBound> &b) {
   if (!b) return std::nullopt;
-  return text_array(b);
+  return sql::array_literal(b->values);
 }
 
 }  // namespace
@@ -49,34 +36,47 @@ Ledger::Ledger(std::string schema, std::string job) : schema_(std::move(schema))
 
 void Ledger::ensure_tables(pg::Connection &c) const {
   // Concurrent CREATE ... IF NOT EXISTS can still collide: serialize it.
-  c.exec("BEGIN");
-  try {
-    c.exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcutover ledger setup'))");
-    c.exec(sql::ledger::create_tables(schema_));
-    c.exec("COMMIT");
-  } catch (...) {
-    if (!c.broken()) c.exec("ROLLBACK");
-    throw;
-  }
+  pg::Transaction txn(c);
+  c.exec(sql::ledger::setup_lock());
+  c.exec(sql::ledger::create_tables(ident()));
+  txn.commit();
 }
 
 void Ledger::lock(pg::Connection &c) const {
-  c.query("SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1))", {"pgcutover job " + job_});
+  c.query(sql::ledger::job_lock(), {"pgcutover job " + job_});
 }
 
 void Ledger::unlock(pg::Connection &c) const {
-  c.query("SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext($1))", {"pgcutover job " + job_});
+  c.query(sql::ledger::job_unlock(), {"pgcutover job " + job_});
+}
+
+JobLock::JobLock(const Ledger &ledger, pg::Connection &conn) : ledger_(ledger), conn_(conn) { ledger_.lock(conn_); }
+
+JobLock::~JobLock() {
+  if (conn_.broken()) return;  // the lock ended with the session
+  try {
+    ledger_.unlock(conn_);
+  } catch (const Error &) {
+    conn_.mark_broken();
+  }
+}
+
+std::optional<Job> Ledger::load_if_exists(pg::Connection &c) const {
+  if (!c.query(sql::ledger::tables_exist(), {schema_}).get_bool(0, 0)) return std::nullopt;
+  return load(c);
 }
 
 std::optional<Job> Ledger::load(pg::Connection &c) const {
-  pg::Result j = c.query(sql::ledger::select_job(schema_), {job_});
+  pg::Result j = c.query(sql::ledger::select_job(ident()), {job_});
   if (j.rows() == 0) return std::nullopt;
   Job job;
   job.state = j.get(0, 0);
-  job.created_tables = nlohmann::json::parse(j.get(0, 1));
+  nlohmann::json created = nlohmann::json::parse(j.get(0, 1));
+  job.created_tables.whole = created.value("whole", false);
+  for (const auto &t : created.value("tables", nlohmann::json::array())) job.created_tables.tables.push_back({t.at(0), t.at(1)});
   job.schema_state = j.get(0, 2);
   // Bounds come back as JSON arrays, which parse exactly.
-  pg::Result r = c.query(sql::ledger::select_ranges(schema_), {job_});
+  pg::Result r = c.query(sql::ledger::select_ranges(ident()), {job_});
   for (int i = 0; i < r.rows(); ++i) {
     StoredRange s;
     s.table = {std::string(r.get(i, 0)), std::string(r.get(i, 1))};
@@ -92,49 +92,47 @@ std::optional<Job> Ledger::load(pg::Connection &c) const {
   return job;
 }
 
-void Ledger::create(pg::Connection &c, const plan::Plan &plan, const nlohmann::json &created_tables,
+void Ledger::create(pg::Connection &c, const plan::Plan &plan, const CreatedTables &created_tables,
                     const std::string &command, const std::string &source) const {
-  c.exec("BEGIN");
-  try {
-    c.query(sql::ledger::reset_job(schema_), {job_});
-    nlohmann::json pj = nlohmann::json::array();
-    for (const plan::TablePlan &tp : plan.tables) pj.push_back(tp.table.name.display());
-    c.query(sql::ledger::insert_job(schema_), {job_, command, source, pj.dump(), created_tables.dump()});
-    std::string ins = sql::ledger::insert_range(schema_);
-    for (const plan::TablePlan &tp : plan.tables)
-      for (const plan::KeyRange &r : tp.ranges)
-        c.query(ins, {job_, tp.table.name.schema, tp.table.name.name, std::to_string(r.id), opt_text(r.lower),
-                      opt_text(r.upper), std::to_string(r.planned_bytes), merge::to_string(tp.strategy),
-                      copybin::to_string(tp.format)});
-    c.exec("COMMIT");
-  } catch (...) {
-    if (!c.broken()) c.exec("ROLLBACK");
-    throw;
-  }
+  pg::Transaction txn(c);
+  c.query(sql::ledger::reset_job(ident()), {job_});
+  // Stored as {"whole": bool, "tables": [[schema, name], ...]}.
+  nlohmann::json created_json = {{"whole", created_tables.whole}, {"tables", nlohmann::json::array()}};
+  for (const auto &n : created_tables.tables) created_json["tables"].push_back({n.schema, n.name});
+  nlohmann::json pj = nlohmann::json::array();
+  for (const plan::TablePlan &tp : plan.tables) pj.push_back(tp.table.name.display());
+  c.query(sql::ledger::insert_job(ident()), {job_, command, source, pj.dump(), created_json.dump()});
+  std::string ins = sql::ledger::insert_range(ident());
+  for (const plan::TablePlan &tp : plan.tables)
+    for (const plan::KeyRange &r : tp.ranges)
+      c.query(ins, {job_, tp.table.name.schema, tp.table.name.name, std::to_string(r.id), opt_text(r.lower),
+                    opt_text(r.upper), std::to_string(r.planned_bytes), merge::to_string(tp.strategy),
+                    copybin::to_string(tp.format)});
+  txn.commit();
 }
 
 void Ledger::set_state(pg::Connection &c, const std::string &state, const std::string &schema_state) const {
-  c.query(sql::ledger::update_job(schema_), {job_, state, schema_state});
+  c.query(sql::ledger::update_job(ident()), {job_, state, schema_state});
 }
 
 bool Ledger::claim(pg::Connection &c, const sql::QualifiedName &table, i64 range_id) const {
-  pg::Result r = c.query(sql::ledger::claim_range(schema_), {job_, table.schema, table.name, std::to_string(range_id)});
+  pg::Result r = c.query(sql::ledger::claim_range(ident()), {job_, table.schema, table.name, std::to_string(range_id)});
   return r.rows() == 1 && r.get(0, 0) != "done";
 }
 
 void Ledger::mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 range_id, i64 rows, i64 bytes,
                        const pg::SnapshotInfo &snap, const std::string &started_at) const {
-  c.query(sql::ledger::mark_done(schema_),
+  c.query(sql::ledger::mark_done(ident()),
           {job_, table.schema, table.name, std::to_string(range_id), std::to_string(rows), std::to_string(bytes), snap.id,
            snap.taken_at, snap.xmin, worker_name(), started_at});
 }
 
 i64 Ledger::pending(pg::Connection &c) const {
-  return c.query(sql::ledger::count_pending(schema_), {job_}).get_i64(0, 0);
+  return c.query(sql::ledger::count_pending(ident()), {job_}).get_i64(0, 0);
 }
 
 std::vector<TablePoint> Ledger::table_points(pg::Connection &c) const {
-  pg::Result r = c.query(sql::ledger::table_points(schema_), {job_});
+  pg::Result r = c.query(sql::ledger::table_points(ident()), {job_});
   std::vector<TablePoint> out;
   for (int i = 0; i < r.rows(); ++i)
     out.push_back({{std::string(r.get(i, 0)), std::string(r.get(i, 1))}, std::string(r.get(i, 2)), std::string(r.get(i, 3))});

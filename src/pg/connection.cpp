@@ -78,15 +78,7 @@ Connection Connection::open(const std::string &conninfo, const SessionSettings &
   c.cancel_.reset(PQgetCancel(c.conn_.get()));
 
   // Every setting that changes what COPY produces or accepts, pinned.
-  std::string setup =
-      "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
-      "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
-      "SET TimeZone = 'UTC'; SET xmloption = content; SET bytea_output = 'hex'; "
-      "SET lc_monetary = 'C'; SET search_path = ''; SET row_security = off; "
-      "SET idle_in_transaction_session_timeout = 0; SET default_transaction_isolation = 'read committed'; ";
-  setup += "SET lock_timeout = " + std::to_string(settings.lock_timeout_ms) + "; ";
-  setup += "SET statement_timeout = " + std::to_string(settings.statement_timeout_ms) + "; ";
-  c.exec(setup);
+  c.exec(session_setup(settings));
   return c;
 }
 

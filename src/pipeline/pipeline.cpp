@@ -21,8 +21,8 @@
 #include "pgcutover/pipeline/conn_pool.hpp"
 #include "pgcutover/pipeline/parallel.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
-#include "pgcutover/sql/statements.hpp"
 #include "pgcutover/util/cancel.hpp"
+#include "pgcutover/util/time.hpp"
 #include "pgcutover/util/log.hpp"
 
 namespace pgcutover::pipeline {
@@ -43,7 +43,7 @@ auto with_context(const RangeTask &task, F &&body) {
     }
     if (e.table.empty()) e.table = task.table->table.name.display();
     if (!e.range_id) e.range_id = task.range->id;
-    if (task.ends) explain_lock_timeout(e, *task.ends, {task.table->table.name});
+    if (task.ends) pg::explain_lock_timeout(e, *task.ends, {task.table->table.name});
     if (e.hint.empty() && e.kind != ErrorKind::Cancelled)
       e.hint = "nothing of this range was committed; fix the cause and rerun the same command";
     throw;
@@ -78,17 +78,6 @@ auto with_retries(const RangeTask &task, const PipelineOptions &opt, F &&body) {
   }
 }
 
-std::string utc_now() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us));
-  return buf;
-}
 
 RangeHooks ledger_hooks(const PipelineOptions &opt, const RangeTask &task, const pg::SnapshotInfo &snapshot,
                         const std::string &started_at) {
@@ -146,7 +135,7 @@ void record_done(RangeTask &task, const WriteResult &res, report::RunReport &rep
   report.add_range(task.record);
 }
 
-std::vector<RangeTask> make_tasks(const plan::Plan &plan, const Endpoints &ends, report::RunReport &report) {
+std::vector<RangeTask> make_tasks(const plan::Plan &plan, const pg::Endpoints &ends, report::RunReport &report) {
   std::vector<RangeTask> tasks;
   for (const plan::TablePlan &tp : plan.tables) {
     report.set_table_meta(tp.table.name.display(), merge::to_string(tp.strategy), copybin::to_string(tp.format),
@@ -176,40 +165,7 @@ int worker_id() { return std::max(0, tbb::this_task_arena::current_thread_index(
 
 }  // namespace
 
-void explain_lock_timeout(Error &e, const Endpoints &ends, const std::vector<sql::QualifiedName> &tables) {
-  if (e.sqlstate != "55P03") return;
-  std::optional<std::string> names;
-  if (!tables.empty()) {
-    std::string arr = "{";
-    for (size_t i = 0; i < tables.size(); ++i) {
-      arr += (i ? "," : "") + std::string("\"");
-      for (char c : tables[i].quoted()) arr += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-      arr += "\"";
-    }
-    names = arr + "}";
-  }
-  for (auto [conninfo, settings] :
-       {std::pair{ends.target_conninfo, ends.target_settings}, std::pair{ends.source_conninfo, ends.source_settings}}) {
-    if (conninfo.empty()) continue;
-    std::string who;
-    try {
-      pg::Connection c = pg::Connection::open(conninfo, settings);
-      pg::Result r = c.query(sql::lock_holders(), {names});
-      for (int i = 0; i < r.rows(); ++i)
-        who += (who.empty() ? "" : "; ") + fmt::format("pid {} (user {}, application '{}') holds {} on {}, running: {}",
-                                                      r.get(i, 0), r.get(i, 1), r.get(i, 2), r.get(i, 3), r.get(i, 5),
-                                                      r.get(i, 4));
-    } catch (const Error &) {
-    }
-    if (!who.empty()) {
-      e.hint = "on the " + settings.role + ": " + who +
-               ". End those sessions or wait, then rerun (finished ranges are kept); --lock-timeout sets how long to wait";
-      return;
-    }
-  }
-}
-
-PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
+PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, const pg::SnapshotInfo &snapshot,
                             const PipelineOptions &opt, report::RunReport &report) {
   std::vector<RangeTask> tasks = make_tasks(plan, ends, report);
   std::atomic<i64> n_done{0}, n_skipped{0};
@@ -221,8 +177,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const
   ConnPool sources(
       [&] {
         pg::Connection c = pg::Connection::open(ends.source_conninfo, ends.source_settings);
-        // Range predicates must use the key index, never a full scan per range.
-        c.exec("SET enable_seqscan = off");
+        pg::pin_reader(c);
         pg::import_snapshot(c, snapshot.id);
         return c;
       },
@@ -256,7 +211,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const
                     cancel::throw_if_requested();
                     task->record.start = report.now();
                     task->record.worker = worker_id();
-                    std::string started_at = utc_now();
+                    std::string started_at = util::format_iso(util::now());
                     return with_retries(*task, opt, [&] {
                     auto src = sources.acquire();
                     try {
@@ -264,7 +219,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const
                         auto dst = targets.acquire();
                         try {
                           WriteResult res = transfer_range(*src, *dst, *task->table, *task->range, opt.chunk_bytes,
-                                                           report.progress, ledger_hooks(opt, *task, snapshot, started_at));
+                                                           report.progress, ledger_hooks(opt, *task, snapshot, started_at), opt.write);
                           record_done(*task, res, report, n_done, n_skipped);
                         } catch (...) {
                           dst.discard();
@@ -289,12 +244,13 @@ PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const
               if (!spill) return;
               with_context(*task, [&] {
                 cancel::throw_if_requested();
-                std::string started_at = utc_now();
+                std::string started_at = util::format_iso(util::now());
                 with_retries(*task, opt, [&] {
                   auto dst = targets.acquire();
                   try {
                     WriteResult res = load_spill(*dst, *task->table, task->spill_path, opt.chunk_bytes,
-                                                 report.progress, ledger_hooks(opt, *task, snapshot, started_at));
+                                                 report.progress, ledger_hooks(opt, *task, snapshot, started_at),
+                                                 opt.write);
                     record_done(*task, res, report, n_done, n_skipped);
                   } catch (...) {
                     dst.discard();
@@ -311,7 +267,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const
   return {n_done.load(), n_skipped.load()};
 }
 
-void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends, const PipelineOptions &opt,
+void load_spill_files(const std::vector<SpillItem> &items, const pg::Endpoints &ends, const PipelineOptions &opt,
                       report::RunReport &report) {
   std::atomic<i64> n_done{0}, n_skipped{0};
   std::vector<RangeTask> tasks;
@@ -338,7 +294,7 @@ void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends
       task.record.worker = worker_id();
       auto dst = targets.acquire();
       try {
-        WriteResult res = load_spill(*dst, *task.table, task.spill_path, opt.chunk_bytes, report.progress);
+        WriteResult res = load_spill(*dst, *task.table, task.spill_path, opt.chunk_bytes, report.progress, {}, opt.write);
         record_done(task, res, report, n_done, n_skipped);
       } catch (...) {
         dst.discard();

@@ -18,7 +18,7 @@
 #include "pgcutover/pg/copy_stream.hpp"
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/spill/spill_file.hpp"
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/copy.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 
@@ -58,10 +58,10 @@ class Batcher {
 // transaction on dst: stages, checks counts and merges, reading the stream from
 // `next`. source_rows() is called after the stream ended and returns the row
 // count its producer reported.
-WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const ChunkSource &next,
+WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const WriteOptions &w, const ChunkSource &next,
                         const std::function<i64()> &source_rows, i64 chunk_bytes, report::Progress &progress) {
   const catalog::TableDef &t = tp.table;
-  const sql::QualifiedName &target = tp.target();
+  const sql::QualifiedName &target = w.target(tp);
   std::vector<std::string> cols = t.column_names();
   bool merge = tp.strategy == merge::Strategy::Merge;
   // The staging table: a temp table (dropped at commit), or for the bench's
@@ -69,15 +69,15 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Ch
   // Unique per process and thread: ranges of one table run side by side.
   sql::QualifiedName unlogged{target.schema, fmt::format("{}_{}_{:x}", STAGE_TABLE, getpid(),
                                                          std::hash<std::thread::id>{}(std::this_thread::get_id()) & 0xffffff)};
-  std::string stage_ref = tp.unlogged_stage ? unlogged.quoted() : "pg_temp." + sql::quote_ident(STAGE_TABLE);
+  std::string stage_ref = w.unlogged_stage ? unlogged.quoted() : sql::temp_stage_ref(STAGE_TABLE);
   std::string copy_in_sql;
-  if (merge && tp.unlogged_stage) {
+  if (merge && w.unlogged_stage) {
     dst.exec(sql::create_unlogged_stage(unlogged, target, cols));
     copy_in_sql = sql::copy_in(unlogged, cols, tp.format);
   } else if (merge) {
     dst.exec(sql::create_stage_table(STAGE_TABLE, target, cols));
     copy_in_sql = sql::copy_in_stage(STAGE_TABLE, cols, tp.format);
-  } else if (tp.freeze) {
+  } else if (w.truncate_and_freeze) {
     dst.exec(sql::truncate(target));
     copy_in_sql = sql::copy_in_freeze(target, cols, tp.format);
   } else {
@@ -114,19 +114,19 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Ch
     res.rows = stored;
   }
   if (merge) {
-    switch (tp.merge_sql) {
-      case plan::MergeSql::Upsert:
+    switch (w.merge_sql) {
+      case MergeSql::Upsert:
         res.merged = dst.exec(sql::upsert_from_stage(target, stage_ref, cols, t.key, tp.skip_unchanged)).affected_rows();
         break;
-      case plan::MergeSql::MergeStatement:
+      case MergeSql::MergeStatement:
         res.merged = dst.exec(sql::merge_from_stage(target, stage_ref, cols, t.key)).affected_rows();
         break;
-      case plan::MergeSql::DeleteInsert:
+      case MergeSql::DeleteInsert:
         dst.exec(sql::delete_matching_stage(target, stage_ref, t.key));
         res.merged = dst.exec(sql::insert_from_stage(target, stage_ref, cols)).affected_rows();
         break;
     }
-    if (tp.unlogged_stage) dst.exec(sql::drop_table(unlogged));
+    if (w.unlogged_stage) dst.exec(sql::drop_table(unlogged));
   }
   cancel::throw_if_requested();
   return res;
@@ -150,14 +150,18 @@ WriteResult in_range_transaction(pg::Connection &dst, const RangeHooks &hooks, W
 
 }  // namespace
 
+const char *to_string(MergeSql m) {
+  return m == MergeSql::Upsert ? "upsert" : m == MergeSql::MergeStatement ? "merge" : "delete-insert";
+}
+
 WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp,
                            const plan::KeyRange &range, i64 chunk_bytes, report::Progress &progress,
-                           const RangeHooks &hooks) {
+                           const RangeHooks &hooks, const WriteOptions &write) {
   const catalog::TableDef &t = tp.table;
   return in_range_transaction(dst, hooks, [&] {
     pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format, tp.filter));
     return write_range(
-        dst, tp, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress);
+        dst, tp, write, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress);
   });
 }
 
@@ -193,7 +197,8 @@ WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const pl
 }
 
 WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &tp, const std::filesystem::path &path,
-                       i64 chunk_bytes, report::Progress &progress, const RangeHooks &hooks) {
+                       i64 chunk_bytes, report::Progress &progress, const RangeHooks &hooks,
+                       const WriteOptions &write) {
   spill::SpillReader reader(path);
   const nlohmann::json &meta = reader.meta();
   // The file must describe this very table, columns, types and format.
@@ -209,7 +214,7 @@ WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &tp, const std
   bool ended = false;
   return in_range_transaction(dst, hooks, [&] {
     return write_range(
-        dst, tp,
+        dst, tp, write,
         [&]() -> std::optional<std::span<const char>> {
           auto c = reader.next();
           if (!c) ended = true;

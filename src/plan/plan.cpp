@@ -7,10 +7,6 @@
 
 namespace pgcutover::plan {
 
-const char *to_string(MergeSql m) {
-  return m == MergeSql::Upsert ? "upsert" : m == MergeSql::MergeStatement ? "merge" : "delete-insert";
-}
-
 FormatChoice parse_format(const std::string &t) {
   if (t == "auto") return FormatChoice::Auto;
   if (t == "binary") return FormatChoice::Binary;

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/plan.hpp"
 #include "pgcutover/util/log.hpp"
 
 namespace pgcutover::plan {
@@ -76,18 +76,14 @@ std::vector<KeyRange> plan_ranges(pg::Connection &conn, const catalog::TableDef 
   double rows = table.reltuples;
   if (rows <= 0) {
     // Never analyzed: count the heap once (TOAST is not read by count(*)).
-    pg::Result r = conn.exec("SELECT count(*) FROM ONLY " + table.name.quoted());
+    pg::Result r = conn.exec(sql::count_rows(table.name));
     rows = static_cast<double>(r.get_i64(0, 0));
   }
   i64 want = std::clamp<i64>(n * 1000, 20000, opt.max_sample_rows);
   double pct = rows <= 0 ? 100.0 : std::min(100.0, 100.0 * static_cast<double>(want) / rows);
-  std::string sample_clause;
-  if (pct < 100.0) {
-    // BERNOULLI reads every heap page but samples rows evenly; SYSTEM picks
-    // whole pages and is the only affordable choice for a very large heap.
-    const char *method = table.heap_bytes > (1ll << 30) && pct < 50 ? "SYSTEM" : "BERNOULLI";
-    sample_clause = fmt::format("TABLESAMPLE {} ({:.6f}) REPEATABLE (42)", method, pct);
-  }
+  // BERNOULLI reads every heap page but samples rows evenly; SYSTEM picks
+  // whole pages and is the only affordable choice for a very large heap.
+  std::string sample_clause = sql::tablesample(table.heap_bytes > (1ll << 30) && pct < 50, pct);
   pg::Result r = conn.exec(sql::sample_keys(table.name, table.key, table.column_names(), sample_clause));
   std::vector<Sample> samples;
   samples.reserve(static_cast<size_t>(r.rows()));

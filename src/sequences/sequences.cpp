@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/sequences.hpp"
 #include "pgcutover/util/log.hpp"
 
 namespace pgcutover::sequences {
@@ -41,7 +41,7 @@ std::vector<SequenceChange> reset_sequences(pg::Connection &src, pg::Connection 
     };
     if (before->is_called) raise_to(before->last_value);
     if (s.table && !s.column.empty()) {
-      pg::Result r = dst.exec(sql::verify::max_value(*s.table, s.column));
+      pg::Result r = dst.exec(sql::sequences::max_value(*s.table, s.column));
       if (!r.is_null(0, 0)) {
         try {
           raise_to(std::stoll(std::string(r.get(0, 0))));
@@ -49,7 +49,7 @@ std::vector<SequenceChange> reset_sequences(pg::Connection &src, pg::Connection 
         }
       }
     }
-    dst.query(sql::set_sequence(), {s.name.quoted(), std::to_string(value), called ? "true" : "false"});
+    dst.query(sql::sequences::set_value(), {s.name.schema, s.name.name, std::to_string(value), called ? "true" : "false"});
     out.push_back({s.name.display(), s.table ? s.table->display() : "", before->last_value, before->is_called, value,
                    called});
   }

@@ -10,7 +10,9 @@
 
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/report/model.hpp"
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/bench.hpp"
+#include "pgcutover/sql/catalog.hpp"
+#include "pgcutover/sql/copy.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
@@ -67,35 +69,42 @@ void create_scratch(pg::Connection &dst, const catalog::TableDef &t, const sql::
     }
 }
 
-plan::TablePlan table_plan(const catalog::TableDef &t, const sql::QualifiedName &scratch, const Combo &c,
-                           const std::vector<plan::KeyRange> &ranges) {
+plan::TablePlan table_plan(const catalog::TableDef &t, const Combo &c, const std::vector<plan::KeyRange> &ranges) {
   plan::TablePlan tp;
   tp.table = t;
-  tp.target_name = scratch;
   tp.target_exists = true;
   tp.format = c.format == "text" ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
   tp.ranges = ranges;
-  if (c.merge == "direct" || c.merge == "freeze") {
-    tp.strategy = merge::Strategy::Direct;
-    tp.freeze = c.merge == "freeze";
-  } else {
-    tp.strategy = merge::Strategy::Merge;
-    tp.skip_unchanged = c.merge == "upsert-guard";
-    tp.merge_sql = c.merge == "merge" ? plan::MergeSql::MergeStatement
-                   : c.merge == "delete-insert" ? plan::MergeSql::DeleteInsert
-                                                : plan::MergeSql::Upsert;
-    tp.unlogged_stage = c.staging == "unlogged";
-  }
+  bool direct = c.merge == "direct" || c.merge == "freeze";
+  tp.strategy = direct ? merge::Strategy::Direct : merge::Strategy::Merge;
+  tp.skip_unchanged = c.merge == "upsert-guard";
   return tp;
 }
 
-void run_plan(const plan::TablePlan &tp, const Combo &c, const pg::SnapshotInfo &snap, const pipeline::Endpoints &ends,
+// The combination's write levers, into the scratch table.
+pipeline::WriteOptions write_options(const sql::QualifiedName &scratch, const Combo &c) {
+  pipeline::WriteOptions w;
+  w.target_name = scratch;
+  if (c.merge == "direct" || c.merge == "freeze") {
+    w.truncate_and_freeze = c.merge == "freeze";
+  } else {
+    w.merge_sql = c.merge == "merge" ? pipeline::MergeSql::MergeStatement
+                  : c.merge == "delete-insert" ? pipeline::MergeSql::DeleteInsert
+                                               : pipeline::MergeSql::Upsert;
+    w.unlogged_stage = c.staging == "unlogged";
+  }
+  return w;
+}
+
+void run_plan(const catalog::TableDef &t, const sql::QualifiedName &scratch, const Combo &c,
+              const std::vector<plan::KeyRange> &ranges, const pg::SnapshotInfo &snap, const pg::Endpoints &ends,
               const std::string &spill_dir, report::RunReport &rep) {
   plan::Plan p;
-  p.tables.push_back(tp);
+  p.tables.push_back(table_plan(t, c, ranges));
   pipeline::PipelineOptions po;
   po.jobs = c.jobs;
   po.max_retries = 0;
+  po.write = write_options(scratch, c);
   if (c.spill != "off") {
     po.spill_dir = spill_dir.empty() ? std::filesystem::temp_directory_path() / "pgcutover-bench-spill" : std::filesystem::path(spill_dir);
     po.spill_level = std::atoi(c.spill.c_str() + 4);
@@ -135,13 +144,13 @@ std::vector<Combo> combinations(const std::vector<int> &jobs, const std::vector<
 }
 
 BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn, const pg::SnapshotInfo &snap,
-                      const pipeline::Endpoints &ends, const BenchOptions &opt) {
+                      const pg::Endpoints &ends, const BenchOptions &opt) {
   BenchResult res;
   res.combos = opt.combos;
   res.table_bytes = table.total_bytes();
   pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
   bool target_has_table =
-      dst.query(sql::misc::table_exists(), {table.name.quoted()}).get_bool(0, 0);
+      dst.query(sql::catalog::table_exists(), {table.name.schema, table.name.name}).get_bool(0, 0);
 
   // The same sampled ranges for every combination of one range size.
   std::map<i64, std::vector<plan::KeyRange>> ranges_by_size;
@@ -180,7 +189,7 @@ BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn,
           Combo direct = c;
           direct.merge = "direct";
           direct.spill = "off";
-          run_plan(table_plan(table, scratch, direct, ranges), direct, snap, ends, opt.spill_dir, fill);
+          run_plan(table, scratch, direct, ranges, snap, ends, opt.spill_dir, fill);
           dst.exec(sql::bench::thin_out(scratch, table.has_key() ? table.key : table.column_names()));
           dst.exec(sql::bench::vacuum_analyze(scratch));
         }
@@ -192,7 +201,7 @@ BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn,
         double cpu0 = cpu_now();
         report::RunReport rep;
         auto t0 = std::chrono::steady_clock::now();
-        run_plan(table_plan(table, scratch, c, ranges), c, snap, ends, opt.spill_dir, rep);
+        run_plan(table, scratch, c, ranges, snap, ends, opt.spill_dir, rep);
         run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         run.cpu_seconds = cpu_now() - cpu0;
         run.peak_rss_kb = peak_rss_kb();
@@ -219,17 +228,7 @@ BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snap_conn,
   return res;
 }
 
-namespace {
-
-struct Summary {
-  size_t combo;
-  int ok = 0, failed = 0;
-  double mbps = 0, mbps_min = 0, mbps_max = 0, rows_per_s = 0, cpu = 0, wal = 0;
-  i64 rss = 0;
-  std::string error;
-};
-
-std::vector<Summary> summarize(const BenchResult &r) {
+std::vector<Summary> rank(const BenchResult &r) {
   std::vector<Summary> out;
   for (size_t i = 0; i < r.combos.size(); ++i) {
     Summary s;
@@ -264,98 +263,6 @@ std::vector<Summary> summarize(const BenchResult &r) {
     return a.mbps > b.mbps;
   });
   return out;
-}
-
-std::string snippet(const Combo &c) {
-  return fmt::format("[copy]\njobs = {}\nrange_bytes = \"{}\"\nformat = \"{}\"\nspill = \"{}\"\nstrategy = \"{}\"\n", c.jobs,
-                     report::format_bytes(c.range_bytes), c.format, c.spill, c.merge) +
-         (c.toast != "default" ? fmt::format("# on the target: ALTER TABLE ... ALTER COLUMN ... SET COMPRESSION {}\n", c.toast) : "");
-}
-
-}  // namespace
-
-nlohmann::json to_json(const BenchResult &r) {
-  nlohmann::json combos = nlohmann::json::array();
-  int rank = 0;
-  auto sums = summarize(r);
-  for (const Summary &s : sums) {
-    const Combo &c = r.combos[s.combo];
-    combos.push_back({{"rank", ++rank}, {"label", c.label()}, {"jobs", c.jobs}, {"range_bytes", c.range_bytes},
-                      {"format", c.format}, {"spill", c.spill}, {"merge", c.merge}, {"toast", c.toast},
-                      {"staging", c.staging}, {"into", c.into}, {"status", s.failed ? "failed" : s.ok ? "ok" : "skipped"},
-                      {"error", s.error}, {"runs", s.ok}, {"mb_per_s_median", s.mbps}, {"mb_per_s_min", s.mbps_min},
-                      {"mb_per_s_max", s.mbps_max}, {"rows_per_s_median", s.rows_per_s}, {"engine_cpu_percent", s.cpu},
-                      {"peak_rss_kb", s.rss}, {"wal_bytes_median", s.wal}});
-  }
-  nlohmann::json runs = nlohmann::json::array();
-  for (const Run &run : r.runs)
-    runs.push_back({{"combination", r.combos[run.combo].label()}, {"round", run.round + 1}, {"ok", run.ok},
-                    {"error", run.error}, {"seconds", run.seconds}, {"rows", run.rows}, {"bytes", run.bytes},
-                    {"cpu_seconds", run.cpu_seconds}, {"peak_rss_kb", run.peak_rss_kb}, {"wal_bytes", run.wal_bytes}});
-  nlohmann::json j = {{"combinations", combos}, {"runs", runs}, {"skipped", r.skipped}, {"table_bytes", r.table_bytes}};
-  if (!sums.empty() && sums[0].ok > 0 && sums[0].failed == 0) j["recommended"] = snippet(r.combos[sums[0].combo]);
-  return j;
-}
-
-std::string to_text(const BenchResult &r) {
-  std::string out = fmt::format("{:>4}  {:<62} {:>9} {:>15} {:>11} {:>6} {:>8} {:>10}\n", "rank", "combination", "MB/s",
-                                "spread", "rows/s", "cpu%", "rss MB", "WAL MB");
-  int rank = 0;
-  auto sums = summarize(r);
-  for (const Summary &s : sums) {
-    const Combo &c = r.combos[s.combo];
-    if (s.failed || !s.ok) {
-      out += fmt::format("{:>4}  {:<62} {}\n", ++rank, c.label(), s.failed ? "FAILED: " + s.error : "skipped");
-      continue;
-    }
-    out += fmt::format("{:>4}  {:<62} {:>9.1f} {:>7.1f}-{:<7.1f} {:>11.0f} {:>6.1f} {:>8.1f} {:>10.1f}\n", ++rank, c.label(),
-                       s.mbps, s.mbps_min, s.mbps_max, s.rows_per_s, s.cpu, s.rss / 1024.0, s.wal / 1e6);
-  }
-  for (const std::string &sk : r.skipped) out += "skipped: " + sk + "\n";
-  if (!sums.empty() && sums[0].ok > 0 && sums[0].failed == 0)
-    out += "\nrecommended settings:\n" + snippet(r.combos[sums[0].combo]);
-  return out;
-}
-
-std::string to_csv(const BenchResult &r) {
-  std::string out = "combination,round,ok,seconds,rows,bytes,mb_per_s,cpu_seconds,peak_rss_kb,wal_bytes,error\n";
-  for (const Run &run : r.runs) {
-    std::string err = run.error;
-    std::replace(err.begin(), err.end(), '"', '\'');
-    out += fmt::format("\"{}\",{},{},{:.3f},{},{},{:.2f},{:.3f},{},{},\"{}\"\n", r.combos[run.combo].label(), run.round + 1,
-                       run.ok, run.seconds, run.rows, run.bytes, run.ok ? run.bytes / 1e6 / std::max(run.seconds, 1e-9) : 0.0,
-                       run.cpu_seconds, run.peak_rss_kb, run.wal_bytes, err);
-  }
-  return out;
-}
-
-std::string to_svg(const BenchResult &r) {
-  auto sums = summarize(r);
-  double top = 1;
-  for (const Summary &s : sums) top = std::max(top, s.mbps_max);
-  int row = 26, left = 430, width = 360, h = 40 + row * static_cast<int>(sums.size());
-  std::string out = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      "<text x=\"10\" y=\"20\" font-weight=\"bold\">pgcutover bench: median MB/s per combination (whiskers: min-max)</text>\n",
-      left + width + 80, h);
-  int y = 32;
-  for (const Summary &s : sums) {
-    std::string label = r.combos[s.combo].label();
-    for (char &ch : label)
-      if (ch == '<' || ch == '>' || ch == '&') ch = ' ';
-    out += fmt::format("<text x=\"10\" y=\"{}\">{}</text>\n", y + 15, label);
-    if (s.ok && !s.failed) {
-      double w = s.mbps / top * width;
-      out += fmt::format("<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"18\" fill=\"#4a7bd0\"/>\n", left, y + 2, w);
-      out += fmt::format("<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{}\" y2=\"{}\" stroke=\"#222\"/>\n", left + s.mbps_min / top * width,
-                         left + s.mbps_max / top * width, y + 11, y + 11);
-      out += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{:.1f}</text>\n", left + w + 6, y + 15, s.mbps);
-    } else {
-      out += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#b00\">{}</text>\n", left, y + 15, s.failed ? "failed" : "skipped");
-    }
-    y += row;
-  }
-  return out + "</svg>\n";
 }
 
 }  // namespace pgcutover::strategy_bench

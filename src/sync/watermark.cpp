@@ -1,25 +1,25 @@
 #include "pgcutover/sync/watermark.hpp"
 
 #include "pgcutover/pg/transaction.hpp"
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/ledger.hpp"
 
 namespace pgcutover::sync {
 
 std::optional<Watermark> read_watermark(pg::Connection &c, const std::string &schema, const sql::QualifiedName &t) {
-  pg::Result r = c.query(sql::ledger::read_watermark(schema), {t.schema, t.name});
+  pg::Result r = c.query(sql::ledger::read_watermark(sql::Ident{schema}), {t.schema, t.name});
   if (r.rows() == 0) return std::nullopt;
   return Watermark{std::string(r.get(0, 0)), std::string(r.get(0, 1))};
 }
 
 void write_watermark(pg::Connection &c, const std::string &schema, const sql::QualifiedName &t, const std::string &part,
                      const Watermark &w, const std::string &method) {
-  c.query(sql::ledger::upsert_watermark(schema), {t.schema, t.name, part, w.point, w.xmin, method});
+  c.query(sql::ledger::upsert_watermark(sql::Ident{schema}), {t.schema, t.name, part, w.point, w.xmin, method});
 }
 
 void commit_watermark(pg::Connection &c, const std::string &schema, const sql::QualifiedName &t, const Watermark &w,
                       const std::string &method) {
   pg::Transaction txn(c);
-  c.query(sql::ledger::clear_watermark_parts(schema), {t.schema, t.name});
+  c.query(sql::ledger::clear_watermark_parts(sql::Ident{schema}), {t.schema, t.name});
   write_watermark(c, schema, t, "", w, method);
   txn.commit();
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/sequences.hpp"
 
 namespace pgcutover::verify {
 
@@ -42,7 +42,7 @@ std::vector<SequenceVerdict> check_sequences(pg::Connection &src, pg::Connection
       v.problem = "stands behind the source";
     }
     if (s.table && !s.column.empty() && d->table) {
-      pg::Result r = dst.exec(sql::verify::max_value(*d->table, s.column));
+      pg::Result r = dst.exec(sql::sequences::max_value(*d->table, s.column));
       if (!r.is_null(0, 0)) {
         v.column_max = r.get(0, 0);
         try {

@@ -12,7 +12,8 @@
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/pipeline/conn_pool.hpp"
 #include "pgcutover/pipeline/parallel.hpp"
-#include "pgcutover/sql/statements.hpp"
+#include "pgcutover/sql/copy.hpp"
+#include "pgcutover/sql/verify.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
@@ -21,8 +22,6 @@ namespace pgcutover::verify {
 
 namespace {
 
-constexpr i64 KEY_BY_KEY_ROWS = 5000;  // below this, compare keys one by one
-constexpr i64 BISECT_WAYS = 16;
 constexpr size_t KEYS_PER_STATEMENT = 500;
 
 sql::KeySpec key_spec(const catalog::TableDef &t) { return {t.key, t.key_types}; }
@@ -31,105 +30,6 @@ std::string hex64(u64 v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
   return buf;
-}
-
-using KeyMap = std::map<std::vector<std::string>, std::string>;
-
-KeyMap key_hashes(pg::Connection &c, const plan::TablePlan &tp, const plan::KeyRange &range) {
-  const catalog::TableDef &t = tp.table;
-  pg::Result r = c.exec(sql::verify::key_hashes(t.name, t.column_names(), key_spec(t), range));
-  KeyMap out;
-  int nk = static_cast<int>(t.key.size());
-  for (int i = 0; i < r.rows(); ++i) {
-    std::vector<std::string> k;
-    for (int j = 0; j < nk; ++j) k.emplace_back(r.get(i, j));
-    out.emplace(std::move(k), std::string(r.get(i, nk)));
-  }
-  return out;
-}
-
-// Column values (as text, nullopt for NULL) of rows by key.
-std::map<std::vector<std::string>, std::vector<std::optional<std::string>>> rows_by_keys(
-    pg::Connection &c, const plan::TablePlan &tp, const std::vector<plan::KeyBound> &keys) {
-  const catalog::TableDef &t = tp.table;
-  std::map<std::vector<std::string>, std::vector<std::optional<std::string>>> out;
-  int nk = static_cast<int>(t.key.size());
-  for (size_t at = 0; at < keys.size(); at += KEYS_PER_STATEMENT) {
-    std::vector<plan::KeyBound> batch(keys.begin() + static_cast<long>(at),
-                                      keys.begin() + static_cast<long>(std::min(keys.size(), at + KEYS_PER_STATEMENT)));
-    pg::Result r = c.exec(sql::verify::rows_by_keys(t.name, t.column_names(), key_spec(t), batch));
-    for (int i = 0; i < r.rows(); ++i) {
-      std::vector<std::string> k;
-      for (int j = 0; j < nk; ++j) k.emplace_back(r.get(i, j));
-      std::vector<std::optional<std::string>> vals;
-      for (int j = nk; j < r.columns(); ++j) vals.push_back(r.get_opt(i, j));
-      out.emplace(std::move(k), std::move(vals));
-    }
-  }
-  return out;
-}
-
-void compare_keys(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp, const plan::KeyRange &range,
-                  i64 max_keys, std::vector<KeyDiff> &out, bool *truncated) {
-  KeyMap a = key_hashes(src, tp, range), b = key_hashes(dst, tp, range);
-  std::vector<plan::KeyBound> different;
-  auto add = [&](const std::vector<std::string> &k, DiffKind kind) {
-    if (static_cast<i64>(out.size()) >= max_keys) {
-      if (truncated) *truncated = true;
-      return;
-    }
-    out.push_back({plan::KeyBound{k}, kind, {}});
-    if (kind == DiffKind::Different) different.push_back(plan::KeyBound{k});
-  };
-  for (const auto &[k, h] : a) {
-    auto it = b.find(k);
-    if (it == b.end()) add(k, DiffKind::Missing);
-    else if (it->second != h) add(k, DiffKind::Different);
-  }
-  for (const auto &[k, h] : b)
-    if (!a.count(k)) add(k, DiffKind::Extra);
-  if (different.empty()) return;
-  // Name the columns that differ.
-  auto sv = rows_by_keys(src, tp, different), tv = rows_by_keys(dst, tp, different);
-  for (KeyDiff &d : out) {
-    if (d.kind != DiffKind::Different) continue;
-    auto s = sv.find(d.key.values), t = tv.find(d.key.values);
-    if (s == sv.end() || t == tv.end()) continue;
-    for (size_t c = 0; c < tp.table.columns.size() && c < s->second.size(); ++c)
-      if (s->second[c] != t->second[c]) d.columns.push_back(tp.table.columns[c].name);
-  }
-}
-
-void bisect(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp, const plan::KeyRange &range,
-            const Digest &sd, const Digest &td, i64 max_keys, std::vector<KeyDiff> &out, bool *truncated, int depth) {
-  if (static_cast<i64>(out.size()) >= max_keys) {
-    if (truncated) *truncated = true;
-    return;
-  }
-  i64 rows = std::max(sd.rows, td.rows);
-  if (rows <= KEY_BY_KEY_ROWS || depth > 12) {
-    compare_keys(src, dst, tp, range, max_keys, out, truncated);
-    return;
-  }
-  // Cut at key quantiles of the side with more rows, so extra rows split too.
-  pg::Connection &cutter = sd.rows >= td.rows ? src : dst;
-  const catalog::TableDef &t = tp.table;
-  pg::Result q = cutter.exec(sql::verify::key_quantiles(t.name, key_spec(t), range, std::max<i64>(1, rows / BISECT_WAYS)));
-  std::vector<plan::KeyBound> cuts;
-  for (int i = 0; i < q.rows(); ++i) {
-    plan::KeyBound b;
-    for (int j = 0; j < q.columns() - 1; ++j) b.values.emplace_back(q.get(i, j));  // last column: row number
-    if (range.lower && b == *range.lower) continue;
-    cuts.push_back(std::move(b));
-  }
-  std::optional<plan::KeyBound> lower = range.lower;
-  for (size_t i = 0; i <= cuts.size(); ++i) {
-    plan::KeyRange sub{range.id, lower, i < cuts.size() ? std::optional(cuts[i]) : range.upper, 0};
-    Digest a = digest_range(src, tp, sub, Mode::Hash, HashMethod::Server);
-    Digest b = digest_range(dst, tp, sub, Mode::Hash, HashMethod::Server);
-    if (!(a == b)) bisect(src, dst, tp, sub, a, b, max_keys, out, truncated, depth + 1);
-    if (i < cuts.size()) lower = cuts[i];
-  }
 }
 
 }  // namespace
@@ -147,24 +47,15 @@ HashMethod parse_method(const std::string &t) {
 }
 const char *to_string(Mode m) { return m == Mode::Count ? "count" : m == Mode::Hash ? "hash" : "full"; }
 const char *to_string(HashMethod m) { return m == HashMethod::Server ? "server" : "client"; }
-const char *to_string(DiffKind k) {
-  return k == DiffKind::Missing ? "missing" : k == DiffKind::Extra ? "extra" : "different";
-}
 
 Digest digest_range(pg::Connection &conn, const plan::TablePlan &tp, const plan::KeyRange &range, Mode mode,
                     HashMethod method) {
   const catalog::TableDef &t = tp.table;
-  Digest d;
-  if (mode == Mode::Count || method == HashMethod::Server || !t.has_key()) {
-    pg::Result r = conn.exec(mode == Mode::Count
-                                 ? sql::verify::count_range(t.name, key_spec(t), range)
-                                 : sql::verify::server_digest(t.name, t.column_names(), key_spec(t), range));
-    d.rows = r.get_i64(0, 0);
-    d.hash = mode == Mode::Count ? "" : std::string(r.get(0, 1));
-    return d;
-  }
+  if (mode == Mode::Count) return diff::count_range(conn, t, range);
+  if (method == HashMethod::Server || !t.has_key()) return diff::hash_range(conn, t, range);
   // Client: XXH3 over the COPY stream in key order. Equal values have equal
   // binary (or text) forms for equal types, so equal streams mean equal rows.
+  Digest d;
   XXH3_state_t *st = XXH3_createState();
   XXH3_64bits_reset(st);
   try {
@@ -183,16 +74,6 @@ Digest digest_range(pg::Connection &conn, const plan::TablePlan &tp, const plan:
   return d;
 }
 
-std::vector<KeyDiff> localize(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp,
-                              const plan::KeyRange &range, i64 max_keys, bool *truncated) {
-  std::vector<KeyDiff> out;
-  if (!tp.table.has_key()) return out;
-  Digest a = digest_range(src, tp, range, Mode::Count, HashMethod::Server);
-  Digest b = digest_range(dst, tp, range, Mode::Count, HashMethod::Server);
-  bisect(src, dst, tp, range, a, b, max_keys, out, truncated, 0);
-  return out;
-}
-
 void repair_keys(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp, const std::vector<KeyDiff> &diffs) {
   const catalog::TableDef &t = tp.table;
   std::vector<plan::KeyBound> extra, upsert;
@@ -200,11 +81,7 @@ void repair_keys(pg::Connection &src, pg::Connection &dst, const plan::TablePlan
   std::vector<std::string> cols = t.column_names();
   const std::string stage = "pgcutover_repair";
   pg::Transaction txn(dst);
-  for (size_t at = 0; at < extra.size(); at += KEYS_PER_STATEMENT) {
-    std::vector<plan::KeyBound> batch(extra.begin() + static_cast<long>(at),
-                                      extra.begin() + static_cast<long>(std::min(extra.size(), at + KEYS_PER_STATEMENT)));
-    dst.exec(sql::verify::delete_keys(t.name, key_spec(t), batch));
-  }
+  diff::delete_keys(dst, t, extra);
   if (!upsert.empty()) {
     dst.exec(sql::create_stage_table(stage, t.name, cols));
     for (size_t at = 0; at < upsert.size(); at += KEYS_PER_STATEMENT) {
@@ -222,12 +99,12 @@ void repair_keys(pg::Connection &src, pg::Connection &dst, const plan::TablePlan
       if (stored != out.server_rows() || stored != framer.tuples())
         throw Error(ErrorKind::DataFormat, "repair: row counts disagree; nothing was committed");
     }
-    dst.exec(sql::upsert_from_stage(t.name, "pg_temp." + sql::quote_ident(stage), cols, t.key));
+    dst.exec(sql::upsert_from_stage(t.name, sql::temp_stage_ref(stage), cols, t.key));
   }
   txn.commit();
 }
 
-std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pipeline::Endpoints &ends, const SnapshotPair &snaps,
+std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints &ends, const SnapshotPair &snaps,
                                      const VerifyOptions &opt, report::RunReport &report) {
   std::vector<RangeVerdict> verdicts;
   for (const plan::TablePlan &tp : plan.tables)
@@ -242,7 +119,7 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pipeline::End
   int jobs = std::max(1, opt.jobs);
   auto snapshot_conn = [](const std::string &conninfo, const pg::SessionSettings &s, const std::string &snap) {
     pg::Connection c = pg::Connection::open(conninfo, s);
-    c.exec("SET enable_seqscan = off");
+    pg::pin_reader(c);
     pg::import_snapshot(c, snap);
     return c;
   };
@@ -270,7 +147,7 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pipeline::End
         v->target = td;
         v->equal = v->source == v->target;
         if (!v->equal && (opt.mode == Mode::Full || opt.repair))
-          v->diffs = localize(*src, *dst, *v->table, v->range, opt.max_keys_per_range, &v->diffs_truncated);
+          v->diffs = diff::localize(*src, *dst, v->table->table, v->range, opt.max_keys_per_range, &v->diffs_truncated);
       } catch (...) {
         src.discard();
         dst.discard();
@@ -307,7 +184,7 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pipeline::End
         repair_keys(*src, writer, *v.table, todo);
         v.repaired = true;
         bool more = false;
-        todo = localize(*src, writer, *v.table, v.range, opt.max_keys_per_range, &more);
+        todo = diff::localize(*src, writer, v.table->table, v.range, opt.max_keys_per_range, &more);
       }
       // Re-verify against the target as it now is.
       Digest a = digest_range(*src, *v.table, v.range, opt.mode == Mode::Count ? Mode::Hash : opt.mode, opt.method);

@@ -1,6 +1,6 @@
 #pragma once
 // Catalog introspection: the one module that reads pg_catalog for tables,
-// columns, keys, sizes and sequences. The SQL text lives in catalog_queries.cpp.
+// columns, keys, sizes and sequences. The SQL text lives in sql/catalog.cpp.
 #include <map>
 #include <optional>
 #include <string>

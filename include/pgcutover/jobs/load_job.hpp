@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <string>
 
-#include "pgcutover/jobs/compat.hpp"
+#include "pgcutover/pg/endpoints.hpp"
+#include "pgcutover/pg/lock_diagnostics.hpp"
+#include "pgcutover/pg/target_checks.hpp"
 #include "pgcutover/report/model.hpp"
 #include "pgcutover/report/progress.hpp"
 #include "pgcutover/schema/schema.hpp"

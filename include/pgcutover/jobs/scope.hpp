@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "pgcutover/jobs/compat.hpp"
+#include "pgcutover/pg/endpoints.hpp"
+#include "pgcutover/pg/lock_diagnostics.hpp"
+#include "pgcutover/pg/target_checks.hpp"
 #include "pgcutover/pipeline/pipeline.hpp"
 #include "pgcutover/plan/plan.hpp"
 #include "pgcutover/sql/ident.hpp"

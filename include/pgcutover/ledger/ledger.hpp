@@ -25,10 +25,17 @@ struct StoredRange {
   bool done = false;
 };
 
+// The tables pg_dump created on the target for a job (their post-data is
+// built when the data is in).
+struct CreatedTables {
+  bool whole = false;  // the whole database was dumped (an empty target)
+  std::vector<sql::QualifiedName> tables;
+};
+
 struct Job {
   std::string state;          // running | finished
   std::string schema_state;   // pre_data_done | post_data_done
-  nlohmann::json created_tables;  // {"whole": bool, "tables": [[schema, name], ...]}
+  CreatedTables created_tables;
   std::vector<StoredRange> ranges;
 };
 
@@ -51,9 +58,13 @@ class Ledger {
   void lock(pg::Connection &c) const;
   void unlock(pg::Connection &c) const;
 
+  // The job, or nullopt when there is none (the ledger's tables must exist).
   std::optional<Job> load(pg::Connection &c) const;
+  // The same, but also nullopt when the ledger's tables do not exist yet
+  // (nothing was ever copied into this target with this tool schema).
+  std::optional<Job> load_if_exists(pg::Connection &c) const;
   // Replaces any earlier job of this name with the plan, all ranges pending.
-  void create(pg::Connection &c, const plan::Plan &plan, const nlohmann::json &created_tables,
+  void create(pg::Connection &c, const plan::Plan &plan, const CreatedTables &created_tables,
               const std::string &command, const std::string &source) const;
   void set_state(pg::Connection &c, const std::string &state, const std::string &schema_state) const;
 
@@ -67,8 +78,24 @@ class Ledger {
   std::vector<TablePoint> table_points(pg::Connection &c) const;
 
  private:
-  std::string schema_;
+  sql::Ident ident() const { return sql::Ident{schema_}; }
+
+  std::string schema_;  // raw name
   std::string job_;
+};
+
+// Holds the job's advisory lock (Ledger::lock) for its lifetime, on a
+// connection that outlives it. The destructor never throws.
+class JobLock {
+ public:
+  JobLock(const Ledger &ledger, pg::Connection &conn);
+  JobLock(const JobLock &) = delete;
+  JobLock &operator=(const JobLock &) = delete;
+  ~JobLock();
+
+ private:
+  const Ledger &ledger_;
+  pg::Connection &conn_;
 };
 
 // The default job name of a copy: derived from the source endpoint and the

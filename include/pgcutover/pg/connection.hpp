@@ -17,18 +17,10 @@
 #include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/pg/handle.hpp"
 #include "pgcutover/pg/result.hpp"
+#include "pgcutover/pg/session.hpp"
 #include "pgcutover/util/error.hpp"
 
 namespace pgcutover::pg {
-
-// Settings pinned in every session, so that what COPY produces or accepts does
-// not depend on either database's defaults.
-struct SessionSettings {
-  std::string application_name = "pgcutover";
-  std::string role;                 // "source" / "target" / "ledger": shown in messages
-  i64 lock_timeout_ms = 0;          // 0 = server default is overridden with "no limit"
-  i64 statement_timeout_ms = 0;
-};
 
 using Param = std::optional<std::string>;  // nullopt = SQL NULL
 

@@ -9,7 +9,8 @@ namespace pgcutover::pg {
 
 class Transaction {
  public:
-  explicit Transaction(Connection &conn, std::string_view begin_sql = "BEGIN");
+  explicit Transaction(Connection &conn);  // BEGIN
+  Transaction(Connection &conn, std::string_view begin_sql);  // begin_sql from sql::server
   Transaction(const Transaction &) = delete;
   Transaction &operator=(const Transaction &) = delete;
   ~Transaction();

@@ -22,12 +22,15 @@
 // saw an error is closed and replaced, never reused.
 #include <filesystem>
 #include <functional>
-#include "pgcutover/pipeline/range_io.hpp"
 #include <optional>
 #include <string>
 
 #include "pgcutover/pg/connection.hpp"
+#include "pgcutover/pg/endpoints.hpp"
+#include "pgcutover/pg/lock_diagnostics.hpp"
 #include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/pipeline/range_io.hpp"
+#include "pgcutover/pipeline/write_options.hpp"
 #include "pgcutover/plan/plan.hpp"
 #include "pgcutover/report/model.hpp"
 
@@ -49,13 +52,7 @@ struct PipelineOptions {
   int spill_level = 1;
   bool keep_spill = false;
   i64 chunk_bytes = 256 << 10;
-};
-
-struct Endpoints {
-  std::string source_conninfo;
-  std::string target_conninfo;
-  pg::SessionSettings source_settings;
-  pg::SessionSettings target_settings;
+  WriteOptions write;                      // how ranges land on the target (bench levers)
 };
 
 struct PipelineResult {
@@ -67,7 +64,7 @@ struct PipelineResult {
 // range filled in) after the ranges in flight have finished or rolled back.
 // Transient failures (connection lost, server restarting, deadlock,
 // serialization failure) retry the range on fresh connections, with backoff.
-PipelineResult run_pipeline(const plan::Plan &plan, const Endpoints &ends, const pg::SnapshotInfo &snapshot,
+PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, const pg::SnapshotInfo &snapshot,
                   const PipelineOptions &opt, report::RunReport &report);
 
 struct SpillItem {
@@ -76,12 +73,8 @@ struct SpillItem {
   std::filesystem::path path;
 };
 
-// For a lock timeout (SQLSTATE 55P03): names the sessions holding locks on the
-// tables (any user table when empty) in e.hint, asking both servers afresh.
-void explain_lock_timeout(Error &e, const Endpoints &ends, const std::vector<sql::QualifiedName> &tables);
-
 // Loads spill files (written by `copy --spill-dir --keep-spill`), `jobs` at a time.
-void load_spill_files(const std::vector<SpillItem> &items, const Endpoints &ends, const PipelineOptions &opt,
+void load_spill_files(const std::vector<SpillItem> &items, const pg::Endpoints &ends, const PipelineOptions &opt,
                       report::RunReport &report);
 
 }  // namespace pgcutover::pipeline

@@ -11,7 +11,9 @@
 #include <string>
 
 #include "pgcutover/pg/connection.hpp"
+#include "pgcutover/pg/endpoints.hpp"
 #include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/pipeline/write_options.hpp"
 #include "pgcutover/plan/plan.hpp"
 #include "pgcutover/report/model.hpp"
 
@@ -19,14 +21,13 @@ namespace pgcutover::pipeline {
 
 constexpr i64 DEFAULT_CHUNK_BYTES = 256 << 10;
 
-struct Endpoints;
 
 struct RangeTask {
   const plan::TablePlan *table = nullptr;
   const plan::KeyRange *range = nullptr;
   std::filesystem::path spill_path;   // set when the range goes through a spill file
   report::RangeRecord record;         // filled as the range runs
-  const Endpoints *ends = nullptr;    // for diagnostics on failure
+  const pg::Endpoints *ends = nullptr;    // for diagnostics on failure
 };
 
 struct WriteResult {
@@ -48,7 +49,7 @@ using ChunkSource = std::function<std::optional<std::span<const char>>()>;
 // Streams one range from src straight into dst and commits it.
 WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &table,
                            const plan::KeyRange &range, i64 chunk_bytes, report::Progress &progress,
-                           const RangeHooks &hooks = {});
+                           const RangeHooks &hooks = {}, const WriteOptions &write = {});
 
 // Reads one range from src into a zstd spill file at path (written as
 // path.partial, renamed when complete). Returns rows and stream bytes.
@@ -59,7 +60,8 @@ WriteResult spill_range(pg::Connection &src, const plan::TablePlan &table, const
 // Loads a spill file into dst and commits it; the file's header must describe
 // the same table, columns, types and format as `table`.
 WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &table, const std::filesystem::path &path,
-                       i64 chunk_bytes, report::Progress &progress, const RangeHooks &hooks = {});
+                       i64 chunk_bytes, report::Progress &progress, const RangeHooks &hooks = {},
+                       const WriteOptions &write = {});
 
 // The header a spill file carries for one range.
 nlohmann::json spill_meta(const plan::TablePlan &table, const plan::KeyRange &range,

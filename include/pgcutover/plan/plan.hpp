@@ -15,10 +15,6 @@ namespace pgcutover::plan {
 enum class FormatChoice { Auto, Binary, Text };
 FormatChoice parse_format(const std::string &text);  // throws Usage
 
-// How a merge lands the staged rows (bench compares them; copy and sync use Upsert).
-enum class MergeSql { Upsert, MergeStatement, DeleteInsert };
-const char *to_string(MergeSql m);
-
 struct TablePlan {
   catalog::TableDef table;           // the source's definition
   bool target_exists = false;
@@ -33,14 +29,7 @@ struct TablePlan {
   // already equal on the target (no dead tuples or WAL for them).
   std::string filter;
   bool skip_unchanged = false;
-  // Write-side levers (bench): another target table name (scratch tables), the
-  // merge statement, an UNLOGGED staging table instead of a temp one, and
-  // COPY FREEZE (TRUNCATE + COPY in one transaction; single-range only).
-  std::optional<sql::QualifiedName> target_name;
-  MergeSql merge_sql = MergeSql::Upsert;
-  bool unlogged_stage = false;
-  bool freeze = false;
-  const sql::QualifiedName &target() const { return target_name ? *target_name : table.name; }
+  // (Write-side levers of the bench live in pipeline::WriteOptions.)
 
   bool create_on_target() const { return !target_exists; }
 };

@@ -31,6 +31,8 @@ View sync(const jobs::SyncResult &r, const RunReport &rep);
 View verify(const jobs::VerifyResult &r, const RunReport &rep);
 View sequences(const jobs::SequencesResult &r);
 View bench(const strategy_bench::BenchResult &r);
+std::string bench_csv(const strategy_bench::BenchResult &r);  // every run
+std::string bench_svg(const strategy_bench::BenchResult &r);  // median MB/s per combination
 // The rehearsal's report document (report.json; report.md and report.html
 // are drawn from it) and its text (report.md).
 View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::string &source, const std::string &target,

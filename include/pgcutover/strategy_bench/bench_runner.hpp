@@ -63,12 +63,17 @@ std::vector<Combo> combinations(const std::vector<int> &jobs, const std::vector<
                                 const std::vector<std::string> &stagings, const std::vector<std::string> &intos);
 
 BenchResult run_bench(const catalog::TableDef &table, pg::Connection &snapshot_conn, const pg::SnapshotInfo &snapshot,
-                      const pipeline::Endpoints &ends, const BenchOptions &opt);
+                      const pg::Endpoints &ends, const BenchOptions &opt);
 
-// Views of a result.
-nlohmann::json to_json(const BenchResult &r);
-std::string to_text(const BenchResult &r);
-std::string to_csv(const BenchResult &r);
-std::string to_svg(const BenchResult &r);
+// Each combination's medians over its runs, ranked: working combinations by
+// median MB/s, failed ones last (never "fast").
+struct Summary {
+  size_t combo = 0;
+  int ok = 0, failed = 0;
+  double mbps = 0, mbps_min = 0, mbps_max = 0, rows_per_s = 0, cpu = 0, wal = 0;
+  i64 rss = 0;
+  std::string error;
+};
+std::vector<Summary> rank(const BenchResult &r);
 
 }  // namespace pgcutover::strategy_bench

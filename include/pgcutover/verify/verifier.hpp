@@ -18,7 +18,8 @@
 
 #include "pgcutover/pg/connection.hpp"
 #include "pgcutover/pg/snapshot.hpp"
-#include "pgcutover/pipeline/pipeline.hpp"
+#include "pgcutover/diff/key_diff.hpp"
+#include "pgcutover/pg/endpoints.hpp"
 #include "pgcutover/plan/plan.hpp"
 #include "pgcutover/report/model.hpp"
 
@@ -31,21 +32,11 @@ HashMethod parse_method(const std::string &text);
 const char *to_string(Mode m);
 const char *to_string(HashMethod m);
 
-struct Digest {
-  i64 rows = 0;
-  std::string hash;  // "" in count mode
-  i64 bytes = 0;     // bytes hashed on the client (0 for server digests)
-  bool operator==(const Digest &o) const { return rows == o.rows && hash == o.hash; }
-};
-
-enum class DiffKind { Missing, Extra, Different };
-const char *to_string(DiffKind k);
-
-struct KeyDiff {
-  plan::KeyBound key;
-  DiffKind kind = DiffKind::Different;
-  std::vector<std::string> columns;  // for Different: the columns whose values differ
-};
+// Digests and key differences come from diff/ (the names stay here too).
+using diff::Digest;
+using diff::DiffKind;
+using diff::KeyDiff;
+using diff::to_string;
 
 struct RangeVerdict {
   const plan::TablePlan *table = nullptr;
@@ -62,10 +53,6 @@ struct RangeVerdict {
 // Digest of one range on one connection (inside its snapshot).
 Digest digest_range(pg::Connection &conn, const plan::TablePlan &table, const plan::KeyRange &range, Mode mode,
                     HashMethod method);
-
-// The differing keys of a mismatching range, at most max_keys of them.
-std::vector<KeyDiff> localize(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &table,
-                              const plan::KeyRange &range, i64 max_keys, bool *truncated);
 
 // Makes the target's rows with these keys equal the source's, in one
 // transaction on dst (writable): deletes extra keys, upserts missing and
@@ -88,7 +75,7 @@ struct SnapshotPair {
 
 // Verifies every range of the plan, both sides in parallel, `jobs` ranges at a
 // time; with repair, repairs and re-verifies the mismatching ones.
-std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pipeline::Endpoints &ends, const SnapshotPair &snaps,
+std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints &ends, const SnapshotPair &snaps,
                                      const VerifyOptions &opt, report::RunReport &report);
 
 }  // namespace pgcutover::verify

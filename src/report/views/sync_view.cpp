@@ -66,6 +66,4 @@ View sequences(const jobs::SequencesResult &r) {
   return v;
 }
 
-View bench(const strategy_bench::BenchResult &r) { return {strategy_bench::to_json(r), strategy_bench::to_text(r)}; }
-
 }  // namespace pgcutover::report::views

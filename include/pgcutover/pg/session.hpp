@@ -1,0 +1,30 @@
+#pragma once
+// Session settings: the one list of settings pinned in every session, so that
+// what COPY produces or accepts does not depend on either database's defaults,
+// plus what readers of key ranges add on top. These SETs are the only
+// statement text outside sql/.
+#include <string>
+
+#include "pgcutover/util/types.hpp"
+
+namespace pgcutover::pg {
+
+class Connection;
+
+struct SessionSettings {
+  std::string application_name = "pgcutover";
+  std::string role;                 // "source" / "target" / "ledger": shown in messages
+  i64 lock_timeout_ms = 0;          // 0 = server default is overridden with "no limit"
+  i64 statement_timeout_ms = 0;
+};
+
+// Every session, reader or writer: encoding, output formats, time zone, an
+// empty search_path, row security off, the timeouts.
+std::string session_setup(const SessionSettings &settings);
+
+// Readers of key ranges (the copy's source side, both sides of verify): range
+// predicates must use the key index, never a full scan per range.
+std::string reader_setup();
+void pin_reader(Connection &conn);
+
+}  // namespace pgcutover::pg

@@ -1,0 +1,31 @@
+#pragma once
+// Catalog introspection queries. Every query reads pg_catalog only (no
+// information_schema: it hides objects the user does not own and is slow), and
+// works on PostgreSQL 10 and later. Names come back raw.
+#include <string>
+
+#include "pgcutover/sql/ident.hpp"
+
+namespace pgcutover::sql::catalog {
+
+// $1 text[] of excluded schemas -> oid, schema, name, relkind, relispartition,
+// heap bytes, TOAST bytes, reltuples, relpages, has_children, first parent oid.
+const char *tables();
+// $1 oid[] -> attrelid, name, format_type, type oid, not null, has default,
+// needs_text, default expression; in column order.
+const char *columns();
+// $1 oid[] -> attrelid, first column of each valid, non-partial index.
+const char *index_leads();
+// $1 oid[] -> attrelid, key column, format_type; primary keys in index order.
+const char *primary_keys();
+// $1 text[] of excluded schemas -> sequence schema, name, table schema, table
+// name, column, type.
+const char *sequences();
+// -> last_value, is_called
+std::string read_sequence(const QualifiedName &sequence);
+// One row when the table has any row.
+std::string any_row(const QualifiedName &table);
+// $1 schema, $2 name -> bool
+const char *table_exists();
+
+}  // namespace pgcutover::sql::catalog

@@ -1,0 +1,56 @@
+#pragma once
+// Statements of the copy pipeline: COPY out of the source, COPY into the
+// target (directly or into a staging table), and the ways staged rows land.
+// Names are quoted here; range bounds are 'text'::type literals, because COPY
+// takes no parameters.
+#include <string>
+#include <vector>
+
+#include "pgcutover/copybin/format.hpp"
+#include "pgcutover/plan/key_range.hpp"
+#include "pgcutover/sql/ident.hpp"
+#include "pgcutover/sql/range.hpp"
+
+namespace pgcutover::sql {
+
+// COPY (SELECT cols FROM ONLY t WHERE pred) TO STDOUT (FORMAT f).
+std::string copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                     const plan::KeyRange &range, copybin::StreamFormat format, const std::string &filter = "");
+
+// COPY t (cols) FROM STDIN (FORMAT f).
+std::string copy_in(const QualifiedName &table, const std::vector<std::string> &columns,
+                    copybin::StreamFormat format);
+
+// A temp staging table shaped like the target's columns, dropped at commit.
+std::string create_stage_table(const std::string &stage, const QualifiedName &target,
+                               const std::vector<std::string> &columns);
+std::string copy_in_stage(const std::string &stage, const std::vector<std::string> &columns,
+                          copybin::StreamFormat format);
+// pg_temp."stage": how the statements below name a temp staging table.
+std::string temp_stage_ref(const std::string &stage);
+
+// stage is an SQL reference (temp_stage_ref(), or a QualifiedName's quoted()).
+// INSERT INTO t (cols) SELECT cols FROM stage ON CONFLICT (key) DO UPDATE SET
+// c = EXCLUDED.c for every non-key column (DO NOTHING when all columns are key).
+// With skip_unchanged, rows whose text form is already equal are not updated
+// (compared as text: exact for every type, even those without an = operator).
+std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,
+                              const std::vector<std::string> &columns, const std::vector<std::string> &key,
+                              bool skip_unchanged = false);
+
+// Other ways to land staged rows, and write-side levers (bench).
+std::string merge_from_stage(const QualifiedName &target, const std::string &stage_qualified,
+                             const std::vector<std::string> &columns, const std::vector<std::string> &key);
+std::string delete_matching_stage(const QualifiedName &target, const std::string &stage_qualified,
+                                  const std::vector<std::string> &key);
+std::string insert_from_stage(const QualifiedName &target, const std::string &stage_qualified,
+                              const std::vector<std::string> &columns);
+std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedName &target,
+                                  const std::vector<std::string> &columns);
+// COPY FREEZE needs the table created or truncated in the same transaction.
+std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::string> &columns,
+                           copybin::StreamFormat format);
+std::string truncate(const QualifiedName &table);
+std::string drop_table(const QualifiedName &table);
+
+}  // namespace pgcutover::sql

@@ -1,0 +1,26 @@
+#pragma once
+// The ledger: pgcutover's own tables on the target, in the schema `s`.
+#include <string>
+
+#include "pgcutover/sql/ident.hpp"
+
+namespace pgcutover::sql::ledger {
+std::string create_tables(const Ident &s);
+std::string insert_job(const Ident &s);      // $1 job, $2 command, $3 source, $4 plan json, $5 created tables json
+std::string select_job(const Ident &s);      // $1 job -> state, created_tables, schema_state
+std::string reset_job(const Ident &s);       // $1 job: delete its ranges (a finished job starts over)
+std::string update_job(const Ident &s);      // $1 job, $2 state, $3 schema_state
+std::string insert_range(const Ident &s);    // $1 job, $2 schema, $3 table, $4 range, $5 lower text[], $6 upper text[], $7 planned, $8 strategy, $9 format
+std::string select_ranges(const Ident &s);   // $1 job -> schema, table, range, lower, upper (JSON arrays), planned, strategy, format, state
+std::string claim_range(const Ident &s);     // $1 job, $2 schema, $3 table, $4 range -> state (FOR UPDATE SKIP LOCKED)
+std::string mark_done(const Ident &s);       // $1..$4 key, $5 rows, $6 bytes, $7 snapshot id, $8 snapshot time, $9 xmin, $10 done_by, $11 started
+std::string count_pending(const Ident &s);   // $1 job -> pending ranges
+std::string table_points(const Ident &s);    // $1 job -> schema, table, earliest snapshot time, its xmin
+std::string upsert_watermark(const Ident &s);  // $1 schema, $2 table, $3 part, $4 point, $5 xmin, $6 method
+std::string read_watermark(const Ident &s);    // $1 schema, $2 table -> earliest point, its xmin
+std::string clear_watermark_parts(const Ident &s);  // $1 schema, $2 table
+const char *tables_exist();  // $1 ledger schema -> bool: its jobs and ranges tables are there
+const char *setup_lock();    // transaction-level advisory lock serializing create_tables
+const char *job_lock();      // $1 lock name: session-level advisory lock
+const char *job_unlock();    // $1 lock name
+}  // namespace pgcutover::sql::ledger

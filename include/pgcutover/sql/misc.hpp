@@ -1,0 +1,15 @@
+#pragma once
+// Small helpers of the commands.
+#include <string>
+
+#include "pgcutover/sql/ident.hpp"
+
+namespace pgcutover::sql::misc {
+// $1 a quoted, qualified name -> bool. Kept for callers not yet switched to
+// sql::catalog::table_exists() (schema and name as two raw parameters).
+std::string table_exists();
+std::string minus_ms();          // $1 timestamptz text, $2 milliseconds -> ISO 8601 UTC text
+std::string xid_age();           // $1 txid (64-bit) -> age of its xid
+std::string analyze(const QualifiedName &table);
+std::string reset_search_path();
+}  // namespace pgcutover::sql::misc

@@ -1,0 +1,21 @@
+#pragma once
+// Statements of verify/: client-side digests and repair.
+#include <string>
+#include <vector>
+
+#include "pgcutover/sql/diff.hpp"
+
+namespace pgcutover::sql::verify {
+
+// COPY of the range in key order, for hashing on the client.
+std::string ordered_copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                             const plan::KeyRange &range, copybin::StreamFormat format);
+// COPY of the rows with the given keys (for repair). COPY takes no
+// parameters: the keys are literals.
+std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                          const std::vector<plan::KeyBound> &keys, copybin::StreamFormat format);
+
+// Moved to sql::diff (kept here for callers not yet switched).
+using diff::key_quantiles;
+
+}  // namespace pgcutover::sql::verify

@@ -1,0 +1,24 @@
+// Session settings (see session.hpp).
+#include "pgcutover/pg/session.hpp"
+
+#include "pgcutover/pg/connection.hpp"
+
+namespace pgcutover::pg {
+
+std::string session_setup(const SessionSettings &settings) {
+  std::string setup =
+      "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
+      "SET extra_float_digits = 3; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
+      "SET TimeZone = 'UTC'; SET xmloption = content; SET bytea_output = 'hex'; "
+      "SET lc_monetary = 'C'; SET search_path = ''; SET row_security = off; "
+      "SET idle_in_transaction_session_timeout = 0; SET default_transaction_isolation = 'read committed'; ";
+  setup += "SET lock_timeout = " + std::to_string(settings.lock_timeout_ms) + "; ";
+  setup += "SET statement_timeout = " + std::to_string(settings.statement_timeout_ms) + "; ";
+  return setup;
+}
+
+std::string reader_setup() { return "SET enable_seqscan = off"; }
+
+void pin_reader(Connection &conn) { conn.exec(reader_setup()); }
+
+}  // namespace pgcutover::pg

@@ -1,0 +1,122 @@
+// Catalog introspection queries (see catalog.hpp).
+#include "pgcutover/sql/catalog.hpp"
+
+#include <fmt/format.h>
+
+namespace pgcutover::sql::catalog {
+
+namespace {
+
+constexpr const char *TABLES_SQL = R"SQL(
+SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relispartition,
+       pg_relation_size(c.oid) AS heap_bytes,
+       CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE pg_total_relation_size(c.reltoastrelid) END AS toast_bytes,
+       c.reltuples::float8, c.relpages::int8,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS has_children,
+       (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS parent
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p')
+   AND n.nspname <> ALL ($1::text[])
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname !~ '^pg_(toast|temp)'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                    WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ ORDER BY n.nspname, c.relname
+)SQL";
+
+// needs_text: the type, through any domains, is composite, or an array whose
+// element is user-defined (OID >= 16384, FirstNormalObjectId) or composite.
+// Those binary forms carry type OIDs that differ between databases.
+constexpr const char *COLUMNS_SQL = R"SQL(
+WITH RECURSIVE cols AS (
+  SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.atthasdef,
+         pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expr
+    FROM pg_catalog.pg_attribute a
+    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+), dom(start_oid, oid, depth) AS (
+  SELECT DISTINCT atttypid, atttypid, 0 FROM cols
+  UNION ALL
+  SELECT d.start_oid, t.typbasetype, d.depth + 1
+    FROM dom d JOIN pg_catalog.pg_type t ON t.oid = d.oid
+   WHERE t.typtype = 'd'
+), base AS (
+  SELECT DISTINCT ON (start_oid) start_oid, oid AS base_oid FROM dom ORDER BY start_oid, depth DESC
+)
+SELECT c.attrelid, c.attname, pg_catalog.format_type(c.atttypid, c.atttypmod), c.atttypid, c.attnotnull, c.atthasdef,
+       (bt.typtype = 'c'
+        OR (bt.typcategory = 'A' AND bt.typelem <> 0
+            AND (bt.typelem >= 16384 OR et.typtype IN ('c', 'd')))) AS needs_text,
+       c.default_expr
+  FROM cols c
+  JOIN base b ON b.start_oid = c.atttypid
+  JOIN pg_catalog.pg_type bt ON bt.oid = b.base_oid
+  LEFT JOIN pg_catalog.pg_type et ON et.oid = bt.typelem
+ ORDER BY c.attrelid, c.attnum
+)SQL";
+
+// The first column of every valid index: a range condition on it can use the index.
+constexpr const char *INDEX_LEADS_SQL = R"SQL(
+SELECT x.indrelid, a.attname
+  FROM pg_catalog.pg_index x
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+ WHERE x.indrelid = ANY ($1::oid[]) AND x.indisvalid AND x.indpred IS NULL
+)SQL";
+
+constexpr const char *KEYS_SQL = R"SQL(
+SELECT x.indrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
+  FROM pg_catalog.pg_index x
+  CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+ WHERE x.indisprimary AND x.indrelid = ANY ($1::oid[])
+ ORDER BY x.indrelid, k.ord
+)SQL";
+
+// Sequences with the table and column they feed: owned (serial, deptype 'a'),
+// identity (deptype 'i'), or named in a column default (pg_attrdef depends on it).
+constexpr const char *SEQUENCES_SQL = R"SQL(
+WITH feeds AS (
+  SELECT d.objid AS seq, d.refobjid AS rel, d.refobjsubid AS attnum
+    FROM pg_catalog.pg_depend d
+   WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+     AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
+  UNION
+  SELECT d.refobjid, ad.adrelid, ad.adnum
+    FROM pg_catalog.pg_attrdef ad
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.objid = ad.oid
+                               AND d.refclassid = 'pg_catalog.pg_class'::regclass
+)
+SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname, pg_catalog.format_type(sq.seqtypid, NULL)
+  FROM pg_catalog.pg_class s
+  JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+  JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = s.oid
+  LEFT JOIN feeds f ON f.seq = s.oid
+  LEFT JOIN pg_catalog.pg_class t ON t.oid = f.rel
+  LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = f.rel AND a.attnum = f.attnum
+ WHERE s.relkind = 'S' AND sn.nspname <> ALL ($1::text[])
+   AND sn.nspname NOT IN ('pg_catalog', 'information_schema') AND sn.nspname !~ '^pg_(toast|temp)'
+ ORDER BY 1, 2, 3, 4, 5
+)SQL";
+
+}  // namespace
+
+const char *tables() { return TABLES_SQL; }
+const char *columns() { return COLUMNS_SQL; }
+const char *index_leads() { return INDEX_LEADS_SQL; }
+const char *primary_keys() { return KEYS_SQL; }
+const char *sequences() { return SEQUENCES_SQL; }
+
+std::string read_sequence(const QualifiedName &sequence) {
+  return fmt::format("SELECT last_value, is_called FROM {}", sequence);
+}
+
+std::string any_row(const QualifiedName &table) { return fmt::format("SELECT 1 FROM ONLY {} LIMIT 1", table); }
+
+const char *table_exists() {
+  return "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "WHERE n.nspname = $1 AND c.relname = $2)";
+}
+
+}  // namespace pgcutover::sql::catalog

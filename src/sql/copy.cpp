@@ -1,0 +1,106 @@
+// Statements of the copy pipeline (see copy.hpp).
+#include "pgcutover/sql/copy.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "fragments.hpp"
+
+namespace pgcutover::sql {
+
+namespace {
+
+std::string non_key_sets(const std::vector<std::string> &columns, const std::vector<std::string> &key,
+                         const char *from) {
+  std::string sets;
+  for (const std::string &c : columns)
+    if (std::find(key.begin(), key.end(), c) == key.end())
+      sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = " + from + quote_ident(c);
+  return sets;
+}
+
+std::string key_join(const std::vector<std::string> &key) {
+  std::string on;
+  for (size_t i = 0; i < key.size(); ++i)
+    on += (i ? " AND " : "") + std::string("t.") + quote_ident(key[i]) + " = s." + quote_ident(key[i]);
+  return on;
+}
+
+}  // namespace
+
+std::string copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                     const plan::KeyRange &range, copybin::StreamFormat format, const std::string &filter) {
+  return fmt::format("COPY (SELECT {} FROM ONLY {}{}) TO STDOUT {}", ident_list(columns), table,
+                     detail::where_range(key, range, filter), detail::format_option(format));
+}
+
+std::string copy_in(const QualifiedName &table, const std::vector<std::string> &columns,
+                    copybin::StreamFormat format) {
+  return fmt::format("COPY {} ({}) FROM STDIN {}", table, ident_list(columns), detail::format_option(format));
+}
+
+std::string create_stage_table(const std::string &stage, const QualifiedName &target,
+                               const std::vector<std::string> &columns) {
+  return fmt::format("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM ONLY {} WITH NO DATA",
+                     quote_ident(stage), ident_list(columns), target);
+}
+
+std::string copy_in_stage(const std::string &stage, const std::vector<std::string> &columns,
+                          copybin::StreamFormat format) {
+  return fmt::format("COPY {} ({}) FROM STDIN {}", temp_stage_ref(stage), ident_list(columns),
+                     detail::format_option(format));
+}
+
+std::string temp_stage_ref(const std::string &stage) { return "pg_temp." + quote_ident(stage); }
+
+std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,
+                              const std::vector<std::string> &columns, const std::vector<std::string> &key,
+                              bool skip_unchanged) {
+  std::string cols = ident_list(columns);
+  std::string out = fmt::format("INSERT INTO {} AS t ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} ON CONFLICT ({}) ", target, cols,
+                                cols, stage, ident_list(key));
+  std::string sets = non_key_sets(columns, key, "EXCLUDED.");
+  if (sets.empty()) return out + "DO NOTHING";
+  out += "DO UPDATE SET " + sets;
+  if (skip_unchanged)
+    out += " WHERE ROW(" + ident_list(columns, "t.") + ")::text IS DISTINCT FROM ROW(" + ident_list(columns, "EXCLUDED.") +
+           ")::text";
+  return out;
+}
+
+std::string merge_from_stage(const QualifiedName &target, const std::string &stage,
+                             const std::vector<std::string> &columns, const std::vector<std::string> &key) {
+  std::string sets = non_key_sets(columns, key, "s.");
+  std::string out = fmt::format("MERGE INTO {} AS t USING {} AS s ON {} ", target, stage, key_join(key));
+  if (!sets.empty()) out += "WHEN MATCHED THEN UPDATE SET " + sets + " ";
+  return out + fmt::format("WHEN NOT MATCHED THEN INSERT ({}) OVERRIDING SYSTEM VALUE VALUES ({})", ident_list(columns),
+                           ident_list(columns, "s."));
+}
+
+std::string delete_matching_stage(const QualifiedName &target, const std::string &stage,
+                                  const std::vector<std::string> &key) {
+  return fmt::format("DELETE FROM {} AS t USING {} AS s WHERE {}", target, stage, key_join(key));
+}
+
+std::string insert_from_stage(const QualifiedName &target, const std::string &stage,
+                              const std::vector<std::string> &columns) {
+  return fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}", target, ident_list(columns),
+                     ident_list(columns), stage);
+}
+
+std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedName &target,
+                                  const std::vector<std::string> &columns) {
+  return fmt::format("CREATE UNLOGGED TABLE {} AS SELECT {} FROM ONLY {} WITH NO DATA", stage, ident_list(columns), target);
+}
+
+std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::string> &columns,
+                           copybin::StreamFormat format) {
+  return fmt::format("COPY {} ({}) FROM STDIN (FORMAT {}, FREEZE)", table, ident_list(columns),
+                     format == copybin::StreamFormat::Binary ? "binary" : "text");
+}
+
+std::string truncate(const QualifiedName &table) { return fmt::format("TRUNCATE ONLY {}", table); }
+std::string drop_table(const QualifiedName &table) { return fmt::format("DROP TABLE IF EXISTS {}", table); }
+
+}  // namespace pgcutover::sql

@@ -1,0 +1,155 @@
+// The ledger's statements (see ledger.hpp).
+#include "pgcutover/sql/ledger.hpp"
+
+#include <fmt/format.h>
+
+namespace pgcutover::sql::ledger {
+
+namespace {
+std::string t(const Ident &schema, const char *table) { return fmt::format("{}.{}", schema, Ident{table}); }
+}  // namespace
+
+std::string create_tables(const Ident &s) {
+  return fmt::format(R"SQL(
+CREATE SCHEMA IF NOT EXISTS {0};
+CREATE TABLE IF NOT EXISTS {1} (
+  job            text PRIMARY KEY,
+  command        text NOT NULL,
+  source         text NOT NULL,
+  plan           jsonb NOT NULL,
+  created_tables jsonb NOT NULL DEFAULT '[]',
+  state          text NOT NULL DEFAULT 'running',      -- running | finished
+  schema_state   text NOT NULL DEFAULT 'pre_data_done', -- pre_data_done | post_data_done
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  finished_at    timestamptz
+);
+CREATE TABLE IF NOT EXISTS {2} (
+  job            text NOT NULL REFERENCES {1} (job) ON DELETE CASCADE,
+  table_schema   text NOT NULL,
+  table_name     text NOT NULL,
+  range_id       integer NOT NULL,
+  lower_bound    text[],
+  upper_bound    text[],
+  planned_bytes  bigint NOT NULL,
+  strategy       text NOT NULL,
+  format         text NOT NULL,
+  state          text NOT NULL DEFAULT 'pending',       -- pending | done
+  rows           bigint,
+  bytes          bigint,
+  snapshot_id    text,
+  snapshot_time  timestamptz,
+  snapshot_xmin  text,
+  done_by        text,
+  started_at     timestamptz,
+  finished_at    timestamptz,
+  PRIMARY KEY (job, table_schema, table_name, range_id)
+);
+-- The point each table's copy on the target stands at, for the next sync.
+-- part '' is the table's committed point; other parts are ranges of a sync
+-- in progress (each committed with its range's data). The table's point is the
+-- earliest of its rows.
+CREATE TABLE IF NOT EXISTS {3} (
+  table_schema   text NOT NULL,
+  table_name     text NOT NULL,
+  part           text NOT NULL DEFAULT '',
+  point          timestamptz NOT NULL,
+  snapshot_xmin  text NOT NULL,
+  method         text NOT NULL,
+  updated_at     timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (table_schema, table_name, part)
+);
+)SQL",
+                     s, t(s, "jobs"), t(s, "ranges"), t(s, "watermarks"));
+}
+
+std::string insert_job(const Ident &s) {
+  return fmt::format("INSERT INTO {} (job, command, source, plan, created_tables) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
+                     t(s, "jobs"));
+}
+
+std::string select_job(const Ident &s) {
+  return fmt::format("SELECT state, created_tables::text, schema_state FROM {} WHERE job = $1", t(s, "jobs"));
+}
+
+std::string reset_job(const Ident &s) { return fmt::format("DELETE FROM {} WHERE job = $1", t(s, "jobs")); }
+
+std::string update_job(const Ident &s) {
+  return fmt::format(
+      "UPDATE {} SET state = $2, schema_state = $3, finished_at = CASE WHEN $2 = 'finished' THEN now() END WHERE job = $1",
+      t(s, "jobs"));
+}
+
+std::string insert_range(const Ident &s) {
+  return fmt::format(
+      "INSERT INTO {} (job, table_schema, table_name, range_id, lower_bound, upper_bound, planned_bytes, strategy, format) "
+      "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9)",
+      t(s, "ranges"));
+}
+
+std::string select_ranges(const Ident &s) {
+  return fmt::format(
+      "SELECT table_schema, table_name, range_id, array_to_json(lower_bound)::text, array_to_json(upper_bound)::text, "
+      "planned_bytes, strategy, format, state "
+      "FROM {} WHERE job = $1 ORDER BY table_schema, table_name, range_id",
+      t(s, "ranges"));
+}
+
+std::string claim_range(const Ident &s) {
+  return fmt::format(
+      "SELECT state FROM {} WHERE job = $1 AND table_schema = $2 AND table_name = $3 AND range_id = $4 "
+      "FOR UPDATE SKIP LOCKED",
+      t(s, "ranges"));
+}
+
+std::string mark_done(const Ident &s) {
+  return fmt::format(
+      "UPDATE {} SET state = 'done', rows = $5, bytes = $6, snapshot_id = $7, snapshot_time = $8::timestamptz, "
+      "snapshot_xmin = $9, done_by = $10, started_at = $11::timestamptz, finished_at = clock_timestamp() "
+      "WHERE job = $1 AND table_schema = $2 AND table_name = $3 AND range_id = $4",
+      t(s, "ranges"));
+}
+
+std::string count_pending(const Ident &s) {
+  return fmt::format("SELECT count(*) FROM {} WHERE job = $1 AND state <> 'done'", t(s, "ranges"));
+}
+
+std::string table_points(const Ident &s) {
+  return fmt::format(
+      "SELECT DISTINCT ON (table_schema, table_name) table_schema, table_name, "
+      "to_char(snapshot_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), snapshot_xmin "
+      "FROM {} WHERE job = $1 ORDER BY table_schema, table_name, snapshot_time",
+      t(s, "ranges"));
+}
+
+std::string upsert_watermark(const Ident &s) {
+  return fmt::format(
+      "INSERT INTO {} (table_schema, table_name, part, point, snapshot_xmin, method) "
+      "VALUES ($1, $2, $3, $4::timestamptz, $5, $6) ON CONFLICT (table_schema, table_name, part) DO UPDATE SET "
+      "point = EXCLUDED.point, snapshot_xmin = EXCLUDED.snapshot_xmin, method = EXCLUDED.method, updated_at = now()",
+      t(s, "watermarks"));
+}
+
+std::string read_watermark(const Ident &s) {
+  return fmt::format(
+      "SELECT to_char(point AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), snapshot_xmin FROM {} "
+      "WHERE table_schema = $1 AND table_name = $2 ORDER BY point LIMIT 1",
+      t(s, "watermarks"));
+}
+
+std::string clear_watermark_parts(const Ident &s) {
+  return fmt::format("DELETE FROM {} WHERE table_schema = $1 AND table_name = $2 AND part <> ''", t(s, "watermarks"));
+}
+
+
+const char *tables_exist() {
+  return "SELECT count(*) = 2 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "WHERE n.nspname = $1 AND c.relname IN ('jobs', 'ranges') AND c.relkind = 'r'";
+}
+
+const char *setup_lock() {
+  return "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcutover ledger setup'))";
+}
+const char *job_lock() { return "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1))"; }
+const char *job_unlock() { return "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext($1))"; }
+
+}  // namespace pgcutover::sql::ledger

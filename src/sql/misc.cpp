@@ -1,0 +1,17 @@
+// Small helpers of the commands (see misc.hpp).
+#include "pgcutover/sql/misc.hpp"
+
+#include <fmt/format.h>
+
+namespace pgcutover::sql::misc {
+
+std::string table_exists() { return "SELECT pg_catalog.to_regclass($1) IS NOT NULL"; }
+std::string minus_ms() {
+  return "SELECT to_char(($1::timestamptz - $2::bigint * interval '1 millisecond') AT TIME ZONE 'UTC', "
+         "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+}
+std::string xid_age() { return "SELECT pg_catalog.age(($1::bigint % 4294967296)::text::xid)"; }
+std::string analyze(const QualifiedName &table) { return fmt::format("ANALYZE {}", table); }
+std::string reset_search_path() { return "RESET search_path"; }
+
+}  // namespace pgcutover::sql::misc

@@ -1,0 +1,42 @@
+// Statements of pg/ (see server.hpp).
+#include "pgcutover/sql/server.hpp"
+
+#include "pgcutover/sql/ident.hpp"
+
+namespace pgcutover::sql::server {
+
+const char *begin() { return "BEGIN"; }
+const char *commit() { return "COMMIT"; }
+const char *rollback() { return "ROLLBACK"; }
+const char *begin_snapshot_read() { return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"; }
+
+std::string export_snapshot(int server_version) {
+  return std::string("SELECT pg_catalog.pg_export_snapshot(), ") +
+         "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " +
+         (server_version >= 130000 ? "pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text, "
+                                     "pg_catalog.pg_current_snapshot()::text"
+                                   : "pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot())::text, "
+                                     "pg_catalog.txid_current_snapshot()::text");
+}
+
+std::string set_transaction_snapshot(const std::string &snapshot_id) {
+  return "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_id);
+}
+
+const char *lock_holders() {
+  return "SELECT l.pid, a.usename, a.application_name, l.mode, left(a.query, 120), l.relation::regclass::text "
+         "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+         "WHERE l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+         "current_database()) AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
+         "AND a.backend_type = 'client backend' AND l.relation >= 16384 "
+         "AND ($1::text[] IS NULL OR l.relation IN (SELECT c.oid FROM pg_catalog.pg_class c "
+         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "JOIN unnest($1::text[], $2::text[]) AS u(s, t) ON n.nspname = u.s AND c.relname = u.t)) "
+         "ORDER BY l.pid";
+}
+
+const char *writability() {
+  return "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')";
+}
+
+}  // namespace pgcutover::sql::server

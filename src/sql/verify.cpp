@@ -1,0 +1,22 @@
+// Statements of verify/ (see verify.hpp).
+#include "pgcutover/sql/verify.hpp"
+
+#include <fmt/format.h>
+
+#include "fragments.hpp"
+
+namespace pgcutover::sql::verify {
+
+std::string ordered_copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                             const plan::KeyRange &range, copybin::StreamFormat format) {
+  return fmt::format("COPY (SELECT {} FROM ONLY {}{} ORDER BY {}) TO STDOUT {}", ident_list(columns), table,
+                     detail::where_range(key, range), ident_list(key.columns), detail::format_option(format));
+}
+
+std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+                          const std::vector<plan::KeyBound> &keys, copybin::StreamFormat format) {
+  return fmt::format("COPY (SELECT {} FROM ONLY {} WHERE {}) TO STDOUT {}", ident_list(columns), table,
+                     detail::key_set_literals(key, keys), detail::format_option(format));
+}
+
+}  // namespace pgcutover::sql::verify
