@@ -8,7 +8,10 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <new>
 #include <vector>
+
+#include <oneapi/tbb/global_control.h>
 
 #include "pgcutover/cli/command.hpp"
 #include "pgcutover/pg/conninfo.hpp"
@@ -93,7 +96,16 @@ int main(int argc, char **argv) {
   }
   log::set_level(common.verbose >= 1 ? log::Level::Debug : log::Level::Info);
   cancel::install_signal_handlers();
+  // TBB's worker threads are joined before main returns: a worker still
+  // winding down while static destructors and the allocator tear down is a
+  // crash at exit (seen after SIGINT as exit 139).
+  oneapi::tbb::task_scheduler_handle tbb_workers{oneapi::tbb::attach{}};
+  int rc = 2;
   for (cli::Command &c : commands)
-    if (c.app->parsed()) return run(c);
-  return 2;
+    if (c.app->parsed()) {
+      rc = run(c);
+      break;
+    }
+  oneapi::tbb::finalize(tbb_workers, std::nothrow);
+  return rc;
 }

@@ -75,7 +75,7 @@ Connection Connection::open(const std::string &conninfo, const SessionSettings &
   c.display_ = settings.role.empty() ? c.display_ : settings.role + " " + c.display_;
   c.notice_arg_ = std::make_unique<std::string>(c.display_);
   PQsetNoticeReceiver(c.conn_.get(), notice_receiver, c.notice_arg_.get());
-  c.cancel_.reset(PQgetCancel(c.conn_.get()));
+  c.canceller_ = std::make_shared<Canceller>(c.conn_.get());
 
   // Every setting that changes what COPY produces or accepts, pinned.
   c.exec(session_setup(settings));
@@ -92,11 +92,17 @@ Connection::~Connection() {
 
 int Connection::server_version() const { return PQserverVersion(conn_.get()); }
 
-void Connection::cancel() noexcept {
-  std::lock_guard lk(*cancel_mu_);
-  if (!cancel_) return;
+Canceller::Canceller(PGconn *conn) : handle_(PQgetCancel(conn)) {}
+
+void Canceller::cancel() noexcept {
+  std::lock_guard lk(mu_);
+  if (!handle_) return;
   char buf[256];
-  PQcancel(cancel_.get(), buf, sizeof buf);
+  PQcancel(handle_.get(), buf, sizeof buf);
+}
+
+void Connection::cancel() noexcept {
+  if (canceller_) canceller_->cancel();
 }
 
 Error Connection::make_error(PGresult *res, std::string_view context) const {

@@ -20,14 +20,14 @@ ConnPool::Lease ConnPool::acquire() {
     }
   }
   std::lock_guard lk(mu_);
-  leased_.push_back(conn.get());
+  leased_.emplace_back(conn.get(), conn->canceller());
   return Lease(*this, std::move(conn));
 }
 
 void ConnPool::give_back(std::unique_ptr<pg::Connection> conn, pg::Connection *raw) {
   {
     std::lock_guard lk(mu_);
-    leased_.erase(std::remove(leased_.begin(), leased_.end(), raw), leased_.end());
+    std::erase_if(leased_, [raw](const auto &l) { return l.first == raw; });
   }
   if (conn && conn->broken()) conn.reset();
   free_.push(std::move(conn));
@@ -39,8 +39,13 @@ ConnPool::Lease::~Lease() {
 }
 
 void ConnPool::cancel_all() noexcept {
-  std::lock_guard lk(mu_);
-  for (pg::Connection *c : leased_) c->cancel();
+  std::vector<std::shared_ptr<pg::Canceller>> targets;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto &l : leased_) targets.push_back(l.second);
+  }
+  for (const auto &c : targets)
+    if (c) c->cancel();
 }
 
 }  // namespace pgcutover::pipeline

@@ -8,6 +8,7 @@
 // never stored in printable form: only display_name() is shown to users.
 #include <atomic>
 #include <initializer_list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +24,22 @@
 namespace pgcutover::pg {
 
 using Param = std::optional<std::string>;  // nullopt = SQL NULL
+
+// Sends cancel requests for one connection's session. Shared between the
+// connection and whoever may cancel it from another thread (a pool's cancel
+// watcher), so it stays valid after the connection is closed and freed; a
+// cancel then reaches a session that is gone, which is harmless.
+class Canceller {
+ public:
+  explicit Canceller(PGconn *conn);
+  Canceller(const Canceller &) = delete;
+  Canceller &operator=(const Canceller &) = delete;
+  void cancel() noexcept;
+
+ private:
+  std::mutex mu_;
+  CancelHandle handle_;
+};
 
 class Connection {
  public:
@@ -51,6 +68,7 @@ class Connection {
   // Asks the server to cancel what this connection runs now. Thread-safe: the
   // only call another thread may make on a connection it does not own.
   void cancel() noexcept;
+  const std::shared_ptr<Canceller> &canceller() const { return canceller_; }
 
   // Builds the Error for the connection's last failure (or a given result).
   Error make_error(PGresult *res, std::string_view context) const;
@@ -62,8 +80,7 @@ class Connection {
   Result run(std::string_view sql, const std::vector<Param> *params);
 
   ConnHandle conn_;
-  CancelHandle cancel_;
-  std::unique_ptr<std::mutex> cancel_mu_ = std::make_unique<std::mutex>();
+  std::shared_ptr<Canceller> canceller_;
   std::string display_;
   std::unique_ptr<std::string> notice_arg_;  // stable address for the notice receiver
   ConninfoView view_;

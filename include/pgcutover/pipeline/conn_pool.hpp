@@ -38,14 +38,17 @@ class ConnPool {
   };
 
   Lease acquire();
-  // Cancels whatever runs on connections currently leased (for Ctrl-C).
+  // Cancels whatever runs on connections currently leased (for Ctrl-C). The
+  // requests go out after the pool's lock is released, through cancellers
+  // that outlive their connections, so a lease ending meanwhile (even one
+  // whose connection was discarded) neither waits for it nor is touched by it.
   void cancel_all() noexcept;
 
  private:
   Factory factory_;
   tbb::concurrent_bounded_queue<std::unique_ptr<pg::Connection>> free_;
   std::mutex mu_;
-  std::vector<pg::Connection *> leased_;
+  std::vector<std::pair<pg::Connection *, std::shared_ptr<pg::Canceller>>> leased_;
   friend class Lease;
   void give_back(std::unique_ptr<pg::Connection> conn, pg::Connection *raw);
 };
