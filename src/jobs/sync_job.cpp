@@ -97,7 +97,11 @@ class SyncJob {
   void take_snapshot() {
     snap_.emplace(pg::Connection::open(ends().source_conninfo, ends().source_settings));
     result_.snapshot = snap_->info();
+    source_time_zone_ = std::string(snap_->conn().exec(sql::sync::session_default_time_zone()).get(0, 0));
     log::info("syncing changes up to {} (snapshot {})", result_.snapshot.taken_at, result_.snapshot.id);
+    if (result_.snapshot.changes_from != result_.snapshot.taken_at)
+      log::info("a transaction open on the source since {} may still commit older changes: the next sync reads from there",
+                result_.snapshot.changes_from);
   }
 
   // Where the change detection of a table starts: its point (or --since)
@@ -132,7 +136,17 @@ class SyncJob {
       st.since = "xmin " + wm->xmin;
     } else {
       st.since = start_of(*wm);
-      tp.filter = sql::sync::since_predicate(m.column, st.since);
+      const catalog::ColumnDef *c = tp.table.find_column(m.column);
+      tp.filter = sql::sync::change_predicate(m.column, c->type, !c->not_null, st.since, source_time_zone_);
+      if (!m.scans) {
+        pg::Result n = snap_->conn().exec(sql::sync::count_unplaced(name, m.column, c->type, !c->not_null,
+                                                                    result_.snapshot.taken_at, source_time_zone_));
+        st.null_stamped = n.get_i64(0, 0);
+        st.future_stamped = n.get_i64(0, 1);
+        if (*st.null_stamped + *st.future_stamped > 0)
+          log::info("{}: {} row(s) with a NULL \"{}\" and {} stamped after the snapshot are read on every sync",
+                    name.display(), *st.null_stamped, m.column, *st.future_stamped);
+      }
     }
     if (!m.warning.empty()) log::warn("{}: {}", name.display(), m.warning);
     return std::nullopt;
@@ -179,14 +193,14 @@ class SyncJob {
     const std::string part_prefix = "sync " + si.id + " r";
     const std::string &schema = cfg_.scope.tool_schema;
     popt.on_commit = [&](pg::Connection &c, const plan::TablePlan &tp, const plan::KeyRange &r, const pipeline::WriteResult &) {
-      sync::write_watermark(c, schema, tp.table.name, part_prefix + std::to_string(r.id), {si.taken_at, si.xmin}, "sync");
+      sync::write_watermark(c, schema, tp.table.name, part_prefix + std::to_string(r.id), {si.changes_from, si.xmin}, "sync");
     };
     {
       report::LiveProgress live(reporter_, rep_);
       pipeline::run_pipeline(plan_, ends(), si, popt, rep_);
     }
     for (const plan::TablePlan &tp : plan_.tables)
-      sync::commit_watermark(*dst_, schema, tp.table.name, {si.taken_at, si.xmin}, "sync");
+      sync::commit_watermark(*dst_, schema, tp.table.name, {si.changes_from, si.xmin}, "sync");
     std::map<std::string, std::pair<i64, i64>> per_table;  // rows sent, rows merged
     for (const report::RangeRecord &r : rep_.ranges()) {
       per_table[r.table].first += r.rows;
@@ -218,6 +232,7 @@ class SyncJob {
   std::optional<pg::Connection> dst_;
   std::optional<pg::SnapshotHolder> snap_;
   std::set<sql::QualifiedName> blocked_;
+  std::string source_time_zone_;  // the writers' TimeZone, for timestamp without time zone and date columns
   plan::Plan plan_;
   SyncResult result_;
 };

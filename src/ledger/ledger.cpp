@@ -124,7 +124,7 @@ void Ledger::mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 r
                        const pg::SnapshotInfo &snap, const std::string &started_at) const {
   c.query(sql::ledger::mark_done(ident()),
           {job_, table.schema, table.name, std::to_string(range_id), std::to_string(rows), std::to_string(bytes), snap.id,
-           snap.taken_at, snap.xmin, worker_name(), started_at});
+           snap.changes_from, snap.xmin, worker_name(), started_at});
 }
 
 i64 Ledger::pending(pg::Connection &c) const {

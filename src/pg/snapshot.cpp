@@ -11,6 +11,7 @@ SnapshotHolder::SnapshotHolder(Connection conn) : conn_(std::move(conn)) {
   info_.taken_at = r.get(0, 1);
   info_.xmin = r.get(0, 2);
   info_.xip = r.get(0, 3);
+  info_.changes_from = r.get(0, 4);
   info_.server_version = conn_.server_version();
 }
 

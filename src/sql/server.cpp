@@ -11,12 +11,20 @@ const char *rollback() { return "ROLLBACK"; }
 const char *begin_snapshot_read() { return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"; }
 
 std::string export_snapshot(int server_version) {
-  return std::string("SELECT pg_catalog.pg_export_snapshot(), ") +
-         "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " +
+  // The fifth column: the start of the oldest other transaction open in this
+  // database now (or now): a transaction that stamped its rows with now() at
+  // its start and commits after this snapshot carries that earlier time.
+  // The tool's own sessions (application_name pgcutover) are left out.
+  const std::string iso = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+  return "SELECT pg_catalog.pg_export_snapshot(), to_char(s.now AT TIME ZONE 'UTC', " + iso + "), " +
          (server_version >= 130000 ? "pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text, "
-                                     "pg_catalog.pg_current_snapshot()::text"
+                                     "pg_catalog.pg_current_snapshot()::text, "
                                    : "pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot())::text, "
-                                     "pg_catalog.txid_current_snapshot()::text");
+                                     "pg_catalog.txid_current_snapshot()::text, ") +
+         "to_char(LEAST(s.now, s.oldest) AT TIME ZONE 'UTC', " + iso + ") "
+         "FROM (SELECT pg_catalog.clock_timestamp() AS now, "
+         "(SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a WHERE a.datname = pg_catalog.current_database() "
+         "AND a.pid <> pg_catalog.pg_backend_pid() AND a.application_name <> 'pgcutover') AS oldest) s";
 }
 
 std::string set_transaction_snapshot(const std::string &snapshot_id) {

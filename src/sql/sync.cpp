@@ -5,8 +5,34 @@
 
 namespace pgcutover::sql::sync {
 
-std::string since_predicate(const std::string &column, const std::string &point_iso) {
-  return quote_ident(column) + " >= " + quote_literal(point_iso) + "::timestamptz";
+namespace {
+
+// A point (ISO 8601 UTC) as a value comparable with a change column of this type.
+std::string point_as(const std::string &column_type, const std::string &point_iso, const std::string &tz) {
+  std::string point = quote_literal(point_iso) + "::timestamptz";
+  if (column_type.rfind("timestamp without time zone", 0) == 0) return "(" + point + " AT TIME ZONE " + quote_literal(tz) + ")";
+  if (column_type == "date") return "(" + point + " AT TIME ZONE " + quote_literal(tz) + ")::date";
+  return point;
+}
+
+}  // namespace
+
+std::string count_unplaced(const QualifiedName &table, const std::string &column, const std::string &column_type,
+                           bool nullable, const std::string &point_iso, const std::string &source_time_zone) {
+  std::string col = quote_ident(column);
+  return fmt::format("SELECT {}, (SELECT count(*) FROM ONLY {} WHERE {} > {})",
+                     nullable ? fmt::format("(SELECT count(*) FROM ONLY {} WHERE {} IS NULL)", table, col) : "0", table,
+                     col, point_as(column_type, point_iso, source_time_zone));
+}
+
+std::string change_predicate(const std::string &column, const std::string &column_type, bool nullable,
+                             const std::string &point_iso, const std::string &source_time_zone) {
+  std::string pred = quote_ident(column) + " >= " + point_as(column_type, point_iso, source_time_zone);
+  return nullable ? "(" + pred + " OR " + quote_ident(column) + " IS NULL)" : pred;
+}
+
+const char *session_default_time_zone() {
+  return "SELECT reset_val FROM pg_catalog.pg_settings WHERE name = 'TimeZone'";
 }
 
 std::string xmin_predicate(const std::string &txid) {

@@ -39,6 +39,11 @@ struct SyncedTable {
   i64 rows_read = 0;
   i64 rows_written = 0;
   std::optional<i64> deleted;  // nullopt: deletes not detected
+  // Rows the change column cannot place in time, read again by every sync:
+  // NULL, and stamped after the snapshot (infinity, clock skew). Counted for
+  // indexed change columns; nullopt otherwise.
+  std::optional<i64> null_stamped;
+  std::optional<i64> future_stamped;
 };
 
 struct SyncResult {

@@ -16,6 +16,10 @@ struct SnapshotInfo {
   std::string taken_at;    // clock_timestamp() when exported, ISO 8601 UTC
   std::string xmin;        // oldest transaction id still running then (txid form)
   std::string xip;         // the full txid snapshot text, for xmin-based change detection
+  // The point a later sync must read change columns from: the start of the
+  // oldest transaction open in the database at the snapshot (it may commit
+  // rows stamped with its start time after the snapshot), else taken_at.
+  std::string changes_from;
   int server_version = 0;
 };
 

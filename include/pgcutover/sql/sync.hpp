@@ -5,8 +5,23 @@
 #include "pgcutover/sql/ident.hpp"
 
 namespace pgcutover::sql::sync {
-// change_col >= 'point'::timestamptz (the point already has the overlap taken off)
-std::string since_predicate(const std::string &column, const std::string &point_iso);
+// The rows a change column says changed since a point (ISO 8601 UTC), read the
+// way the application wrote them: a timestamptz column as is; a `timestamp
+// without time zone` column in the time zone its writers' sessions use
+// (source_time_zone); a `date` column at day granularity in that zone, the
+// whole starting day included. A nullable column also yields its NULL rows:
+// a row whose change column is NULL cannot say when it changed, so every sync
+// reads it (the merge skips it when it is already equal).
+std::string change_predicate(const std::string &column, const std::string &column_type, bool nullable,
+                             const std::string &point_iso, const std::string &source_time_zone);
+// Rows whose change column cannot place them in time, so every sync reads
+// them again: NULL, and later than the snapshot's point (infinity, clock
+// skew): -> two counts. Each is an index scan when the column is indexed.
+std::string count_unplaced(const QualifiedName &table, const std::string &column, const std::string &column_type,
+                           bool nullable, const std::string &point_iso, const std::string &source_time_zone);
+// The TimeZone a new session of the tool's role gets on the source (its
+// database's and role's setting, not the tool's pinned UTC): -> text.
+const char *session_default_time_zone();
 // Rows whose xmin is not older than the given transaction id (64-bit txid
 // text), by age so xid wraparound is handled.
 std::string xmin_predicate(const std::string &txid);

@@ -27,7 +27,9 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
                       {"watermark", t.watermark},
                       {"rows_read", t.rows_read},
                       {"rows_written", t.rows_written},
-                      {"deleted", t.deleted ? nlohmann::json(*t.deleted) : nlohmann::json("not detected")}});
+                      {"deleted", t.deleted ? nlohmann::json(*t.deleted) : nlohmann::json("not detected")},
+                      {"null_stamped", t.null_stamped ? nlohmann::json(*t.null_stamped) : nlohmann::json(nullptr)},
+                      {"future_stamped", t.future_stamped ? nlohmann::json(*t.future_stamped) : nlohmann::json(nullptr)}});
     v.text += fmt::format("{:<40} {:<10} {:>9} read {:>9} written  {}  since {}\n", t.table.display(),
                           sync::to_string(t.method.kind), t.rows_read, t.rows_written, deleted, t.since);
   }
