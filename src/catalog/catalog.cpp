@@ -125,16 +125,47 @@ std::vector<TableDef> select_tables(const Catalog &cat, const std::vector<sql::Q
   return out;
 }
 
+bool SequenceDef::feeds_any(const std::set<sql::QualifiedName> &tables) const {
+  return std::any_of(feeds.begin(), feeds.end(), [&](const FedColumn &f) { return tables.count(f.table) > 0; });
+}
+
+const FedColumn *SequenceDef::owner() const {
+  for (const FedColumn &f : feeds)
+    if (f.owns) return &f;
+  return nullptr;
+}
+
+std::string SequenceDef::fed_list() const {
+  std::string out;
+  for (const FedColumn &f : feeds) out += (out.empty() ? "" : ", ") + f.table.display() + "." + f.column;
+  return out;
+}
+
 std::vector<SequenceDef> load_sequences(pg::Connection &conn, const std::vector<std::string> &exclude_schemas) {
   std::vector<SequenceDef> out;
   pg::Result r = conn.query(sql::catalog::sequences(), {sql::array_literal(exclude_schemas)});
   for (int i = 0; i < r.rows(); ++i) {
-    SequenceDef s;
-    s.name = {std::string(r.get(i, 0)), std::string(r.get(i, 1))};
-    if (!r.is_null(i, 2)) s.table = sql::QualifiedName{std::string(r.get(i, 2)), std::string(r.get(i, 3))};
-    s.column = r.get(i, 4);
-    s.type = r.get(i, 5);
-    out.push_back(std::move(s));
+    sql::QualifiedName name{std::string(r.get(i, 0)), std::string(r.get(i, 1))};
+    if (out.empty() || !(out.back().name == name)) {
+      SequenceDef s;
+      s.name = name;
+      s.type = r.get(i, 5);
+      s.increment = r.get_i64(i, 6);
+      s.min = r.get_i64(i, 7);
+      s.max = r.get_i64(i, 8);
+      s.cycle = r.get_bool(i, 9);
+      out.push_back(std::move(s));
+    }
+    if (r.is_null(i, 2) || r.is_null(i, 4)) continue;
+    FedColumn f{{std::string(r.get(i, 2)), std::string(r.get(i, 3))}, std::string(r.get(i, 4)), r.get_bool(i, 10)};
+    std::vector<FedColumn> &feeds = out.back().feeds;
+    // A serial column is both owned and defaulted: one entry, owned.
+    auto same = std::find_if(feeds.begin(), feeds.end(),
+                             [&](const FedColumn &x) { return x.table == f.table && x.column == f.column; });
+    if (same == feeds.end())
+      feeds.push_back(std::move(f));
+    else
+      same->owns = same->owns || f.owns;
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // The sync job, phase by phase:
-//   schema drift   added columns applied, new tables created and base-copied
-//                  (before the snapshot, so they are part of this sync),
-//                  blocking drift reported per table
+//   schema drift   added columns applied, new sequences created, new tables
+//                  created and base-copied (before the snapshot, so they are
+//                  part of this sync), blocking drift reported per table
 //   snapshot       one snapshot for every changed row this sync reads
 //   plan changes   per table: its watermark, change detection and ranges
 //   sync changes   the changed rows merged; each range commits its watermark
@@ -10,10 +10,15 @@
 //   sequences      on the final sync
 #include "pgcutover/jobs/sync_job.hpp"
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <set>
 
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/schema/schema.hpp"
+#include "pgcutover/sequences/sequences.hpp"
 #include "pgcutover/sql/sync.hpp"
 #include "pgcutover/sync/change_ranges.hpp"
 #include "pgcutover/sync/deletes.hpp"
@@ -89,9 +94,33 @@ class SyncJob {
         log::warn("{}: column \"{}\" {}", d.table.display(), d.column, d.detail);
       }
     }
+    create_new_sequences(src);
     if (new_tables.empty()) return;
     log::info("{} new table(s) on the source: creating and copying them", new_tables.size());
     base_copy(new_tables);
+  }
+
+  // Sequences created on the source after the base copy, through pg_dump (a
+  // new table's default may call one); those owned by a new table come with it.
+  void create_new_sequences(pg::Connection &src) {
+    std::vector<sql::QualifiedName> seqs = sequences::missing_on_target(
+        src, *dst_, cfg_.scope.tables, cfg_.scope.tables.empty(), cfg_.scope.excluded_schemas());
+    if (seqs.empty()) return;
+    log::info("{} new sequence(s) on the source: creating them from pg_dump --section=pre-data", seqs.size());
+    schema::SchemaOptions sopt = cfg_.schema;
+    sopt.exclude_schemas = cfg_.scope.excluded_schemas();
+    pg::SnapshotHolder snap(pg::Connection::open(ends().source_conninfo, ends().source_settings));
+    std::string tmpl = (std::filesystem::temp_directory_path() / "pgcutover-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw_usage("cannot create a temp folder in " + tmpl);
+    struct Remove {
+      std::filesystem::path dir;
+      ~Remove() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
+    } remove{tmpl};
+    std::filesystem::path archive = schema::dump_schema(ends().source_conninfo, snap.info(), seqs, remove.dir, sopt);
+    schema::restore_section(ends().target_conninfo, archive, "pre-data", 1, sopt);
   }
 
   void take_snapshot() {

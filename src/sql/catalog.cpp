@@ -73,21 +73,24 @@ SELECT x.indrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
  ORDER BY x.indrelid, k.ord
 )SQL";
 
-// Sequences with the table and column they feed: owned (serial, deptype 'a'),
-// identity (deptype 'i'), or named in a column default (pg_attrdef depends on it).
+// Sequences with their parameters and every column they feed: owned (serial,
+// deptype 'a'), identity (deptype 'i'), or named in a column default
+// (pg_attrdef depends on it; several tables may share one). One row per fed
+// column, or one row with NULLs for a sequence that feeds none.
 constexpr const char *SEQUENCES_SQL = R"SQL(
 WITH feeds AS (
-  SELECT d.objid AS seq, d.refobjid AS rel, d.refobjsubid AS attnum
+  SELECT d.objid AS seq, d.refobjid AS rel, d.refobjsubid AS attnum, true AS owns
     FROM pg_catalog.pg_depend d
    WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
      AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
   UNION
-  SELECT d.refobjid, ad.adrelid, ad.adnum
+  SELECT d.refobjid, ad.adrelid, ad.adnum, false
     FROM pg_catalog.pg_attrdef ad
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.objid = ad.oid
                                AND d.refclassid = 'pg_catalog.pg_class'::regclass
 )
-SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname, pg_catalog.format_type(sq.seqtypid, NULL)
+SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname, pg_catalog.format_type(sq.seqtypid, NULL),
+       sq.seqincrement, sq.seqmin, sq.seqmax, sq.seqcycle, f.owns
   FROM pg_catalog.pg_class s
   JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
   JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = s.oid

@@ -3,29 +3,29 @@
 #include <algorithm>
 #include <set>
 
-#include "pgcutover/sql/sequences.hpp"
+#include "pgcutover/sequences/sequences.hpp"
 
 namespace pgcutover::verify {
 
 namespace {
-// The value the next nextval() returns, for increment 1 (the common case; for
-// larger increments this still orders sequences correctly).
-i64 next_value(const catalog::SequenceState &s) { return s.is_called ? s.last_value + 1 : s.last_value; }
+std::string str(sequences::i128 v) { return std::to_string(static_cast<long long>(v)); }
 }  // namespace
 
+// The rule of sequences/sequences.hpp: a CYCLE sequence stands where the
+// source's stands; any other one hands out neither a value the source has
+// handed out nor one a column it feeds holds on the target (above the max
+// ascending, below the min descending).
 std::vector<SequenceVerdict> check_sequences(pg::Connection &src, pg::Connection &dst,
                                              const std::vector<sql::QualifiedName> &tables, bool whole_database,
                                              const std::vector<std::string> &exclude_schemas) {
   std::set<sql::QualifiedName> wanted(tables.begin(), tables.end());
   std::vector<catalog::SequenceDef> dst_seqs = catalog::load_sequences(dst, exclude_schemas);
   std::vector<SequenceVerdict> out;
-  std::set<sql::QualifiedName> seen;
   for (const catalog::SequenceDef &s : catalog::load_sequences(src, exclude_schemas)) {
-    if (!whole_database && !(s.table && wanted.count(*s.table))) continue;
-    if (!seen.insert(s.name).second) continue;
+    if (!whole_database && !s.feeds_any(wanted)) continue;
     SequenceVerdict v;
     v.sequence = s.name.display();
-    v.table = s.table ? s.table->display() + "." + s.column : "";
+    v.table = s.fed_list();
     auto d = std::find_if(dst_seqs.begin(), dst_seqs.end(), [&](const auto &x) { return x.name == s.name; });
     auto from = catalog::read_sequence(src, s.name);
     if (d == dst_seqs.end() || !from) {
@@ -37,23 +37,27 @@ std::vector<SequenceVerdict> check_sequences(pg::Connection &src, pg::Connection
     auto to = catalog::read_sequence(dst, s.name);
     v.source_value = from->last_value;
     v.target_value = to->last_value;
-    if (next_value(*to) < next_value(*from)) {
+    auto problem = [&](const std::string &p) {
       v.ok = false;
-      v.problem = "stands behind the source";
+      v.problem += (v.problem.empty() ? "" : "; ") + p;
+    };
+    if (s.cycle) {
+      if (from->last_value != to->last_value || from->is_called != to->is_called)
+        problem("a CYCLE sequence must stand where the source's stands");
+      out.push_back(v);
+      continue;
     }
-    if (s.table && !s.column.empty() && d->table) {
-      pg::Result r = dst.exec(sql::sequences::max_value(*d->table, s.column));
-      if (!r.is_null(0, 0)) {
-        v.column_max = r.get(0, 0);
-        try {
-          if (next_value(*to) <= std::stoll(v.column_max)) {
-            v.ok = false;
-            v.problem += std::string(v.problem.empty() ? "" : "; ") + "the next value would collide with max(" +
-                         s.column + ") = " + v.column_max;
-          }
-        } catch (const std::exception &) {
-        }
-      }
+    sequences::i128 next = sequences::next_value(s, *to), source_next = sequences::next_value(s, *from);
+    if (next != source_next && !sequences::beyond(s, next, source_next)) problem("stands behind the source");
+    const bool up = s.increment > 0;
+    for (const sequences::ColumnExtreme &e : sequences::column_extremes(dst, s)) {
+      if (v.column_max.empty() || sequences::beyond(s, e.value, std::stoll(v.column_max)))
+        v.column_max = std::to_string(e.value);
+      // An exhausted sequence (next past its bound) hands out nothing more.
+      bool exhausted = up ? next > s.max : next < s.min;
+      if (!exhausted && !sequences::beyond(s, next, e.value))
+        problem("the next value " + str(next) + " would collide with " + (up ? "max(" : "min(") + e.column +
+                ") = " + std::to_string(e.value));
     }
     out.push_back(v);
   }

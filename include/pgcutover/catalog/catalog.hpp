@@ -3,6 +3,7 @@
 // columns, keys, sizes and sequences. The SQL text lives in sql/catalog.cpp.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,11 +27,25 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
 // Usage error listing every name that does not exist.
 std::vector<TableDef> select_tables(const Catalog &cat, const std::vector<sql::QualifiedName> &names);
 
+// A column a sequence feeds: through its default, as its identity, or both.
+struct FedColumn {
+  sql::QualifiedName table;
+  std::string column;
+  bool owns = false;  // OWNED BY (serial) or identity: the sequence goes with the table
+};
+
 struct SequenceDef {
   sql::QualifiedName name;
-  std::optional<sql::QualifiedName> table;  // the table it feeds, if any
-  std::string column;                       // the column it feeds ("" if standalone)
-  std::string type;                         // smallint / integer / bigint
+  std::vector<FedColumn> feeds;  // every column it feeds (several tables may share one); empty if standalone
+  std::string type;              // smallint / integer / bigint
+  i64 increment = 1;             // negative for a descending sequence
+  i64 min = 1;
+  i64 max = 0;
+  bool cycle = false;
+
+  bool feeds_any(const std::set<sql::QualifiedName> &tables) const;
+  const FedColumn *owner() const;  // the column that owns it, if any
+  std::string fed_list() const;    // "schema.table.column, ..." ("" if standalone)
 };
 
 struct SequenceState {

@@ -19,7 +19,8 @@ const char *index_leads();
 // $1 oid[] -> attrelid, key column, format_type; primary keys in index order.
 const char *primary_keys();
 // $1 text[] of excluded schemas -> sequence schema, name, table schema, table
-// name, column, type.
+// name, column, type, increment, min, max, cycle, owns (one row per fed
+// column; table, column and owns NULL for a sequence that feeds none).
 const char *sequences();
 // -> last_value, is_called
 std::string read_sequence(const QualifiedName &sequence);

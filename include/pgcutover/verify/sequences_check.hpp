@@ -1,7 +1,9 @@
 #pragma once
 // Sequences: every target sequence must stand at or past its source, and past
-// the largest value in the column it feeds on the target (or the next insert
-// with a default id collides).
+// the extreme value of every column it feeds on the target (above the max
+// ascending, below the min descending; or the next insert with a default id
+// collides); a CYCLE sequence exactly where the source's stands. The rule is
+// sequences/sequences.hpp's.
 #include <string>
 #include <vector>
 
@@ -15,7 +17,7 @@ struct SequenceVerdict {
   std::string table;
   i64 source_value = 0;
   i64 target_value = 0;
-  std::string column_max;  // on the target, "" if none
+  std::string column_max;  // the extreme (max ascending, min descending) of its columns on the target, "" if none
   bool ok = true;
   std::string problem;
 };
