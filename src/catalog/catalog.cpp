@@ -55,6 +55,7 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     by_oid[t.oid] = cat.tables.size();
     cat.tables.push_back(std::move(t));
   }
+  cat.default_collation_c = conn.exec(sql::catalog::default_collation_is_c()).get_bool(0, 0);
   if (cat.tables.empty()) return cat;
 
   std::string oids = oid_array(cat.tables);
@@ -69,6 +70,9 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     c.has_default = cols.get_bool(i, 5);
     c.needs_text = cols.get_bool(i, 6);
     c.default_expr = cols.get(i, 7);
+    c.collatable = cols.get_bool(i, 8);
+    c.c_order = cols.get_bool(i, 9);
+    c.default_collation = cols.get_bool(i, 10);
     t.columns.push_back(std::move(c));
   }
   pg::Result leads = conn.query(sql::catalog::index_leads(), {oids});

@@ -15,7 +15,7 @@ constexpr i64 BISECT_WAYS = 16;
 constexpr int MAX_DEPTH = 12;
 constexpr size_t KEYS_PER_STATEMENT = 500;
 
-sql::KeySpec key_spec(const catalog::TableDef &t) { return {t.key, t.key_types}; }
+sql::KeySpec key_spec(const catalog::TableDef &t) { return t.key_spec(); }
 
 // The key-set parameters of a batch of keys.
 std::vector<pg::Param> key_params(const catalog::TableDef &t, const std::vector<plan::KeyBound> &keys) {

@@ -28,7 +28,7 @@ namespace {
 
 constexpr const char *STAGE_TABLE = "pgcutover_stage";
 
-sql::KeySpec key_spec(const catalog::TableDef &t) { return {t.key, t.key_types}; }
+sql::KeySpec key_spec(const catalog::TableDef &t) { return t.key_spec(); }
 
 [[noreturn]] void count_mismatch(const char *what, i64 a, const char *what_b, i64 b) {
   throw Error(ErrorKind::DataFormat, fmt::format("row counts disagree: {} {} but {} {}; nothing was committed", what, a,

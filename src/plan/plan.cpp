@@ -45,6 +45,28 @@ std::string compare_columns(const catalog::TableDef &src, const catalog::TableDe
   return problems;
 }
 
+// Which key columns range predicates and key orderings compare under
+// COLLATE "C" (see sql::KeySpec): every collatable one, unless it sorts
+// bytewise on both servers already. Then the plain comparison is the same on
+// both sides and keeps the primary-key index; otherwise the explicit COLLATE
+// makes both servers agree at the price of index use for ranges. A table the
+// copy will create gets the source column's collation, or the target
+// database's default when the column uses its database's default.
+std::vector<bool> key_collate_c(const catalog::TableDef &src, const catalog::TableDef *dst, const catalog::Catalog &dst_cat) {
+  std::vector<bool> out;
+  for (const std::string &k : src.key) {
+    const catalog::ColumnDef *c = src.find_column(k);
+    if (!c || !c->collatable) {
+      out.push_back(false);
+      continue;
+    }
+    const catalog::ColumnDef *d = dst ? dst->find_column(k) : nullptr;
+    bool target_c = d ? d->c_order : c->default_collation ? dst_cat.default_collation_c : c->c_order;
+    out.push_back(!(c->c_order && target_c));
+  }
+  return out;
+}
+
 }  // namespace
 
 Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &opt) {
@@ -60,6 +82,7 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
     const catalog::TableDef &table = tp.table;
     const catalog::TableDef *target = dst_cat.find(table.name);
     tp.target_exists = target != nullptr;
+    tp.table.key_collate_c = key_collate_c(table, target, dst_cat);
     if (target) {
       std::string problems = compare_columns(table, *target);
       if (!problems.empty()) {

@@ -1,8 +1,9 @@
 // Range planning. Why sampling, not min..max: keys can be sparse, skewed,
 // negative, text or uuid, and a table with a small heap and a large TOAST must
 // still split by its bytes. So the server samples rows (TABLESAMPLE), returns
-// their keys in key order (its own collation and operators decide order, never
-// ours) with each row's stored size, and we cut where the cumulative sampled
+// their keys in key order (its operators decide order, never ours; text-like
+// keys under COLLATE "C" when the two servers could disagree, see
+// sql::KeySpec) with each row's stored size, and we cut where the cumulative sampled
 // bytes cross k/n of the total. Each range then holds about the same bytes, as
 // far as the sample tells. Range predicates compare the key with >= and <,
 // which the primary-key index serves on every PostgreSQL version (a ctid range
@@ -84,7 +85,7 @@ std::vector<KeyRange> plan_ranges(pg::Connection &conn, const catalog::TableDef 
   // BERNOULLI reads every heap page but samples rows evenly; SYSTEM picks
   // whole pages and is the only affordable choice for a very large heap.
   std::string sample_clause = sql::tablesample(table.heap_bytes > (1ll << 30) && pct < 50, pct);
-  pg::Result r = conn.exec(sql::sample_keys(table.name, table.key, table.column_names(), sample_clause));
+  pg::Result r = conn.exec(sql::sample_keys(table.name, table.key_spec(), table.column_names(), sample_clause));
   std::vector<Sample> samples;
   samples.reserve(static_cast<size_t>(r.rows()));
   int nkey = static_cast<int>(table.key.size());

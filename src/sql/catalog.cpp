@@ -28,10 +28,14 @@ SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relispartition,
 // needs_text: the type, through any domains, is composite, or an array whose
 // element is user-defined (OID >= 16384, FirstNormalObjectId) or composite.
 // Those binary forms carry type OIDs that differ between databases.
+// collatable / c_order / default_collation: the column has a collation, that
+// collation sorts bytewise (libc "C" or "POSIX", the database's own when the
+// column uses the default), and it is the database default. to_jsonb reads
+// datlocprovider where the server has it (PostgreSQL 15 and later).
 constexpr const char *COLUMNS_SQL = R"SQL(
 WITH RECURSIVE cols AS (
   SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.atthasdef,
-         pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expr
+         pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attcollation
     FROM pg_catalog.pg_attribute a
     LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
@@ -48,7 +52,16 @@ SELECT c.attrelid, c.attname, pg_catalog.format_type(c.atttypid, c.atttypmod), c
        (bt.typtype = 'c'
         OR (bt.typcategory = 'A' AND bt.typelem <> 0
             AND (bt.typelem >= 16384 OR et.typtype IN ('c', 'd')))) AS needs_text,
-       c.default_expr
+       c.default_expr,
+       c.attcollation <> 0 AS collatable,
+       CASE WHEN c.attcollation = 0 THEN false
+            WHEN c.attcollation = 100 THEN
+              (SELECT coalesce(pg_catalog.to_jsonb(db)->>'datlocprovider', 'c') = 'c' AND db.datcollate IN ('C', 'POSIX')
+                 FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database())
+            ELSE (SELECT co.collprovider = 'c' AND co.collcollate IN ('C', 'POSIX')
+                    FROM pg_catalog.pg_collation co WHERE co.oid = c.attcollation)
+       END AS c_order,
+       c.attcollation = 100 AS default_collation
   FROM cols c
   JOIN base b ON b.start_oid = c.atttypid
   JOIN pg_catalog.pg_type bt ON bt.oid = b.base_oid
@@ -116,6 +129,11 @@ std::string read_sequence(const QualifiedName &sequence) {
 }
 
 std::string any_row(const QualifiedName &table) { return fmt::format("SELECT 1 FROM ONLY {} LIMIT 1", table); }
+
+const char *default_collation_is_c() {
+  return "SELECT coalesce(pg_catalog.to_jsonb(db)->>'datlocprovider', 'c') = 'c' AND db.datcollate IN ('C', 'POSIX') "
+         "FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database()";
+}
 
 const char *table_exists() {
   return "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "

@@ -30,11 +30,10 @@ std::string key_hashes(const QualifiedName &table, const std::vector<std::string
 
 std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step,
                           const std::string &filter) {
-  std::string keys = ident_list(key.columns);
   return fmt::format(
       "SELECT {}, pgcutover_rn FROM (SELECT {}, row_number() OVER (ORDER BY {}) AS pgcutover_rn FROM ONLY {}{}) s "
       "WHERE pgcutover_rn % {} = 0 ORDER BY pgcutover_rn",
-      detail::as_text(key.columns), keys, keys, table, detail::where_range(key, range, filter), step);
+      detail::as_text(key.columns), ident_list(key.columns), order_by_key(key), table, detail::where_range(key, range, filter), step);
 }
 
 std::string rows_by_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key) {

@@ -9,8 +9,10 @@ namespace pgcutover::sql::detail {
 
 // "(FORMAT binary)" / "(FORMAT text)"
 const char *format_option(copybin::StreamFormat format);
-// "k" or "(k1, k2)"
+// "k" or "(k1, k2)": for equality (key sets).
 std::string key_expr(const KeySpec &key);
+// The same with COLLATE "C" on the columns that ask for it: for ordering.
+std::string key_order_expr(const KeySpec &key);
 // ('v1'::t1, 'v2'::t2) or 'v'::t for a one-column key.
 std::string bound_literal(const KeySpec &key, const plan::KeyBound &b);
 // " WHERE <range> [AND (filter)]", or "" when both are empty.

@@ -12,7 +12,7 @@ std::string tablesample(bool whole_pages, double percent) {
   return fmt::format("TABLESAMPLE {} ({:.6f}) REPEATABLE (42)", whole_pages ? "SYSTEM" : "BERNOULLI", percent);
 }
 
-std::string sample_keys(const QualifiedName &table, const std::vector<std::string> &key,
+std::string sample_keys(const QualifiedName &table, const KeySpec &key,
                         const std::vector<std::string> &columns, const std::string &tablesample) {
   // pg_column_size of each column is its stored size (compressed, and for a
   // TOASTed value the TOAST size) without fetching the value: a cheap estimate
@@ -21,8 +21,8 @@ std::string sample_keys(const QualifiedName &table, const std::vector<std::strin
   // The table is aliased so ORDER BY names the key columns, not the ::text
   // output columns of the same name (which would sort as text).
   for (const std::string &c : columns) size += " + coalesce(pg_catalog.pg_column_size(s." + quote_ident(c) + "), 0)";
-  return fmt::format("SELECT {}, ({})::int8 FROM ONLY {} AS s {} ORDER BY {}", detail::as_text(key, "s."), size, table,
-                     tablesample, ident_list(key, "s."));
+  return fmt::format("SELECT {}, ({})::int8 FROM ONLY {} AS s {} ORDER BY {}", detail::as_text(key.columns, "s."), size,
+                     table, tablesample, order_by_key(key, "s."));
 }
 
 std::string count_rows(const QualifiedName &table) { return fmt::format("SELECT count(*) FROM ONLY {}", table); }

@@ -21,6 +21,11 @@ std::string key_expr(const KeySpec &key) {
   return key.columns.size() == 1 ? cols : "(" + cols + ")";
 }
 
+std::string key_order_expr(const KeySpec &key) {
+  std::string cols = order_by_key(key);
+  return key.columns.size() == 1 ? cols : "(" + cols + ")";
+}
+
 std::string bound_literal(const KeySpec &key, const plan::KeyBound &b) {
   if (b.values.size() != key.columns.size()) throw_internal("key bound has the wrong number of values");
   std::string out;
@@ -64,16 +69,21 @@ std::string key_set_literals(const KeySpec &key, const std::vector<plan::KeyBoun
 
 std::string range_predicate(const KeySpec &key, const plan::KeyRange &range) {
   std::string out;
-  if (range.lower) out = detail::key_expr(key) + " >= " + detail::bound_literal(key, *range.lower);
+  if (range.lower) out = detail::key_order_expr(key) + " >= " + detail::bound_literal(key, *range.lower);
   if (range.upper) {
     if (!out.empty()) out += " AND ";
-    out += detail::key_expr(key) + " < " + detail::bound_literal(key, *range.upper);
+    out += detail::key_order_expr(key) + " < " + detail::bound_literal(key, *range.upper);
   }
   return out;
 }
 
-std::string order_by_key(const std::vector<std::string> &key, const std::string &prefix) {
-  return ident_list(key, prefix);
+std::string order_by_key(const KeySpec &key, const std::string &prefix) {
+  std::string out;
+  for (size_t i = 0; i < key.columns.size(); ++i) {
+    out += (i ? ", " : "") + prefix + quote_ident(key.columns[i]);
+    if (key.collated(i)) out += R"( COLLATE "C")";
+  }
+  return out;
 }
 
 std::vector<std::string> key_set_params(const KeySpec &key, const std::vector<plan::KeyBound> &keys) {

@@ -10,7 +10,7 @@ namespace pgcutover::sql::verify {
 std::string ordered_copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
                              const plan::KeyRange &range, copybin::StreamFormat format) {
   return fmt::format("COPY (SELECT {} FROM ONLY {}{} ORDER BY {}) TO STDOUT {}", ident_list(columns), table,
-                     detail::where_range(key, range), ident_list(key.columns), detail::format_option(format));
+                     detail::where_range(key, range), order_by_key(key), detail::format_option(format));
 }
 
 std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,

@@ -26,7 +26,7 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, const plan::Table
   i64 n = std::max<i64>(plan::range_count(est, range_bytes), est > (4 << 20) ? jobs : 1);
   if (n <= 1) return whole;
   pg::Result q = src.exec(
-      sql::diff::key_quantiles(t.name, {t.key, t.key_types}, whole[0], std::max<i64>(1, changed / n), tp.filter));
+      sql::diff::key_quantiles(t.name, t.key_spec(), whole[0], std::max<i64>(1, changed / n), tp.filter));
   std::vector<plan::KeyRange> out;
   std::optional<plan::KeyBound> lower;
   for (int i = 0; i < q.rows() && static_cast<i64>(out.size()) < n - 1; ++i) {

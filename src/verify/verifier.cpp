@@ -24,7 +24,7 @@ namespace {
 
 constexpr size_t KEYS_PER_STATEMENT = 500;
 
-sql::KeySpec key_spec(const catalog::TableDef &t) { return {t.key, t.key_types}; }
+sql::KeySpec key_spec(const catalog::TableDef &t) { return t.key_spec(); }
 
 std::string hex64(u64 v) {
   char buf[17];

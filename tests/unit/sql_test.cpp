@@ -58,6 +58,29 @@ TEST(Statements, RangePredicateSingleAndCompositeKeys) {
             "(\"Order\", \"group\") < ('2'::integer, 'y\"z'::character varying(10))");
 }
 
+TEST(Statements, CollatedKeysOrderAndCompareUnderC) {
+  // A text column of a composite key compared under COLLATE "C" wherever an
+  // order matters (ranges, samples, quantiles, ordered streams), never in key
+  // sets (equality keeps the index).
+  KeySpec comp{{"grp", "n"}, {"text", "integer"}, {true, false}};
+  plan::KeyRange mid{1, plan::KeyBound{{"a", "1"}}, plan::KeyBound{{"b", "2"}}, 0};
+  EXPECT_EQ(range_predicate(comp, mid),
+            "(\"grp\" COLLATE \"C\", \"n\") >= ('a'::text, '1'::integer) AND "
+            "(\"grp\" COLLATE \"C\", \"n\") < ('b'::text, '2'::integer)");
+  KeySpec one{{"k"}, {"character varying(20)"}, {true}};
+  plan::KeyRange upper{0, std::nullopt, plan::KeyBound{{"Z"}}, 0};
+  EXPECT_EQ(range_predicate(one, upper), "\"k\" COLLATE \"C\" < 'Z'::character varying(20)");
+  EXPECT_EQ(order_by_key(comp, "s."), "s.\"grp\" COLLATE \"C\", s.\"n\"");
+  std::string sample = sample_keys({"public", "t"}, one, {"k"}, "");
+  EXPECT_NE(sample.find("ORDER BY s.\"k\" COLLATE \"C\""), std::string::npos) << sample;
+  std::string q = pgcutover::sql::diff::key_quantiles({"public", "t"}, one, upper, 10);
+  EXPECT_NE(q.find("ORDER BY \"k\" COLLATE \"C\")"), std::string::npos) << q;
+  std::string ordered = pgcutover::sql::verify::ordered_copy_out({"public", "t"}, {"k"}, one, upper, copybin::StreamFormat::Binary);
+  EXPECT_NE(ordered.find("ORDER BY \"k\" COLLATE \"C\") TO STDOUT"), std::string::npos) << ordered;
+  std::string del = pgcutover::sql::diff::delete_keys({"public", "t"}, one);
+  EXPECT_EQ(del.find("COLLATE"), std::string::npos) << del;
+}
+
 TEST(Statements, CopyOutAndIn) {
   KeySpec key{{"id"}, {"uuid"}};
   plan::KeyRange r{0, plan::KeyBound{{"00000000-0000-0000-0000-000000000001"}}, std::nullopt, 0};
@@ -94,7 +117,7 @@ TEST(Statements, MergeAndDeleteInsert) {
 }
 
 TEST(Statements, SampleOrdersByKeyNotByItsText) {
-  std::string q = sample_keys({"public", "t"}, {"id"}, {"id", "v"}, "TABLESAMPLE BERNOULLI (1.000000)");
+  std::string q = sample_keys({"public", "t"}, KeySpec{{"id"}, {"bigint"}}, {"id", "v"}, "TABLESAMPLE BERNOULLI (1.000000)");
   EXPECT_NE(q.find("ORDER BY s.\"id\""), std::string::npos) << q;
   EXPECT_NE(q.find("FROM ONLY \"public\".\"t\" AS s TABLESAMPLE"), std::string::npos) << q;
 }

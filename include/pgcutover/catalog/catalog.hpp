@@ -14,6 +14,7 @@ namespace pgcutover::catalog {
 
 struct Catalog {
   std::vector<TableDef> tables;  // sorted by name
+  bool default_collation_c = false;  // the database's default collation sorts bytewise
   const TableDef *find(const sql::QualifiedName &name) const;
   const TableDef *find_oid(u32 oid) const;
 };

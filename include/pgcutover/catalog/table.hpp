@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pgcutover/sql/ident.hpp"
+#include "pgcutover/sql/range.hpp"
 #include "pgcutover/util/types.hpp"
 
 namespace pgcutover::catalog {
@@ -21,6 +22,9 @@ struct ColumnDef {
   // values, arrays of user-defined or composite types): copy it as text.
   bool needs_text = false;
   std::string default_expr;  // pg_get_expr of the default, "" if none
+  bool collatable = false;         // the type has a collation (text, varchar, char, citext, domains ...)
+  bool c_order = false;            // ... and it sorts bytewise here (libc C or POSIX)
+  bool default_collation = false;  // ... and it is the database default
 };
 
 struct TableDef {
@@ -33,6 +37,9 @@ struct TableDef {
   std::vector<ColumnDef> columns;   // copyable columns: no dropped, no generated ones
   std::vector<std::string> key;     // primary key columns, in index order; empty if none
   std::vector<std::string> key_types;
+  // Per key column: compare it under COLLATE "C" (set by plan::build_plan,
+  // which sees both servers; empty means never). See sql::KeySpec.
+  std::vector<bool> key_collate_c;
   std::vector<std::string> index_leads;  // first column of each valid, non-partial index
   i64 heap_bytes = 0;
   i64 toast_bytes = 0;
@@ -45,6 +52,8 @@ struct TableDef {
   const ColumnDef *find_column(const std::string &name) const;
   // First column whose binary form carries database-specific OIDs, or nullptr.
   const ColumnDef *text_only_column() const;
+  // The key as range predicates, key sets and key orderings need it.
+  sql::KeySpec key_spec() const { return {key, key_types, key_collate_c}; }
 };
 
 }  // namespace pgcutover::catalog

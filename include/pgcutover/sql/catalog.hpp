@@ -12,7 +12,8 @@ namespace pgcutover::sql::catalog {
 // heap bytes, TOAST bytes, reltuples, relpages, has_children, first parent oid.
 const char *tables();
 // $1 oid[] -> attrelid, name, format_type, type oid, not null, has default,
-// needs_text, default expression; in column order.
+// needs_text, default expression, collatable, c_order (the collation sorts
+// bytewise), default_collation; in column order.
 const char *columns();
 // $1 oid[] -> attrelid, first column of each valid, non-partial index.
 const char *index_leads();
@@ -28,5 +29,7 @@ std::string read_sequence(const QualifiedName &sequence);
 std::string any_row(const QualifiedName &table);
 // $1 schema, $2 name -> bool
 const char *table_exists();
+// One boolean: the database's default collation sorts bytewise (libc C/POSIX).
+const char *default_collation_is_c();
 
 }  // namespace pgcutover::sql::catalog

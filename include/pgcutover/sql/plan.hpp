@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "pgcutover/sql/ident.hpp"
+#include "pgcutover/sql/range.hpp"
 
 namespace pgcutover::sql {
 
@@ -12,8 +13,8 @@ namespace pgcutover::sql {
 std::string tablesample(bool whole_pages, double percent);
 
 // Key-sample query for the range planner: key columns as text and an
-// estimated on-disk size of each sampled row, in key order.
-std::string sample_keys(const QualifiedName &table, const std::vector<std::string> &key,
+// estimated on-disk size of each sampled row, in key order (see KeySpec).
+std::string sample_keys(const QualifiedName &table, const KeySpec &key,
                         const std::vector<std::string> &columns, const std::string &tablesample);
 
 // count(*) of the table's own rows.

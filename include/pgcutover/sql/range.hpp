@@ -12,17 +12,32 @@
 namespace pgcutover::sql {
 
 // The key columns and their types (format_type text), for range predicates.
+//
+// collate_c: per column, compare it under COLLATE "C". Ranges are cut on one
+// server and evaluated on both (verify, bisection, delete detection, repair),
+// so every ordering of a text-like key must be the same on both: a range cut
+// in the source's C order and evaluated in the target's ICU order holds other
+// rows. plan::build_plan sets it for a collatable key column unless the
+// column sorts bytewise (C/POSIX) on both servers already: the explicit
+// COLLATE keeps ranges exact whatever the defaults, but a btree index under
+// another collation cannot serve `k COLLATE "C" >= x`, so ranges of such keys
+// are read by scans. Equality (key sets) needs no COLLATE: deterministic
+// collations compare equal exactly when the bytes are equal.
 struct KeySpec {
   std::vector<std::string> columns;
   std::vector<std::string> types;
+  std::vector<bool> collate_c;  // empty, or one per column
+
+  bool collated(size_t i) const { return i < collate_c.size() && collate_c[i]; }
 };
 
 // WHERE-clause body for a key range ("" for the whole table). Composite keys
 // use row comparison, which a btree index on the key serves.
 std::string range_predicate(const KeySpec &key, const plan::KeyRange &range);
 
-// ORDER BY list of the key columns (quoted).
-std::string order_by_key(const std::vector<std::string> &key, const std::string &prefix = "");
+// ORDER BY list of the key columns (quoted, with COLLATE "C" where the key
+// asks for it), each prefixed (e.g. "s.").
+std::string order_by_key(const KeySpec &key, const std::string &prefix = "");
 
 // The parameters of a key-set statement (see key_set_predicate): one text[]
 // array literal per key column, element i of each being key i's value.
