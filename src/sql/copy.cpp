@@ -100,6 +100,10 @@ std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedNam
   return fmt::format("CREATE UNLOGGED TABLE {} AS SELECT {} FROM ONLY {} WITH NO DATA", stage, ident_list(columns), target);
 }
 
+std::string savepoint(const std::string &name) { return "SAVEPOINT " + quote_ident(name); }
+std::string rollback_to_savepoint(const std::string &name) { return "ROLLBACK TO SAVEPOINT " + quote_ident(name); }
+std::string release_savepoint(const std::string &name) { return "RELEASE SAVEPOINT " + quote_ident(name); }
+
 std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::string> &columns,
                            copybin::StreamFormat format) {
   return fmt::format("COPY {}{} FROM STDIN (FORMAT {}, FREEZE)", table, copy_columns(columns),
