@@ -92,7 +92,7 @@ spill::Manifest manifest_of(const plan::Plan &plan, const pg::SnapshotInfo &snap
 class CopyJob {
  public:
   CopyJob(const CopyConfig &cfg, report::RunReport &rep, report::Reporter &reporter)
-      : cfg_(cfg), rep_(rep), reporter_(reporter), ledger_(cfg.scope.tool_schema, cfg.scope.job_name()) {
+      : cfg_(cfg), rep_(rep), reporter_(reporter), ends_(cfg.scope.ends), ledger_(cfg.scope.tool_schema, cfg.scope.job_name()) {
     popt_ = cfg.pipeline;
     popt_.ledger = &ledger_;
     sopt_ = cfg.schema;
@@ -103,6 +103,7 @@ class CopyJob {
     connect();
     take_snapshot();
     set_up();
+    prepare_writes();
     write_manifest();
     copy_data();
     finish();
@@ -110,7 +111,7 @@ class CopyJob {
   }
 
  private:
-  const pg::Endpoints &ends() const { return cfg_.scope.ends; }
+  const pg::Endpoints &ends() const { return ends_; }
 
   // The target must take writes before anything is read.
   void connect() {
@@ -193,6 +194,15 @@ class CopyJob {
     return schema::dump_schema(ends().source_conninfo, snap_->info(), list, dir, sopt_);
   }
 
+  // Before any data moves: writers apply rows as the source has them, or the
+  // command stops here naming the tables and the privilege to grant.
+  void prepare_writes() {
+    std::vector<sql::QualifiedName> names;
+    for (const plan::TablePlan &tp : plan_.tables) names.push_back(tp.table.name);
+    result_.target_writes = pg::prepare_target_writes(*dst_, names);
+    ends_.target_settings.replica_writes = result_.target_writes.replica;
+  }
+
   void write_manifest() {
     const pg::SnapshotInfo &si = snap_->info();
     log::info("copying as of {} (snapshot {}, xmin {})", si.taken_at, si.id, si.xmin);
@@ -251,6 +261,7 @@ class CopyJob {
   const CopyConfig &cfg_;
   report::RunReport &rep_;
   report::Reporter &reporter_;
+  pg::Endpoints ends_;  // the scope's, with the writers' replica setting
   ledger::Ledger ledger_;
   pipeline::PipelineOptions popt_;
   schema::SchemaOptions sopt_;

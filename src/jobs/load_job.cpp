@@ -99,6 +99,10 @@ LoadResult run_load(const LoadConfig &cfg, report::RunReport &rep, report::Repor
     for (size_t r = 0; r < tp.ranges.size(); ++r)
       items.push_back({&tp, &tp.ranges[r], cfg.folder / man.tables[i].ranges[r].file});
   }
+  // Before any data moves: rows land as the source had them (no trigger, no foreign key action).
+  std::vector<sql::QualifiedName> names;
+  for (const plan::TablePlan &tp : tables) names.push_back(tp.table.name);
+  ends.target_settings.replica_writes = pg::prepare_target_writes(dst, names).replica;
   pipeline::PipelineOptions popt;
   popt.jobs = cfg.jobs;
   {

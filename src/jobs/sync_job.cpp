@@ -35,7 +35,7 @@ const std::string NEVER_COPIED = "never copied (no watermark); copy it first, or
 class SyncJob {
  public:
   SyncJob(const SyncConfig &cfg, report::RunReport &rep, report::Reporter &reporter)
-      : cfg_(cfg), rep_(rep), reporter_(reporter) {
+      : cfg_(cfg), rep_(rep), reporter_(reporter), ends_(cfg.scope.ends) {
     result_.final_sync = cfg.final_sync;
     result_.deletes_detected = cfg.deletes == Deletes::Detect;
   }
@@ -45,6 +45,7 @@ class SyncJob {
     apply_drift();
     take_snapshot();
     plan_changes();
+    prepare_writes();
     sync_changes();
     detect_deletes();
     reset_sequences();
@@ -52,7 +53,7 @@ class SyncJob {
   }
 
  private:
-  const pg::Endpoints &ends() const { return cfg_.scope.ends; }
+  const pg::Endpoints &ends() const { return ends_; }
 
   void connect() {
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
@@ -212,6 +213,15 @@ class SyncJob {
     if (!uncopied.empty()) base_copy(uncopied);
   }
 
+  // Before any changed row moves: writers apply rows as the source has them
+  // (no trigger, no foreign key action), or the sync stops naming the tables.
+  void prepare_writes() {
+    std::vector<sql::QualifiedName> names;
+    for (const plan::TablePlan &tp : plan_.tables) names.push_back(tp.table.name);
+    result_.target_writes = pg::prepare_target_writes(*dst_, names);
+    ends_.target_settings.replica_writes = result_.target_writes.replica;
+  }
+
   // Changed rows, merged; each range commits its watermark part with its data.
   void sync_changes() {
     report::PhaseTimer t(rep_, "sync_changes");
@@ -258,6 +268,7 @@ class SyncJob {
   const SyncConfig &cfg_;
   report::RunReport &rep_;
   report::Reporter &reporter_;
+  pg::Endpoints ends_;  // the scope's, with the writers' replica setting
   std::optional<pg::Connection> dst_;
   std::optional<pg::SnapshotHolder> snap_;
   std::set<sql::QualifiedName> blocked_;

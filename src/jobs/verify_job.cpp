@@ -69,7 +69,7 @@ TableVerdict verdict_of(const plan::TablePlan &tp, const std::vector<verify::Ran
 }  // namespace
 
 VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report::Reporter &reporter) {
-  const pg::Endpoints &ends = cfg.scope.ends;
+  pg::Endpoints ends = cfg.scope.ends;
   verify::VerifyOptions opt;
   opt.mode = cfg.mode;
   opt.method = cfg.method;
@@ -104,6 +104,16 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
       po.range_bytes = bopt.ranges.range_bytes;
       for (plan::TablePlan &tp : plan.tables) tp.ranges = plan::plan_ranges(src.conn(), tp.table, po);
     }
+  }
+
+  if (cfg.repair) {
+    // Repairs apply rows as the source has them (no trigger, no foreign key
+    // action), or verify stops here before comparing anything.
+    std::vector<sql::QualifiedName> written;
+    for (const plan::TablePlan &tp : plan.tables) written.push_back(tp.table.name);
+    pg::Connection probe = pg::Connection::open(ends.target_conninfo, ends.target_settings);
+    out.target_writes = pg::prepare_target_writes(probe, written);
+    ends.target_settings.replica_writes = out.target_writes.replica;
   }
 
   std::vector<verify::RangeVerdict> verdicts;

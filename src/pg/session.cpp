@@ -14,8 +14,11 @@ std::string session_setup(const SessionSettings &settings) {
       "SET idle_in_transaction_session_timeout = 0; SET default_transaction_isolation = 'read committed'; ";
   setup += "SET lock_timeout = " + std::to_string(settings.lock_timeout_ms) + "; ";
   setup += "SET statement_timeout = " + std::to_string(settings.statement_timeout_ms) + "; ";
+  if (settings.replica_writes) setup += replica_setup() + "; ";
   return setup;
 }
+
+std::string replica_setup() { return "SET session_replication_role = replica"; }
 
 std::string reader_setup() { return "SET enable_seqscan = off"; }
 

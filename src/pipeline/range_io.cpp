@@ -54,6 +54,27 @@ class Batcher {
   i64 limit_;
 };
 
+// The staged rows upserted. A unique value that moved between rows (a swap,
+// or a value freed by one row and taken by another) makes the row-by-row
+// upsert meet a non-deferrable UNIQUE constraint it only passes as a whole:
+// then, in the same transaction, the staged keys are deleted and the staged
+// rows inserted, so the constraint sees the final state only.
+i64 upsert_or_replace(pg::Connection &dst, const sql::QualifiedName &target, const std::string &stage_ref,
+                      const std::vector<std::string> &cols, const std::vector<std::string> &key, bool skip_unchanged) {
+  constexpr const char *SAVEPOINT = "pgcutover_upsert";
+  dst.exec(sql::savepoint(SAVEPOINT));
+  try {
+    i64 merged = dst.exec(sql::upsert_from_stage(target, stage_ref, cols, key, skip_unchanged)).affected_rows();
+    dst.exec(sql::release_savepoint(SAVEPOINT));
+    return merged;
+  } catch (const Error &e) {
+    if (e.sqlstate != "23505" || dst.broken()) throw;
+  }
+  dst.exec(sql::rollback_to_savepoint(SAVEPOINT));
+  dst.exec(sql::delete_matching_stage(target, stage_ref, key));
+  return dst.exec(sql::insert_from_stage(target, stage_ref, cols)).affected_rows();
+}
+
 // The writer half, shared by transfer_range and load_spill, inside the range's
 // transaction on dst: stages, checks counts and merges, reading the stream from
 // `next`. source_rows() is called after the stream ended and returns the row
@@ -116,7 +137,7 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Wr
   if (merge) {
     switch (w.merge_sql) {
       case MergeSql::Upsert:
-        res.merged = dst.exec(sql::upsert_from_stage(target, stage_ref, cols, t.key, tp.skip_unchanged)).affected_rows();
+        res.merged = upsert_or_replace(dst, target, stage_ref, cols, t.key, tp.skip_unchanged);
         break;
       case MergeSql::MergeStatement:
         res.merged = dst.exec(sql::merge_from_stage(target, stage_ref, cols, t.key)).affected_rows();

@@ -27,6 +27,12 @@ std::string key_join(const std::vector<std::string> &key) {
   return on;
 }
 
+// " (a, b)" after COPY's table name; nothing for a table without columns
+// (COPY t () is a syntax error, COPY t alone takes its zero columns).
+std::string copy_columns(const std::vector<std::string> &columns) {
+  return columns.empty() ? "" : " (" + ident_list(columns) + ")";
+}
+
 }  // namespace
 
 std::string copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
@@ -37,7 +43,7 @@ std::string copy_out(const QualifiedName &table, const std::vector<std::string> 
 
 std::string copy_in(const QualifiedName &table, const std::vector<std::string> &columns,
                     copybin::StreamFormat format) {
-  return fmt::format("COPY {} ({}) FROM STDIN {}", table, ident_list(columns), detail::format_option(format));
+  return fmt::format("COPY {}{} FROM STDIN {}", table, copy_columns(columns), detail::format_option(format));
 }
 
 std::string create_stage_table(const std::string &stage, const QualifiedName &target,
@@ -48,7 +54,7 @@ std::string create_stage_table(const std::string &stage, const QualifiedName &ta
 
 std::string copy_in_stage(const std::string &stage, const std::vector<std::string> &columns,
                           copybin::StreamFormat format) {
-  return fmt::format("COPY {} ({}) FROM STDIN {}", temp_stage_ref(stage), ident_list(columns),
+  return fmt::format("COPY {}{} FROM STDIN {}", temp_stage_ref(stage), copy_columns(columns),
                      detail::format_option(format));
 }
 
@@ -94,9 +100,13 @@ std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedNam
   return fmt::format("CREATE UNLOGGED TABLE {} AS SELECT {} FROM ONLY {} WITH NO DATA", stage, ident_list(columns), target);
 }
 
+std::string savepoint(const std::string &name) { return "SAVEPOINT " + quote_ident(name); }
+std::string rollback_to_savepoint(const std::string &name) { return "ROLLBACK TO SAVEPOINT " + quote_ident(name); }
+std::string release_savepoint(const std::string &name) { return "RELEASE SAVEPOINT " + quote_ident(name); }
+
 std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::string> &columns,
                            copybin::StreamFormat format) {
-  return fmt::format("COPY {} ({}) FROM STDIN (FORMAT {}, FREEZE)", table, ident_list(columns),
+  return fmt::format("COPY {}{} FROM STDIN (FORMAT {}, FREEZE)", table, copy_columns(columns),
                      format == copybin::StreamFormat::Binary ? "binary" : "text");
 }
 

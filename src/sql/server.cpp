@@ -47,4 +47,23 @@ const char *writability() {
   return "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')";
 }
 
+std::string may_set_replication_role(int server_version) {
+  return std::string("SELECT r.rolsuper") +
+         (server_version >= 150000 ? " OR pg_catalog.has_parameter_privilege('session_replication_role', 'SET')" : "") +
+         " FROM pg_catalog.pg_roles r WHERE r.rolname = current_user";
+}
+
+const char *tables_acting_on_writes() {
+  return "SELECT n.nspname, c.relname, "
+         "(SELECT count(*) FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal "
+         "AND t.tgenabled <> 'D'), "
+         "coalesce((SELECT string_agg(t.tgname, ', ' ORDER BY t.tgname) FROM pg_catalog.pg_trigger t "
+         "WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgenabled = 'A'), ''), "
+         "(SELECT count(*) FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' "
+         "AND (k.conrelid = c.oid OR k.confrelid = c.oid)) "
+         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
+         "ORDER BY 1, 2";
+}
+
 }  // namespace pgcutover::sql::server

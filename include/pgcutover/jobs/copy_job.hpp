@@ -36,6 +36,7 @@ struct CopyResult {
   std::vector<sql::QualifiedName> created_tables;  // created on the target from pg_dump
   std::vector<sequences::SequenceChange> sequences;
   std::vector<ledger::TablePoint> table_points;    // each table's sync point
+  pg::TargetWrites target_writes;                   // how the writers applied rows
 };
 
 // Runs the copy; ranges and phases are recorded into report. Throws Error;

@@ -55,6 +55,7 @@ struct SyncResult {
   std::vector<sequences::SequenceChange> sequences;    // final sync only
   bool deletes_detected = false;
   bool final_sync = false;
+  pg::TargetWrites target_writes;                       // how the writers applied rows
   bool ok() const { return not_synced.empty(); }
 };
 

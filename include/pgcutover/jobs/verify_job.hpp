@@ -48,6 +48,7 @@ struct VerifyResult {
   i64 table_bytes = 0;    // planned bytes of the verified ranges
   double seconds = 0;
   bool ok = false;
+  pg::TargetWrites target_writes;  // with --repair: how the repair applied rows
 };
 
 VerifyResult run_verify(const VerifyConfig &config, report::RunReport &report, report::Reporter &reporter);

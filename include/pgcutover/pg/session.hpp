@@ -16,11 +16,19 @@ struct SessionSettings {
   std::string role;                 // "source" / "target" / "ledger": shown in messages
   i64 lock_timeout_ms = 0;          // 0 = server default is overridden with "no limit"
   i64 statement_timeout_ms = 0;
+  // Writers on the target apply rows as the source has them: with
+  // session_replication_role = replica no user trigger fires (except those
+  // ENABLE ALWAYS) and no foreign key check or cascade acts. Set by the jobs
+  // once pg::prepare_target_writes() found the role may set it.
+  bool replica_writes = false;
 };
 
 // Every session, reader or writer: encoding, output formats, time zone, an
 // empty search_path, row security off, the timeouts.
 std::string session_setup(const SessionSettings &settings);
+
+// SET session_replication_role = replica (see SessionSettings::replica_writes).
+std::string replica_setup();
 
 // Readers of key ranges (the copy's source side, both sides of verify): range
 // predicates must use the key index, never a full scan per range.

@@ -1,11 +1,32 @@
 #pragma once
 // Checks on the target before a command writes to it.
+#include <string>
+#include <vector>
+
 #include "pgcutover/pg/connection.hpp"
+#include "pgcutover/sql/ident.hpp"
 
 namespace pgcutover::pg {
 
 // Refuses a target that cannot take writes (a standby, or read-only by
 // default): throws a Usage error naming the server and what to do.
 void check_target_writable(Connection &dst);
+
+// How the writers of a command apply rows on the target.
+struct TargetWrites {
+  bool replica = false;                      // session_replication_role = replica on every writer
+  std::vector<std::string> always_triggers;  // "table: trigger, ..." that fire even so (ENABLE ALWAYS)
+  std::string summary() const;               // one line for the log and the report
+};
+
+// Writers must apply rows as the source has them: no user trigger fires, no
+// foreign key check or cascade acts. When the role may set
+// session_replication_role (superuser, or GRANT SET ON PARAMETER on 15+), dst
+// is switched to replica now and the caller sets replica_writes on the
+// target's session settings for every other writer. When it may not and one
+// of `tables` (empty: every user table) has user triggers or foreign keys,
+// throws one Usage error naming them and the privilege to grant, before any
+// data moves.
+TargetWrites prepare_target_writes(Connection &dst, const std::vector<sql::QualifiedName> &tables);
 
 }  // namespace pgcutover::pg

@@ -23,4 +23,14 @@ const char *lock_holders();
 // -> in recovery (bool), transaction_read_only ("on"/"off").
 const char *writability();
 
+// -> whether the current role may SET session_replication_role: a superuser,
+// or from 15 on a role granted SET on the parameter.
+std::string may_set_replication_role(int server_version);
+
+// User tables of the target with what makes a writer act on its own: user
+// triggers (enabled), ENABLE ALWAYS triggers, foreign keys (either side).
+// -> schema, name, user trigger count, always-trigger names (text, comma
+// separated, "" for none), foreign key count.
+const char *tables_acting_on_writes();
+
 }  // namespace pgcutover::sql::server

@@ -24,8 +24,10 @@ View copy(const jobs::CopyResult &r, const RunReport &rep) {
   v.json["sequences"] = seqs;
   v.json["table_points"] = points;
   v.json["resumed"] = r.resumed;
+  v.json["target_writes"] = {{"replica", r.target_writes.replica}, {"always_triggers", r.target_writes.always_triggers}};
   v.text = rep.summary_text() + fmt::format("consistent point: {} (snapshot {}); {} sequence(s) set; job {}\n",
-                                            r.snapshot.taken_at, r.snapshot.id, r.sequences.size(), r.job);
+                                            r.snapshot.taken_at, r.snapshot.id, r.sequences.size(), r.job) +
+           r.target_writes.summary() + "\n";
   return v;
 }
 
