@@ -182,6 +182,17 @@ class CopyJob {
     report::PhaseTimer t(rep_, "create_tables");
     log::info("creating {} table(s) on the target from pg_dump --section=pre-data", missing.size());
     TempDir tmp;
+    if (!created_.whole) {
+      // pg_dump --table leaves out the schemas and types the tables use.
+      schema::Support need = schema::missing_support(snap_->conn(), *dst_, missing);
+      if (!need.empty()) {
+        fs::create_directories(tmp.path() / "whole");
+        schema::restore_support(ends().target_conninfo,
+                                schema::dump_schema(ends().source_conninfo, snap_->info(), std::nullopt,
+                                                    tmp.path() / "whole", sopt_),
+                                need, sopt_);
+      }
+    }
     fs::path archive = dump_schema(tmp.path());
     schema::restore_section(ends().target_conninfo, archive, "pre-data", 1, sopt_);
     if (popt_.spill_dir && popt_.keep_spill)

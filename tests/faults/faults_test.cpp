@@ -39,6 +39,8 @@ struct Faults : ::testing::Test {
       CREATE FUNCTION public.slow_down() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN PERFORM pg_sleep(0.0003); RETURN NEW; END $$;
       CREATE TRIGGER slow_down BEFORE INSERT ON public.work FOR EACH ROW EXECUTE FUNCTION public.slow_down();
+      -- ALWAYS: writers run with session_replication_role = replica, where ordinary user triggers do not fire
+      ALTER TABLE public.work ENABLE ALWAYS TRIGGER slow_down;
     )SQL");
   }
 

@@ -146,6 +146,8 @@ TEST_F(Sync, KilledMidSyncThenRerunSkipsNothing) {
   exec(dst(), R"SQL(
     CREATE FUNCTION public.slow_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.0005); RETURN NEW; END $$;
     CREATE TRIGGER slow_down BEFORE INSERT OR UPDATE ON public.t_big FOR EACH ROW EXECUTE FUNCTION public.slow_down();
+    -- ALWAYS: writers run with session_replication_role = replica, where ordinary user triggers do not fire
+    ALTER TABLE public.t_big ENABLE ALWAYS TRIGGER slow_down;
   )SQL");
   std::string mark = "SELECT coalesce(max(point)::text, '') FROM pgcutover.watermarks WHERE table_name = 't_big' AND part = ''";
   std::string before = query_value(dst(), mark);
