@@ -354,7 +354,7 @@ TEST_P(VersionMatrix, CutoverManeuver) {
 // bits), though the plain text of a double precision column differs.
 TEST(VersionCompare, FloatBitsMakeDigestsEqualAcrossMajors) {
   const std::string old_bin = pg_bin_dir_for_major(10), new_bin = pg_bin_dir_for_major(17);
-  if (old_bin.empty() || new_bin.empty()) GTEST_SKIP() << "PostgreSQL 10 or 17 not installed";
+  if (old_bin.empty() || new_bin.empty()) GTEST_FAIL() << "PostgreSQL 10 or 17 not installed (run scripts/lib/pg_versions.sh install 10 17)";
   auto clusters = start_scoped_clusters({{"old", old_bin}, {"new", new_bin}});
   std::vector<std::string> conninfos;
   for (auto &c : clusters) {
