@@ -82,6 +82,8 @@ class SyncJob {
     catalog::Catalog sc = catalog::load_catalog(src, excluded);
     catalog::Catalog dc = catalog::load_catalog(*dst_, excluded);
     result_.drift = sync::find_drift(sc, dc, catalog::select_tables(sc, cfg_.scope.tables));
+    // New sequences first: an added column's default may call one.
+    create_new_sequences(src);
     std::vector<sql::QualifiedName> new_tables;
     for (const sync::Drift &d : result_.drift) {
       if (d.kind == sync::DriftKind::NewTable) new_tables.push_back(d.table);
@@ -95,7 +97,6 @@ class SyncJob {
         log::warn("{}: column \"{}\" {}", d.table.display(), d.column, d.detail);
       }
     }
-    create_new_sequences(src);
     if (new_tables.empty()) return;
     log::info("{} new table(s) on the source: creating and copying them", new_tables.size());
     base_copy(new_tables);
