@@ -32,4 +32,13 @@ INSERT INTO public.events (kind, customer_id, data) VALUES ('traffic', :cid, '{"
 UPDATE public.events SET updated_at = now() WHERE id = (SELECT max(id) FROM public.events);
 END;
 SQL
-"$(pgcutover_pg_bindir)/pgbench" -n -q -f "$script" --rate "$rate" -T "$duration" -c 2 -j 1 "$conninfo" 2>&1 | grep -E "transactions actually|latency average" >&2 || true
+# pgbench refuses -q in benchmarking mode; its output goes to a file so a
+# failure keeps pgbench's own message and exit code.
+log=$(mktemp)
+trap 'rm -f "$script" "$log"' EXIT
+if ! "$(pgcutover_pg_bindir)/pgbench" -n -f "$script" --rate "$rate" -T "$duration" -c 2 -j 1 "$conninfo" >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "traffic.sh: pgbench failed: no traffic was driven" >&2
+  exit 1
+fi
+sed -n -E '/transactions actually|latency average/p' "$log" >&2

@@ -23,32 +23,13 @@
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
+#include "pgcutover/util/temp_dir.hpp"
 
 namespace pgcutover::jobs {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// A private temp folder for a schema archive, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "pgcutover-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw_usage("cannot create a temp folder in " + fs::temp_directory_path().string());
-    path_ = tmpl;
-  }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path &path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // Replaces ranges, strategy and format of a plan with the job's, keeping only
 // ranges not done yet (their tables stay, so the report names them).
@@ -181,7 +162,7 @@ class CopyJob {
     }
     report::PhaseTimer t(rep_, "create_tables");
     log::info("creating {} table(s) on the target from pg_dump --section=pre-data", missing.size());
-    TempDir tmp;
+    util::TempDir tmp;
     if (!created_.whole) {
       // pg_dump --table leaves out the schemas and types the tables use.
       schema::Support need = schema::missing_support(snap_->conn(), *dst_, missing);
@@ -250,7 +231,7 @@ class CopyJob {
     if (job && job->schema_state != "post_data_done" && !created_.tables.empty()) {
       report::PhaseTimer t(rep_, "build_indexes");
       log::info("building indexes and constraints (pg_restore --section=post-data --jobs={})", popt_.jobs);
-      TempDir tmp;
+      util::TempDir tmp;
       schema::restore_section(ends().target_conninfo, dump_schema(tmp.path()), "post-data", popt_.jobs, sopt_);
     }
     ledger_.set_state(*dst_, "finished", "post_data_done");

@@ -25,6 +25,7 @@
 #include "pgcutover/sync/watermark.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
+#include "pgcutover/util/temp_dir.hpp"
 
 namespace pgcutover::jobs {
 
@@ -112,16 +113,8 @@ class SyncJob {
     schema::SchemaOptions sopt = cfg_.schema;
     sopt.exclude_schemas = cfg_.scope.excluded_schemas();
     pg::SnapshotHolder snap(pg::Connection::open(ends().source_conninfo, ends().source_settings));
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pgcutover-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw_usage("cannot create a temp folder in " + tmpl);
-    struct Remove {
-      std::filesystem::path dir;
-      ~Remove() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-      }
-    } remove{tmpl};
-    std::filesystem::path archive = schema::dump_schema(ends().source_conninfo, snap.info(), seqs, remove.dir, sopt);
+    util::TempDir tmp;
+    std::filesystem::path archive = schema::dump_schema(ends().source_conninfo, snap.info(), seqs, tmp.path(), sopt);
     schema::restore_section(ends().target_conninfo, archive, "pre-data", 1, sopt);
   }
 
