@@ -140,7 +140,16 @@ class SyncJob {
   std::optional<std::string> prepare(plan::TablePlan &tp, SyncedTable &st) {
     const sql::QualifiedName &name = tp.table.name;
     if (blocked_.count(name)) return "schema drift (see above); the table was left untouched";
-    if (!tp.table.has_key()) return "no primary key: changed rows cannot be merged";
+    if (!tp.table.has_key()) {
+      // Rows without a key cannot be matched: the table is replaced whole.
+      st.method.kind = sync::ChangeKind::Reload;
+      st.method.scans = true;
+      st.method.reason = "no primary key: changed rows cannot be matched, so all rows are replaced";
+      st.since = "whole table";
+      log::warn("{}: no primary key: all its rows ({}) are replaced in one transaction on every sync", name.display(),
+                report::format_bytes(tp.table.total_bytes()));
+      return std::nullopt;
+    }
     std::optional<sync::Watermark> wm = sync::read_watermark(*dst_, cfg_.scope.tool_schema, name);
     if (!wm) return NEVER_COPIED;
     auto c = cfg_.change_columns.find(name.display());
@@ -196,10 +205,16 @@ class SyncJob {
         result_.not_synced.push_back(tp.table.name.display() + ": " + *refusal);
         continue;
       }
-      tp.strategy = merge::Strategy::Merge;
-      tp.strategy_reason = "sync: upsert, unchanged rows skipped";
-      tp.skip_unchanged = true;
-      tp.ranges = sync::change_ranges(snap_->conn(), tp, st.method, cfg_.scope.range_bytes, cfg_.scope.jobs);
+      if (st.method.kind == sync::ChangeKind::Reload) {
+        tp.strategy = merge::Strategy::Replace;
+        tp.strategy_reason = st.method.reason;
+        tp.ranges = {plan::KeyRange{0, std::nullopt, std::nullopt, tp.table.total_bytes()}};
+      } else {
+        tp.strategy = merge::Strategy::Merge;
+        tp.strategy_reason = "sync: upsert, unchanged rows skipped";
+        tp.skip_unchanged = true;
+        tp.ranges = sync::change_ranges(snap_->conn(), tp, st.method, cfg_.scope.range_bytes, cfg_.scope.jobs);
+      }
       result_.tables.push_back(std::move(st));
       keep.push_back(std::move(tp));
     }

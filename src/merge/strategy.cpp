@@ -9,6 +9,7 @@ const char *to_string(Strategy s) {
     case Strategy::Auto: return "auto";
     case Strategy::Direct: return "direct";
     case Strategy::Merge: return "merge";
+    case Strategy::Replace: return "replace";
   }
   return "?";
 }

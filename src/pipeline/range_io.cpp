@@ -98,6 +98,9 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Wr
   } else if (merge) {
     dst.exec(sql::create_stage_table(STAGE_TABLE, target, cols));
     copy_in_sql = sql::copy_in_stage(STAGE_TABLE, cols, tp.format);
+  } else if (tp.strategy == merge::Strategy::Replace) {
+    dst.exec(sql::delete_all(target));
+    copy_in_sql = sql::copy_in(target, cols, tp.format);
   } else if (w.truncate_and_freeze) {
     dst.exec(sql::truncate(target));
     copy_in_sql = sql::copy_in_freeze(target, cols, tp.format);
@@ -134,6 +137,7 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Wr
     if (stored != src_rows) count_mismatch("the source sent", src_rows, "the target stored", stored);
     res.rows = stored;
   }
+  if (tp.strategy == merge::Strategy::Replace) res.merged = res.rows;
   if (merge) {
     switch (w.merge_sql) {
       case MergeSql::Upsert:

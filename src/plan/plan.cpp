@@ -128,16 +128,11 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
       tp.strategy_reason = !tp.target_exists ? "the copy creates the table" : tp.target_empty ? "the target table is empty" : "the target table has rows";
     }
 
-    if (!table.has_key() && !opt.resume) {
-      i64 n = range_count(table.total_bytes(), opt.ranges.range_bytes);
-      if (tp.strategy == merge::Strategy::Merge) {
-        plan.refused.push_back({table.name.display(), "no primary key, and the target table has rows: rows cannot be matched; add a primary key or empty the target table"});
-        continue;
-      }
-      if (n > 1) {
-        plan.refused.push_back({table.name.display(), "no primary key, and the table is larger than one range (--range-bytes): it cannot be split; add a primary key or raise --range-bytes"});
-        continue;
-      }
+    // Without a primary key rows cannot be matched or split: one range, into
+    // an empty table (sync replaces such a table's rows as a whole).
+    if (!table.has_key() && !opt.resume && tp.strategy == merge::Strategy::Merge && tp.target_exists) {
+      plan.refused.push_back({table.name.display(), "no primary key, and the target table has rows: rows cannot be matched; add a primary key or empty the target table"});
+      continue;
     }
     if (tp.strategy == merge::Strategy::Merge && !tp.target_exists) tp.strategy = merge::Strategy::Direct;
     if (!tp.target_exists) {

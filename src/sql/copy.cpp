@@ -111,6 +111,8 @@ std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::st
 }
 
 std::string truncate(const QualifiedName &table) { return fmt::format("TRUNCATE ONLY {}", table); }
+
+std::string delete_all(const QualifiedName &table) { return fmt::format("DELETE FROM ONLY {}", table); }
 std::string drop_table(const QualifiedName &table) { return fmt::format("DROP TABLE IF EXISTS {}", table); }
 
 }  // namespace pgcutover::sql

@@ -35,7 +35,13 @@ bool indexed(const catalog::TableDef &t, const std::string &col) {
 }  // namespace
 
 const char *to_string(ChangeKind k) {
-  return k == ChangeKind::UpdatedAt ? "updated_at" : k == ChangeKind::CreatedAt ? "created_at" : "xmin";
+  switch (k) {
+    case ChangeKind::UpdatedAt: return "updated_at";
+    case ChangeKind::CreatedAt: return "created_at";
+    case ChangeKind::Xmin: return "xmin";
+    case ChangeKind::Reload: return "reload";
+  }
+  return "?";
 }
 
 ChangeMethod choose_change_method(const catalog::TableDef &t, const std::optional<TableConfig> &cfg) {

@@ -74,6 +74,23 @@ Digest digest_range(pg::Connection &conn, const plan::TablePlan &tp, const plan:
   return d;
 }
 
+// One COPY from the source into one COPY on the target, counted three ways
+// (the source's count, the frames, the target's count).
+void copy_rows(pg::Connection &src, pg::Connection &dst, const std::string &copy_out_sql, const std::string &copy_in_sql,
+               copybin::StreamFormat format, int columns) {
+  pg::CopyIn in(dst, copy_in_sql);
+  pg::CopyOut out(src, copy_out_sql);
+  copybin::Framer framer(format, columns);
+  while (auto m = out.next()) {
+    framer.feed(*m);
+    in.put(*m);
+  }
+  framer.finish();
+  i64 stored = in.finish();
+  if (stored != out.server_rows() || stored != framer.tuples())
+    throw Error(ErrorKind::DataFormat, "repair: row counts disagree; nothing was committed");
+}
+
 void repair_keys(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp, const std::vector<KeyDiff> &diffs) {
   const catalog::TableDef &t = tp.table;
   std::vector<plan::KeyBound> extra, upsert;
@@ -87,20 +104,23 @@ void repair_keys(pg::Connection &src, pg::Connection &dst, const plan::TablePlan
     for (size_t at = 0; at < upsert.size(); at += KEYS_PER_STATEMENT) {
       std::vector<plan::KeyBound> batch(upsert.begin() + static_cast<long>(at),
                                         upsert.begin() + static_cast<long>(std::min(upsert.size(), at + KEYS_PER_STATEMENT)));
-      pg::CopyIn in(dst, sql::copy_in_stage(stage, cols, tp.format));
-      pg::CopyOut out(src, sql::verify::copy_out_keys(t.name, cols, key_spec(t), batch, tp.format));
-      copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
-      while (auto m = out.next()) {
-        framer.feed(*m);
-        in.put(*m);
-      }
-      framer.finish();
-      i64 stored = in.finish();
-      if (stored != out.server_rows() || stored != framer.tuples())
-        throw Error(ErrorKind::DataFormat, "repair: row counts disagree; nothing was committed");
+      copy_rows(src, dst, sql::verify::copy_out_keys(t.name, cols, key_spec(t), batch, tp.format),
+                sql::copy_in_stage(stage, cols, tp.format), tp.format, static_cast<int>(cols.size()));
     }
     dst.exec(sql::upsert_from_stage(t.name, sql::temp_stage_ref(stage), cols, t.key));
   }
+  txn.commit();
+}
+
+// A table without a primary key cannot be repaired row by row: all its rows
+// are replaced from the source's snapshot, in one transaction.
+void replace_rows(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp) {
+  const catalog::TableDef &t = tp.table;
+  std::vector<std::string> cols = t.column_names();
+  pg::Transaction txn(dst);
+  dst.exec(sql::delete_all(t.name));
+  copy_rows(src, dst, sql::copy_out(t.name, cols, key_spec(t), plan::KeyRange{}, tp.format, ""),
+            sql::copy_in(t.name, cols, tp.format), tp.format, static_cast<int>(cols.size()));
   txn.commit();
 }
 
@@ -168,23 +188,24 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
   if (opt.repair) {
     for (RangeVerdict &v : verdicts) {
       if (v.equal) continue;
-      if (!v.table->table.has_key()) {
-        log::warn("{}: differs, but has no primary key: cannot repair it key by key", v.table->table.name.display());
-        continue;
-      }
-      if (v.diffs_truncated) {
-        // More differences than listed: repair in rounds until none remain.
-        log::info("{} range {}: more than {} differing keys; repairing in rounds", v.table->table.name.display(),
-                  v.range.id, opt.max_keys_per_range);
-      }
+      const std::string name = v.table->table.name.display();
       auto src = sources.acquire();
       pg::Connection writer = pg::Connection::open(ends.target_conninfo, ends.target_settings);
-      std::vector<KeyDiff> todo = v.diffs;  // v.diffs keeps what was found, for the report
-      for (int round = 0; round < 1000 && !todo.empty(); ++round) {
-        repair_keys(*src, writer, *v.table, todo);
+      if (!v.table->table.has_key()) {
+        log::warn("{}: differs and has no primary key: replacing all its rows", name);
+        replace_rows(*src, writer, *v.table);
         v.repaired = true;
-        bool more = false;
-        todo = diff::localize(*src, writer, v.table->table, v.range, opt.max_keys_per_range, &more);
+      } else {
+        // More differences than listed: repair in rounds until none remain.
+        if (v.diffs_truncated)
+          log::info("{} range {}: more than {} differing keys; repairing in rounds", name, v.range.id, opt.max_keys_per_range);
+        std::vector<KeyDiff> todo = v.diffs;  // v.diffs keeps what was found, for the report
+        for (int round = 0; round < 1000 && !todo.empty(); ++round) {
+          repair_keys(*src, writer, *v.table, todo);
+          v.repaired = true;
+          bool more = false;
+          todo = diff::localize(*src, writer, v.table->table, v.range, opt.max_keys_per_range, &more);
+        }
       }
       // Re-verify against the target as it now is.
       Digest a = digest_range(*src, *v.table, v.range, opt.mode == Mode::Count ? Mode::Hash : opt.mode, opt.method);

@@ -34,7 +34,7 @@ struct WriteResult {
   i64 rows = 0;
   i64 bytes = 0;
   bool skipped = false;  // the ledger says done, or another process holds the range
-  i64 merged = -1;       // rows the upsert inserted or changed (merge only; -1 for direct)
+  i64 merged = -1;       // rows the upsert inserted or changed, or every row for replace (-1 for direct)
 };
 
 // Ledger hooks around a range's transaction on the target.

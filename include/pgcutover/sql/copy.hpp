@@ -51,6 +51,9 @@ std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedNam
 std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::string> &columns,
                            copybin::StreamFormat format);
 std::string truncate(const QualifiedName &table);
+// Every row of the table itself (not its children), for Strategy::Replace:
+// DELETE, not TRUNCATE, which foreign keys referencing the table refuse.
+std::string delete_all(const QualifiedName &table);
 // Around an upsert that may meet a unique value moved between rows.
 std::string savepoint(const std::string &name);
 std::string rollback_to_savepoint(const std::string &name);

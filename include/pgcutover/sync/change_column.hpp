@@ -8,6 +8,9 @@
 //   xmin:       rows whose transaction id is newer than the watermark's
 //               snapshot: sees every insert and update whatever the
 //               application writes, but scans the whole table.
+//   reload:     a table without a primary key: its changed rows cannot be
+//               matched, so every sync replaces all its rows (one range,
+//               one transaction) from the snapshot.
 // An unindexed column also scans the whole table. Scans happen only with
 // --allow-scan; otherwise the table is refused with the cost spelled out.
 #include <map>
@@ -18,7 +21,7 @@
 
 namespace pgcutover::sync {
 
-enum class ChangeKind { UpdatedAt, CreatedAt, Xmin };
+enum class ChangeKind { UpdatedAt, CreatedAt, Xmin, Reload };
 const char *to_string(ChangeKind k);
 
 struct ChangeMethod {
