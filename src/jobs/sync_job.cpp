@@ -1,12 +1,15 @@
 // The sync job, phase by phase:
-//   schema drift   added columns applied, new sequences created, new tables
-//                  created and base-copied (before the snapshot, so they are
-//                  part of this sync), blocking drift reported per table
+//   schema drift   found; target writers prepared (no trigger, no FK action);
+//                  new sequences, enum labels, bare added columns (and their
+//                  reread marks), new partitions created; new tables
+//                  base-copied (before the snapshot, so they are part of
+//                  this sync); blocking drift reported per table
 //   snapshot       one snapshot for every changed row this sync reads
 //   plan changes   per table: its watermark, change detection and ranges
 //   sync changes   the changed rows merged; each range commits its watermark
 //                  part with its data, then the parts collapse
 //   deletes        on request: key sets compared, missing rows deleted
+//   drift, after   defaults, NOT NULL, new indexes and constraints
 //   sequences      on the final sync
 #include "pgcutover/jobs/sync_job.hpp"
 
@@ -22,6 +25,7 @@
 #include "pgcutover/sql/sync.hpp"
 #include "pgcutover/sync/change_ranges.hpp"
 #include "pgcutover/sync/deletes.hpp"
+#include "pgcutover/sync/drift_apply.hpp"
 #include "pgcutover/sync/watermark.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
@@ -46,9 +50,9 @@ class SyncJob {
     apply_drift();
     take_snapshot();
     plan_changes();
-    prepare_writes();
     sync_changes();
     detect_deletes();
+    finish_drift();
     reset_sequences();
     return std::move(result_);
   }
@@ -74,33 +78,39 @@ class SyncJob {
     result_.copied_tables.insert(result_.copied_tables.end(), tables.begin(), tables.end());
   }
 
-  // Drift first: added columns are applied and new tables copied before the
-  // snapshot of the changed rows, so they are part of this sync.
+  // Drift first: it is applied and new tables copied before the snapshot of
+  // the changed rows, so they are part of this sync.
   void apply_drift() {
     report::PhaseTimer t(rep_, "schema_drift");
     pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
     std::vector<std::string> excluded = cfg_.scope.excluded_schemas();
     catalog::Catalog sc = catalog::load_catalog(src, excluded);
     catalog::Catalog dc = catalog::load_catalog(*dst_, excluded);
-    result_.drift = sync::find_drift(sc, dc, catalog::select_tables(sc, cfg_.scope.tables));
+    std::vector<catalog::TableDef> selected = catalog::select_tables(sc, cfg_.scope.tables);
+    drift_scope_ = {cfg_.scope.tool_schema, excluded, cfg_.scope.tables.empty()};
+    drift_ = sync::find_all_drift(src, *dst_, sc, dc, selected, drift_scope_);
+    result_.drift = drift_.drift;
+    for (const sync::Drift &d : drift_.drift) {
+      if (!d.blocking) continue;
+      log::warn("{}: {}{}", d.table.display(), d.column.empty() ? "" : "column \"" + d.column + "\" ", d.detail);
+      if (d.kind == sync::DriftKind::DroppedTable) result_.not_synced.push_back(d.table.display() + ": " + d.detail);
+    }
+    prepare_writes(selected);
     // New sequences first: an added column's default may call one.
     create_new_sequences(src);
-    std::vector<sql::QualifiedName> new_tables;
-    for (const sync::Drift &d : result_.drift) {
-      if (d.kind == sync::DriftKind::NewTable) new_tables.push_back(d.table);
-      if (d.kind == sync::DriftKind::AddedColumn) {
-        const catalog::ColumnDef *c = sc.find(d.table)->find_column(d.column);
-        log::info("{}: adding column \"{}\" {} on the target", d.table.display(), d.column, d.detail);
-        dst_->exec(sql::sync::add_column(d.table, c->name, c->type, c->default_expr, c->not_null));
-      }
-      if (d.blocking) {
-        blocked_.insert(d.table);
-        log::warn("{}: column \"{}\" {}", d.table.display(), d.column, d.detail);
-      }
-    }
-    if (new_tables.empty()) return;
-    log::info("{} new table(s) on the source: creating and copying them", new_tables.size());
-    base_copy(new_tables);
+    sync::apply_before_data(src, *dst_, sc, dc, drift_, drift_scope_);
+    if (drift_.new_tables.empty()) return;
+    log::info("{} new table(s) on the source: creating and copying them", drift_.new_tables.size());
+    base_copy(drift_.new_tables);
+  }
+
+  // Writers apply rows as the source has them (no trigger, no foreign key
+  // action), or the sync stops naming the tables, before anything is written.
+  void prepare_writes(const std::vector<catalog::TableDef> &selected) {
+    std::vector<sql::QualifiedName> names;
+    for (const catalog::TableDef &t : selected) names.push_back(t.name);
+    result_.target_writes = pg::prepare_target_writes(*dst_, names);
+    ends_.target_settings.replica_writes = result_.target_writes.replica;
   }
 
   // Sequences created on the source after the base copy, through pg_dump (a
@@ -139,7 +149,7 @@ class SyncJob {
   // Why a table cannot be synced, or nullopt; fills the table's filter.
   std::optional<std::string> prepare(plan::TablePlan &tp, SyncedTable &st) {
     const sql::QualifiedName &name = tp.table.name;
-    if (blocked_.count(name)) return "schema drift (see above); the table was left untouched";
+    if (drift_.blocked.count(name)) return "schema drift (see above); the table was left untouched";
     if (!tp.table.has_key()) {
       // Rows without a key cannot be matched: the table is replaced whole.
       st.method.kind = sync::ChangeKind::Reload;
@@ -152,6 +162,15 @@ class SyncJob {
     }
     std::optional<sync::Watermark> wm = sync::read_watermark(*dst_, cfg_.scope.tool_schema, name);
     if (!wm) return NEVER_COPIED;
+    if (wm->reread) {
+      // Schema drift changed rows behind the change column's back: all of them are read.
+      st.method.kind = sync::ChangeKind::Reread;
+      st.method.scans = true;
+      st.method.reason = "schema drift (an added column, or NOT NULL after a backfill): every row is read again";
+      st.since = "every row";
+      st.watermark = wm->point;
+      return std::nullopt;
+    }
     auto c = cfg_.change_columns.find(name.display());
     st.method = sync::choose_change_method(tp.table, c == cfg_.change_columns.end() ? std::nullopt : std::optional(c->second));
     const sync::ChangeMethod &m = st.method;
@@ -222,15 +241,6 @@ class SyncJob {
     if (!uncopied.empty()) base_copy(uncopied);
   }
 
-  // Before any changed row moves: writers apply rows as the source has them
-  // (no trigger, no foreign key action), or the sync stops naming the tables.
-  void prepare_writes() {
-    std::vector<sql::QualifiedName> names;
-    for (const plan::TablePlan &tp : plan_.tables) names.push_back(tp.table.name);
-    result_.target_writes = pg::prepare_target_writes(*dst_, names);
-    ends_.target_settings.replica_writes = result_.target_writes.replica;
-  }
-
   // Changed rows, merged; each range commits its watermark part with its data.
   void sync_changes() {
     report::PhaseTimer t(rep_, "sync_changes");
@@ -265,6 +275,12 @@ class SyncJob {
     for (SyncedTable &st : result_.tables) st.deleted = deleted[st.table.display()];
   }
 
+  // Defaults, NOT NULL, new indexes and constraints, once the data is in.
+  void finish_drift() {
+    report::PhaseTimer t(rep_, "schema_drift_after_data");
+    sync::apply_after_data(*dst_, drift_);
+  }
+
   void reset_sequences() {
     if (!cfg_.final_sync) return;
     report::PhaseTimer t(rep_, "reset_sequences");
@@ -280,7 +296,8 @@ class SyncJob {
   pg::Endpoints ends_;  // the scope's, with the writers' replica setting
   std::optional<pg::Connection> dst_;
   std::optional<pg::SnapshotHolder> snap_;
-  std::set<sql::QualifiedName> blocked_;
+  sync::DriftScope drift_scope_;
+  sync::DriftPlan drift_;
   std::string source_time_zone_;  // the writers' TimeZone, for timestamp without time zone and date columns
   plan::Plan plan_;
   SyncResult result_;

@@ -131,9 +131,14 @@ std::string upsert_watermark(const Ident &s) {
 
 std::string read_watermark(const Ident &s) {
   return fmt::format(
-      "SELECT to_char(point AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), snapshot_xmin FROM {} "
+      "SELECT to_char(point AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), snapshot_xmin, "
+      "bool_or(method = 'reread') OVER () FROM {} "
       "WHERE table_schema = $1 AND table_name = $2 ORDER BY point LIMIT 1",
       t(s, "watermarks"));
+}
+
+std::string watermarked_tables(const Ident &s) {
+  return fmt::format("SELECT DISTINCT table_schema, table_name FROM {} ORDER BY 1, 2", t(s, "watermarks"));
 }
 
 std::string clear_watermark_parts(const Ident &s) {

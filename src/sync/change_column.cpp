@@ -40,6 +40,7 @@ const char *to_string(ChangeKind k) {
     case ChangeKind::CreatedAt: return "created_at";
     case ChangeKind::Xmin: return "xmin";
     case ChangeKind::Reload: return "reload";
+    case ChangeKind::Reread: return "reread";
   }
   return "?";
 }

@@ -8,12 +8,19 @@ namespace pgcutover::sync {
 std::optional<Watermark> read_watermark(pg::Connection &c, const std::string &schema, const sql::QualifiedName &t) {
   pg::Result r = c.query(sql::ledger::read_watermark(sql::Ident{schema}), {t.schema, t.name});
   if (r.rows() == 0) return std::nullopt;
-  return Watermark{std::string(r.get(0, 0)), std::string(r.get(0, 1))};
+  return Watermark{std::string(r.get(0, 0)), std::string(r.get(0, 1)), r.get(0, 2) == "t"};
 }
 
 void write_watermark(pg::Connection &c, const std::string &schema, const sql::QualifiedName &t, const std::string &part,
                      const Watermark &w, const std::string &method) {
   c.query(sql::ledger::upsert_watermark(sql::Ident{schema}), {t.schema, t.name, part, w.point, w.xmin, method});
+}
+
+std::vector<sql::QualifiedName> watermarked_tables(pg::Connection &c, const std::string &schema) {
+  pg::Result r = c.exec(sql::ledger::watermarked_tables(sql::Ident{schema}));
+  std::vector<sql::QualifiedName> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back({std::string(r.get(i, 0)), std::string(r.get(i, 1))});
+  return out;
 }
 
 void commit_watermark(pg::Connection &c, const std::string &schema, const sql::QualifiedName &t, const Watermark &w,

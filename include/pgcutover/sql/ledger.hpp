@@ -18,6 +18,8 @@ std::string count_pending(const Ident &s);   // $1 job -> pending ranges
 std::string table_points(const Ident &s);    // $1 job -> schema, table, earliest snapshot time, its xmin
 std::string upsert_watermark(const Ident &s);  // $1 schema, $2 table, $3 part, $4 point, $5 xmin, $6 method
 std::string read_watermark(const Ident &s);    // $1 schema, $2 table -> earliest point, its xmin
+// Every table with a watermark: copied or synced by the tool -> schema, name.
+std::string watermarked_tables(const Ident &s);
 std::string clear_watermark_parts(const Ident &s);  // $1 schema, $2 table
 const char *tables_exist();  // $1 ledger schema -> bool: its jobs and ranges tables are there
 const char *setup_lock();    // transaction-level advisory lock serializing create_tables

@@ -11,6 +11,8 @@
 //   reload:     a table without a primary key: its changed rows cannot be
 //               matched, so every sync replaces all its rows (one range,
 //               one transaction) from the snapshot.
+//   reread:     every row read and merged once, after schema drift that
+//               changed rows the change column cannot see.
 // An unindexed column also scans the whole table. Scans happen only with
 // --allow-scan; otherwise the table is refused with the cost spelled out.
 #include <map>
@@ -21,7 +23,7 @@
 
 namespace pgcutover::sync {
 
-enum class ChangeKind { UpdatedAt, CreatedAt, Xmin, Reload };
+enum class ChangeKind { UpdatedAt, CreatedAt, Xmin, Reload, Reread };
 const char *to_string(ChangeKind k);
 
 struct ChangeMethod {

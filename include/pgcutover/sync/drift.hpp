@@ -1,9 +1,20 @@
 #pragma once
-// Schema drift between source and target, found before every sync. Added
-// columns are applied on the target (with their type, default and
-// nullability); a table new on the source is created through pg_dump and
-// base-copied; a type change, a dropped or a renamed column stops the sync for
-// that table, with the reason.
+// Schema drift between source and target, found from the two catalogs before
+// every sync (and shown by `plan`). What each kind becomes in a sync
+// (sync/drift_apply):
+//   new_table         created (a new partition: PARTITION OF its parent,
+//                     as the source has it) and base-copied
+//   added_column      added without its default, every row read again so
+//                     the values are the source's (a volatile default is
+//                     never re-evaluated on the target), then the default
+//                     and NOT NULL set after the data
+//   default_changed   the source's default set after the data
+//   null_changed      NOT NULL dropped before the data, or set after it
+//                     (every row read again first: a backfill that ran
+//                     before SET NOT NULL does not touch the change column)
+//   dropped_column, type_changed, dropped_table: the table is not synced
+//                     (blocking), with what to do; nothing of it is touched.
+// A change made on a partitioned parent appears once, on the parent.
 #include <string>
 #include <vector>
 
@@ -11,18 +22,36 @@
 
 namespace pgcutover::sync {
 
-enum class DriftKind { NewTable, AddedColumn, DroppedColumn, TypeChanged };
+enum class DriftKind {
+  NewTable,
+  AddedColumn,
+  DroppedColumn,
+  TypeChanged,
+  DefaultChanged,
+  NullChanged,
+  DroppedTable,
+  EnumLabel,
+  NewIndex,
+  NewConstraint
+};
 const char *to_string(DriftKind k);
 
 struct Drift {
-  sql::QualifiedName table;
+  sql::QualifiedName table;  // for enum_label: the type
   DriftKind kind;
-  std::string column;
+  std::string column;        // the column, label, index or constraint name
   std::string detail;
-  bool blocking = false;  // stops the sync for the table
+  bool blocking = false;     // stops the sync for the table
+  std::string statement;     // what the sync runs on the target for it ("" if nothing or not yet known)
 };
 
+// Column and table drift of the selected tables and their partitioned or
+// inheritance parents that exist on both sides.
 std::vector<Drift> find_drift(const catalog::Catalog &src, const catalog::Catalog &dst,
                               const std::vector<catalog::TableDef> &selected);
+
+// Tables the tool copied (they have a watermark) that the source no longer
+// has: each a blocking dropped_table drift.
+std::vector<Drift> find_dropped_tables(const catalog::Catalog &src, const std::vector<sql::QualifiedName> &copied);
 
 }  // namespace pgcutover::sync

@@ -7,6 +7,7 @@
 // skips a window.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pgcutover/pg/connection.hpp"
 #include "pgcutover/sql/ident.hpp"
@@ -16,11 +17,20 @@ namespace pgcutover::sync {
 struct Watermark {
   std::string point;  // ISO 8601 UTC
   std::string xmin;   // txid: oldest transaction running at the snapshot
+  // Schema drift changed rows the change column cannot see (an added column's
+  // values, a backfill before SET NOT NULL): the next sync reads every row.
+  // Cleared when a sync of the table commits its point.
+  bool reread = false;
 };
+
+// The part name and method that ask for a reread (see Watermark::reread).
+inline constexpr const char *REREAD = "reread";
 
 std::optional<Watermark> read_watermark(pg::Connection &c, const std::string &tool_schema, const sql::QualifiedName &t);
 void write_watermark(pg::Connection &c, const std::string &tool_schema, const sql::QualifiedName &t,
                      const std::string &part, const Watermark &w, const std::string &method);
+// Every table that has a watermark on the target.
+std::vector<sql::QualifiedName> watermarked_tables(pg::Connection &c, const std::string &tool_schema);
 // Replaces the table's parts by one committed point (one transaction).
 void commit_watermark(pg::Connection &c, const std::string &tool_schema, const sql::QualifiedName &t, const Watermark &w,
                       const std::string &method);

@@ -1,0 +1,53 @@
+#pragma once
+// Schema drift, carried to the target by a sync (see drift.hpp for the kinds).
+//   find:        column and table drift from the catalogs, tables the tool
+//                copied that the source dropped, enum labels, indexes and
+//                constraints the target lacks
+//   before data: enum labels added in their sort position, NOT NULL dropped,
+//                columns added bare (with a reread mark in the ledger, in
+//                the same transaction), new partitions created under their
+//                parents (rows of the new bounds taken out of the target's
+//                DEFAULT partition first: the source's DEFAULT no longer has
+//                them, the new partition's copy brings them)
+//   after data:  defaults and NOT NULL set, indexes and constraints created
+// A table with blocking drift gets none of it: it is left untouched.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pgcutover/catalog/catalog.hpp"
+#include "pgcutover/pg/connection.hpp"
+#include "pgcutover/sync/drift.hpp"
+
+namespace pgcutover::sync {
+
+struct DriftScope {
+  std::string tool_schema;
+  std::vector<std::string> excluded_schemas;
+  bool whole_database = true;  // dropped tables are looked for only then
+};
+
+struct DriftPlan {
+  std::vector<Drift> drift;                 // everything found, for the summary
+  std::set<sql::QualifiedName> blocked;     // tables with blocking drift: not synced
+  std::vector<sql::QualifiedName> new_tables;  // leaves to create (if needed) and base-copy
+  // The added columns' defaults and NOT NULL, once every row has its value (what, SQL).
+  std::vector<std::pair<std::string, std::string>> after_data;
+  std::vector<sql::QualifiedName> reread;   // tables whose every row the sync reads again
+};
+
+DriftPlan find_all_drift(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &sc, const catalog::Catalog &dc,
+                         const std::vector<catalog::TableDef> &selected, const DriftScope &scope);
+
+// Runs the plan's before-data steps on dst (a replica-mode writer): enum
+// labels, NOT NULL dropped, bare columns with their reread marks. Then the
+// new partitions whose parents exist (or were just made); returns the new
+// tables still to create through pg_dump (not partitions of existing parents).
+void apply_before_data(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &sc, const catalog::Catalog &dc,
+                       DriftPlan &plan, const DriftScope &scope);
+
+// Defaults, NOT NULL, indexes and constraints. Throws on the first failure,
+// naming the object: the data is committed, a rerun applies what is left.
+void apply_after_data(pg::Connection &dst, const DriftPlan &plan);
+
+}  // namespace pgcutover::sync
