@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/ledger/write_guard.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
 #include "pgcutover/spill/manifest.hpp"
@@ -87,6 +88,7 @@ class CopyJob {
     prepare_writes();
     write_manifest();
     copy_data();
+    if (guard_) guard_->restore(*dst_);  // triggers and foreign keys set aside, back before the indexes
     finish();
     return std::move(result_);
   }
@@ -191,7 +193,13 @@ class CopyJob {
   void prepare_writes() {
     std::vector<sql::QualifiedName> names;
     for (const plan::TablePlan &tp : plan_.tables) names.push_back(tp.table.name);
-    result_.target_writes = pg::prepare_target_writes(*dst_, names);
+    if (cfg_.writes_decided) {
+      result_.target_writes = *cfg_.writes_decided;
+      if (result_.target_writes.replica) dst_->exec(pg::replica_setup());
+    } else {
+      guard_.emplace(ends_, cfg_.scope.tool_schema);
+      result_.target_writes = guard_->prepare(*dst_, names);
+    }
     ends_.target_settings.replica_writes = result_.target_writes.replica;
   }
 
@@ -259,6 +267,7 @@ class CopyJob {
   schema::SchemaOptions sopt_;
   std::optional<pg::Connection> dst_;
   std::optional<pg::SnapshotHolder> snap_;
+  std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails
   plan::Plan plan_;
   ledger::CreatedTables created_;
   CopyResult result_;

@@ -19,6 +19,7 @@
 #include <set>
 
 #include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/ledger/write_guard.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/schema/schema.hpp"
 #include "pgcutover/sequences/sequences.hpp"
@@ -53,6 +54,7 @@ class SyncJob {
     sync_changes();
     detect_deletes();
     finish_drift();
+    guard_->restore(*dst_);  // triggers and foreign keys set aside, back before the job ends
     reset_sequences();
     return std::move(result_);
   }
@@ -72,6 +74,7 @@ class SyncJob {
     copy.scope = cfg_.scope.with_tables(tables);
     copy.pipeline = cfg_.pipeline;
     copy.schema = cfg_.schema;
+    copy.writes_decided = result_.target_writes;
     report::Reporter quiet(false, true);
     report::RunReport sub;
     run_copy(copy, sub, quiet);
@@ -109,7 +112,8 @@ class SyncJob {
   void prepare_writes(const std::vector<catalog::TableDef> &selected) {
     std::vector<sql::QualifiedName> names;
     for (const catalog::TableDef &t : selected) names.push_back(t.name);
-    result_.target_writes = pg::prepare_target_writes(*dst_, names);
+    guard_.emplace(ends_, cfg_.scope.tool_schema);
+    result_.target_writes = guard_->prepare(*dst_, names);
     ends_.target_settings.replica_writes = result_.target_writes.replica;
   }
 
@@ -296,6 +300,7 @@ class SyncJob {
   pg::Endpoints ends_;  // the scope's, with the writers' replica setting
   std::optional<pg::Connection> dst_;
   std::optional<pg::SnapshotHolder> snap_;
+  std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails
   sync::DriftScope drift_scope_;
   sync::DriftPlan drift_;
   std::string source_time_zone_;  // the writers' TimeZone, for timestamp without time zone and date columns

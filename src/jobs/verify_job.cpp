@@ -7,6 +7,8 @@
 //   verdicts         per table
 #include "pgcutover/jobs/verify_job.hpp"
 
+#include "pgcutover/ledger/write_guard.hpp"
+
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/util/log.hpp"
@@ -106,13 +108,15 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     }
   }
 
+  std::optional<ledger::TargetWriteGuard> guard;  // restores what it set aside, also when verify fails
   if (cfg.repair) {
     // Repairs apply rows as the source has them (no trigger, no foreign key
     // action), or verify stops here before comparing anything.
     std::vector<sql::QualifiedName> written;
     for (const plan::TablePlan &tp : plan.tables) written.push_back(tp.table.name);
+    guard.emplace(ends, cfg.scope.tool_schema);
     pg::Connection probe = pg::Connection::open(ends.target_conninfo, ends.target_settings);
-    out.target_writes = pg::prepare_target_writes(probe, written);
+    out.target_writes = guard->prepare(probe, written);
     ends.target_settings.replica_writes = out.target_writes.replica;
   }
 
@@ -121,6 +125,10 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     report::PhaseTimer t(rep, cfg.repair ? "verify_and_repair" : "verify");
     report::LiveProgress live(reporter, rep);
     verdicts = verify::run_verify(plan, ends, out.snapshots, opt, rep);
+  }
+  if (guard) {
+    pg::Connection writer = pg::Connection::open(ends.target_conninfo, ends.target_settings);
+    guard->restore(writer);
   }
 
   std::vector<sql::QualifiedName> names;

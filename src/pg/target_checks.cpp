@@ -19,6 +19,10 @@ void check_target_writable(Connection &dst) {
 }
 
 std::string TargetWrites::summary() const {
+  if (!set_aside.empty())
+    return "target writes: plain sessions; " + std::to_string(set_aside.size()) +
+           " user trigger(s) disabled and foreign key(s) dropped during the writes, then re-enabled and re-created "
+           "(NOT VALID, then VALIDATE)";
   if (!replica) return "target writes: plain sessions (the target's tables have no user trigger and no foreign key)";
   std::string s =
       "target writes: session_replication_role = replica (no user trigger fires, no foreign key check or cascade acts)";
@@ -29,44 +33,55 @@ std::string TargetWrites::summary() const {
   return s;
 }
 
-TargetWrites prepare_target_writes(Connection &dst, const std::vector<sql::QualifiedName> &tables) {
+TargetWrites probe_target_writes(Connection &dst, const std::vector<sql::QualifiedName> &tables) {
   TargetWrites w;
   w.replica = dst.exec(sql::server::may_set_replication_role(dst.server_version())).get_bool(0, 0);
   Result r = dst.exec(sql::server::tables_acting_on_writes());
-  std::vector<std::string> acting;
   for (int i = 0; i < r.rows(); ++i) {
     sql::QualifiedName name{std::string(r.get(i, 0)), std::string(r.get(i, 1))};
     if (!tables.empty() && std::find(tables.begin(), tables.end(), name) == tables.end()) continue;
     i64 triggers = r.get_i64(i, 2), fks = r.get_i64(i, 4);
     if (!r.get(i, 3).empty()) w.always_triggers.push_back(name.display() + ": " + std::string(r.get(i, 3)));
     if (triggers > 0 || fks > 0)
-      acting.push_back(name.display() + " (" + std::to_string(triggers) + " user trigger(s), " + std::to_string(fks) +
-                       " foreign key(s))");
+      w.acting.push_back(name.display() + " (" + std::to_string(triggers) + " user trigger(s), " + std::to_string(fks) +
+                         " foreign key(s))");
   }
-  if (w.replica) {
-    dst.exec(replica_setup());
-    log::info("{}", w.summary());
-    if (!w.always_triggers.empty())
-      log::warn("ENABLE ALWAYS triggers fire even under session_replication_role = replica:{}", [&] {
-        std::string s;
-        for (const std::string &t : w.always_triggers) s += " " + t + ";";
-        return s;
-      }());
-    return w;
-  }
-  w.always_triggers.clear();
-  if (acting.empty()) return w;
+  if (!w.replica) w.always_triggers.clear();
+  return w;
+}
+
+void use_replica_writes(Connection &dst, const TargetWrites &w) {
+  dst.exec(replica_setup());
+  log::info("{}", w.summary());
+  if (!w.always_triggers.empty())
+    log::warn("ENABLE ALWAYS triggers fire even under session_replication_role = replica:{}", [&] {
+      std::string s;
+      for (const std::string &t : w.always_triggers) s += " " + t + ";";
+      return s;
+    }());
+}
+
+void refuse_target_writes(Connection &dst, const TargetWrites &w, const std::string &why) {
   std::string list;
-  for (const std::string &a : acting) list += "\n  " + a;
+  for (const std::string &a : w.acting) list += "\n  " + a;
   throw Error(ErrorKind::Usage,
-              "the target role may not set session_replication_role, and " + std::to_string(acting.size()) +
-                  " target table(s) have user triggers or foreign keys that would fire or act on the rows written:" +
-                  list,
+              "the target role may not set session_replication_role, and " + std::to_string(w.acting.size()) +
+                  " target table(s) have user triggers or foreign keys that would fire or act on the rows written" +
+                  (why.empty() ? "" : " (" + why + ")") + ":" + list,
               dst.server_version() >= 150000
                   ? "as a superuser, run GRANT SET ON PARAMETER session_replication_role TO <the target role>; "
-                    "or disable the triggers and drop the foreign keys first"
-                  : "run as a superuser (session_replication_role needs one before PostgreSQL 15); "
-                    "or disable the triggers and drop the foreign keys first");
+                    "or run as the owner of these tables"
+                  : "run as a superuser (session_replication_role needs one before PostgreSQL 15), "
+                    "or as the owner of these tables");
+}
+
+TargetWrites prepare_target_writes(Connection &dst, const std::vector<sql::QualifiedName> &tables) {
+  TargetWrites w = probe_target_writes(dst, tables);
+  if (w.replica)
+    use_replica_writes(dst, w);
+  else if (!w.acting.empty())
+    refuse_target_writes(dst, w, "");
+  return w;
 }
 
 }  // namespace pgcutover::pg

@@ -58,8 +58,21 @@ CREATE TABLE IF NOT EXISTS {3} (
   updated_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (table_schema, table_name, part)
 );
+-- What a writer without session_replication_role disabled or dropped on the
+-- target (user triggers, foreign keys), each recorded in the transaction
+-- that disabled or dropped it, deleted in the one that restores it: a crash
+-- and rerun restores every one.
+CREATE TABLE IF NOT EXISTS {4} (
+  kind           text NOT NULL,                        -- trigger | foreign_key
+  table_schema   text NOT NULL,
+  table_name     text NOT NULL,
+  name           text NOT NULL,
+  definition     text NOT NULL,                        -- tgenabled, or pg_get_constraintdef
+  at             timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (kind, table_schema, table_name, name)
+);
 )SQL",
-                     s, t(s, "jobs"), t(s, "ranges"), t(s, "watermarks"));
+                     s, t(s, "jobs"), t(s, "ranges"), t(s, "watermarks"), t(s, "set_aside"));
 }
 
 std::string insert_job(const Ident &s) {
@@ -135,6 +148,22 @@ std::string read_watermark(const Ident &s) {
       "bool_or(method = 'reread') OVER () FROM {} "
       "WHERE table_schema = $1 AND table_name = $2 ORDER BY point LIMIT 1",
       t(s, "watermarks"));
+}
+
+std::string insert_set_aside(const Ident &s) {
+  return fmt::format("INSERT INTO {} (kind, table_schema, table_name, name, definition) VALUES ($1, $2, $3, $4, $5)",
+                     t(s, "set_aside"));
+}
+
+std::string select_set_aside(const Ident &s) {
+  return fmt::format("SELECT kind, table_schema, table_name, name, definition FROM {} "
+                     "ORDER BY CASE kind WHEN 'trigger' THEN 0 ELSE 1 END, table_schema, table_name, name",
+                     t(s, "set_aside"));
+}
+
+std::string delete_set_aside(const Ident &s) {
+  return fmt::format("DELETE FROM {} WHERE kind = $1 AND table_schema = $2 AND table_name = $3 AND name = $4",
+                     t(s, "set_aside"));
 }
 
 std::string watermarked_tables(const Ident &s) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 // The copy job: one consistent point in time, a plan of key ranges, the
 // tables the target lacks created from pg_dump's pre-data, every range through
 // the pipeline (resumable through the ledger), indexes and constraints from
@@ -24,6 +25,10 @@ struct CopyConfig {
   schema::SchemaOptions schema;        // pg_bin, no_owner; the job adds the excluded schemas
   bool create_schema = true;           // create missing tables and their post-data through pg_dump
   bool restart = false;                // forget an unfinished job of this name
+  // Set by a sync copying its new tables: the sync's writers' decision is
+  // used as is (the tables are new, nothing acts on them yet), and the
+  // sync's own triggers and foreign keys set aside stay so until it ends.
+  std::optional<pg::TargetWrites> writes_decided;
 };
 
 struct CopyResult {

@@ -16,8 +16,17 @@ void check_target_writable(Connection &dst);
 struct TargetWrites {
   bool replica = false;                      // session_replication_role = replica on every writer
   std::vector<std::string> always_triggers;  // "table: trigger, ..." that fire even so (ENABLE ALWAYS)
+  std::vector<std::string> acting;           // "table (n user trigger(s), m foreign key(s))"
+  std::vector<std::string> set_aside;        // without replica: triggers disabled and foreign keys dropped, then restored
   std::string summary() const;               // one line for the log and the report
 };
+
+// What prepare_target_writes decides on, without side effects.
+TargetWrites probe_target_writes(Connection &dst, const std::vector<sql::QualifiedName> &tables);
+// Switches dst to replica (w.replica must be true) and logs the summary.
+void use_replica_writes(Connection &dst, const TargetWrites &w);
+// The refusal when neither replica nor another way is possible; `why` says what else was tried.
+[[noreturn]] void refuse_target_writes(Connection &dst, const TargetWrites &w, const std::string &why);
 
 // Writers must apply rows as the source has them: no user trigger fires, no
 // foreign key check or cascade acts. When the role may set

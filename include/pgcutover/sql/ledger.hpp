@@ -18,6 +18,10 @@ std::string count_pending(const Ident &s);   // $1 job -> pending ranges
 std::string table_points(const Ident &s);    // $1 job -> schema, table, earliest snapshot time, its xmin
 std::string upsert_watermark(const Ident &s);  // $1 schema, $2 table, $3 part, $4 point, $5 xmin, $6 method
 std::string read_watermark(const Ident &s);    // $1 schema, $2 table -> earliest point, its xmin
+// Triggers and foreign keys set aside on the target (see ledger/write_guard.hpp).
+std::string insert_set_aside(const Ident &s);  // $1 kind, $2 schema, $3 table, $4 name, $5 definition
+std::string select_set_aside(const Ident &s);  // -> kind, schema, table, name, definition (triggers first)
+std::string delete_set_aside(const Ident &s);  // $1 kind, $2 schema, $3 table, $4 name
 // Every table with a watermark: copied or synced by the tool -> schema, name.
 std::string watermarked_tables(const Ident &s);
 std::string clear_watermark_parts(const Ident &s);  // $1 schema, $2 table

@@ -1,0 +1,27 @@
+#pragma once
+// Statements of ledger/write_guard: the target's user triggers and foreign
+// keys that act on the tables a command writes, and setting them aside.
+#include <string>
+
+#include "pgcutover/sql/ident.hpp"
+
+namespace pgcutover::sql::write_guard {
+// $1 schemas, $2 names -> schema, table, trigger, tgenabled: user triggers
+// that fire in a plain session (enabled 'O' or ALWAYS 'A').
+const char *firing_triggers();
+// $1 schemas, $2 names -> schema, table, constraint, definition: foreign keys
+// declared (not inherited) on one of the tables or their ancestors, or
+// referencing one of them or their ancestors.
+const char *acting_foreign_keys();
+// $1 schemas, $2 names -> schema.table of each table, or table holding one
+// of their foreign keys, that the current role does not own.
+const char *not_owned();
+
+std::string disable_trigger(const QualifiedName &table, const std::string &trigger);
+// ENABLE [ALWAYS] TRIGGER, as tgenabled said ('A' -> ALWAYS)
+std::string enable_trigger(const QualifiedName &table, const std::string &trigger, const std::string &tgenabled);
+std::string drop_constraint(const QualifiedName &table, const std::string &name);
+// ADD CONSTRAINT ... NOT VALID (the definition's own NOT VALID kept once)
+std::string add_constraint_not_valid(const QualifiedName &table, const std::string &name, const std::string &definition);
+std::string validate_constraint(const QualifiedName &table, const std::string &name);
+}  // namespace pgcutover::sql::write_guard

@@ -1,0 +1,133 @@
+#include "pgcutover/ledger/write_guard.hpp"
+
+#include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/pg/transaction.hpp"
+#include "pgcutover/sql/array.hpp"
+#include "pgcutover/sql/ledger.hpp"
+#include "pgcutover/sql/write_guard.hpp"
+#include "pgcutover/util/error.hpp"
+#include "pgcutover/util/log.hpp"
+
+namespace pgcutover::ledger {
+
+namespace {
+
+constexpr const char *TRIGGER = "trigger";
+constexpr const char *FOREIGN_KEY = "foreign_key";
+
+struct SetAside {
+  std::string kind;
+  sql::QualifiedName table;
+  std::string name;
+  std::string definition;
+};
+
+std::vector<std::optional<std::string>> table_params(const std::vector<sql::QualifiedName> &tables) {
+  std::vector<std::string> schemas, names;
+  for (const sql::QualifiedName &t : tables) {
+    schemas.push_back(t.schema);
+    names.push_back(t.name);
+  }
+  return {sql::array_literal(schemas), sql::array_literal(names)};
+}
+
+std::vector<SetAside> rows(pg::Connection &dst, const char *query, const std::vector<std::optional<std::string>> &params, const char *kind) {
+  pg::Result r = dst.query(query, params);
+  std::vector<SetAside> out;
+  for (int i = 0; i < r.rows(); ++i)
+    out.push_back({kind, {std::string(r.get(i, 0)), std::string(r.get(i, 1))}, std::string(r.get(i, 2)), std::string(r.get(i, 3))});
+  return out;
+}
+
+// Runs one statement; a failure names what it was for.
+void run(pg::Connection &dst, const std::string &statement, const SetAside &a, const std::string &doing) {
+  try {
+    dst.exec(statement);
+  } catch (const Error &e) {
+    Error named(e.kind, doing + " " + (a.kind == TRIGGER ? "trigger \"" : "foreign key \"") + a.name + "\" on " +
+                            a.table.display() + " failed: " + e.what(),
+                "it stays recorded in the tool's schema (set_aside) and the next run of pgcutover on this target "
+                "restores it; or restore it by hand: " +
+                    (a.kind == TRIGGER ? sql::write_guard::enable_trigger(a.table, a.name, a.definition)
+                                       : sql::write_guard::add_constraint_not_valid(a.table, a.name, a.definition)));
+    named.sqlstate = e.sqlstate;
+    throw named;
+  }
+}
+
+}  // namespace
+
+TargetWriteGuard::TargetWriteGuard(pg::Endpoints ends, std::string tool_schema)
+    : ends_(std::move(ends)), schema_(std::move(tool_schema)) {}
+
+TargetWriteGuard::~TargetWriteGuard() {
+  if (!armed_) return;
+  try {
+    pg::Endpoints plain = ends_;
+    plain.target_settings.replica_writes = false;
+    pg::Connection dst = pg::Connection::open(plain.target_conninfo, plain.target_settings);
+    restore(dst);
+  } catch (const std::exception &e) {
+    log::error("restoring the target's triggers and foreign keys failed: {}; the next run restores them", e.what());
+  }
+}
+
+pg::TargetWrites TargetWriteGuard::prepare(pg::Connection &dst, const std::vector<sql::QualifiedName> &tables) {
+  Ledger(schema_, "").ensure_tables(dst);
+  restore(dst);  // what a killed run left
+  pg::TargetWrites w = pg::probe_target_writes(dst, tables);
+  if (w.replica) {
+    pg::use_replica_writes(dst, w);
+    return w;
+  }
+  if (w.acting.empty()) return w;
+  std::vector<std::optional<std::string>> params = table_params(tables);
+  pg::Result foreign = dst.query(sql::write_guard::not_owned(), params);
+  if (foreign.rows() > 0) {
+    std::string list;
+    for (int i = 0; i < foreign.rows(); ++i) list += std::string(i ? ", " : "") + std::string(foreign.get(i, 0));
+    pg::refuse_target_writes(dst, w, "nor does it own " + list + ", so it cannot set their triggers and foreign keys aside");
+  }
+  std::vector<SetAside> todo = rows(dst, sql::write_guard::firing_triggers(), params, TRIGGER);
+  for (SetAside &fk : rows(dst, sql::write_guard::acting_foreign_keys(), params, FOREIGN_KEY)) todo.push_back(std::move(fk));
+  const sql::Ident ledger{schema_};
+  for (const SetAside &a : todo) {
+    // The record and the change commit together: a crash leaves both or neither.
+    pg::Transaction txn(dst);
+    dst.query(sql::ledger::insert_set_aside(ledger), {a.kind, a.table.schema, a.table.name, a.name, a.definition});
+    run(dst,
+        a.kind == TRIGGER ? sql::write_guard::disable_trigger(a.table, a.name) : sql::write_guard::drop_constraint(a.table, a.name),
+        a, a.kind == TRIGGER ? "disabling" : "dropping");
+    txn.commit();
+    armed_ = true;
+    w.set_aside.push_back(a.table.display() + ": " + (a.kind == TRIGGER ? "trigger " : "foreign key ") + a.name);
+  }
+  log::info("{}", w.summary());
+  return w;
+}
+
+void TargetWriteGuard::restore(pg::Connection &dst) {
+  const sql::Ident ledger{schema_};
+  pg::Result r = dst.exec(sql::ledger::select_set_aside(ledger));
+  std::vector<SetAside> recorded;
+  for (int i = 0; i < r.rows(); ++i)
+    recorded.push_back({std::string(r.get(i, 0)), {std::string(r.get(i, 1)), std::string(r.get(i, 2))}, std::string(r.get(i, 3)),
+                        std::string(r.get(i, 4))});
+  if (!recorded.empty()) log::info("restoring {} trigger(s) and foreign key(s) set aside on the target", recorded.size());
+  for (const SetAside &a : recorded) {
+    {
+      pg::Transaction txn(dst);
+      run(dst,
+          a.kind == TRIGGER ? sql::write_guard::enable_trigger(a.table, a.name, a.definition)
+                            : sql::write_guard::add_constraint_not_valid(a.table, a.name, a.definition),
+          a, a.kind == TRIGGER ? "re-enabling" : "re-creating");
+      dst.query(sql::ledger::delete_set_aside(ledger), {a.kind, a.table.schema, a.table.name, a.name});
+      txn.commit();
+    }
+    if (a.kind == FOREIGN_KEY && a.definition.find(" NOT VALID") == std::string::npos)
+      run(dst, sql::write_guard::validate_constraint(a.table, a.name), a, "validating");
+  }
+  armed_ = false;
+}
+
+}  // namespace pgcutover::ledger

@@ -1,0 +1,161 @@
+// A target role that owns the database and its tables but is not a superuser
+// (a managed service's): it may not set session_replication_role, so the
+// writers set the target's user triggers and foreign keys aside (recorded in
+// the ledger) and restore them after the data, also when the run fails. No
+// trigger fires, no cascade acts, and nothing stays disabled or dropped.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "pg_cluster.hpp"
+
+using namespace pgcutover::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char *SCHEMA = R"SQL(
+  CREATE TABLE parent (id int PRIMARY KEY, name text, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+  CREATE INDEX ON parent (updated_at);
+  CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id) ON DELETE CASCADE, note text,
+                      updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+  CREATE INDEX ON child (updated_at);
+  CREATE TABLE plain (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+  CREATE INDEX ON plain (updated_at);
+)SQL";
+
+// What the team added on the target, as the database owner.
+const char *TARGET_PREP = R"SQL(
+  CREATE TABLE audit (tbl text, op text);
+  CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN INSERT INTO public.audit VALUES (TG_TABLE_NAME, TG_OP); RETURN NULL; END $$;
+  CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN NEW.note := 'rewritten by the target'; RETURN NEW; END $$;
+  CREATE TRIGGER parent_audit AFTER INSERT OR UPDATE OR DELETE ON parent FOR EACH ROW EXECUTE FUNCTION audit_row();
+  CREATE TRIGGER child_touch BEFORE INSERT OR UPDATE ON child FOR EACH ROW EXECUTE FUNCTION touch();
+  CREATE TRIGGER child_audit AFTER INSERT OR UPDATE OR DELETE ON child FOR EACH ROW EXECUTE FUNCTION audit_row();
+  ALTER TABLE child ENABLE ALWAYS TRIGGER child_audit;
+)SQL";
+
+struct NonSuperuser : ::testing::Test {
+  std::string db = "owner_only";
+  std::string src() { return source_cluster().conninfo(db); }
+  std::string dst_admin() { return target_cluster().conninfo(db); }
+  std::string dst() { return target_cluster().conninfo(db, "app_owner"); }
+
+  void SetUp() override {
+    recreate_database(source_cluster(), db);
+    recreate_database(target_cluster(), db);
+    exec(target_cluster().conninfo(),
+         "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_owner') THEN "
+         "CREATE ROLE app_owner LOGIN NOSUPERUSER; END IF; END $$");
+    exec(target_cluster().conninfo(), "ALTER DATABASE " + db + " OWNER TO app_owner");
+    exec(dst_admin(), "ALTER SCHEMA public OWNER TO app_owner");
+    exec(src(), SCHEMA);
+    exec(src(), R"SQL(
+      INSERT INTO parent (id, name) SELECT 1000 + g, 'p' || g FROM generate_series(1, 50) g;
+      INSERT INTO child (id, parent_id, note) SELECT g, 1000 + (g % 50) + 1, 'n' || g FROM generate_series(1, 500) g;
+      INSERT INTO plain (id, v) SELECT g, 'v' || g FROM generate_series(1, 100) g;
+      ANALYZE;
+    )SQL");
+    exec(dst(), SCHEMA);
+    exec(dst(), TARGET_PREP);
+  }
+
+  RunResult tool(const std::string &cmd, std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {cmd, "--source", src(), "--target", dst()};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_pgcutover(a);
+  }
+  void expect_same(const std::string &table, const std::string &when) {
+    EXPECT_EQ(table_digest(src(), table, "id"), table_digest(dst_admin(), table, "id")) << when << ": " << table;
+  }
+  void expect_nothing_fired(const std::string &when) {
+    EXPECT_EQ(query_value(dst_admin(), "SELECT count(*) FROM audit"), "0")
+        << when << ": a user trigger fired: " << query_value(dst_admin(), "SELECT string_agg(tbl || ' ' || op, ', ') FROM audit");
+    EXPECT_EQ(query_value(dst_admin(), "SELECT count(*) FROM child WHERE note = 'rewritten by the target'"), "0")
+        << when << ": a BEFORE trigger rewrote rows";
+  }
+  // Every trigger as it was, the foreign key back and validated, nothing left recorded.
+  void expect_restored(const std::string &when) {
+    EXPECT_EQ(query_value(dst_admin(), "SELECT string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger "
+                                       "WHERE NOT tgisinternal"),
+              "child_audit=A,child_touch=O,parent_audit=O")
+        << when;
+    EXPECT_EQ(query_value(dst_admin(), "SELECT string_agg(conname || ' ' || convalidated || ' ' || pg_get_constraintdef(oid), ',') "
+                                       "FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"),
+              "child_parent_id_fkey true FOREIGN KEY (parent_id) REFERENCES parent(id) ON DELETE CASCADE")
+        << when;
+    EXPECT_EQ(query_value(dst_admin(), "SELECT count(*) FROM pgcutover.set_aside"), "0") << when;
+  }
+};
+
+}  // namespace
+
+TEST_F(NonSuperuser, OwnerCopiesAndSyncsWithTriggersAndForeignKeysSetAsideThenRestored) {
+  ASSERT_EQ(query_value(dst(), "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"), "f");
+  RunResult r = tool("copy", {"--jobs", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("disabled and foreign key(s) dropped during the writes"), std::string::npos) << r.err;
+  for (const char *t : {"parent", "child", "plain"}) expect_same(t, "after copy");
+  expect_nothing_fired("copy");
+  expect_restored("after copy");
+
+  std::this_thread::sleep_for(50ms);
+  exec(src(), R"SQL(
+    UPDATE child SET note = 'changed', updated_at = clock_timestamp() WHERE id % 10 = 0;
+    DELETE FROM parent WHERE id = 1001;  -- its children go with it on the source (cascade)
+    INSERT INTO parent (id, name) VALUES (5000, 'new');
+    INSERT INTO child (id, parent_id, note) VALUES (5000, 5000, 'new child');
+  )SQL");
+  // The target's cascade must not act when delete detection removes the parent:
+  // child 50 of parent 1001 is deleted because the source deleted it, not by cascade,
+  // and a child the source still has under a target-only parent stays.
+  exec(dst_admin(), "SET session_replication_role = replica; INSERT INTO parent (id, name) VALUES (9999, 'target only');"
+                    "UPDATE child SET parent_id = 9999 WHERE id = 7; DELETE FROM audit");  // child_audit is ALWAYS: it fired here
+  exec(src(), "UPDATE child SET parent_id = 1002, updated_at = clock_timestamp() WHERE id = 7");
+  r = tool("sync", {"--overlap", "1s", "--deletes", "detect", "--final"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  for (const char *t : {"parent", "child", "plain"}) expect_same(t, "after sync");
+  expect_nothing_fired("sync");
+  expect_restored("after sync");
+}
+
+TEST_F(NonSuperuser, AFailedSyncRestoresWhatItSetAside) {
+  RunResult r = tool("copy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::this_thread::sleep_for(50ms);
+  exec(src(), "UPDATE plain SET v = 'changed', updated_at = clock_timestamp() WHERE id < 5;"
+              "UPDATE child SET note = 'changed', updated_at = clock_timestamp() WHERE id < 5");
+  // A lock on a table with nothing to set aside: the sync sets the others
+  // aside, then fails in its data phase.
+  std::atomic<bool> release{false};
+  std::thread holder([&] {
+    exec(dst_admin(), "BEGIN; LOCK TABLE plain IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT");
+  });
+  std::this_thread::sleep_for(500ms);
+  r = tool("sync", {"--overlap", "1s", "--lock-timeout", "1s"});
+  holder.join();
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  expect_restored("after a failed sync");
+  expect_nothing_fired("failed sync");
+  r = tool("sync", {"--overlap", "1s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char *t : {"parent", "child", "plain"}) expect_same(t, "after the rerun");
+  expect_restored("after the rerun");
+}
+
+TEST_F(NonSuperuser, ARoleThatDoesNotOwnTheTablesIsRefusedBeforeAnyWrite) {
+  exec(target_cluster().conninfo(),
+       "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_writer') THEN "
+       "CREATE ROLE app_writer LOGIN NOSUPERUSER; END IF; END $$");
+  exec(dst_admin(), "GRANT ALL ON ALL TABLES IN SCHEMA public TO app_writer; GRANT CREATE ON DATABASE " + db + " TO app_writer");
+  RunResult r = run_pgcutover({"copy", "--source", src(), "--target", target_cluster().conninfo(db, "app_writer")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("nor does it own"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("public.child"), std::string::npos) << r.err;
+  EXPECT_EQ(query_value(dst_admin(), "SELECT count(*) FROM child"), "0");
+  EXPECT_EQ(query_value(dst_admin(), "SELECT string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger "
+                                     "WHERE NOT tgisinternal"),
+            "child_audit=A,child_touch=O,parent_audit=O");
+}
