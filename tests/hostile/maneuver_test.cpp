@@ -4,10 +4,7 @@
 // live writer. Every comparison is the independent one of hostile.hpp (no
 // pgcutover code, not pgcutover's verify).
 //
-// These tests describe the behaviour the issue asks for; today's pgcutover
-// fails most of them. They are not part of the default ctest run: build with
-// -DPGCUTOVER_HOSTILE_TESTS=ON to register them under the label `hostile`, or
-// run build/hostile_tests directly. See tests/hostile/README.md.
+// Part of the default ctest run (label `hostile`). See tests/hostile/README.md.
 #include <gtest/gtest.h>
 
 #include <atomic>
