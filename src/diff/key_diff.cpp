@@ -37,7 +37,7 @@ void in_batches(const std::vector<plan::KeyBound> &keys, F &&f) {
 using KeyMap = std::map<std::vector<std::string>, std::string>;
 
 KeyMap key_hashes(pg::Connection &c, const catalog::TableDef &t, const plan::KeyRange &range) {
-  pg::Result r = c.exec(sql::diff::key_hashes(t.name, t.column_names(), key_spec(t), range));
+  pg::Result r = c.exec(sql::diff::key_hashes(t.name, t.compared_columns(), key_spec(t), range));
   KeyMap out;
   int nk = static_cast<int>(t.key.size());
   for (int i = 0; i < r.rows(); ++i) {
@@ -53,7 +53,7 @@ std::map<std::vector<std::string>, std::vector<std::optional<std::string>>> rows
     pg::Connection &c, const catalog::TableDef &t, const std::vector<plan::KeyBound> &keys) {
   std::map<std::vector<std::string>, std::vector<std::optional<std::string>>> out;
   int nk = static_cast<int>(t.key.size());
-  std::string query = sql::diff::rows_by_keys(t.name, t.column_names(), key_spec(t));
+  std::string query = sql::diff::rows_by_keys(t.name, t.compared_columns(), key_spec(t));
   in_batches(keys, [&](const std::vector<plan::KeyBound> &batch) {
     pg::Result r = c.query(query, key_params(t, batch));
     for (int i = 0; i < r.rows(); ++i) {
@@ -99,7 +99,8 @@ void compare_keys(pg::Connection &src, pg::Connection &dst, const catalog::Table
 }
 
 void bisect(pg::Connection &src, pg::Connection &dst, const catalog::TableDef &t, const plan::KeyRange &range,
-            const Digest &sd, const Digest &td, i64 max_keys, std::vector<KeyDiff> &out, bool *truncated, int depth) {
+            const Digest &sd, const Digest &td, i64 max_keys, std::vector<KeyDiff> &out, bool *truncated, int depth,
+            sql::RowHash hash) {
   if (static_cast<i64>(out.size()) >= max_keys) {
     if (truncated) *truncated = true;
     return;
@@ -122,9 +123,9 @@ void bisect(pg::Connection &src, pg::Connection &dst, const catalog::TableDef &t
   std::optional<plan::KeyBound> lower = range.lower;
   for (size_t i = 0; i <= cuts.size(); ++i) {
     plan::KeyRange sub{range.id, lower, i < cuts.size() ? std::optional(cuts[i]) : range.upper, 0};
-    Digest a = hash_range(src, t, sub);
-    Digest b = hash_range(dst, t, sub);
-    if (!(a == b)) bisect(src, dst, t, sub, a, b, max_keys, out, truncated, depth + 1);
+    Digest a = hash_range(src, t, sub, hash);
+    Digest b = hash_range(dst, t, sub, hash);
+    if (!(a == b)) bisect(src, dst, t, sub, a, b, max_keys, out, truncated, depth + 1, hash);
     if (i < cuts.size()) lower = cuts[i];
   }
 }
@@ -140,8 +141,8 @@ Digest count_range(pg::Connection &conn, const catalog::TableDef &t, const plan:
   return Digest{r.get_i64(0, 0), "", 0};
 }
 
-Digest hash_range(pg::Connection &conn, const catalog::TableDef &t, const plan::KeyRange &range) {
-  pg::Result r = conn.exec(sql::diff::server_digest(t.name, t.column_names(), key_spec(t), range));
+Digest hash_range(pg::Connection &conn, const catalog::TableDef &t, const plan::KeyRange &range, sql::RowHash hash) {
+  pg::Result r = conn.exec(sql::diff::server_digest(t.name, t.compared_columns(), key_spec(t), range, hash));
   return Digest{r.get_i64(0, 0), std::string(r.get(0, 1)), 0};
 }
 
@@ -151,7 +152,8 @@ std::vector<KeyDiff> localize(pg::Connection &src, pg::Connection &dst, const ca
   if (!t.has_key()) return out;
   Digest a = count_range(src, t, range);
   Digest b = count_range(dst, t, range);
-  bisect(src, dst, t, range, a, b, max_keys, out, truncated, 0);
+  bisect(src, dst, t, range, a, b, max_keys, out, truncated, 0,
+         sql::row_hash_for(src.server_version(), dst.server_version()));
   return out;
 }
 

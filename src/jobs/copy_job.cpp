@@ -19,6 +19,7 @@
 #include "pgcutover/ledger/write_guard.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
+#include "pgcutover/schema/tools.hpp"
 #include "pgcutover/spill/manifest.hpp"
 #include "pgcutover/sync/watermark.hpp"
 #include "pgcutover/util/cancel.hpp"
@@ -102,7 +103,25 @@ class CopyJob {
     if (popt_.spill_dir) spill::check_folder_writable(*popt_.spill_dir);
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
     pg::check_target_writable(*dst_);
+    check_dump_tools();
     ledger_.ensure_tables(*dst_);
+  }
+
+  // pg_dump must be able to read the source. It is chosen here, before the
+  // ledger or anything else is written to the target; when none fits and the
+  // copy would have to create tables, the copy stops here saying which
+  // version it needs and how to go on (--no-schema into tables made beforehand).
+  void check_dump_tools() {
+    if (!cfg_.create_schema) return;
+    pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
+    try {
+      schema::DumpTools tools = schema::find_dump_tools(sopt_.pg_bin, src.server_version());
+      if (sopt_.pg_bin.empty()) sopt_.pg_bin = tools.bin_dir;
+    } catch (Error &e) {
+      if (!schema::target_lacks_tables(src, *dst_, cfg_.scope.tables, sopt_.exclude_schemas)) return;
+      e.hint += "; nothing was written to the target";
+      throw;
+    }
   }
 
   void take_snapshot() {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "pgcutover/plan/version_checks.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -72,11 +73,17 @@ std::vector<bool> key_collate_c(const catalog::TableDef &src, const catalog::Tab
 Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &opt) {
   Plan plan;
   plan.whole_database = opt.tables.empty();
+  plan.source_version = src.server_version();
+  plan.target_version = dst.server_version();
+  check_source_version(plan.source_version);
   catalog::Catalog src_cat = catalog::load_catalog(src, opt.exclude_schemas);
   catalog::Catalog dst_cat = catalog::load_catalog(dst, opt.exclude_schemas);
   plan.target_has_tables = !dst_cat.tables.empty();
 
-  for (catalog::TableDef &t : catalog::select_tables(src_cat, opt.tables)) {
+  std::vector<catalog::TableDef> selected = catalog::select_tables(src_cat, opt.tables);
+  // Downgrades: what the older target cannot hold, per column (version_checks.hpp).
+  const std::set<u32> missing_types = builtin_types_missing(dst, selected, plan.source_version, plan.target_version);
+  for (catalog::TableDef &t : selected) {
     TablePlan tp;
     tp.table = std::move(t);
     const catalog::TableDef &table = tp.table;
@@ -90,6 +97,11 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
         continue;
       }
       tp.target_empty = opt.resume || catalog::table_is_empty(dst, *target);
+    }
+    std::string too_new = version_problems(src, table, plan.source_version, plan.target_version, missing_types);
+    if (!too_new.empty()) {
+      plan.refused.push_back({table.name.display(), too_new});
+      continue;
     }
 
     // Format: binary unless a column's binary form embeds database-specific type OIDs.

@@ -8,6 +8,7 @@
 
 #include "pgcutover/sql/array.hpp"
 #include "pgcutover/sql/schema_support.hpp"
+#include "pgcutover/schema/tools.hpp"
 
 #include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/util/error.hpp"
@@ -72,7 +73,7 @@ std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::
                                   const std::filesystem::path &dir, const SchemaOptions &opt) {
   ChildConn src = child_conn(source_conninfo);
   std::filesystem::path out = dir / "schema.dump";
-  std::vector<std::string> argv = {util::find_pg_program("pg_dump", opt.pg_bin), "--format=custom", "--schema-only", "--encoding=UTF8",
+  std::vector<std::string> argv = {find_dump_tools(opt.pg_bin, snapshot.server_version).pg_dump, "--format=custom", "--schema-only", "--encoding=UTF8",
                                    "--snapshot=" + snapshot.id, "--file=" + out.string(), "--dbname=" + src.conninfo};
   if (opt.no_owner) {
     argv.push_back("--no-owner");

@@ -32,13 +32,17 @@ SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relispartition,
 // collation sorts bytewise (libc "C" or "POSIX", the database's own when the
 // column uses the default), and it is the database default. to_jsonb reads
 // datlocprovider where the server has it (PostgreSQL 15 and later).
+// base_oid / base_typtype / elem_oid / elem_typtype: the type under its
+// domains and, for an array, its element: what version checks and
+// version-stable comparisons look at. Generated columns (attgenerated, 12+)
+// are left out; before 12 there are none. {generated} is filled per version.
 constexpr const char *COLUMNS_SQL = R"SQL(
 WITH RECURSIVE cols AS (
   SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.atthasdef,
          pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attcollation
     FROM pg_catalog.pg_attribute a
     LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-   WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+   WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped{generated}
 ), dom(start_oid, oid, depth) AS (
   SELECT DISTINCT atttypid, atttypid, 0 FROM cols
   UNION ALL
@@ -61,7 +65,9 @@ SELECT c.attrelid, c.attname, pg_catalog.format_type(c.atttypid, c.atttypmod), c
             ELSE (SELECT co.collprovider = 'c' AND co.collcollate IN ('C', 'POSIX')
                     FROM pg_catalog.pg_collation co WHERE co.oid = c.attcollation)
        END AS c_order,
-       c.attcollation = 100 AS default_collation
+       c.attcollation = 100 AS default_collation,
+       bt.oid AS base_oid, bt.typtype::text AS base_typtype,
+       coalesce(et.oid, 0) AS elem_oid, coalesce(et.typtype::text, '') AS elem_typtype
   FROM cols c
   JOIN base b ON b.start_oid = c.atttypid
   JOIN pg_catalog.pg_type bt ON bt.oid = b.base_oid
@@ -119,7 +125,14 @@ SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname, pg_catalog.forma
 }  // namespace
 
 const char *tables() { return TABLES_SQL; }
-const char *columns() { return COLUMNS_SQL; }
+std::string columns(int server_version) {
+  std::string sql = COLUMNS_SQL;
+  const std::string slot = "{generated}";
+  sql.replace(sql.find(slot), slot.size(), server_version >= 120000 ? " AND a.attgenerated = ''" : "");
+  return sql;
+}
+
+const char *types_present() { return "SELECT t.oid FROM pg_catalog.pg_type t WHERE t.oid = ANY ($1::oid[])"; }
 const char *index_leads() { return INDEX_LEADS_SQL; }
 const char *primary_keys() { return KEYS_SQL; }
 const char *sequences() { return SEQUENCES_SQL; }

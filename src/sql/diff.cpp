@@ -7,24 +7,19 @@
 
 namespace pgcutover::sql::diff {
 
-namespace {
-std::string row_text(const std::vector<std::string> &columns) { return "ROW(" + ident_list(columns) + ")::text"; }
-}  // namespace
-
 std::string count_range(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range) {
   return fmt::format("SELECT count(*), 0::text FROM ONLY {}{}", table, detail::where_range(key, range));
 }
 
-std::string server_digest(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
-                          const plan::KeyRange &range) {
-  return fmt::format(
-      "SELECT count(*), coalesce(sum(pg_catalog.hashtextextended({}, 0)::numeric), 0)::text FROM ONLY {}{}",
-      row_text(columns), table, detail::where_range(key, range));
+std::string server_digest(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
+                          const plan::KeyRange &range, RowHash hash) {
+  return fmt::format("SELECT count(*), {} FROM ONLY {}{}", row_hash_sum(hash, compared_row_text(columns)), table,
+                     detail::where_range(key, range));
 }
 
-std::string key_hashes(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+std::string key_hashes(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
                        const plan::KeyRange &range) {
-  return fmt::format("SELECT {}, md5({}) FROM ONLY {}{}", detail::as_text(key.columns), row_text(columns), table,
+  return fmt::format("SELECT {}, md5({}) FROM ONLY {}{}", detail::as_text(key.columns), compared_row_text(columns), table,
                      detail::where_range(key, range));
 }
 
@@ -36,8 +31,8 @@ std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const 
       detail::as_text(key.columns), ident_list(key.columns), order_by_key(key), table, detail::where_range(key, range, filter), step);
 }
 
-std::string rows_by_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key) {
-  return fmt::format("SELECT {}, {} FROM ONLY {} WHERE {}", detail::as_text(key.columns), detail::as_text(columns),
+std::string rows_by_keys(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key) {
+  return fmt::format("SELECT {}, {} FROM ONLY {} WHERE {}", detail::as_text(key.columns), compared_as_text(columns),
                      table, detail::key_set_predicate(key));
 }
 

@@ -7,9 +7,9 @@
 
 namespace pgcutover::sql::verify {
 
-std::string ordered_copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+std::string ordered_copy_out(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
                              const plan::KeyRange &range, copybin::StreamFormat format) {
-  return fmt::format("COPY (SELECT {} FROM ONLY {}{} ORDER BY {}) TO STDOUT {}", ident_list(columns), table,
+  return fmt::format("COPY (SELECT {} FROM ONLY {}{} ORDER BY {}) TO STDOUT {}", compared_list(columns), table,
                      detail::where_range(key, range), order_by_key(key), detail::format_option(format));
 }
 

@@ -16,13 +16,16 @@ extern char **environ;
 
 namespace pgcutover::util {
 
-ProcessResult run_process(const std::vector<std::string> &argv,
-                          const std::vector<std::pair<std::string, std::string>> &env) {
+namespace {
+
+ProcessResult spawn_and_wait(const std::vector<std::string> &argv,
+                             const std::vector<std::pair<std::string, std::string>> &env, bool with_stdout) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) throw_internal(std::string("pipe: ") + std::strerror(errno));
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
+  if (with_stdout) posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
   posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 
   std::vector<std::string> env_strings;
@@ -63,6 +66,15 @@ ProcessResult run_process(const std::vector<std::string> &argv,
   res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return res;
 }
+
+}  // namespace
+
+ProcessResult run_process(const std::vector<std::string> &argv,
+                          const std::vector<std::pair<std::string, std::string>> &env) {
+  return spawn_and_wait(argv, env, false);
+}
+
+ProcessResult run_process_output(const std::vector<std::string> &argv) { return spawn_and_wait(argv, {}, true); }
 
 std::string find_pg_program(const std::string &name, const std::string &bindir) {
   namespace fs = std::filesystem;

@@ -49,17 +49,17 @@ const char *to_string(Mode m) { return m == Mode::Count ? "count" : m == Mode::H
 const char *to_string(HashMethod m) { return m == HashMethod::Server ? "server" : "client"; }
 
 Digest digest_range(pg::Connection &conn, const plan::TablePlan &tp, const plan::KeyRange &range, Mode mode,
-                    HashMethod method) {
+                    HashMethod method, sql::RowHash hash) {
   const catalog::TableDef &t = tp.table;
   if (mode == Mode::Count) return diff::count_range(conn, t, range);
-  if (method == HashMethod::Server || !t.has_key()) return diff::hash_range(conn, t, range);
+  if (method == HashMethod::Server || !t.has_key()) return diff::hash_range(conn, t, range, hash);
   // Client: XXH3 over the COPY stream in key order. Equal values have equal
   // binary (or text) forms for equal types, so equal streams mean equal rows.
   Digest d;
   XXH3_state_t *st = XXH3_createState();
   XXH3_64bits_reset(st);
   try {
-    pg::CopyOut out(conn, sql::verify::ordered_copy_out(t.name, t.column_names(), key_spec(t), range, tp.format));
+    pg::CopyOut out(conn, sql::verify::ordered_copy_out(t.name, t.compared_columns(), key_spec(t), range, tp.format));
     while (auto m = out.next()) {
       XXH3_64bits_update(st, m->data(), m->size());
       d.bytes += static_cast<i64>(m->size());
@@ -137,6 +137,7 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
       report.progress.planned_total += std::max<i64>(r.planned_bytes, 1);
     }
   int jobs = std::max(1, opt.jobs);
+  const sql::RowHash hash = sql::row_hash_for(snaps.source.server_version, snaps.target.server_version);
   auto snapshot_conn = [](const std::string &conninfo, const pg::SessionSettings &s, const std::string &snap) {
     pg::Connection c = pg::Connection::open(conninfo, s);
     pg::pin_reader(c);
@@ -154,11 +155,11 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
       auto dst = targets.acquire();
       try {
         std::future<Digest> sf = std::async(std::launch::async, [&] {
-          return digest_range(*src, *v->table, v->range, opt.mode, opt.method);
+          return digest_range(*src, *v->table, v->range, opt.mode, opt.method, hash);
         });
         Digest td;
         try {
-          td = digest_range(*dst, *v->table, v->range, opt.mode, opt.method);
+          td = digest_range(*dst, *v->table, v->range, opt.mode, opt.method, hash);
         } catch (...) {
           sf.wait();
           throw;
@@ -208,8 +209,8 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
         }
       }
       // Re-verify against the target as it now is.
-      Digest a = digest_range(*src, *v.table, v.range, opt.mode == Mode::Count ? Mode::Hash : opt.mode, opt.method);
-      Digest b = digest_range(writer, *v.table, v.range, opt.mode == Mode::Count ? Mode::Hash : opt.mode, opt.method);
+      Digest a = digest_range(*src, *v.table, v.range, opt.mode == Mode::Count ? Mode::Hash : opt.mode, opt.method, hash);
+      Digest b = digest_range(writer, *v.table, v.range, opt.mode == Mode::Count ? Mode::Hash : opt.mode, opt.method, hash);
       v.equal_after_repair = a == b;
     }
   }

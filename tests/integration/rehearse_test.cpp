@@ -112,6 +112,38 @@ TEST_F(Rehearse, FailingUserCheckStopsWithItsName) {
   EXPECT_FALSE(j["verdict"]["fits"].get<bool>());
 }
 
+// A failure before the sync ends (here: the target database does not exist)
+// is reported as itself, with the report of what ran, never as an internal
+// error of the report's JSON.
+TEST_F(Rehearse, FailureBeforeTheSyncEndsKeepsItsOwnMessage) {
+  fs::path out = dir / "report";
+  fs::path cfg = dir / "broken.toml";
+  std::ofstream(cfg) << "source = \"" << src() << "\"\ntarget = \"" << target_cluster().conninfo("no_such_db_here")
+                     << "\"\njobs = 2\nbudget = \"1h\"\n";
+  RunResult r = run_pgcutover({"rehearse", "--config", cfg.string(), "--report", out});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.find("json.exception"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no_such_db_here"), std::string::npos) << r.err;
+  ASSERT_TRUE(fs::exists(out / "report.json"));
+  json j = json::parse(read(out / "report.json"));
+  EXPECT_NE(j["failure"].get<std::string>().find("no_such_db_here"), std::string::npos) << j.dump();
+  EXPECT_FALSE(j["verdict"]["fits"].get<bool>());
+  EXPECT_NE(read(out / "report.md").find("OVER BUDGET"), std::string::npos);
+}
+
+TEST_F(Rehearse, FailureInsideTheSyncKeepsItsOwnMessage) {
+  fs::path out = dir / "report";
+  exec(dst(), "ALTER TABLE orders ADD CONSTRAINT small_total CHECK (total < 1000000) NOT VALID");
+  exec(src(), "UPDATE orders SET total = 5000000, updated_at = clock_timestamp() WHERE id = 3");
+  RunResult r = run_pgcutover({"rehearse", "--config", config("1h", GOOD_CHECK), "--report", out});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.find("json.exception"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("small_total"), std::string::npos) << r.err;
+  json j = json::parse(read(out / "report.json"));
+  EXPECT_NE(j["failure"].get<std::string>().find("small_total"), std::string::npos) << j.dump();
+}
+
 TEST_F(Rehearse, HtmlReportRendersInHeadlessChromiumWithOneBarPerPhase) {
   fs::path out = dir / "report";
   RunResult r = run_pgcutover({"rehearse", "--config", config("1h", GOOD_CHECK), "--report", out});

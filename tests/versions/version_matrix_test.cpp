@@ -30,12 +30,14 @@
 // So float4 / float8 (and their arrays, and point) are compared through
 // float4send / float8send: their exact bits, in hex, the same on every major.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -115,6 +117,19 @@ constexpr const char *EVENTS_SQL = R"SQL(
   INSERT INTO public.vm_events (v, amount, ratio) SELECT 'e' || g, g / 7.0, g / 3.0 FROM generate_series(1, 2000) g;
   ANALYZE public.vm_events;
 )SQL";
+
+// Values an older target cannot hold (only loaded for a downgrade from 17+ to
+// an older major): an infinite interval (17+). The copy must refuse the column
+// by name before any data moves; once the value is made finite, it goes.
+constexpr const char *DOWNGRADE_SQL = R"SQL(
+  CREATE TABLE public.vm_intervals (id integer PRIMARY KEY, d interval, ds interval[]);
+  INSERT INTO public.vm_intervals SELECT g, g * interval '1 hour', ARRAY[g * interval '1 day'] FROM generate_series(1, 100) g;
+)SQL";
+constexpr const char *DOWNGRADE_VALUES_SQL =
+    "UPDATE public.vm_intervals SET d = 'infinity' WHERE id = 3; "
+    "UPDATE public.vm_intervals SET ds = ARRAY['-infinity'::interval] WHERE id = 4";
+constexpr const char *DOWNGRADE_FIX_SQL =
+    "UPDATE public.vm_intervals SET d = interval '1 year', ds = ARRAY[interval '1 year'] WHERE id IN (3, 4)";
 
 // What changes on the source between the copy and the final sync.
 constexpr const char *SOURCE_CHANGES_SQL = R"SQL(
@@ -210,7 +225,67 @@ class VersionMatrix : public ::testing::TestWithParam<Pair> {
     }
     return true;
   }
+  void check_differences_found_and_repaired(const std::string &src, const std::string &dst,
+                                            const std::function<std::vector<std::string>(std::vector<std::string>)> &with);
 };
+
+// Breaks the target on purpose (a text column, a float column by one unit in
+// the last place, a missing row, a row in a table large enough to bisect),
+// then `verify --mode full --hash server` must name exactly those keys and
+// columns (no float column of a row that is equal: its text differs between
+// 10/11 and 12+, its bits do not), and `verify --repair` must make the target
+// equal again (the compare afterwards checks it).
+void VersionMatrix::check_differences_found_and_repaired(
+    const std::string &src, const std::string &dst,
+    const std::function<std::vector<std::string>(std::vector<std::string>)> &with) {
+  (void)src;
+  try {
+    exec(dst, "UPDATE public.vm_events SET v = v || ' broken' WHERE id = 7; "
+              "DELETE FROM public.vm_events WHERE id = 11; "
+              "UPDATE public.all_types SET c_double = c_double * (1 + 2.3e-16) WHERE id = 5; "
+              "UPDATE public.skewed SET note = 'broken' WHERE id = 777");
+  } catch (const std::exception &e) {
+    step_failed("break the target", e.what());
+    return;
+  }
+  if (query_value(dst, "SELECT count(*) FROM public.all_types WHERE id = 5") != "1")
+    step_failed("break the target", "public.all_types has no row 5 on the target");
+  RunResult r;
+  try {
+    r = run_pgcutover(with({"verify", "--mode", "full", "--hash", "server", "--json"}), {}, 600);
+  } catch (const std::exception &e) {
+    step_failed("verify --mode full", e.what());
+    return;
+  }
+  std::fprintf(stderr, "[versions] %s verify --mode full on a broken target: exit %d\n", label().c_str(), r.exit_code);
+  std::set<std::string> found;
+  try {
+    auto j = nlohmann::json::parse(r.out);
+    for (const auto &t : j.at("tables"))
+      for (const auto &m : t.at("mismatches"))
+        for (const auto &k : m.at("keys")) {
+          std::string cols;
+          if (k.contains("columns"))
+            for (const auto &c : k["columns"]) cols += (cols.empty() ? "" : ",") + c.get<std::string>();
+          found.insert(t.at("table").get<std::string>() + " " + k.at("key")[0].get<std::string>() + " " +
+                       k.at("kind").get<std::string>() + " " + cols);
+        }
+  } catch (const std::exception &e) {
+    step_failed("verify --mode full", std::string("no JSON result (") + e.what() + "): exit " +
+                                          std::to_string(r.exit_code) + ": " + r.err);
+    return;
+  }
+  const std::set<std::string> expected = {"public.vm_events 7 different v", "public.vm_events 11 missing ",
+                                          "public.all_types 5 different c_double", "public.skewed 777 different note"};
+  if (r.exit_code != 3 || found != expected) {
+    std::string list;
+    for (const auto &f : found) list += (list.empty() ? "" : "; ") + f;
+    step_failed("verify --mode full", "expected exit 3 and exactly the 4 broken keys, got exit " +
+                                          std::to_string(r.exit_code) + " and {" + list + "}: " + r.err);
+  }
+  run_step("verify --repair", with({"verify", "--mode", "hash", "--hash", "server", "--repair"}));
+  run_step("verify after repair", with({"verify", "--mode", "hash"}));
+}
 
 TEST_P(VersionMatrix, CutoverManeuver) {
   const Pair pair = GetParam();
@@ -233,6 +308,8 @@ TEST_P(VersionMatrix, CutoverManeuver) {
   const std::string src = source.conninfo(db), dst = target.conninfo(db);
   for (const char *file : FIXTURE_FILES) ASSERT_NO_THROW(run_sql_file(src, fixture_for_major(file, pair.source)));
   ASSERT_NO_THROW(exec(src, EVENTS_SQL));
+  const bool downgrade_17 = pair.source >= 17 && pair.target < 17;
+  if (downgrade_17) ASSERT_NO_THROW(exec(src, std::string(DOWNGRADE_SQL) + ";" + DOWNGRADE_VALUES_SQL));
 
   // pg_dump cannot read a source newer than itself: the copy must refuse.
   const int pg_dump_major = server_major_of(pg_bin_dir());
@@ -263,10 +340,38 @@ TEST_P(VersionMatrix, CutoverManeuver) {
     // The schema by hand: the same files, then empty tables.
     for (const char *file : FIXTURE_FILES) ASSERT_NO_THROW(run_sql_file(dst, fixture_for_major(file, pair.target)));
     ASSERT_NO_THROW(exec(dst, EVENTS_SQL));
+    if (downgrade_17) ASSERT_NO_THROW(exec(dst, DOWNGRADE_SQL));
     ASSERT_NO_THROW(exec(dst, "DO $$ DECLARE t record; BEGIN FOR t IN SELECT c.oid::regclass AS r FROM pg_class c "
                               "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname "
                               "IN ('public', 'Odd \"Schema\"') LOOP EXECUTE 'TRUNCATE ' || t.r || ' CASCADE'; "
                               "END LOOP; END $$"));
+    if (downgrade_17) {
+      // The older target cannot hold infinite intervals: refused per column,
+      // before any data moves; `plan` shows both versions and the refusal.
+      RunResult p = run_pgcutover(with({"plan"}), {}, 600);
+      const std::string v_line = "source: PostgreSQL " + std::to_string(pair.source) + ".";
+      if (p.out.find(v_line) == std::string::npos ||
+          p.out.find("target: PostgreSQL " + std::to_string(pair.target) + ".") == std::string::npos)
+        step_failed("plan versions", "plan does not show both server versions: " + p.out);
+      if (p.out.find("refused: public.vm_intervals") == std::string::npos ||
+          p.out.find("column \"d\" (interval) holds infinite intervals") == std::string::npos ||
+          p.out.find("column \"ds\" (interval[]) holds infinite intervals") == std::string::npos)
+        step_failed("plan refusal", "plan does not refuse the infinite intervals by column: exit " +
+                                        std::to_string(p.exit_code) + ": " + p.out + p.err);
+      RunResult r = run_pgcutover(with({"copy", "--no-schema"}), {}, 600);
+      std::fprintf(stderr, "[versions] %s copy with infinite intervals (expected refusal): exit %d\n", label().c_str(),
+                   r.exit_code);
+      if (r.exit_code != 2 || r.err.find("vm_intervals") == std::string::npos ||
+          r.err.find("infinite intervals") == std::string::npos)
+        step_failed("interval refusal", "exit " + std::to_string(r.exit_code) + ": " + r.err);
+      const std::string moved = query_value(
+          dst, "SELECT (SELECT count(*) FROM public.vm_intervals) + (SELECT count(*) FROM public.vm_events) + "
+               "(SELECT count(*) FROM public.all_types)");
+      if (moved != "0") step_failed("interval refusal", moved + " row(s) reached the target before the refusal");
+      summary().push_back(label() + "  (infinite intervals refused: exit " + std::to_string(r.exit_code) + ": " +
+                          first_lines(r.err, 2) + ")");
+      ASSERT_NO_THROW(exec(src, DOWNGRADE_FIX_SQL));
+    }
     run_step("copy --no-schema", with({"copy", "--no-schema"}));
   } else {
     run_step("copy", with({"copy"}));
@@ -304,6 +409,10 @@ TEST_P(VersionMatrix, CutoverManeuver) {
 
   run_step("final sync", with({"sync", "--final", "--overlap", "100ms", "--allow-scan", "--deletes", "detect"}));
   run_step("verify after final sync", with({"verify", "--mode", "hash"}));
+  // The servers' own hashes agree as well: hashtextextended where both have it
+  // (11+), md5 otherwise, floats through their bits on either.
+  run_step("verify --hash server", with({"verify", "--mode", "hash", "--hash", "server"}));
+  check_differences_found_and_repaired(src, dst, with);
 
   // The independent compare.
   try {
@@ -368,6 +477,41 @@ TEST(VersionCompare, FloatBitsMakeDigestsEqualAcrossMajors) {
   const std::string plain = "SELECT md5(string_agg(c_double::text, '' ORDER BY id)) FROM public.all_types";
   EXPECT_NE(query_value(conninfos[0], plain), query_value(conninfos[1], plain))
       << "the plain text of floats is expected to differ between 10 and 17 (extra_float_digits = 3)";
+}
+
+// A downgrade to a major before 14: a multirange column cannot go, whatever
+// its values. `plan` names both versions and the column; `copy` stops before
+// anything is written to the target (no table created, no ledger).
+TEST(VersionRefusals, MultirangeIntoTwelveIsRefusedBeforeAnythingIsWritten) {
+  const std::string src_bin = pg_bin_dir_for_major(15), dst_bin = pg_bin_dir_for_major(12);
+  ASSERT_FALSE(src_bin.empty() || dst_bin.empty()) << "PostgreSQL 15 or 12 not installed (scripts/lib/pg_versions.sh install 12)";
+  auto clusters = start_scoped_clusters({{"source", src_bin}, {"target", dst_bin}});
+  recreate_database(clusters[0]->cluster(), "vr");
+  recreate_database(clusters[1]->cluster(), "vr");
+  const std::string src = clusters[0]->cluster().conninfo("vr"), dst = clusters[1]->cluster().conninfo("vr");
+  exec(src, "CREATE TABLE public.slots (id integer PRIMARY KEY, busy int4multirange, label text);"
+            "INSERT INTO public.slots SELECT g, int4multirange(int4range(g, g + 2)), 'x' FROM generate_series(1, 10) g;"
+            "CREATE TABLE public.plain (id integer PRIMARY KEY, v double precision);"
+            "INSERT INTO public.plain SELECT g, g / 3.0 FROM generate_series(1, 10) g");
+  RunResult p = run_pgcutover({"plan", "--source", src, "--target", dst});
+  EXPECT_EQ(p.exit_code, 3) << p.err << p.out;
+  EXPECT_NE(p.out.find("source: PostgreSQL 15."), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("target: PostgreSQL 12."), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("refused: public.slots: column \"busy\" (int4multirange) is a multirange type, which "
+                       "PostgreSQL 12 does not have"),
+            std::string::npos)
+      << p.out;
+  EXPECT_EQ(p.out.find("refused: public.plain"), std::string::npos) << p.out;
+  RunResult c = run_pgcutover({"copy", "--source", src, "--target", dst});
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_NE(c.err.find("public.slots"), std::string::npos) << c.err;
+  EXPECT_EQ(query_value(dst, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                             "WHERE c.relkind = 'r' AND n.nspname = 'public'"),
+            "0");
+  // Leaving the table out, the rest goes.
+  RunResult ok = run_pgcutover({"copy", "--source", src, "--target", dst, "--table", "public.plain"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(query_value(dst, "SELECT count(*) FROM public.plain"), "10");
 }
 
 INSTANTIATE_TEST_SUITE_P(Pairs, VersionMatrix, ::testing::ValuesIn(matrix()),

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pgcutover/sql/compare.hpp"
 #include "pgcutover/sql/ident.hpp"
 #include "pgcutover/sql/range.hpp"
 #include "pgcutover/util/types.hpp"
@@ -25,6 +26,13 @@ struct ColumnDef {
   bool collatable = false;         // the type has a collation (text, varchar, char, citext, domains ...)
   bool c_order = false;            // ... and it sorts bytewise here (libc C or POSIX)
   bool default_collation = false;  // ... and it is the database default
+  // The type under its domains, and for an array its element type: what the
+  // version checks (plan/version_checks) and version-stable comparisons
+  // (sql::compare_expr) look at. typtype as pg_type spells it ('b', 'm', ...).
+  u32 base_type_oid = 0;
+  char base_typtype = 'b';
+  u32 elem_type_oid = 0;       // 0: the base type is no array
+  char elem_typtype = 0;
 };
 
 struct TableDef {
@@ -49,6 +57,8 @@ struct TableDef {
   i64 total_bytes() const { return heap_bytes + toast_bytes; }
   bool has_key() const { return !key.empty(); }
   std::vector<std::string> column_names() const;
+  // The columns as version-stable comparisons read them (see sql::Compared).
+  std::vector<sql::ComparedColumn> compared_columns() const;
   const ColumnDef *find_column(const std::string &name) const;
   // First column whose binary form carries database-specific OIDs, or nullptr.
   const ColumnDef *text_only_column() const;

@@ -15,6 +15,7 @@
 #include "pgcutover/catalog/table.hpp"
 #include "pgcutover/pg/connection.hpp"
 #include "pgcutover/plan/key_range.hpp"
+#include "pgcutover/sql/compare.hpp"
 
 namespace pgcutover::diff {
 
@@ -36,10 +37,13 @@ struct KeyDiff {
 
 // Row count of a range (hash ""), computed by the server.
 Digest count_range(pg::Connection &conn, const catalog::TableDef &table, const plan::KeyRange &range);
-// Row count and hash of every row's text form, computed by the server.
-Digest hash_range(pg::Connection &conn, const catalog::TableDef &table, const plan::KeyRange &range);
+// Row count and hash of every row's version-stable text form, computed by the
+// server with `hash`: the one both servers of the comparison have
+// (sql::row_hash_for).
+Digest hash_range(pg::Connection &conn, const catalog::TableDef &table, const plan::KeyRange &range, sql::RowHash hash);
 
-// The keys where src and dst differ within the range (Missing: on src only;
+// The keys where src and dst differ within the range (hashed with the function
+// both servers have) (Missing: on src only;
 // Extra: on dst only; Different: both, other values), at most max_keys of
 // them; *truncated (if given) is set when there were more. Empty for a table
 // without a key.

@@ -42,6 +42,8 @@ struct Refusal {
 struct Plan {
   std::vector<TablePlan> tables;
   std::vector<Refusal> refused;
+  int source_version = 0;        // server_version_num of each side
+  int target_version = 0;
   bool whole_database = false;   // no --table given
   bool target_has_tables = false;
   // Inheritance / partition ancestors of tables the target lacks, missing on the

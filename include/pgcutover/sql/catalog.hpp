@@ -13,8 +13,12 @@ namespace pgcutover::sql::catalog {
 const char *tables();
 // $1 oid[] -> attrelid, name, format_type, type oid, not null, has default,
 // needs_text, default expression, collatable, c_order (the collation sorts
-// bytewise), default_collation; in column order.
-const char *columns();
+// bytewise), default_collation, base type oid (under domains), its typtype,
+// element type oid of an array base (0 if none), its typtype ("" if none); in
+// column order. Adapted to the server's version (server_version_num).
+std::string columns(int server_version);
+// $1 oid[] -> the type oids among them that exist on this server.
+const char *types_present();
 // $1 oid[] -> attrelid, first column of each valid, non-partial index.
 const char *index_leads();
 // $1 oid[] -> attrelid, key column, format_type; primary keys in index order.

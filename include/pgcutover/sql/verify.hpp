@@ -7,8 +7,10 @@
 
 namespace pgcutover::sql::verify {
 
-// COPY of the range in key order, for hashing on the client.
-std::string ordered_copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
+// COPY of the range in key order, for hashing on the client. Columns read
+// through a send function (floats) stream the same bytes in binary format as
+// the plain column, and the same text on every major in text format.
+std::string ordered_copy_out(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
                              const plan::KeyRange &range, copybin::StreamFormat format);
 // COPY of the rows with the given keys (for repair). COPY takes no
 // parameters: the keys are literals.

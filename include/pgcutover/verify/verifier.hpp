@@ -50,9 +50,10 @@ struct RangeVerdict {
   bool equal_after_repair = false;
 };
 
-// Digest of one range on one connection (inside its snapshot).
+// Digest of one range on one connection (inside its snapshot). `hash` is the
+// server hash both sides use (sql::row_hash_for the pair's versions).
 Digest digest_range(pg::Connection &conn, const plan::TablePlan &table, const plan::KeyRange &range, Mode mode,
-                    HashMethod method);
+                    HashMethod method, sql::RowHash hash);
 
 // Makes the target's rows with these keys equal the source's, in one
 // transaction on dst (writable): deletes extra keys, upserts missing and

@@ -30,6 +30,12 @@ nlohmann::json table_json(const plan::TablePlan &t, const sync::ChangeMethod &m)
                     {"warning", m.warning}, {"deletes", "not seen by a timestamp sync: use sync --deletes detect"}}}};
 }
 
+// 170002 -> "17.2", 100023 -> "10.23", 90624 -> "9.6.24".
+std::string server_version_text(int v) {
+  if (v >= 100000) return fmt::format("{}.{}", v / 10000, v % 10000);
+  return fmt::format("{}.{}.{}", v / 10000, v / 100 % 100, v % 100);
+}
+
 std::string table_text(const plan::TablePlan &t, size_t w) {
   std::string key;
   for (const std::string &k : t.table.key) key += (key.empty() ? "" : ",") + k;
@@ -49,7 +55,9 @@ View plan(const jobs::PlanResult &r) {
   size_t w = 5;
   for (const plan::TablePlan &t : p.tables) w = std::max(w, t.table.name.display().size());
   w = std::min<size_t>(w, 60);
-  v.text = fmt::format("{:<{}}  {:>10}  {:>10}  {:>12}  {:>6}  {:<6}  {:<6}  {}\n", "table", w, "heap", "toast", "est. rows",
+  v.text = fmt::format("source: PostgreSQL {}, target: PostgreSQL {}\n", server_version_text(p.source_version),
+                       server_version_text(p.target_version));
+  v.text += fmt::format("{:<{}}  {:>10}  {:>10}  {:>12}  {:>6}  {:<6}  {:<6}  {}\n", "table", w, "heap", "toast", "est. rows",
                        "ranges", "format", "strat.", "key / why");
   std::string sync_text = "sync (change detection per table):\n";
   for (const plan::TablePlan &t : p.tables) {
@@ -69,7 +77,11 @@ View plan(const jobs::PlanResult &r) {
     drift.push_back(to_json(d));
     v.text += drift_line(d);
   }
-  v.json = {{"tables", tables},
+  v.json = {{"source_version", server_version_text(p.source_version)},
+            {"target_version", server_version_text(p.target_version)},
+            {"source_version_num", p.source_version},
+            {"target_version_num", p.target_version},
+            {"tables", tables},
             {"refused", refused},
             {"whole_database", p.whole_database},
             {"total_bytes", p.total_bytes()},
