@@ -252,6 +252,7 @@ class SyncJob {
     pipeline::PipelineOptions popt = cfg_.pipeline;
     popt.jobs = cfg_.scope.jobs;
     popt.spill_dir.reset();
+    popt.together_on_unique_conflict = true;
     const std::string part_prefix = "sync " + si.id + " r";
     const std::string &schema = cfg_.scope.tool_schema;
     popt.on_commit = [&](pg::Connection &c, const plan::TablePlan &tp, const plan::KeyRange &r, const pipeline::WriteResult &) {
@@ -282,7 +283,10 @@ class SyncJob {
   // Defaults, NOT NULL, new indexes and constraints, once the data is in.
   void finish_drift() {
     report::PhaseTimer t(rep_, "schema_drift_after_data");
-    sync::apply_after_data(*dst_, drift_);
+    for (std::string &todo : sync::apply_after_data(*dst_, drift_)) {
+      // Harmless between syncs; the final sync must leave the schema complete.
+      if (cfg_.final_sync) result_.not_synced.push_back(todo);
+    }
   }
 
   void reset_sequences() {

@@ -13,6 +13,7 @@
 #include <tbb/task_arena.h>
 
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <ctime>
 #include <thread>
@@ -163,6 +164,47 @@ std::vector<RangeTask> make_tasks(const plan::Plan &plan, const pg::Endpoints &e
 
 int worker_id() { return std::max(0, tbb::this_task_arena::current_thread_index()); }
 
+// The ranges that failed alone on a unique violation, merged in one
+// transaction (see merge_together); a violation left then is a real one.
+void merge_deferred(std::vector<RangeTask *> &tasks, ConnPool &sources, ConnPool &targets, const PipelineOptions &opt,
+                    const pg::SnapshotInfo &snapshot, report::RunReport &report, std::atomic<i64> &done,
+                    std::atomic<i64> &skipped) {
+  std::vector<TogetherRange> ranges;
+  std::string names;
+  for (RangeTask *t : tasks) {
+    ranges.push_back({t->table, t->range});
+    names += (names.empty() ? "" : ", ") + t->table->table.name.display() + " range " + std::to_string(t->range->id);
+  }
+  log::info("merging {} range(s) together in one transaction: {}", tasks.size(), names);
+  std::string started_at = util::format_iso(util::now());
+  auto src = sources.acquire();
+  auto dst = targets.acquire();
+  try {
+    i64 removed = 0;
+    std::vector<WriteResult> res = merge_together(
+        *src, *dst, ranges, opt.chunk_bytes, report.progress,
+        [&](pg::Connection &c, size_t i, const WriteResult &r) {
+          RangeHooks h = ledger_hooks(opt, *tasks[i], snapshot, started_at);
+          if (h.before_commit) h.before_commit(c, r);
+        },
+        &removed);
+    if (removed > 0)
+      log::info("{} target row(s) held unique values the source has on other rows now (deleted or changed there): removed",
+                removed);
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      tasks[i]->record.start = report.now();
+      record_done(*tasks[i], res[i], report, done, skipped);
+    }
+  } catch (Error &e) {
+    src.discard();
+    dst.discard();
+    if (e.sqlstate == "23505")
+      e.hint = "a row the source has collides on a unique constraint with a target row this sync does not change "
+               "(" + names + "); run verify --mode full --repair, or sync with --deletes detect, then sync again";
+    throw;
+  }
+}
+
 }  // namespace
 
 PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, const pg::SnapshotInfo &snapshot,
@@ -190,6 +232,8 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
   tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
   tbb::task_arena arena(threads);
   std::atomic<size_t> next{0};
+  std::mutex together_mu;
+  std::vector<RangeTask *> together;  // ranges that failed alone on a unique value another range moves
   std::string source_display = ends.source_settings.role;
 
   arena.execute([&] {
@@ -212,6 +256,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
                     task->record.start = report.now();
                     task->record.worker = worker_id();
                     std::string started_at = util::format_iso(util::now());
+                    try {
                     return with_retries(*task, opt, [&] {
                     auto src = sources.acquire();
                     try {
@@ -238,6 +283,16 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
                     }
                     return task;
                     });
+                    } catch (const Error &e) {
+                      if (!opt.together_on_unique_conflict || spill || e.sqlstate != "23505" || cancel::requested()) throw;
+                      // A unique value still held on the target by a row of another range.
+                      log::info("table {} range {}: a unique value it takes is still held by another row on the target; "
+                                "merged together with the other such ranges at the end",
+                                task->table->table.name.display(), task->range->id);
+                      std::lock_guard<std::mutex> lk(together_mu);
+                      together.push_back(task);
+                      return task;
+                    }
                   });
                 }) &
             tbb::make_filter<RangeTask *, void>(tbb::filter_mode::parallel, [&](RangeTask *task) {
@@ -264,6 +319,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
             }));
   });
   cancel::throw_if_requested();
+  if (!together.empty()) merge_deferred(together, sources, targets, opt, snapshot, report, n_done, n_skipped);
   return {n_done.load(), n_skipped.load()};
 }
 

@@ -190,6 +190,62 @@ WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan:
   });
 }
 
+std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst, const std::vector<TogetherRange> &ranges,
+                                        i64 chunk_bytes, report::Progress &progress,
+                                        const std::function<void(pg::Connection &, size_t, const WriteResult &)> &before_commit,
+                                        i64 *holders_removed) {
+  pg::Transaction txn(dst);
+  std::vector<WriteResult> out(ranges.size());
+  std::vector<std::string> stages;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const plan::TablePlan &tp = *ranges[i].table;
+    const catalog::TableDef &t = tp.table;
+    std::vector<std::string> cols = t.column_names();
+    std::string stage = fmt::format("{}_together_{}", STAGE_TABLE, i);
+    stages.push_back(sql::temp_stage_ref(stage));
+    dst.exec(sql::create_stage_table(stage, t.name, cols));
+    pg::CopyIn in(dst, sql::copy_in_stage(stage, cols, tp.format));
+    pg::CopyOut out_stream(src, sql::copy_out(t.name, cols, key_spec(t), *ranges[i].range, tp.format, tp.filter));
+    copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
+    Batcher batch(chunk_bytes);
+    auto flush = [&] {
+      framer.feed(batch.view());
+      in.put(batch.view());
+      out[i].bytes += static_cast<i64>(batch.view().size());
+      progress.bytes.fetch_add(static_cast<i64>(batch.view().size()), std::memory_order_relaxed);
+      batch.clear();
+    };
+    while (auto m = out_stream.next())
+      if (batch.add(*m)) flush();
+    if (!batch.empty()) flush();
+    framer.finish();
+    i64 stored = in.finish();
+    if (stored != out_stream.server_rows() || stored != framer.tuples())
+      count_mismatch("the source sent", out_stream.server_rows(), "the target stored", stored);
+    out[i].rows = stored;
+  }
+  for (size_t i = 0; i < ranges.size(); ++i)
+    dst.exec(sql::delete_matching_stage(ranges[i].table->table.name, stages[i], ranges[i].table->table.key));
+  i64 removed = 0;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const catalog::TableDef &t = ranges[i].table->table;
+    pg::Result sets = dst.query(sql::unique_column_sets(), {t.name.quoted()});
+    for (int r = 0; r < sets.rows(); ++r) {
+      std::vector<std::string> cols = nlohmann::json::parse(sets.get(r, 0)).get<std::vector<std::string>>();
+      removed += dst.exec(sql::delete_unique_holders(t.name, stages[i], cols, t.key)).affected_rows();
+    }
+  }
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const catalog::TableDef &t = ranges[i].table->table;
+    out[i].merged = dst.exec(sql::insert_from_stage(t.name, stages[i], t.column_names())).affected_rows();
+    progress.rows.fetch_add(out[i].rows, std::memory_order_relaxed);
+    if (before_commit) before_commit(dst, i, out[i]);
+  }
+  txn.commit();
+  if (holders_removed) *holders_removed = removed;
+  return out;
+}
+
 WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const plan::KeyRange &range,
                         const std::filesystem::path &path, const nlohmann::json &meta, int zstd_level,
                         i64 chunk_bytes, i64 *spill_bytes) {

@@ -89,6 +89,27 @@ std::string delete_matching_stage(const QualifiedName &target, const std::string
   return fmt::format("DELETE FROM {} AS t USING {} AS s WHERE {}", target, stage, key_join(key));
 }
 
+const char *unique_column_sets() {
+  return "SELECT array_to_json(array_agg(a.attname::text ORDER BY k.n))::text FROM pg_catalog.pg_index x"
+         " CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n)"
+         " JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
+         " WHERE x.indrelid = $1::regclass AND x.indisunique AND NOT x.indisprimary AND x.indpred IS NULL"
+         " AND x.indexprs IS NULL GROUP BY x.indexrelid ORDER BY x.indexrelid";
+}
+
+std::string delete_unique_holders(const QualifiedName &target, const std::string &stage,
+                                  const std::vector<std::string> &unique_columns, const std::vector<std::string> &key) {
+  std::string same, other;
+  for (size_t i = 0; i < unique_columns.size(); ++i)
+    same += (i ? " AND " : "") + std::string("t.") + quote_ident(unique_columns[i]) + " = s." + quote_ident(unique_columns[i]);
+  for (size_t i = 0; i < key.size(); ++i)
+    other += (i ? ", " : "") + std::string("t.") + quote_ident(key[i]);
+  std::string other_s;
+  for (size_t i = 0; i < key.size(); ++i) other_s += (i ? ", " : "") + std::string("s.") + quote_ident(key[i]);
+  return fmt::format("DELETE FROM {} AS t USING {} AS s WHERE {} AND ({}) IS DISTINCT FROM ({})", target, stage, same,
+                     other, other_s);
+}
+
 std::string insert_from_stage(const QualifiedName &target, const std::string &stage,
                               const std::vector<std::string> &columns) {
   return fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}", target, ident_list(columns),

@@ -254,18 +254,31 @@ void apply_before_data(pg::Connection &src, pg::Connection &dst, const catalog::
   for (const sql::QualifiedName &t : plan.new_tables) ensure(t);
 }
 
-void apply_after_data(pg::Connection &dst, const DriftPlan &plan) {
+std::vector<std::string> apply_after_data(pg::Connection &dst, const DriftPlan &plan) {
   const std::string hint = "the data is synced; fix the cause on the target and sync again (the step is retried)";
+  std::vector<std::string> todo;
+  auto step = [&](const std::string &what, const std::string &statement) {
+    bool not_null = statement.find("SET NOT NULL") != std::string::npos;
+    try {
+      run_step(dst, what + " could not be applied after the data", statement, hint);
+    } catch (const Error &e) {
+      if (!not_null || e.sqlstate != "23502") throw;
+      todo.push_back(what + ": NOT NULL not set yet: target rows the source no longer has hold NULL in it; "
+                     "sync with --deletes detect (the next sync sets it)");
+      log::warn("{}", todo.back());
+    }
+  };
   for (const Drift &d : plan.drift) {
     if (plan.blocked.count(d.table) || d.statement.empty()) continue;
     bool after = d.kind == DriftKind::DefaultChanged || d.kind == DriftKind::NewIndex || d.kind == DriftKind::NewConstraint ||
                  (d.kind == DriftKind::NullChanged && d.statement.find("SET NOT NULL") != std::string::npos);
     if (!after) continue;
     log::info("{}: {}", describe(d), d.detail);
-    run_step(dst, describe(d) + " could not be applied after the data", d.statement, hint);
+    step(describe(d), d.statement);
   }
   // The added columns' defaults and NOT NULL, now that every row has the source's value.
-  for (const auto &[what, statement] : plan.after_data) run_step(dst, what + " could not be applied after the data", statement, hint);
+  for (const auto &[what, statement] : plan.after_data) step(what, statement);
+  return todo;
 }
 
 }  // namespace pgcutover::sync

@@ -53,6 +53,11 @@ struct PipelineOptions {
   bool keep_spill = false;
   i64 chunk_bytes = 256 << 10;
   WriteOptions write;                      // how ranges land on the target (bench levers)
+  // A range whose merge fails on a unique violation (a value another range's
+  // row still holds on the target) waits; such ranges are merged together in
+  // one transaction at the end (range_io's merge_together). For sync: no
+  // ledger claims are made for them, and no spill.
+  bool together_on_unique_conflict = false;
 };
 
 struct PipelineResult {

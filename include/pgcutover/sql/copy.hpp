@@ -43,6 +43,13 @@ std::string merge_from_stage(const QualifiedName &target, const std::string &sta
                              const std::vector<std::string> &columns, const std::vector<std::string> &key);
 std::string delete_matching_stage(const QualifiedName &target, const std::string &stage_qualified,
                                   const std::vector<std::string> &key);
+// $1 table (quoted, qualified) -> one row per unique, non-partial index on
+// plain columns other than the primary key: its column names as a JSON array.
+const char *unique_column_sets();
+// Target rows holding a unique value (these columns) that a staged row with
+// another key takes: DELETE ... USING stage WHERE values equal AND keys differ.
+std::string delete_unique_holders(const QualifiedName &target, const std::string &stage_qualified,
+                                  const std::vector<std::string> &unique_columns, const std::vector<std::string> &key);
 std::string insert_from_stage(const QualifiedName &target, const std::string &stage_qualified,
                               const std::vector<std::string> &columns);
 std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedName &target,

@@ -46,8 +46,10 @@ DriftPlan find_all_drift(pg::Connection &src, pg::Connection &dst, const catalog
 void apply_before_data(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &sc, const catalog::Catalog &dc,
                        DriftPlan &plan, const DriftScope &scope);
 
-// Defaults, NOT NULL, indexes and constraints. Throws on the first failure,
-// naming the object: the data is committed, a rerun applies what is left.
-void apply_after_data(pg::Connection &dst, const DriftPlan &plan);
+// Defaults, NOT NULL, indexes and constraints. A NOT NULL that target rows
+// the source no longer has still violate (deletes not detected) is returned
+// as to do, with what to run; any other failure throws, naming the object
+// (the data is committed, the next sync applies what is left).
+std::vector<std::string> apply_after_data(pg::Connection &dst, const DriftPlan &plan);
 
 }  // namespace pgcutover::sync
