@@ -10,6 +10,10 @@ namespace {
 constexpr const char *USER_SCHEMA =
     "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
     "AND n.nspname NOT LIKE 'pg\\_temp%' AND n.nspname <> ALL ($1::text[])";
+// The table (alias c) is not a member of an extension.
+constexpr const char *NOT_EXTENSION_TABLE =
+    "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass"
+    " AND d.objid = c.oid AND d.deptype = 'e')";
 }  // namespace
 
 const char *partition_shape() {
@@ -48,11 +52,9 @@ const char *plain_indexes() {
       " JOIN pg_catalog.pg_class c ON c.oid = x.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
       " WHERE {} AND c.relkind IN ('r', 'p')"
       " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))"
-      " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = x.indexrelid)"
-      " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass"
-      " AND d.objid = c.oid AND d.deptype = 'e')"
+      " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = x.indexrelid) AND {}"
       " ORDER BY 1, 2, 3",
-      USER_SCHEMA);
+      USER_SCHEMA, NOT_EXTENSION_TABLE);
   return q.c_str();
 }
 
@@ -61,11 +63,9 @@ const char *local_constraints() {
       "SELECT n.nspname, c.relname, k.conname, k.contype::text, pg_catalog.pg_get_constraintdef(k.oid)"
       " FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid"
       " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-      " WHERE {} AND c.relkind IN ('r', 'p') AND k.contype IN ('p', 'u', 'x', 'c', 'f') AND k.conislocal"
-      " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass"
-      " AND d.objid = c.oid AND d.deptype = 'e')"
+      " WHERE {} AND c.relkind IN ('r', 'p') AND k.contype IN ('p', 'u', 'x', 'c', 'f') AND k.conislocal AND {}"
       " ORDER BY CASE k.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 WHEN 'c' THEN 3 ELSE 4 END, 1, 2, 3",
-      USER_SCHEMA);
+      USER_SCHEMA, NOT_EXTENSION_TABLE);
   return q.c_str();
 }
 

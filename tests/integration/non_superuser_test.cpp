@@ -159,3 +159,31 @@ TEST_F(NonSuperuser, ARoleThatDoesNotOwnTheTablesIsRefusedBeforeAnyWrite) {
                                      "WHERE NOT tgisinternal"),
             "child_audit=A,child_touch=O,parent_audit=O");
 }
+
+// What a killed run leaves (a trigger disabled and a foreign key dropped, each
+// recorded in the ledger) is restored by the next run before it writes.
+TEST_F(NonSuperuser, TheNextRunRestoresWhatAKilledRunLeftSetAside) {
+  RunResult r = tool("copy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The state a run killed between its set-aside and its restore leaves behind,
+  // written the way the tool writes it (record and change in one transaction).
+  exec(dst(), R"SQL(
+    BEGIN;
+    SET LOCAL search_path = pg_catalog;  -- the tool's sessions: definitions schema-qualified
+    INSERT INTO pgcutover.set_aside (kind, table_schema, table_name, name, definition)
+      VALUES ('trigger', 'public', 'child', 'child_touch', 'O'),
+             ('foreign_key', 'public', 'child', 'child_parent_id_fkey',
+              pg_get_constraintdef((SELECT oid FROM pg_constraint WHERE conname = 'child_parent_id_fkey')));
+    ALTER TABLE public.child DISABLE TRIGGER child_touch;
+    ALTER TABLE public.child DROP CONSTRAINT child_parent_id_fkey;
+    COMMIT;
+  )SQL");
+  ASSERT_EQ(query_value(dst_admin(), "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conname = 'child_parent_id_fkey'"), "0");
+  std::this_thread::sleep_for(50ms);
+  exec(src(), "UPDATE plain SET v = 'changed', updated_at = clock_timestamp() WHERE id < 5");
+  r = tool("sync", {"--overlap", "1s", "--table", "public.plain"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("restoring 2 trigger(s) and foreign key(s) set aside"), std::string::npos) << r.err;
+  expect_restored("after the run that followed a killed one");
+  expect_same("plain", "after the sync");
+}
