@@ -104,10 +104,11 @@ std::vector<Drift> find_drift(const catalog::Catalog &src, const catalog::Catalo
   return out;
 }
 
-std::vector<Drift> find_dropped_tables(const catalog::Catalog &src, const std::vector<sql::QualifiedName> &copied) {
+std::vector<Drift> find_dropped_tables(const catalog::Catalog &src, const catalog::Catalog &dst,
+                                      const std::vector<sql::QualifiedName> &copied) {
   std::vector<Drift> out;
   for (const sql::QualifiedName &t : copied)
-    if (!src.find(t))
+    if (!src.find(t) && dst.find(t))
       out.push_back({t, DriftKind::DroppedTable, "",
                      "was copied but no longer exists on the source: left untouched on the target; "
                      "drop it there if the application no longer needs it",

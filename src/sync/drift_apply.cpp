@@ -146,7 +146,7 @@ DriftPlan find_all_drift(pg::Connection &src, pg::Connection &dst, const catalog
     std::erase_if(copied, [&](const sql::QualifiedName &t) {
       return std::find(scope.excluded_schemas.begin(), scope.excluded_schemas.end(), t.schema) != scope.excluded_schemas.end();
     });
-    for (Drift &d : find_dropped_tables(sc, copied)) plan.drift.push_back(std::move(d));
+    for (Drift &d : find_dropped_tables(sc, dc, copied)) plan.drift.push_back(std::move(d));
   }
   for (const Drift &d : plan.drift)
     if (d.blocking) plan.blocked.insert(d.table);

@@ -51,7 +51,9 @@ std::vector<Drift> find_drift(const catalog::Catalog &src, const catalog::Catalo
                               const std::vector<catalog::TableDef> &selected);
 
 // Tables the tool copied (they have a watermark) that the source no longer
-// has: each a blocking dropped_table drift.
-std::vector<Drift> find_dropped_tables(const catalog::Catalog &src, const std::vector<sql::QualifiedName> &copied);
+// has and the target still has: each a blocking dropped_table drift (once the
+// target's is dropped too, nothing is said).
+std::vector<Drift> find_dropped_tables(const catalog::Catalog &src, const catalog::Catalog &dst,
+                                      const std::vector<sql::QualifiedName> &copied);
 
 }  // namespace pgcutover::sync
