@@ -60,10 +60,11 @@ struct Certificates {
        "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out client.crt && "
        "chmod 600 server.key client.key && chmod 644 ca.crt server.crt client.crt other_ca.crt");
     // The server runs as `postgres` when the tests run as root: its key must be its own.
-    if (geteuid() == 0)
-      if (struct passwd *pw = getpwnam("postgres"))
-        for (const char *f : {"server.key", "server.crt", "ca.crt"})
-          EXPECT_EQ(chown((d + "/" + f).c_str(), pw->pw_uid, pw->pw_gid), 0);
+    struct passwd *pw = geteuid() == 0 ? getpwnam("postgres") : nullptr;
+    if (pw) {
+      for (const char *f : {"server.key", "server.crt", "ca.crt"})
+        EXPECT_EQ(chown((d + "/" + f).c_str(), pw->pw_uid, pw->pw_gid), 0);
+    }
   }
   ~Certificates() { fs::remove_all(dir); }
   std::string file(const char *name) const { return dir + "/" + name; }
