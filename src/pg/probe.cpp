@@ -22,4 +22,10 @@ std::optional<Error> try_statement(Connection &conn, const std::string &sql,
   }
 }
 
+bool same_encoding(const Connection &a, const Connection &b) {
+  const char *x = PQparameterStatus(a.raw(), "server_encoding");
+  const char *y = PQparameterStatus(b.raw(), "server_encoding");
+  return std::string(x ? x : "") == std::string(y ? y : "");
+}
+
 }  // namespace pgcutover::pg

@@ -53,7 +53,21 @@ TEST(Encodings, Latin1SourceLandsAsTheSameCharactersInAUtf8TargetInBothFormats) 
     EXPECT_EQ(query_value(dst, "SELECT e->>'clé' FROM texts WHERE id = 1"), "é") << format;
     r = run_pgcutover({"verify", "--source", src, "--target", dst});
     EXPECT_EQ(r.exit_code, 0) << format << ": " << r.err << r.out;
+    // Server-side hashes read each server's bytes: they must hash the same characters the same.
+    r = run_pgcutover({"verify", "--source", src, "--target", dst, "--hash", "server", "--mode", "full"});
+    EXPECT_EQ(r.exit_code, 0) << format << ": " << r.err << r.out;
   }
+  // A real difference in a row with non-ASCII text is found, repaired, and then nothing differs.
+  const std::string dst = target_cluster().conninfo("enc_utf8_bin");
+  exec(dst, "UPDATE texts SET b = 'Ünïcödé!' WHERE id = 1");
+  RunResult r = run_pgcutover({"verify", "--source", src, "--target", dst, "--hash", "server", "--mode", "full", "--json"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"b\""), std::string::npos) << "the differing column is named: " << r.out;
+  EXPECT_EQ(r.out.find("\"a\""), std::string::npos) << "no false difference: " << r.out;
+  r = run_pgcutover({"verify", "--source", src, "--target", dst, "--hash", "server", "--repair"});
+  EXPECT_EQ(query_rows(dst, cols), expected) << r.err << r.out;
+  r = run_pgcutover({"verify", "--source", src, "--target", dst, "--hash", "server", "--mode", "full"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
 }
 
 TEST(Encodings, Utf8TextALatin1TargetCannotHoldIsRefusedNamingTableAndColumn) {

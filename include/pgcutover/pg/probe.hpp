@@ -13,4 +13,8 @@ namespace pgcutover::pg {
 std::optional<Error> try_statement(Connection &conn, const std::string &sql,
                                    std::initializer_list<std::string_view> expected);
 
+// Whether both servers store text in the same encoding (server_encoding, as
+// reported at connect time): hashes over text bytes only compare then.
+bool same_encoding(const Connection &a, const Connection &b);
+
 }  // namespace pgcutover::pg
