@@ -148,3 +148,19 @@ TEST_F(SourceRole, UnreadableSequenceOrTableIsNamedWithTheGrantBeforeAnythingMov
       << r.err;
   EXPECT_EQ(target_tables(), "");
 }
+
+TEST_F(SourceRole, TransactionStartsTheRoleCannotSeeAreWarnedAbout) {
+  // Another role's open transaction: pg_stat_activity hides its start from the
+  // reader, so the point the next sync starts from cannot account for it.
+  std::thread holder([&] { exec(src_admin(), "BEGIN; SELECT pg_sleep(4); COMMIT"); });
+  std::this_thread::sleep_for(700ms);
+  RunResult r = tool("copy", {"--table", "public.plain", "--no-owner"});
+  holder.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("the role reader cannot see when 1 other session(s) on this database started their "
+                       "transactions"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("GRANT pg_read_all_stats TO reader"), std::string::npos) << r.err;
+  EXPECT_EQ(table_digest(src_admin(), "public.plain", "id"), table_digest(dst(), "public.plain", "id"));
+}
