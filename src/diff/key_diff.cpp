@@ -1,6 +1,8 @@
 // Key-set comparison and bisection (see key_diff.hpp).
 #include "pgcutover/diff/key_diff.hpp"
 
+#include "pgcutover/pg/probe.hpp"
+
 #include <algorithm>
 #include <map>
 
@@ -36,8 +38,8 @@ void in_batches(const std::vector<plan::KeyBound> &keys, F &&f) {
 
 using KeyMap = std::map<std::vector<std::string>, std::string>;
 
-KeyMap key_hashes(pg::Connection &c, const catalog::TableDef &t, const plan::KeyRange &range) {
-  pg::Result r = c.exec(sql::diff::key_hashes(t.name, t.compared_columns(), key_spec(t), range));
+KeyMap key_hashes(pg::Connection &c, const catalog::TableDef &t, const plan::KeyRange &range, sql::RowHash hash) {
+  pg::Result r = c.exec(sql::diff::key_hashes(t.name, t.compared_columns(), key_spec(t), range, hash));
   KeyMap out;
   int nk = static_cast<int>(t.key.size());
   for (int i = 0; i < r.rows(); ++i) {
@@ -68,8 +70,8 @@ std::map<std::vector<std::string>, std::vector<std::optional<std::string>>> rows
 }
 
 void compare_keys(pg::Connection &src, pg::Connection &dst, const catalog::TableDef &t, const plan::KeyRange &range,
-                  i64 max_keys, std::vector<KeyDiff> &out, bool *truncated) {
-  KeyMap a = key_hashes(src, t, range), b = key_hashes(dst, t, range);
+                  i64 max_keys, std::vector<KeyDiff> &out, bool *truncated, sql::RowHash hash) {
+  KeyMap a = key_hashes(src, t, range, hash), b = key_hashes(dst, t, range, hash);
   std::vector<plan::KeyBound> different;
   auto add = [&](const std::vector<std::string> &k, DiffKind kind) {
     if (static_cast<i64>(out.size()) >= max_keys) {
@@ -107,7 +109,7 @@ void bisect(pg::Connection &src, pg::Connection &dst, const catalog::TableDef &t
   }
   i64 rows = std::max(sd.rows, td.rows);
   if (rows <= KEY_BY_KEY_ROWS || depth > MAX_DEPTH) {
-    compare_keys(src, dst, t, range, max_keys, out, truncated);
+    compare_keys(src, dst, t, range, max_keys, out, truncated, hash);
     return;
   }
   // Cut at key quantiles of the side with more rows, so extra rows split too.
@@ -153,7 +155,7 @@ std::vector<KeyDiff> localize(pg::Connection &src, pg::Connection &dst, const ca
   Digest a = count_range(src, t, range);
   Digest b = count_range(dst, t, range);
   bisect(src, dst, t, range, a, b, max_keys, out, truncated, 0,
-         sql::row_hash_for(src.server_version(), dst.server_version()));
+         sql::row_hash_for(src.server_version(), dst.server_version(), pg::same_encoding(src, dst)));
   return out;
 }
 

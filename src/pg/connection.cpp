@@ -2,8 +2,11 @@
 
 #include <chrono>
 #include <cstring>
+#include <tuple>
+#include <utility>
 
 #include "pgcutover/pg/sqlstate.hpp"
+#include "pgcutover/pg/tls.hpp"
 #include "pgcutover/util/log.hpp"
 
 namespace pgcutover::pg {
@@ -69,6 +72,7 @@ Connection Connection::open(const std::string &conninfo, const SessionSettings &
       case ErrorKind::Usage: hint = "check the database name in the connection string"; break;
       default: break;
     }
+    if (auto tls = tls_hint(msg, settings.role); tls && kind != ErrorKind::Usage) std::tie(kind, hint) = std::pair(ErrorKind::Unreachable, *tls);
     Error e(kind, "cannot connect to the " + settings.role + " " + c.display_ + ": " + msg, hint);
     throw e;
   }

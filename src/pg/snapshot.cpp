@@ -1,8 +1,24 @@
 #include "pgcutover/pg/snapshot.hpp"
 
 #include "pgcutover/sql/server.hpp"
+#include "pgcutover/util/log.hpp"
 
 namespace pgcutover::pg {
+
+namespace {
+
+// changes_from is only as good as what pg_stat_activity shows this role.
+void warn_hidden_transactions(Connection &conn) {
+  Result r = conn.exec(sql::server::hidden_transaction_starts());
+  const i64 hidden = r.get_i64(0, 0);
+  if (hidden == 0) return;
+  log::warn("{}: the role {} cannot see when {} other session(s) on this database started their transactions "
+            "(pg_stat_activity hides other roles' sessions): a long transaction among them that stamps rows with "
+            "its start time could be missed by the next sync's change detection; GRANT pg_read_all_stats TO {}",
+            conn.display_name(), r.get(0, 1), hidden, r.get(0, 1));
+}
+
+}  // namespace
 
 SnapshotHolder::SnapshotHolder(Connection conn) : conn_(std::move(conn)) {
   conn_.exec(sql::server::begin_snapshot_read());
@@ -13,6 +29,7 @@ SnapshotHolder::SnapshotHolder(Connection conn) : conn_(std::move(conn)) {
   info_.xip = r.get(0, 3);
   info_.changes_from = r.get(0, 4);
   info_.server_version = conn_.server_version();
+  warn_hidden_transactions(conn_);
 }
 
 void import_snapshot(Connection &conn, const std::string &snapshot_id) {

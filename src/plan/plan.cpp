@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pgcutover/plan/encoding_checks.hpp"
+#include "pgcutover/plan/source_checks.hpp"
 #include "pgcutover/plan/version_checks.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
@@ -81,6 +83,8 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
   plan.target_has_tables = !dst_cat.tables.empty();
 
   std::vector<catalog::TableDef> selected = catalog::select_tables(src_cat, opt.tables);
+  refuse_unreadable(src, selected, opt.exclude_schemas, plan.refused);  // privileges, row-level security
+  refuse_unencodable(src, dst, selected, plan.refused);                 // text the target's encoding lacks
   // Downgrades: what the older target cannot hold, per column (version_checks.hpp).
   const std::set<u32> missing_types = builtin_types_missing(dst, selected, plan.source_version, plan.target_version);
   for (catalog::TableDef &t : selected) {

@@ -57,17 +57,25 @@ std::string compared_as_text(const std::vector<ComparedColumn> &columns) {
   return out;
 }
 
-RowHash row_hash_for(int source_version, int target_version) {
+RowHash row_hash_for(int source_version, int target_version, bool same_encoding) {
+  if (!same_encoding) return RowHash::Md5Utf8;
   return source_version >= 110000 && target_version >= 110000 ? RowHash::Extended : RowHash::Md5;
 }
 
-const char *to_string(RowHash h) { return h == RowHash::Extended ? "hashtextextended" : "md5"; }
+const char *to_string(RowHash h) {
+  return h == RowHash::Extended ? "hashtextextended" : h == RowHash::Md5 ? "md5" : "md5 of UTF8";
+}
+
+std::string row_md5(RowHash hash, const std::string &text_expr) {
+  if (hash == RowHash::Md5Utf8) return fmt::format("pg_catalog.md5(pg_catalog.convert_to({}, 'UTF8'))", text_expr);
+  return fmt::format("pg_catalog.md5({})", text_expr);
+}
 
 std::string row_hash_sum(RowHash hash, const std::string &text_expr) {
   if (hash == RowHash::Extended)
     return fmt::format("coalesce(sum(pg_catalog.hashtextextended({}, 0)::numeric), 0)::text", text_expr);
-  return fmt::format("coalesce(sum(('x' || pg_catalog.left(pg_catalog.md5({}), 16))::bit(64)::bigint::numeric), 0)::text",
-                     text_expr);
+  return fmt::format("coalesce(sum(('x' || pg_catalog.left({}, 16))::bit(64)::bigint::numeric), 0)::text",
+                     row_md5(hash, text_expr));
 }
 
 }  // namespace pgcutover::sql

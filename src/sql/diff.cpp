@@ -18,8 +18,9 @@ std::string server_digest(const QualifiedName &table, const std::vector<Compared
 }
 
 std::string key_hashes(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
-                       const plan::KeyRange &range) {
-  return fmt::format("SELECT {}, md5({}) FROM ONLY {}{}", detail::as_text(key.columns), compared_row_text(columns), table,
+                       const plan::KeyRange &range, RowHash hash) {
+  return fmt::format("SELECT {}, {} FROM ONLY {}{}", detail::as_text(key.columns),
+                     row_md5(hash, compared_row_text(columns)), table,
                      detail::where_range(key, range));
 }
 

@@ -27,6 +27,12 @@ std::string export_snapshot(int server_version) {
          "AND a.pid <> pg_catalog.pg_backend_pid() AND a.application_name <> 'pgcutover') AS oldest) s";
 }
 
+const char *hidden_transaction_starts() {
+  return "SELECT count(*), current_user FROM pg_catalog.pg_stat_activity a "
+         "WHERE a.datname = pg_catalog.current_database() AND a.pid <> pg_catalog.pg_backend_pid() "
+         "AND a.query = '<insufficient privilege>'";
+}
+
 std::string set_transaction_snapshot(const std::string &snapshot_id) {
   return "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_id);
 }

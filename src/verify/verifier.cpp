@@ -1,6 +1,8 @@
 // Verification and repair (see verifier.hpp for what a digest covers).
 #include "pgcutover/verify/verifier.hpp"
 
+#include "pgcutover/pg/probe.hpp"
+
 #include <xxhash.h>
 
 #include <atomic>
@@ -137,7 +139,6 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
       report.progress.planned_total += std::max<i64>(r.planned_bytes, 1);
     }
   int jobs = std::max(1, opt.jobs);
-  const sql::RowHash hash = sql::row_hash_for(snaps.source.server_version, snaps.target.server_version);
   auto snapshot_conn = [](const std::string &conninfo, const pg::SessionSettings &s, const std::string &snap) {
     pg::Connection c = pg::Connection::open(conninfo, s);
     pg::pin_reader(c);
@@ -146,6 +147,11 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
   };
   pipeline::ConnPool sources([&] { return snapshot_conn(ends.source_conninfo, ends.source_settings, snaps.source.id); }, jobs);
   pipeline::ConnPool targets([&] { return snapshot_conn(ends.target_conninfo, ends.target_settings, snaps.target.id); }, jobs);
+  const sql::RowHash hash = [&] {
+    auto src = sources.acquire();
+    auto dst = targets.acquire();
+    return sql::row_hash_for(snaps.source.server_version, snaps.target.server_version, pg::same_encoding(*src, *dst));
+  }();
 
   // Each task digests the source side on a second thread, so both servers work at once.
   pipeline::run_each(verdicts, jobs, [&](RangeVerdict &rv) {

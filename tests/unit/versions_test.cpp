@@ -40,6 +40,20 @@ TEST(VersionSql, RowHashIsOneBothServersHave) {
       << md5;
 }
 
+TEST(VersionSql, ServersWithDifferentEncodingsHashTheUtf8Form) {
+  EXPECT_EQ(row_hash_for(150000, 150000, false), RowHash::Md5Utf8);
+  EXPECT_EQ(row_hash_for(100023, 170000, false), RowHash::Md5Utf8);
+  EXPECT_EQ(row_hash_for(150000, 150000, true), RowHash::Extended);
+  KeySpec one{{"id"}, {"bigint"}};
+  plan::KeyRange all{1, std::nullopt, std::nullopt, 0};
+  std::string sum = diff::server_digest({"s", "t"}, {"id", "v"}, one, all, RowHash::Md5Utf8);
+  EXPECT_NE(sum.find("pg_catalog.md5(pg_catalog.convert_to(ROW(\"id\", \"v\")::text, 'UTF8'))"), std::string::npos)
+      << sum;
+  std::string keys = diff::key_hashes({"s", "t"}, {"id", "v"}, one, all, RowHash::Md5Utf8);
+  EXPECT_NE(keys.find("pg_catalog.md5(pg_catalog.convert_to(ROW(\"id\", \"v\")::text, 'UTF8'))"), std::string::npos)
+      << keys;
+}
+
 TEST(VersionSql, FloatsAreComparedThroughTheirBits) {
   EXPECT_EQ(stable_send_function(701, 0), "float8send");
   EXPECT_EQ(stable_send_function(700, 0), "float4send");
@@ -52,7 +66,7 @@ TEST(VersionSql, FloatsAreComparedThroughTheirBits) {
   EXPECT_EQ(compared_as_text(cols), "\"id\"::text, pg_catalog.float8send(\"Amount \"\"x\"\"\")::text");
   KeySpec one{{"id"}, {"bigint"}};
   plan::KeyRange all{1, std::nullopt, std::nullopt, 0};
-  EXPECT_NE(diff::key_hashes({"s", "t"}, cols, one, all).find("md5(ROW(\"id\", pg_catalog.float8send("), std::string::npos);
+  EXPECT_NE(diff::key_hashes({"s", "t"}, cols, one, all, RowHash::Md5).find("md5(ROW(\"id\", pg_catalog.float8send("), std::string::npos);
   EXPECT_NE(verify::ordered_copy_out({"s", "t"}, cols, one, all, copybin::StreamFormat::Text)
                 .find("COPY (SELECT \"id\", pg_catalog.float8send(\"Amount \"\"x\"\"\") FROM ONLY \"s\".\"t\""),
             std::string::npos);

@@ -43,12 +43,19 @@ std::string compared_row_text(const std::vector<ComparedColumn> &columns);
 std::string compared_as_text(const std::vector<ComparedColumn> &columns);
 
 // The 64-bit row hash both servers of a comparison compute.
+// Hashes read the server's own bytes of the text, so two servers whose
+// encodings differ (LATIN1 and UTF8) hash the text converted to UTF8 first.
 enum class RowHash {
   Extended,  // pg_catalog.hashtextextended(text, 0): 11 and later
   Md5,       // the first 64 bits of md5(text): every version
+  Md5Utf8,   // the first 64 bits of md5(convert_to(text, 'UTF8')): encodings differ
 };
-// The hash both servers have: Extended when both are 11 or later.
-RowHash row_hash_for(int source_version, int target_version);
+// The hash both servers have: Md5Utf8 when their encodings differ, else
+// Extended when both are 11 or later.
+RowHash row_hash_for(int source_version, int target_version, bool same_encoding = true);
+// SQL of the md5 (hex text) of text_expr as the hash compares it: of the UTF8
+// form for Md5Utf8, of the server's own bytes otherwise.
+std::string row_md5(RowHash hash, const std::string &text_expr);
 const char *to_string(RowHash h);
 // SQL of the sum of the row hashes of text_expr over a query's rows, as text
 // (numeric: no overflow).

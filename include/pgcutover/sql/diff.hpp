@@ -19,9 +19,9 @@ std::string count_range(const QualifiedName &table, const KeySpec &key, const pl
 // version-stable text form, computed on the server with the given hash.
 std::string server_digest(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
                           const plan::KeyRange &range, RowHash hash);
-// Every key in the range (as text) with md5 of its row's text form.
+// Every key in the range (as text) with md5 of its row's text form (row_md5).
 std::string key_hashes(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
-                       const plan::KeyRange &range);
+                       const plan::KeyRange &range, RowHash hash);
 // Every step-th key of the range in key order (as text), to cut sub-ranges.
 std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step,
                           const std::string &filter = "");

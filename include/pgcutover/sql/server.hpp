@@ -13,6 +13,10 @@ const char *begin_snapshot_read();
 // -> snapshot id, clock_timestamp ISO 8601 UTC, xmin (txid text), the txid
 // snapshot text. pg_current_snapshot() from 13 on, txid_current_snapshot() before.
 std::string export_snapshot(int server_version);
+// -> how many other sessions on this database the role cannot see the
+// transaction start of (pg_stat_activity shows other roles' sessions only to
+// superusers and members of pg_read_all_stats), current_user.
+const char *hidden_transaction_starts();
 std::string set_transaction_snapshot(const std::string &snapshot_id);
 
 // Other sessions holding a granted lock on one of the tables given by $1
