@@ -71,7 +71,7 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o) {
   add_pg_bin(cmd, o.pg_bin);
   cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
   cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
-  cmd.add_flag("--restart", o.restart, "forget an unfinished job of this name and plan anew");
+  cmd.add_flag("--restart", o.restart, "forget the job of this name (unfinished, or finished: copy again) and plan anew");
   add_retries(cmd, o.retries);
   cmd.add_option("--retry-delay", o.retry_delay, "seconds before the first retry; doubles each time, at most 30")
       ->check(CLI::Range(0.0, 60.0))

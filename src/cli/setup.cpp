@@ -77,6 +77,7 @@ std::vector<std::string> choices(const std::string &s, const std::vector<std::st
 jobs::Scope scope_of(const ConnectionOptions &conn, const SelectionOptions &sel) {
   jobs::Scope s;
   s.ends = {conn.source, conn.target, session_settings("source", conn), session_settings("target", conn)};
+  s.ends.source_settings.read_only = true;  // pgcutover never writes the source
   for (const std::string &t : sel.tables) s.tables.push_back(sql::parse_qualified_name(t));
   s.exclude_schemas = sel.exclude_schemas;
   s.tool_schema = sel.tool_schema;

@@ -58,6 +58,7 @@ class SyncJob {
 
   void connect() {
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
+    pg::refuse_same_database(ends(), *dst_);
     pg::check_target_writable(*dst_);
     ledger::Ledger(cfg_.scope.tool_schema, "").ensure_tables(*dst_);
   }
@@ -66,6 +67,7 @@ class SyncJob {
   void base_copy(std::vector<sql::QualifiedName> tables) {
     CopyConfig copy;
     copy.scope = cfg_.scope.with_tables(tables);
+    copy.restart = true;  // new on the source: an earlier copy job of these names is history
     copy.pipeline = cfg_.pipeline;
     copy.schema = cfg_.schema;
     report::Reporter quiet(false, true);

@@ -68,7 +68,10 @@ std::string insert_job(const Ident &s) {
 }
 
 std::string select_job(const Ident &s) {
-  return fmt::format("SELECT state, created_tables::text, schema_state FROM {} WHERE job = $1", t(s, "jobs"));
+  return fmt::format(
+      "SELECT state, created_tables::text, schema_state, "
+      "coalesce(to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM {} WHERE job = $1",
+      t(s, "jobs"));
 }
 
 std::string reset_job(const Ident &s) { return fmt::format("DELETE FROM {} WHERE job = $1", t(s, "jobs")); }
@@ -105,7 +108,7 @@ std::string mark_done(const Ident &s) {
   return fmt::format(
       "UPDATE {} SET state = 'done', rows = $5, bytes = $6, snapshot_id = $7, snapshot_time = $8::timestamptz, "
       "snapshot_xmin = $9, done_by = $10, started_at = $11::timestamptz, finished_at = clock_timestamp() "
-      "WHERE job = $1 AND table_schema = $2 AND table_name = $3 AND range_id = $4",
+      "WHERE job = $1 AND table_schema = $2 AND table_name = $3 AND range_id = $4 AND state = 'pending'",
       t(s, "ranges"));
 }
 

@@ -7,7 +7,7 @@
 namespace pgcutover::sql::ledger {
 std::string create_tables(const Ident &s);
 std::string insert_job(const Ident &s);      // $1 job, $2 command, $3 source, $4 plan json, $5 created tables json
-std::string select_job(const Ident &s);      // $1 job -> state, created_tables, schema_state
+std::string select_job(const Ident &s);      // $1 job -> state, created_tables, schema_state, finished_at ("" if not)
 std::string reset_job(const Ident &s);       // $1 job: delete its ranges (a finished job starts over)
 std::string update_job(const Ident &s);      // $1 job, $2 state, $3 schema_state
 std::string insert_range(const Ident &s);    // $1 job, $2 schema, $3 table, $4 range, $5 lower text[], $6 upper text[], $7 planned, $8 strategy, $9 format
