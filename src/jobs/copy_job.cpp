@@ -199,8 +199,10 @@ class CopyJob {
     }
     fs::path archive = dump_schema(tmp.path());
     schema::restore_section(ends().target_conninfo, archive, "pre-data", 1, sopt_);
-    if (popt_.spill_dir && popt_.keep_spill)
+    if (popt_.spill_dir && popt_.keep_spill) {
       fs::copy_file(archive, *popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE, fs::copy_options::overwrite_existing);
+      fs::permissions(*popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE, fs::perms::owner_read | fs::perms::owner_write);
+    }
   }
 
   fs::path dump_schema(const fs::path &dir) {

@@ -163,6 +163,29 @@ std::vector<RangeTask> make_tasks(const plan::Plan &plan, const pg::Endpoints &e
 
 int worker_id() { return std::max(0, tbb::this_task_arena::current_thread_index()); }
 
+// Without --keep-spill, a spill file lives only until its range is loaded:
+// after a failure or an interrupt, the files written and not loaded yet are
+// removed too (they hold table data), whichever way run_pipeline ends.
+class SpillCleanup {
+ public:
+  SpillCleanup(const std::vector<RangeTask> &tasks, bool active) : tasks_(tasks), active_(active) {}
+  SpillCleanup(const SpillCleanup &) = delete;
+  SpillCleanup &operator=(const SpillCleanup &) = delete;
+  ~SpillCleanup() {
+    if (!active_) return;
+    for (const RangeTask &t : tasks_) {
+      if (t.spill_path.empty()) continue;
+      std::error_code ec;
+      std::filesystem::remove(t.spill_path, ec);
+      if (ec) log::warn("cannot remove the spill file {}: {}", t.spill_path.string(), ec.message());
+    }
+  }
+
+ private:
+  const std::vector<RangeTask> &tasks_;
+  bool active_;
+};
+
 }  // namespace
 
 PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, const pg::SnapshotInfo &snapshot,
@@ -173,6 +196,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
   int jobs = std::max(1, opt.jobs);
   bool spill = opt.spill_dir.has_value();
   if (spill) std::filesystem::create_directories(*opt.spill_dir);
+  SpillCleanup cleanup(tasks, spill && !opt.keep_spill);  // destroyed after the pools and the arena's work
 
   ConnPool sources(
       [&] {
