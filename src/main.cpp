@@ -55,12 +55,12 @@ int run(cli::Command &chosen) {
     return chosen.run();
   } catch (const Error &e) {
     if (cancel::requested()) {
-      // Whatever failed after the signal failed because of it.
+      // Whatever failed after the signal failed because of it. What that
+      // leaves behind depends on the command: each says it.
       int sig = cancel::signal_number();
-      std::fprintf(stderr,
-                   "pgcutover: interrupted by %s: the ranges in flight were rolled back on the target\n"
-                   "hint: rerun the same command to resume; finished ranges are kept and not copied again\n",
-                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      cli::Interruption note = chosen.interrupted ? chosen.interrupted() : cli::Interruption{"stopped", ""};
+      std::fprintf(stderr, "pgcutover: interrupted by %s: %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", note.what.c_str());
+      if (!note.hint.empty()) std::fprintf(stderr, "hint: %s\n", note.hint.c_str());
       return sig == SIGTERM ? 143 : 130;
     }
     std::fprintf(stderr, "pgcutover: error: %s\n", e.describe().c_str());

@@ -1,9 +1,14 @@
 #include "pgcutover/pg/connection.hpp"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "pgcutover/pg/sqlstate.hpp"
+#include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/log.hpp"
 
 namespace pgcutover::pg {
@@ -25,19 +30,55 @@ std::string trim(std::string s) {
   return s;
 }
 
-// Connect-time failures carry no SQLSTATE through libpq's API, so this is the
-// one place where the message text decides the kind.
-ErrorKind classify_connect_failure(PGconn *conn, const std::string &msg) {
+// Connect-time failures reach the client only as message text; the
+// connection is started with PQERRORS_VERBOSE so that text carries the
+// server's SQLSTATE, which classifies (never the words, which depend on the
+// server's language). No SQLSTATE: the server was never reached (refused,
+// unresolvable, timed out) unless libpq wants a password.
+ErrorKind classify_connect_failure(PGconn *conn, const std::string &sqlstate) {
   if (PQconnectionNeedsPassword(conn)) return ErrorKind::Auth;
-  auto has = [&](const char *s) { return msg.find(s) != std::string::npos; };
-  if (has("password authentication failed") || has("no pg_hba.conf entry") ||
-      has("authentication failed") || has("role \"") )
-    return ErrorKind::Auth;
-  if (has("does not exist")) return ErrorKind::Usage;
-  if (has("could not translate host name") || has("the database system is starting up") ||
-      has("the database system is shutting down") || has("too many clients"))
-    return ErrorKind::Transient;
-  return ErrorKind::Unreachable;
+  if (sqlstate.empty()) return ErrorKind::Unreachable;
+  if (sqlstate == "3D000") return ErrorKind::Usage;  // invalid_catalog_name: no such database
+  if (sqlstate == "53300") return ErrorKind::Transient;  // too_many_connections
+  return classify_sqlstate(sqlstate);
+}
+
+// Drives a started connection to its end: libpq's own loop (PQconnectdb)
+// would block through a signal, so this one wakes every 100 ms to notice
+// one, and ends the attempt after connect_timeout seconds without progress
+// (per host: a new host or address starts the clock again).
+// Returns "" when connected, else why not.
+std::string finish_connect(PGconn *conn) {
+  int timeout_s = DEFAULT_CONNECT_TIMEOUT_S;
+  if (PQconninfoOption *opts = PQconninfo(conn)) {
+    for (PQconninfoOption *o = opts; o->keyword; ++o)
+      if (std::strcmp(o->keyword, "connect_timeout") == 0 && o->val && *o->val) timeout_s = std::atoi(o->val);
+    PQconninfoFree(opts);
+  }
+  if (timeout_s == 1) timeout_s = 2;  // as libpq does
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  int last_socket = -1;
+  while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+    int sock = PQsocket(conn);
+    if (sock < 0) break;
+    if (sock != last_socket) {
+      last_socket = sock;
+      deadline = Clock::now() + std::chrono::seconds(timeout_s);
+    }
+    pollfd p{sock, static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    int rc = ::poll(&p, 1, 100);
+    if (rc < 0 && errno != EINTR) return std::string("poll failed: ") + std::strerror(errno);
+    cancel::throw_if_requested();
+    if (rc <= 0) {
+      if (timeout_s > 0 && Clock::now() > deadline)
+        return "no answer within " + std::to_string(timeout_s) + " s (connect_timeout)";
+      continue;
+    }
+    st = PQconnectPoll(conn);
+  }
+  return PQstatus(conn) == CONNECTION_OK ? "" : trim(PQerrorMessage(conn));
 }
 
 }  // namespace
@@ -49,14 +90,31 @@ Connection Connection::open(const std::string &conninfo, const SessionSettings &
   c.settings_ = settings;
 
   // Pinned at connect time (the "options" startup parameter could be
-  // overridden by the conninfo, so these go in as SET statements below).
-  const char *keys[] = {"dbname", "fallback_application_name", "client_encoding", nullptr};
-  const char *vals[] = {conninfo.c_str(), settings.application_name.c_str(), "UTF8", nullptr};
-  c.conn_.reset(PQconnectdbParams(keys, vals, /*expand_dbname=*/1));
+  // overridden by the conninfo, so these go in as SET statements below);
+  // then the timeout and keepalives the conninfo leaves unset (later keys
+  // override the expanded conninfo, so only unset ones are added).
+  std::vector<std::pair<std::string, std::string>> extra = connect_defaults(conninfo);
+  std::vector<const char *> keys = {"dbname", "fallback_application_name", "client_encoding"};
+  std::vector<const char *> vals = {conninfo.c_str(), settings.application_name.c_str(), "UTF8"};
+  for (const auto &[k, v] : extra) {
+    keys.push_back(k.c_str());
+    vals.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  vals.push_back(nullptr);
+  c.conn_.reset(PQconnectStartParams(keys.data(), vals.data(), /*expand_dbname=*/1));
+  std::string failure = "out of memory";
+  if (c.conn_ && PQstatus(c.conn_.get()) != CONNECTION_BAD) {
+    PQsetErrorVerbosity(c.conn_.get(), PQERRORS_VERBOSE);  // the SQLSTATE of a refusal, see classify_connect_failure
+    failure = finish_connect(c.conn_.get());
+    PQsetErrorVerbosity(c.conn_.get(), PQERRORS_DEFAULT);
+  } else if (c.conn_) {
+    failure = trim(PQerrorMessage(c.conn_.get()));
+  }
   if (!c.conn_ || PQstatus(c.conn_.get()) != CONNECTION_OK) {
-    std::string msg = c.conn_ ? trim(PQerrorMessage(c.conn_.get())) : "out of memory";
-    msg = redact(msg, c.view_);
-    ErrorKind kind = c.conn_ ? classify_connect_failure(c.conn_.get(), msg) : ErrorKind::Internal;
+    std::string state = sqlstate_of_verbose_message(failure);
+    std::string msg = redact(without_verbose_fields(failure), c.view_);
+    ErrorKind kind = c.conn_ ? classify_connect_failure(c.conn_.get(), state) : ErrorKind::Internal;
     std::string hint;
     switch (kind) {
       case ErrorKind::Auth:
@@ -70,6 +128,7 @@ Connection Connection::open(const std::string &conninfo, const SessionSettings &
       default: break;
     }
     Error e(kind, "cannot connect to the " + settings.role + " " + c.display_ + ": " + msg, hint);
+    e.sqlstate = state;
     throw e;
   }
   c.display_ = settings.role.empty() ? c.display_ : settings.role + " " + c.display_;
