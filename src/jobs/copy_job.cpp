@@ -222,7 +222,8 @@ class CopyJob {
 
   void write_manifest() {
     const pg::SnapshotInfo &si = snap_->info();
-    log::info("copying as of {} (snapshot {}, xmin {})", si.taken_at, si.id, si.xmin);
+    log::info("copying as of {} (snapshot {}, xmin {}, held by source pid {})", si.taken_at, si.id, si.xmin,
+              si.holder_pid);
     if (!(popt_.spill_dir && popt_.keep_spill)) return;
     bool has_archive = fs::exists(*popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE);
     spill::write_manifest(*popt_.spill_dir, manifest_of(plan_, si, has_archive));
@@ -234,6 +235,7 @@ class CopyJob {
     report::PhaseTimer t(rep_, "copy_data");
     log::info("copying {} table(s) in {} range(s), {} at a time", plan_.tables.size(), plan_.total_ranges(), popt_.jobs);
     report::LiveProgress live(reporter_, rep_);
+    popt_.holder = &*snap_;  // idle through the data phase: watched
     pipeline::run_pipeline(plan_, ends(), snap_->info(), popt_, rep_);
     // The control connection sat idle through the data phase; a target
     // restart meanwhile (survived by the ranges' retries) would have killed it.

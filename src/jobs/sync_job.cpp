@@ -225,6 +225,7 @@ class SyncJob {
     pipeline::PipelineOptions popt = cfg_.pipeline;
     popt.jobs = cfg_.scope.jobs;
     popt.spill_dir.reset();
+    popt.holder = &*snap_;
     const std::string part_prefix = "sync " + si.id + " r";
     const std::string &schema = cfg_.scope.tool_schema;
     popt.on_commit = [&](pg::Connection &c, const plan::TablePlan &tp, const plan::KeyRange &r, const pipeline::WriteResult &) {

@@ -95,3 +95,46 @@ TEST(Interrupted, VerifySaysItWroteNothing) {
   EXPECT_NE(r.err.find("interrupted by SIGINT: verify only reads: nothing was written"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("rolled back"), std::string::npos) << r.err;
 }
+
+// The session holding the copy's snapshot is terminated mid-copy: the run
+// stops after the ranges in flight, says what happened and that a rerun
+// resumes; the rerun finishes exactly.
+TEST(Waiting, SnapshotHolderLossEndsTheRunAndARerunResumes) {
+  std::string db = "faults_holder";
+  recreate_database(source_cluster(), db);
+  recreate_database(target_cluster(), db);
+  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  exec(src, "CREATE TABLE public.work (id int PRIMARY KEY, v text);"
+            "INSERT INTO public.work SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 20000) g; ANALYZE");
+  exec(dst, R"SQL(
+    CREATE TABLE public.work (id int, v text);
+    CREATE FUNCTION public.slow_down() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN PERFORM pg_sleep(0.0003); RETURN NEW; END $$;
+    CREATE TRIGGER slow_down BEFORE INSERT ON public.work FOR EACH ROW EXECUTE FUNCTION public.slow_down();
+    ALTER TABLE public.work ENABLE ALWAYS TRIGGER slow_down;
+  )SQL");
+  std::vector<std::string> args = {"copy", "--source", src, "--target", dst, "--table", "public.work",
+                                   "--range-bytes", "1MB", "--jobs", "2", "--retry-delay", "0.2"};
+  PgcutoverProcess p(args);
+  ASSERT_TRUE(p.wait_for_output("copying 1 table(s)", 30)) << p.err_so_far();
+  std::string err = p.err_so_far();
+  size_t at = err.find("held by source pid ");
+  ASSERT_NE(at, std::string::npos) << err;
+  std::string pid = std::to_string(std::stoi(err.substr(at + 19)));
+  std::this_thread::sleep_for(1000ms);
+  ASSERT_EQ(query_value(src, "SELECT pg_terminate_backend(" + pid + ")"), "t");
+  auto t0 = std::chrono::steady_clock::now();
+  RunResult r = p.wait(60);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("the source session holding the copy's snapshot"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rerun the same command to resume"), std::string::npos) << r.err;
+  long long rows = std::stoll(query_value(dst, "SELECT count(*) FROM public.work"));
+  EXPECT_LT(rows, 20000) << "the copy finished before the holder was lost: nothing tested";
+  EXPECT_EQ(std::to_string(rows),
+            query_value(dst, "SELECT coalesce(sum(rows), 0) FROM pgcutover.ranges WHERE state = 'done'"));
+  r = run_pgcutover(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming job"), std::string::npos) << r.err;
+  EXPECT_EQ(table_digest(src, "public.work", "id"), table_digest(dst, "public.work", "id, v"));
+}
