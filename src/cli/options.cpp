@@ -95,6 +95,13 @@ void add_load_options(CLI::App &cmd, LoadOptions &o) {
   cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target")->capture_default_str();
 }
 
+void add_finish_options(CLI::App &cmd, FinishOptions &o) {
+  cmd.add_option("--target", o.target, "target conninfo or URI")->required();
+  cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target (removed)")
+      ->capture_default_str();
+  cmd.add_flag("--force", o.force, "remove it even when a job in it is unfinished (its progress is forgotten)");
+}
+
 void add_verify_options(CLI::App &cmd, VerifyOptions &o) {
   add_connection_options(cmd, o.conn, false);
   add_selection_options(cmd, o.sel, {.job = true, .ranges = true});

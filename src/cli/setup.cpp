@@ -123,6 +123,15 @@ jobs::LoadConfig load_config(const LoadOptions &o) {
   return c;
 }
 
+jobs::FinishConfig finish_config(const FinishOptions &o) {
+  jobs::FinishConfig c;
+  c.target_conninfo = o.target;
+  c.target_settings.role = "target";
+  c.tool_schema = o.tool_schema;
+  c.force = o.force;
+  return c;
+}
+
 jobs::VerifyConfig verify_config(const VerifyOptions &o) {
   jobs::VerifyConfig c;
   c.scope = scope_of(o.conn, o.sel);
