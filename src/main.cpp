@@ -4,7 +4,10 @@
 // Exit codes: 0 ok; 1 failure; 2 usage (bad options, refused tables, schema
 // mismatch); 3 differences found / plan refusals; 130 interrupted (SIGINT),
 // 143 terminated (SIGTERM).
+#include <atomic>
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -14,6 +17,7 @@
 #include <oneapi/tbb/global_control.h>
 
 #include "pgcutover/cli/command.hpp"
+#include "pgcutover/pg/connection.hpp"
 #include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
@@ -96,6 +100,21 @@ int main(int argc, char **argv) {
   }
   log::set_level(common.verbose >= 1 ? log::Level::Debug : log::Level::Info);
   cancel::install_signal_handlers();
+  // After a signal, the statements in flight on any connection are cancelled
+  // (the pipeline cancels its own pools too), and again every second those that
+  // block longer: a run never waits on a lock or a slow query once asked to stop.
+  std::atomic<bool> ending{false};
+  std::thread signal_watcher([&ending] {
+    auto last = std::chrono::steady_clock::time_point{};
+    while (!ending.load()) {
+      if (cancel::requested() && std::chrono::steady_clock::now() - last >= std::chrono::seconds(1)) {
+        pg::cancel_running_statements(last == std::chrono::steady_clock::time_point{} ? std::chrono::milliseconds(0)
+                                                                                      : std::chrono::milliseconds(1000));
+        last = std::chrono::steady_clock::now();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   // TBB's worker threads are joined before main returns: a worker still
   // winding down while static destructors and the allocator tear down is a
   // crash at exit (seen after SIGINT as exit 139).
@@ -106,6 +125,8 @@ int main(int argc, char **argv) {
       rc = run(c);
       break;
     }
+  ending.store(true);
+  signal_watcher.join();
   oneapi::tbb::finalize(tbb_workers, std::nothrow);
   return rc;
 }

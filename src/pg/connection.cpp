@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 
 #include "pgcutover/pg/sqlstate.hpp"
 #include "pgcutover/util/cancel.hpp"
@@ -81,7 +82,43 @@ std::string finish_connect(PGconn *conn) {
   return PQstatus(conn) == CONNECTION_OK ? "" : trim(PQerrorMessage(conn));
 }
 
+// See cancel_running_statements().
+struct InFlight {
+  std::mutex mu;
+  std::map<const void *, std::pair<std::shared_ptr<Canceller>, std::chrono::steady_clock::time_point>> statements;
+};
+InFlight in_flight;
+
+// Registers a connection's statement for the time it blocks.
+class InFlightStatement {
+ public:
+  InFlightStatement(const void *owner, std::shared_ptr<Canceller> canceller) : owner_(owner) {
+    std::lock_guard lk(in_flight.mu);
+    in_flight.statements[owner_] = {std::move(canceller), std::chrono::steady_clock::now()};
+  }
+  ~InFlightStatement() {
+    std::lock_guard lk(in_flight.mu);
+    in_flight.statements.erase(owner_);
+  }
+  InFlightStatement(const InFlightStatement &) = delete;
+  InFlightStatement &operator=(const InFlightStatement &) = delete;
+
+ private:
+  const void *owner_;
+};
+
 }  // namespace
+
+void cancel_running_statements(std::chrono::milliseconds min_age) noexcept {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<Canceller>> due;
+  {
+    std::lock_guard lk(in_flight.mu);
+    for (const auto &[owner, s] : in_flight.statements)
+      if (now - s.second >= min_age) due.push_back(s.first);
+  }
+  for (const auto &c : due) c->cancel();  // outside the registry's lock: PQcancel talks to the server
+}
 
 Connection Connection::open(const std::string &conninfo, const SessionSettings &settings) {
   Connection c;
@@ -199,6 +236,7 @@ Result Connection::run(std::string_view sql, const std::vector<Param> *params) {
   auto start = std::chrono::steady_clock::now();
   std::string text(sql);
   PGresult *raw;
+  InFlightStatement registered(this, canceller_);
   if (params) {
     std::vector<const char *> values;
     values.reserve(params->size());

@@ -69,7 +69,8 @@ TEST(Waiting, SignalDuringConnectEndsAtOnce) {
 }
 
 // main() says what an interrupted run left behind, per command: verify only
-// reads, so "rolled back" would be a false comfort (and a false alarm).
+// reads, so "rolled back" would be a false comfort (and a false alarm). And a
+// run blocked in a statement (here a lock wait) stops at once on the signal.
 TEST(Interrupted, VerifySaysItWroteNothing) {
   recreate_database(source_cluster(), "faults_intr");
   recreate_database(target_cluster(), "faults_intr");
@@ -79,7 +80,7 @@ TEST(Interrupted, VerifySaysItWroteNothing) {
   // The source table is locked for a while, so verify is still at work when the signal comes.
   std::thread holder([&] {
     try {
-      exec(src, "BEGIN; LOCK TABLE public.t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT");
+      exec(src, "BEGIN; LOCK TABLE public.t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT");
     } catch (...) {
     }
   });
@@ -88,9 +89,12 @@ TEST(Interrupted, VerifySaysItWroteNothing) {
   std::this_thread::sleep_for(1500ms);
   bool was_running = p.running();
   p.send_signal(SIGINT);
+  auto t0 = std::chrono::steady_clock::now();
   RunResult r = p.wait(60);
+  auto took = std::chrono::steady_clock::now() - t0;
   holder.join();
   ASSERT_TRUE(was_running) << r.err;
+  EXPECT_LT(took, 2s) << "the run waited for the lock after the signal";
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_NE(r.err.find("interrupted by SIGINT: verify only reads: nothing was written"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("rolled back"), std::string::npos) << r.err;
