@@ -4,7 +4,10 @@
 // Exit codes: 0 ok; 1 failure; 2 usage (bad options, refused tables, schema
 // mismatch); 3 differences found / plan refusals; 130 interrupted (SIGINT),
 // 143 terminated (SIGTERM).
+#include <atomic>
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -14,6 +17,7 @@
 #include <oneapi/tbb/global_control.h>
 
 #include "pgcutover/cli/command.hpp"
+#include "pgcutover/pg/connection.hpp"
 #include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
@@ -55,12 +59,12 @@ int run(cli::Command &chosen) {
     return chosen.run();
   } catch (const Error &e) {
     if (cancel::requested()) {
-      // Whatever failed after the signal failed because of it.
+      // Whatever failed after the signal failed because of it. What that
+      // leaves behind depends on the command: each says it.
       int sig = cancel::signal_number();
-      std::fprintf(stderr,
-                   "pgcutover: interrupted by %s: the ranges in flight were rolled back on the target\n"
-                   "hint: rerun the same command to resume; finished ranges are kept and not copied again\n",
-                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      cli::Interruption note = chosen.interrupted ? chosen.interrupted() : cli::Interruption{"stopped", ""};
+      std::fprintf(stderr, "pgcutover: interrupted by %s: %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", note.what.c_str());
+      if (!note.hint.empty()) std::fprintf(stderr, "hint: %s\n", note.hint.c_str());
       return sig == SIGTERM ? 143 : 130;
     }
     std::fprintf(stderr, "pgcutover: error: %s\n", e.describe().c_str());
@@ -81,7 +85,7 @@ int main(int argc, char **argv) {
   std::vector<cli::Command> commands = {
       cli::copy_command(app, common),     cli::plan_command(app, common),  cli::load_command(app, common),
       cli::sync_command(app, common),     cli::sequences_command(app, common), cli::verify_command(app, common),
-      cli::rehearse_command(app, common), cli::bench_command(app, common)};
+      cli::rehearse_command(app, common), cli::bench_command(app, common), cli::finish_command(app, common)};
   for (cli::Command &c : commands) cli::add_common_options(*c.app, common);
 
   // Parse a copy, so the password in argv can be scrubbed before anything else runs.
@@ -96,6 +100,21 @@ int main(int argc, char **argv) {
   }
   log::set_level(common.verbose >= 1 ? log::Level::Debug : log::Level::Info);
   cancel::install_signal_handlers();
+  // After a signal, the statements in flight on any connection are cancelled
+  // (the pipeline cancels its own pools too), and again every second those that
+  // block longer: a run never waits on a lock or a slow query once asked to stop.
+  std::atomic<bool> ending{false};
+  std::thread signal_watcher([&ending] {
+    auto last = std::chrono::steady_clock::time_point{};
+    while (!ending.load()) {
+      if (cancel::requested() && std::chrono::steady_clock::now() - last >= std::chrono::seconds(1)) {
+        pg::cancel_running_statements(last == std::chrono::steady_clock::time_point{} ? std::chrono::milliseconds(0)
+                                                                                      : std::chrono::milliseconds(1000));
+        last = std::chrono::steady_clock::now();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   // TBB's worker threads are joined before main returns: a worker still
   // winding down while static destructors and the allocator tear down is a
   // crash at exit (seen after SIGINT as exit 139).
@@ -106,6 +125,8 @@ int main(int argc, char **argv) {
       rc = run(c);
       break;
     }
+  ending.store(true);
+  signal_watcher.join();
   oneapi::tbb::finalize(tbb_workers, std::nothrow);
   return rc;
 }

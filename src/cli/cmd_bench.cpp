@@ -18,7 +18,8 @@ Command bench_command(CLI::App &root, const CommonOptions &common) {
             if (!opt->svg.empty()) std::ofstream(opt->svg) << report::views::bench_svg(res);
             // The ranking is the point of the command: printed even with --quiet.
             return print(report::views::bench(res), {common.json, false, common.verbose}, 0);
-          }};
+          },
+          [] { return Interruption{"the measurement in flight was stopped", "rerun the bench"}; }};
 }
 
 }  // namespace pgcutover::cli

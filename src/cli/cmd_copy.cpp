@@ -15,6 +15,10 @@ Command copy_command(CLI::App &root, const CommonOptions &common) {
             report::RunReport rep;
             jobs::CopyResult res = jobs::run_copy(cfg, rep, reporter);
             return print(report::views::copy(res, rep), common, 0);
+          },
+          [] {
+            return Interruption{"the ranges in flight were rolled back on the target",
+                                "rerun the same command to resume; finished ranges are kept and not copied again"};
           }};
 }
 
@@ -27,7 +31,8 @@ Command plan_command(CLI::App &root, const CommonOptions &common) {
             report::Reporter reporter(false, common.quiet);
             jobs::PlanResult res = jobs::run_plan(cfg);
             return print(report::views::plan(res), common, res.plan.refused.empty() ? 0 : 3);
-          }};
+          },
+          [] { return Interruption{"plan only reads: nothing was written", ""}; }};
 }
 
 Command load_command(CLI::App &root, const CommonOptions &common) {
@@ -40,6 +45,10 @@ Command load_command(CLI::App &root, const CommonOptions &common) {
             report::RunReport rep;
             jobs::LoadResult res = jobs::run_load(cfg, rep, reporter);
             return print(report::views::load(res, rep), common, 0);
+          },
+          [] {
+            return Interruption{"the ranges in flight were rolled back on the target; ranges loaded before stay",
+                                "rerun the same command to load the folder again"};
           }};
 }
 

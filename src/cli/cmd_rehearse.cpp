@@ -28,6 +28,10 @@ Command rehearse_command(CLI::App &root, const CommonOptions &common) {
             }
             v.text += "\nreport: " + opt->report_dir + "/report.html (also report.md, report.json)\n";
             return print(v, common, res.verdict.fits ? 0 : 3);
+          },
+          [] {
+            return Interruption{"the phase in flight was stopped and its writes in flight rolled back on the rehearsal target",
+                                "rerun the rehearsal"};
           }};
 }
 

@@ -15,6 +15,11 @@ Command sync_command(CLI::App &root, const CommonOptions &common) {
             report::RunReport rep;
             jobs::SyncResult res = jobs::run_sync(cfg, rep, reporter);
             return print(report::views::sync(res, rep), common, res.ok() ? 0 : 3);
+          },
+          [] {
+            return Interruption{"the ranges in flight were rolled back on the target; ranges merged before stay, "
+                                "each with its sync point",
+                                "rerun the same command to resume"};
           }};
 }
 
@@ -26,6 +31,9 @@ Command sequences_command(CLI::App &root, const CommonOptions &common) {
             jobs::Scope scope = scope_of(opt->conn, opt->sel);
             report::Reporter reporter(false, common.quiet);
             return print(report::views::sequences(jobs::run_sequences(scope)), common, 0);
+          },
+          [] {
+            return Interruption{"sequences set before the signal stay set", "rerun the same command to set them all"};
           }};
 }
 

@@ -14,6 +14,12 @@ Command verify_command(CLI::App &root, const CommonOptions &common) {
             report::RunReport rep;
             jobs::VerifyResult res = jobs::run_verify(cfg, rep, reporter);
             return print(report::views::verify(res, rep), common, res.ok ? 0 : 3);
+          },
+          [opt] {
+            if (opt->repair)
+              return Interruption{"the repairs in flight were rolled back on the target; repairs committed before stay",
+                                  "rerun verify --repair to check and repair again"};
+            return Interruption{"verify only reads: nothing was written", "rerun verify to check again"};
           }};
 }
 

@@ -71,7 +71,7 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o) {
   add_pg_bin(cmd, o.pg_bin);
   cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
   cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
-  cmd.add_flag("--restart", o.restart, "forget an unfinished job of this name and plan anew");
+  cmd.add_flag("--restart", o.restart, "forget the job of this name (unfinished, or finished: copy again) and plan anew");
   add_retries(cmd, o.retries);
   cmd.add_option("--retry-delay", o.retry_delay, "seconds before the first retry; doubles each time, at most 30")
       ->check(CLI::Range(0.0, 60.0))
@@ -93,6 +93,13 @@ void add_load_options(CLI::App &cmd, LoadOptions &o) {
   add_pg_bin(cmd, o.pg_bin);
   cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
   cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target")->capture_default_str();
+}
+
+void add_finish_options(CLI::App &cmd, FinishOptions &o) {
+  cmd.add_option("--target", o.target, "target conninfo or URI")->required();
+  cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target (removed)")
+      ->capture_default_str();
+  cmd.add_flag("--force", o.force, "remove it even when a job in it is unfinished (its progress is forgotten)");
 }
 
 void add_verify_options(CLI::App &cmd, VerifyOptions &o) {

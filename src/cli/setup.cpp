@@ -77,6 +77,7 @@ std::vector<std::string> choices(const std::string &s, const std::vector<std::st
 jobs::Scope scope_of(const ConnectionOptions &conn, const SelectionOptions &sel) {
   jobs::Scope s;
   s.ends = {conn.source, conn.target, session_settings("source", conn), session_settings("target", conn)};
+  s.ends.source_settings.read_only = true;  // pgcutover never writes the source
   for (const std::string &t : sel.tables) s.tables.push_back(sql::parse_qualified_name(t));
   s.exclude_schemas = sel.exclude_schemas;
   s.tool_schema = sel.tool_schema;
@@ -119,6 +120,15 @@ jobs::LoadConfig load_config(const LoadOptions &o) {
   c.jobs = o.jobs;
   c.schema = schema_options(o.pg_bin, o.no_owner);
   c.tool_schema = o.tool_schema;
+  return c;
+}
+
+jobs::FinishConfig finish_config(const FinishOptions &o) {
+  jobs::FinishConfig c;
+  c.target_conninfo = o.target;
+  c.target_settings.role = "target";
+  c.tool_schema = o.tool_schema;
+  c.force = o.force;
   return c;
 }
 

@@ -7,6 +7,7 @@ namespace pgcutover::jobs {
 
 strategy_bench::BenchResult run_bench(const BenchConfig &cfg) {
   const pg::Endpoints &ends = cfg.scope.ends;
+  pg::refuse_same_database(ends);
   pg::SnapshotHolder snap(pg::Connection::open(ends.source_conninfo, ends.source_settings));
   pg::Connection probe = pg::Connection::open(ends.target_conninfo, ends.target_settings);
   pg::check_target_writable(probe);

@@ -5,7 +5,10 @@
 //                create the missing tables from pg_dump's pre-data
 //   copy data    every pending range through the pipeline, in rounds until
 //                the ledger shows none pending (other processes may hold some)
-//   finish       (one process at a time) post-data, sequences, sync points
+//   finish       (one process at a time) post-data, sequences, sync points;
+//                only then is the job marked finished
+//
+// A rerun of a finished job does nothing and says so (--restart copies again).
 #include "pgcutover/jobs/copy_job.hpp"
 
 #include <unistd.h>
@@ -84,8 +87,10 @@ class CopyJob {
 
   CopyResult run() {
     connect();
+    if (already_finished(ledger_.load(*dst_))) return std::move(result_);
     take_snapshot();
     set_up();
+    if (result_.already_finished) return std::move(result_);
     prepare_writes();
     write_manifest();
     copy_data();
@@ -102,6 +107,7 @@ class CopyJob {
     if (popt_.keep_spill && !popt_.spill_dir) throw_usage("--keep-spill needs --spill-dir");
     if (popt_.spill_dir) spill::check_folder_writable(*popt_.spill_dir);
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
+    pg::refuse_same_database(ends(), *dst_);
     pg::check_target_writable(*dst_);
     check_dump_tools();
     ledger_.ensure_tables(*dst_);
@@ -124,6 +130,22 @@ class CopyJob {
     }
   }
 
+  // A finished job is not copied again (every row would be merged again and
+  // the target's ALWAYS triggers fire) unless --restart asks for it.
+  bool already_finished(const std::optional<ledger::Job> &job) {
+    if (!job || job->state != "finished" || cfg_.restart) return false;
+    result_.job = ledger_.job();
+    result_.target = dst_->display_name();
+    result_.already_finished = true;
+    result_.finished_at = job->finished_at;
+    for (const ledger::StoredRange &r : job->ranges)
+      if (std::find(result_.tables.begin(), result_.tables.end(), r.table) == result_.tables.end())
+        result_.tables.push_back(r.table);
+    log::info("job {} finished at {}: nothing to copy (rerun with --restart to copy again)", ledger_.job(),
+              job->finished_at);
+    return true;
+  }
+
   void take_snapshot() {
     snap_.emplace(pg::Connection::open(ends().source_conninfo, ends().source_settings));
     result_.job = ledger_.job();
@@ -137,6 +159,7 @@ class CopyJob {
   void set_up() {
     ledger::JobLock lock(ledger_, *dst_);
     std::optional<ledger::Job> job = ledger_.load(*dst_);
+    if (already_finished(job)) return;  // by another process, while this one waited for the lock
     plan::BuildOptions bopt = cfg_.scope.build_options();
     bopt.strategy = cfg_.strategy;
     bopt.format = cfg_.format;
@@ -197,8 +220,10 @@ class CopyJob {
     }
     fs::path archive = dump_schema(tmp.path());
     schema::restore_section(ends().target_conninfo, archive, "pre-data", 1, sopt_);
-    if (popt_.spill_dir && popt_.keep_spill)
+    if (popt_.spill_dir && popt_.keep_spill) {
       fs::copy_file(archive, *popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE, fs::copy_options::overwrite_existing);
+      fs::permissions(*popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE, fs::perms::owner_read | fs::perms::owner_write);
+    }
   }
 
   fs::path dump_schema(const fs::path &dir) {
@@ -224,7 +249,8 @@ class CopyJob {
 
   void write_manifest() {
     const pg::SnapshotInfo &si = snap_->info();
-    log::info("copying as of {} (snapshot {}, xmin {})", si.taken_at, si.id, si.xmin);
+    log::info("copying as of {} (snapshot {}, xmin {}, held by source pid {})", si.taken_at, si.id, si.xmin,
+              si.holder_pid);
     if (!(popt_.spill_dir && popt_.keep_spill)) return;
     bool has_archive = fs::exists(*popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE);
     spill::write_manifest(*popt_.spill_dir, manifest_of(plan_, si, has_archive));
@@ -236,6 +262,7 @@ class CopyJob {
     report::PhaseTimer t(rep_, "copy_data");
     log::info("copying {} table(s) in {} range(s), {} at a time", plan_.tables.size(), plan_.total_ranges(), popt_.jobs);
     report::LiveProgress live(reporter_, rep_);
+    popt_.holder = &*snap_;  // idle through the data phase: watched
     pipeline::run_pipeline(plan_, ends(), snap_->info(), popt_, rep_);
     // The control connection sat idle through the data phase; a target
     // restart meanwhile (survived by the ranges' retries) would have killed it.
@@ -251,7 +278,9 @@ class CopyJob {
     }
   }
 
-  // One process at a time: whoever comes first builds the indexes.
+  // One process at a time: whoever comes first builds the indexes. The job
+  // is marked finished last: a failure before (sequences, sync points) leaves
+  // it running, and a rerun does what is left.
   void finish() {
     ledger::JobLock lock(ledger_, *dst_);
     std::optional<ledger::Job> job = ledger_.load(*dst_);
@@ -261,7 +290,7 @@ class CopyJob {
       util::TempDir tmp;
       schema::restore_section(ends().target_conninfo, dump_schema(tmp.path()), "post-data", popt_.jobs, sopt_);
     }
-    ledger_.set_state(*dst_, "finished", "post_data_done");
+    ledger_.set_state(*dst_, "running", "post_data_done");
     for (const plan::TablePlan &tp : plan_.tables) result_.tables.push_back(tp.table.name);
     result_.created_tables = created_.tables;
     {
@@ -275,6 +304,7 @@ class CopyJob {
     result_.table_points = ledger_.table_points(*dst_);
     for (const ledger::TablePoint &p : result_.table_points)
       sync::commit_watermark(*dst_, cfg_.scope.tool_schema, p.table, {p.taken_at, p.xmin}, "copy");
+    ledger_.set_state(*dst_, "finished", "post_data_done");
   }
 
   const CopyConfig &cfg_;

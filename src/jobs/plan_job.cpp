@@ -13,6 +13,7 @@ PlanResult run_plan(const PlanConfig &cfg) {
   bopt.strategy = cfg.strategy;
   bopt.format = cfg.format;
   pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
+  pg::refuse_same_database(ends, dst);
   pg::SnapshotHolder snap(pg::Connection::open(ends.source_conninfo, ends.source_settings));
 
   PlanResult out;

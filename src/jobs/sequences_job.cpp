@@ -6,6 +6,7 @@ SequencesResult run_sequences(const Scope &scope) {
   const pg::Endpoints &ends = scope.ends;
   pg::Connection src = pg::Connection::open(ends.source_conninfo, ends.source_settings);
   pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
+  pg::refuse_same_database(src, dst);
   pg::check_target_writable(dst);
   return {sequences::reset_sequences(src, dst, scope.tables, scope.tables.empty(), scope.excluded_schemas())};
 }

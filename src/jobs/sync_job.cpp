@@ -64,6 +64,7 @@ class SyncJob {
 
   void connect() {
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
+    pg::refuse_same_database(ends(), *dst_);
     pg::check_target_writable(*dst_);
     ledger::Ledger(cfg_.scope.tool_schema, "").ensure_tables(*dst_);
   }
@@ -72,6 +73,7 @@ class SyncJob {
   void base_copy(std::vector<sql::QualifiedName> tables) {
     CopyConfig copy;
     copy.scope = cfg_.scope.with_tables(tables);
+    copy.restart = true;  // new on the source: an earlier copy job of these names is history
     copy.pipeline = cfg_.pipeline;
     copy.schema = cfg_.schema;
     copy.writes_decided = result_.target_writes;
@@ -253,6 +255,7 @@ class SyncJob {
     popt.jobs = cfg_.scope.jobs;
     popt.spill_dir.reset();
     popt.together_on_unique_conflict = true;
+    popt.holder = &*snap_;
     const std::string part_prefix = "sync " + si.id + " r";
     const std::string &schema = cfg_.scope.tool_schema;
     popt.on_commit = [&](pg::Connection &c, const plan::TablePlan &tp, const plan::KeyRange &r, const pipeline::WriteResult &) {

@@ -85,6 +85,10 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
   out.repair = cfg.repair;
   double started = rep.now();
 
+  {
+    report::PhaseTimer t(rep, "check_endpoints");  // two short connections: timed like every other step
+    pg::refuse_same_database(ends);
+  }
   // One snapshot per side: writes after them never show as differences.
   pg::SnapshotHolder src(pg::Connection::open(ends.source_conninfo, ends.source_settings));
   pg::SnapshotHolder dst(pg::Connection::open(ends.target_conninfo, ends.target_settings));

@@ -75,6 +75,7 @@ std::optional<Job> Ledger::load(pg::Connection &c) const {
   job.created_tables.whole = created.value("whole", false);
   for (const auto &t : created.value("tables", nlohmann::json::array())) job.created_tables.tables.push_back({t.at(0), t.at(1)});
   job.schema_state = j.get(0, 2);
+  job.finished_at = j.get(0, 3);
   // Bounds come back as JSON arrays, which parse exactly.
   pg::Result r = c.query(sql::ledger::select_ranges(ident()), {job_});
   for (int i = 0; i < r.rows(); ++i) {
@@ -112,7 +113,10 @@ void Ledger::create(pg::Connection &c, const plan::Plan &plan, const CreatedTabl
 }
 
 void Ledger::set_state(pg::Connection &c, const std::string &state, const std::string &schema_state) const {
-  c.query(sql::ledger::update_job(ident()), {job_, state, schema_state});
+  i64 n = c.query(sql::ledger::update_job(ident()), {job_, state, schema_state}).affected_rows();
+  if (n != 1)
+    throw Error(ErrorKind::Permanent, "job " + job_ + " is no longer in the ledger (" + schema_ + ".jobs)",
+                "another process restarted or removed the job; rerun the same command");
 }
 
 bool Ledger::claim(pg::Connection &c, const sql::QualifiedName &table, i64 range_id) const {
@@ -122,9 +126,15 @@ bool Ledger::claim(pg::Connection &c, const sql::QualifiedName &table, i64 range
 
 void Ledger::mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 range_id, i64 rows, i64 bytes,
                        const pg::SnapshotInfo &snap, const std::string &started_at) const {
-  c.query(sql::ledger::mark_done(ident()),
-          {job_, table.schema, table.name, std::to_string(range_id), std::to_string(rows), std::to_string(bytes), snap.id,
-           snap.changes_from, snap.xmin, worker_name(), started_at});
+  i64 n = c.query(sql::ledger::mark_done(ident()),
+                  {job_, table.schema, table.name, std::to_string(range_id), std::to_string(rows), std::to_string(bytes),
+                   snap.id, snap.changes_from, snap.xmin, worker_name(), started_at})
+              .affected_rows();
+  if (n != 1)
+    throw Error(ErrorKind::Permanent,
+                "the ledger has no pending range " + std::to_string(range_id) + " of " + table.display() + " in job " +
+                    job_ + " to mark done (it marked " + std::to_string(n) + "); the range was rolled back",
+                "another process restarted the job or finished this range; rerun the same command");
 }
 
 i64 Ledger::pending(pg::Connection &c) const {

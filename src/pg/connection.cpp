@@ -1,12 +1,18 @@
 #include "pgcutover/pg/connection.hpp"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <tuple>
 #include <utility>
 
 #include "pgcutover/pg/sqlstate.hpp"
 #include "pgcutover/pg/tls.hpp"
+#include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/log.hpp"
 
 namespace pgcutover::pg {
@@ -28,22 +34,94 @@ std::string trim(std::string s) {
   return s;
 }
 
-// Connect-time failures carry no SQLSTATE through libpq's API, so this is the
-// one place where the message text decides the kind.
-ErrorKind classify_connect_failure(PGconn *conn, const std::string &msg) {
+// Connect-time failures reach the client only as message text; the
+// connection is started with PQERRORS_VERBOSE so that text carries the
+// server's SQLSTATE, which classifies (never the words, which depend on the
+// server's language). No SQLSTATE: the server was never reached (refused,
+// unresolvable, timed out) unless libpq wants a password.
+ErrorKind classify_connect_failure(PGconn *conn, const std::string &sqlstate) {
   if (PQconnectionNeedsPassword(conn)) return ErrorKind::Auth;
-  auto has = [&](const char *s) { return msg.find(s) != std::string::npos; };
-  if (has("password authentication failed") || has("no pg_hba.conf entry") ||
-      has("authentication failed") || has("role \"") )
-    return ErrorKind::Auth;
-  if (has("does not exist")) return ErrorKind::Usage;
-  if (has("could not translate host name") || has("the database system is starting up") ||
-      has("the database system is shutting down") || has("too many clients"))
-    return ErrorKind::Transient;
-  return ErrorKind::Unreachable;
+  if (sqlstate.empty()) return ErrorKind::Unreachable;
+  if (sqlstate == "3D000") return ErrorKind::Usage;  // invalid_catalog_name: no such database
+  if (sqlstate == "53300") return ErrorKind::Transient;  // too_many_connections
+  return classify_sqlstate(sqlstate);
 }
 
+// Drives a started connection to its end: libpq's own loop (PQconnectdb)
+// would block through a signal, so this one wakes every 100 ms to notice
+// one, and ends the attempt after connect_timeout seconds without progress
+// (per host: a new host or address starts the clock again).
+// Returns "" when connected, else why not.
+std::string finish_connect(PGconn *conn) {
+  int timeout_s = DEFAULT_CONNECT_TIMEOUT_S;
+  if (PQconninfoOption *opts = PQconninfo(conn)) {
+    for (PQconninfoOption *o = opts; o->keyword; ++o)
+      if (std::strcmp(o->keyword, "connect_timeout") == 0 && o->val && *o->val) timeout_s = std::atoi(o->val);
+    PQconninfoFree(opts);
+  }
+  if (timeout_s == 1) timeout_s = 2;  // as libpq does
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  int last_socket = -1;
+  while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+    int sock = PQsocket(conn);
+    if (sock < 0) break;
+    if (sock != last_socket) {
+      last_socket = sock;
+      deadline = Clock::now() + std::chrono::seconds(timeout_s);
+    }
+    pollfd p{sock, static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    int rc = ::poll(&p, 1, 100);
+    if (rc < 0 && errno != EINTR) return std::string("poll failed: ") + std::strerror(errno);
+    cancel::throw_if_requested();
+    if (rc <= 0) {
+      if (timeout_s > 0 && Clock::now() > deadline)
+        return "no answer within " + std::to_string(timeout_s) + " s (connect_timeout)";
+      continue;
+    }
+    st = PQconnectPoll(conn);
+  }
+  return PQstatus(conn) == CONNECTION_OK ? "" : trim(PQerrorMessage(conn));
+}
+
+// See cancel_running_statements().
+struct InFlight {
+  std::mutex mu;
+  std::map<const void *, std::pair<std::shared_ptr<Canceller>, std::chrono::steady_clock::time_point>> statements;
+};
+InFlight in_flight;
+
+// Registers a connection's statement for the time it blocks.
+class InFlightStatement {
+ public:
+  InFlightStatement(const void *owner, std::shared_ptr<Canceller> canceller) : owner_(owner) {
+    std::lock_guard lk(in_flight.mu);
+    in_flight.statements[owner_] = {std::move(canceller), std::chrono::steady_clock::now()};
+  }
+  ~InFlightStatement() {
+    std::lock_guard lk(in_flight.mu);
+    in_flight.statements.erase(owner_);
+  }
+  InFlightStatement(const InFlightStatement &) = delete;
+  InFlightStatement &operator=(const InFlightStatement &) = delete;
+
+ private:
+  const void *owner_;
+};
+
 }  // namespace
+
+void cancel_running_statements(std::chrono::milliseconds min_age) noexcept {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<Canceller>> due;
+  {
+    std::lock_guard lk(in_flight.mu);
+    for (const auto &[owner, s] : in_flight.statements)
+      if (now - s.second >= min_age) due.push_back(s.first);
+  }
+  for (const auto &c : due) c->cancel();  // outside the registry's lock: PQcancel talks to the server
+}
 
 Connection Connection::open(const std::string &conninfo, const SessionSettings &settings) {
   Connection c;
@@ -52,14 +130,31 @@ Connection Connection::open(const std::string &conninfo, const SessionSettings &
   c.settings_ = settings;
 
   // Pinned at connect time (the "options" startup parameter could be
-  // overridden by the conninfo, so these go in as SET statements below).
-  const char *keys[] = {"dbname", "fallback_application_name", "client_encoding", nullptr};
-  const char *vals[] = {conninfo.c_str(), settings.application_name.c_str(), "UTF8", nullptr};
-  c.conn_.reset(PQconnectdbParams(keys, vals, /*expand_dbname=*/1));
+  // overridden by the conninfo, so these go in as SET statements below);
+  // then the timeout and keepalives the conninfo leaves unset (later keys
+  // override the expanded conninfo, so only unset ones are added).
+  std::vector<std::pair<std::string, std::string>> extra = connect_defaults(conninfo);
+  std::vector<const char *> keys = {"dbname", "fallback_application_name", "client_encoding"};
+  std::vector<const char *> vals = {conninfo.c_str(), settings.application_name.c_str(), "UTF8"};
+  for (const auto &[k, v] : extra) {
+    keys.push_back(k.c_str());
+    vals.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  vals.push_back(nullptr);
+  c.conn_.reset(PQconnectStartParams(keys.data(), vals.data(), /*expand_dbname=*/1));
+  std::string failure = "out of memory";
+  if (c.conn_ && PQstatus(c.conn_.get()) != CONNECTION_BAD) {
+    PQsetErrorVerbosity(c.conn_.get(), PQERRORS_VERBOSE);  // the SQLSTATE of a refusal, see classify_connect_failure
+    failure = finish_connect(c.conn_.get());
+    PQsetErrorVerbosity(c.conn_.get(), PQERRORS_DEFAULT);
+  } else if (c.conn_) {
+    failure = trim(PQerrorMessage(c.conn_.get()));
+  }
   if (!c.conn_ || PQstatus(c.conn_.get()) != CONNECTION_OK) {
-    std::string msg = c.conn_ ? trim(PQerrorMessage(c.conn_.get())) : "out of memory";
-    msg = redact(msg, c.view_);
-    ErrorKind kind = c.conn_ ? classify_connect_failure(c.conn_.get(), msg) : ErrorKind::Internal;
+    std::string state = sqlstate_of_verbose_message(failure);
+    std::string msg = redact(without_verbose_fields(failure), c.view_);
+    ErrorKind kind = c.conn_ ? classify_connect_failure(c.conn_.get(), state) : ErrorKind::Internal;
     std::string hint;
     switch (kind) {
       case ErrorKind::Auth:
@@ -74,6 +169,7 @@ Connection Connection::open(const std::string &conninfo, const SessionSettings &
     }
     if (auto tls = tls_hint(msg, settings.role); tls && kind != ErrorKind::Usage) std::tie(kind, hint) = std::pair(ErrorKind::Unreachable, *tls);
     Error e(kind, "cannot connect to the " + settings.role + " " + c.display_ + ": " + msg, hint);
+    e.sqlstate = state;
     throw e;
   }
   c.display_ = settings.role.empty() ? c.display_ : settings.role + " " + c.display_;
@@ -144,6 +240,7 @@ Result Connection::run(std::string_view sql, const std::vector<Param> *params) {
   auto start = std::chrono::steady_clock::now();
   std::string text(sql);
   PGresult *raw;
+  InFlightStatement registered(this, canceller_);
   if (params) {
     std::vector<const char *> values;
     values.reserve(params->size());

@@ -3,7 +3,9 @@
 #include <libpq-fe.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <regex>
 
 #include "pgcutover/util/error.hpp"
 
@@ -63,6 +65,51 @@ std::string redact(std::string text, const ConninfoView &view) {
     pos += 8;
   }
   return text;
+}
+
+std::vector<std::pair<std::string, std::string>> connect_defaults(const std::string &conninfo) {
+  std::unique_ptr<PQconninfoOption, OptionsDeleter> opts(PQconninfoParse(conninfo.c_str(), nullptr));
+  auto given = [&](const char *key) {
+    if (!opts) return false;
+    for (PQconninfoOption *o = opts.get(); o->keyword; ++o)
+      if (std::strcmp(o->keyword, key) == 0) return o->val != nullptr && *o->val != '\0';
+    return false;
+  };
+  std::vector<std::pair<std::string, std::string>> out;
+  if (given("service") || !env_or("PGSERVICE", "").empty()) return out;
+  if (!given("connect_timeout") && env_or("PGCONNECT_TIMEOUT", "").empty())
+    out.emplace_back("connect_timeout", std::to_string(DEFAULT_CONNECT_TIMEOUT_S));
+  if (!given("keepalives")) out.emplace_back("keepalives", "1");
+  if (!given("keepalives_idle")) out.emplace_back("keepalives_idle", "30");
+  if (!given("keepalives_interval")) out.emplace_back("keepalives_interval", "10");
+  if (!given("keepalives_count")) out.emplace_back("keepalives_count", "3");
+  return out;
+}
+
+namespace {
+// "<severity>:  <5-character code>: " as pqBuildErrorMessage3 writes it with PQERRORS_VERBOSE.
+const std::regex VERBOSE_CODE(":  ([0-9A-Z]{5}): ");
+}  // namespace
+
+std::string sqlstate_of_verbose_message(const std::string &message) {
+  std::string state;
+  for (auto it = std::sregex_iterator(message.begin(), message.end(), VERBOSE_CODE); it != std::sregex_iterator(); ++it)
+    state = (*it)[1].str();
+  return state;
+}
+
+std::string without_verbose_fields(const std::string &message) {
+  std::string text = std::regex_replace(message, VERBOSE_CODE, ":  ");
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start + 1);
+    if (line.rfind("LOCATION:  ", 0) != 0) out += line;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace pgcutover::pg

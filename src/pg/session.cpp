@@ -15,6 +15,7 @@ std::string session_setup(const SessionSettings &settings) {
   setup += "SET lock_timeout = " + std::to_string(settings.lock_timeout_ms) + "; ";
   setup += "SET statement_timeout = " + std::to_string(settings.statement_timeout_ms) + "; ";
   if (settings.replica_writes) setup += replica_setup() + "; ";
+  if (settings.read_only) setup += "SET default_transaction_read_only = on; ";
   return setup;
 }
 

@@ -1,5 +1,7 @@
 #include "pgcutover/pg/snapshot.hpp"
 
+#include <poll.h>
+
 #include "pgcutover/sql/server.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -30,11 +32,40 @@ SnapshotHolder::SnapshotHolder(Connection conn) : conn_(std::move(conn)) {
   info_.changes_from = r.get(0, 4);
   info_.server_version = conn_.server_version();
   warn_hidden_transactions(conn_);
+  info_.holder_pid = PQbackendPID(conn_.raw());
+}
+
+bool SnapshotHolder::lost() const noexcept {
+  int fd = PQsocket(conn_.raw());
+  if (fd < 0 || PQstatus(conn_.raw()) != CONNECTION_OK) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;  // readable (a FATAL, then EOF), or hung up / failed
+}
+
+void import_snapshot(Connection &conn, const SnapshotInfo &snapshot) {
+  conn.exec(sql::server::begin_snapshot_read());
+  try {
+    conn.exec(sql::server::set_transaction_snapshot(snapshot.id));
+  } catch (const Error &e) {
+    // 22023 invalid_parameter_value: no exported snapshot of that id (any more).
+    if (e.sqlstate == "22023") throw snapshot_lost(snapshot);
+    throw;
+  }
 }
 
 void import_snapshot(Connection &conn, const std::string &snapshot_id) {
   conn.exec(sql::server::begin_snapshot_read());
   conn.exec(sql::server::set_transaction_snapshot(snapshot_id));
+}
+
+Error snapshot_lost(const SnapshotInfo &snapshot) {
+  return Error(ErrorKind::Transient,
+               "the source session holding the copy's snapshot " + snapshot.id + " (pid " +
+                   std::to_string(snapshot.holder_pid) +
+                   ") ended (its backend was terminated, the server restarted or the connection was lost): "
+                   "no new range can read that point in time, so the run stopped after the ranges in flight",
+               "rerun the same command to resume: finished ranges are kept, the rest are copied under a new "
+               "snapshot, and each table's sync point is the earliest snapshot its ranges used");
 }
 
 }  // namespace pgcutover::pg

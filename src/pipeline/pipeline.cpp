@@ -94,19 +94,29 @@ RangeHooks ledger_hooks(const PipelineOptions &opt, const RangeTask &task, const
 }
 
 // Turns Ctrl-C into query cancels on every leased connection, so blocked
-// COPYs end now rather than at their next chunk.
+// COPYs end now rather than at their next chunk. Also watches the snapshot
+// holder, when given: once it is gone no new range can import the snapshot,
+// so no new range starts (holder_lost), and the ranges in flight, whose
+// readers imported it already, finish.
 class CancelWatcher {
  public:
-  CancelWatcher(ConnPool &a, ConnPool *b) : thread_([this, &a, b] {
-      while (!done_.load()) {
-        if (cancel::requested()) {
-          a.cancel_all();
-          if (b) b->cancel_all();
-          return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }) {}
+  CancelWatcher(ConnPool &a, ConnPool *b, const pg::SnapshotHolder *holder = nullptr)
+      : thread_([this, &a, b, holder] {
+          while (!done_.load()) {
+            if (cancel::requested()) {
+              a.cancel_all();
+              if (b) b->cancel_all();
+              return;
+            }
+            if (holder && !holder_lost.load() && holder->lost()) {
+              log::error("the source session holding the snapshot (pid {}) is gone: no new range starts",
+                         holder->info().holder_pid);
+              holder_lost.store(true);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          }
+        }) {}
+  std::atomic<bool> holder_lost{false};
   ~CancelWatcher() {
     done_.store(true);
     thread_.join();
@@ -204,6 +214,28 @@ void merge_deferred(std::vector<RangeTask *> &tasks, ConnPool &sources, ConnPool
     throw;
   }
 }
+// Without --keep-spill, a spill file lives only until its range is loaded:
+// after a failure or an interrupt, the files written and not loaded yet are
+// removed too (they hold table data), whichever way run_pipeline ends.
+class SpillCleanup {
+ public:
+  SpillCleanup(const std::vector<RangeTask> &tasks, bool active) : tasks_(tasks), active_(active) {}
+  SpillCleanup(const SpillCleanup &) = delete;
+  SpillCleanup &operator=(const SpillCleanup &) = delete;
+  ~SpillCleanup() {
+    if (!active_) return;
+    for (const RangeTask &t : tasks_) {
+      if (t.spill_path.empty()) continue;
+      std::error_code ec;
+      std::filesystem::remove(t.spill_path, ec);
+      if (ec) log::warn("cannot remove the spill file {}: {}", t.spill_path.string(), ec.message());
+    }
+  }
+
+ private:
+  const std::vector<RangeTask> &tasks_;
+  bool active_;
+};
 
 }  // namespace
 
@@ -215,17 +247,18 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
   int jobs = std::max(1, opt.jobs);
   bool spill = opt.spill_dir.has_value();
   if (spill) std::filesystem::create_directories(*opt.spill_dir);
+  SpillCleanup cleanup(tasks, spill && !opt.keep_spill);  // destroyed after the pools and the arena's work
 
   ConnPool sources(
       [&] {
         pg::Connection c = pg::Connection::open(ends.source_conninfo, ends.source_settings);
         pg::pin_reader(c);
-        pg::import_snapshot(c, snapshot.id);
+        pg::import_snapshot(c, snapshot);
         return c;
       },
       jobs);
   ConnPool targets([&] { return pg::Connection::open(ends.target_conninfo, ends.target_settings); }, jobs);
-  CancelWatcher watcher(sources, &targets);
+  CancelWatcher watcher(sources, &targets, opt.holder);
 
   size_t max_tokens = static_cast<size_t>(spill ? 2 * jobs : jobs);
   int threads = static_cast<int>(max_tokens) + 1;
@@ -236,13 +269,15 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
   std::vector<RangeTask *> together;  // ranges that failed alone on a unique value another range moves
   std::string source_display = ends.source_settings.role;
 
+  try {
   arena.execute([&] {
     tbb::parallel_pipeline(
         max_tokens,
         tbb::make_filter<void, RangeTask *>(tbb::filter_mode::serial_in_order,
                                             [&](tbb::flow_control &fc) -> RangeTask * {
                                               size_t i = next.fetch_add(1);
-                                              if (i >= tasks.size() || cancel::requested()) {
+                                              if (i >= tasks.size() || cancel::requested() ||
+                                                  watcher.holder_lost.load()) {
                                                 fc.stop();
                                                 return nullptr;
                                               }
@@ -318,7 +353,12 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
               });
             }));
   });
+  } catch (const Error &) {
+    if (watcher.holder_lost.load() && !cancel::requested()) throw pg::snapshot_lost(snapshot);
+    throw;
+  }
   cancel::throw_if_requested();
+  if (watcher.holder_lost.load()) throw pg::snapshot_lost(snapshot);
   if (!together.empty()) merge_deferred(together, sources, targets, opt, snapshot, report, n_done, n_skipped);
   return {n_done.load(), n_skipped.load()};
 }

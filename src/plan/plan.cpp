@@ -1,4 +1,5 @@
 #include "pgcutover/plan/plan.hpp"
+#include "pgcutover/plan/shape_checks.hpp"
 
 #include <algorithm>
 
@@ -160,6 +161,7 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
     if (!opt.resume) tp.ranges = plan_ranges(src, table, opt.ranges);
     plan.tables.push_back(std::move(tp));
   }
+  check_shapes(src, dst, plan);  // partitions, generated columns: plan/shape_checks.cpp
   return plan;
 }
 

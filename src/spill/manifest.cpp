@@ -63,6 +63,8 @@ void write_manifest(const fs::path &dir, const Manifest &m) {
   std::ofstream out(dir / MANIFEST_FILE);
   out << doc.dump(2) << "\n";
   if (!out) throw Error(ErrorKind::DiskFull, "cannot write " + (dir / MANIFEST_FILE).string(), "free room in the spill folder");
+  // Range bounds are key values: the manifest is as private as the spill files.
+  fs::permissions(dir / MANIFEST_FILE, fs::perms::owner_read | fs::perms::owner_write);
 }
 
 Manifest read_manifest(const fs::path &dir) {

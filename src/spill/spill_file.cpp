@@ -281,9 +281,15 @@ SpillWriter::SpillWriter(fs::path path, const nlohmann::json &meta, int zstd_lev
   // Opened last: nothing above can fail after the file exists.
   int fd;
   do {
-    fd = ::open(w.partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = ::open(w.partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) throw_io("create", w.partial, errno);
+  // Table data: readable by its owner only, also when an older file of this name had wider rights.
+  if (::fchmod(fd, 0600) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw_io("restrict the rights of", w.partial, err);
+  }
   w.fd = Fd(fd);
   w.append(header);
 }

@@ -81,7 +81,10 @@ std::string insert_job(const Ident &s) {
 }
 
 std::string select_job(const Ident &s) {
-  return fmt::format("SELECT state, created_tables::text, schema_state FROM {} WHERE job = $1", t(s, "jobs"));
+  return fmt::format(
+      "SELECT state, created_tables::text, schema_state, "
+      "coalesce(to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM {} WHERE job = $1",
+      t(s, "jobs"));
 }
 
 std::string reset_job(const Ident &s) { return fmt::format("DELETE FROM {} WHERE job = $1", t(s, "jobs")); }
@@ -118,7 +121,7 @@ std::string mark_done(const Ident &s) {
   return fmt::format(
       "UPDATE {} SET state = 'done', rows = $5, bytes = $6, snapshot_id = $7, snapshot_time = $8::timestamptz, "
       "snapshot_xmin = $9, done_by = $10, started_at = $11::timestamptz, finished_at = clock_timestamp() "
-      "WHERE job = $1 AND table_schema = $2 AND table_name = $3 AND range_id = $4",
+      "WHERE job = $1 AND table_schema = $2 AND table_name = $3 AND range_id = $4 AND state = 'pending'",
       t(s, "ranges"));
 }
 
@@ -185,5 +188,31 @@ const char *setup_lock() {
 }
 const char *job_lock() { return "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1))"; }
 const char *job_unlock() { return "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext($1))"; }
+const char *try_job_lock() { return "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext($1))"; }
+
+const char *schema_objects() {
+  return "SELECT o.what FROM pg_catalog.pg_namespace n LEFT JOIN LATERAL ("
+         "SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' "
+         "WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' END || ' ' || "
+         "pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS what "
+         "FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') "
+         "UNION ALL SELECT 'function ' || p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p "
+         "WHERE p.pronamespace = n.oid) o ON true WHERE n.nspname = $1 ORDER BY 1";
+}
+
+const char *other_tool_sessions() {
+  return "SELECT pid, coalesce(usename, '') || '@' || coalesce(host(client_addr), 'local') || ' ' || coalesce(state, '') "
+         "FROM pg_catalog.pg_stat_activity WHERE datname = pg_catalog.current_database() "
+         "AND application_name = 'pgcutover' AND pid <> pg_catalog.pg_backend_pid() ORDER BY pid";
+}
+
+std::string list_jobs(const Ident &s) { return fmt::format("SELECT job, state FROM {} ORDER BY job", t(s, "jobs")); }
+
+std::string lock_ledger_nowait(const Ident &s) {
+  return fmt::format("LOCK TABLE {}, {}, {} IN ACCESS EXCLUSIVE MODE NOWAIT", t(s, "jobs"), t(s, "ranges"),
+                     t(s, "watermarks"));
+}
+
+std::string drop_schema(const Ident &s) { return fmt::format("DROP SCHEMA {} CASCADE", s); }
 
 }  // namespace pgcutover::sql::ledger

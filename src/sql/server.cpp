@@ -72,4 +72,11 @@ const char *tables_acting_on_writes() {
          "ORDER BY 1, 2";
 }
 
+const char *database_identity() {
+  return "SELECT pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE'), d.oid::text, d.datname "
+         "FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()";
+}
+
+const char *system_identifier() { return "SELECT system_identifier::text FROM pg_catalog.pg_control_system()"; }
+
 }  // namespace pgcutover::sql::server

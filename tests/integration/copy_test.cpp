@@ -116,8 +116,9 @@ TEST(Copy, MergeTwiceIsIdempotent) {
   RunResult r = run_pgcutover(copy_args(db, {"--range-bytes", "1MB"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   exec(dst_db(db), "UPDATE public.skewed SET note = 'changed on target' WHERE id % 7 = 0");
+  // The job is finished: only --restart copies again (a plain rerun does nothing).
   for (int run = 0; run < 2; ++run) {
-    r = run_pgcutover(copy_args(db, {"--range-bytes", "1MB", "--strategy", "merge", "--jobs", "2", "--json"}));
+    r = run_pgcutover(copy_args(db, {"--range-bytes", "1MB", "--strategy", "merge", "--jobs", "2", "--json", "--restart"}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     json j = parse_json(r);
     for (auto &t : j["tables"]) EXPECT_EQ(t["strategy"], "merge");

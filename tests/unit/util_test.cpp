@@ -19,7 +19,42 @@ TEST(SqlState, Classes) {
   EXPECT_EQ(pg::classify_sqlstate("42P01"), ErrorKind::Permanent);
   EXPECT_EQ(pg::classify_sqlstate("25006"), ErrorKind::Permanent);
   EXPECT_EQ(pg::classify_sqlstate("57014"), ErrorKind::Permanent);
-  EXPECT_EQ(pg::classify_sqlstate(""), ErrorKind::Transient);
+  EXPECT_EQ(pg::classify_sqlstate(""), ErrorKind::Permanent);
+}
+
+// Connect-time refusals come as text; the SQLSTATE that PQERRORS_VERBOSE puts
+// in it classifies, whatever the server's language.
+TEST(SqlState, FromVerboseConnectMessages) {
+  std::string de = "connection to server at \"127.0.0.1\", port 5432 failed: SCHWERWIEGEND:  28P01: "
+                   "Passwort-Authentifizierung f\u00fcr Benutzer \u00bbx\u00ab fehlgeschlagen\nLOCATION:  auth_failed, auth.c:326";
+  EXPECT_EQ(pg::sqlstate_of_verbose_message(de), "28P01");
+  EXPECT_EQ(pg::without_verbose_fields(de).find("28P01"), std::string::npos);
+  EXPECT_EQ(pg::without_verbose_fields(de).find("LOCATION"), std::string::npos);
+  EXPECT_NE(pg::without_verbose_fields(de).find("SCHWERWIEGEND:  Passwort"), std::string::npos);
+  std::string two_hosts = "connection to server at \"a\" failed: FATAL:  57P03: the database system is starting up\n"
+                          "connection to server at \"b\" failed: FATAL:  3D000: database \"x\" does not exist";
+  EXPECT_EQ(pg::sqlstate_of_verbose_message(two_hosts), "3D000");
+  EXPECT_EQ(pg::sqlstate_of_verbose_message("could not translate host name \"nope\" to address"), "");
+}
+
+// A connect timeout and TCP keepalives unless the conninfo sets them.
+TEST(Conninfo, ConnectDefaultsFillOnlyWhatIsUnset) {
+  auto has = [](const std::vector<std::pair<std::string, std::string>> &v, const std::string &k) {
+    for (const auto &p : v)
+      if (p.first == k) return true;
+    return false;
+  };
+  auto d = pg::connect_defaults("host=db dbname=x");
+  EXPECT_TRUE(has(d, "connect_timeout"));
+  EXPECT_TRUE(has(d, "keepalives"));
+  EXPECT_TRUE(has(d, "keepalives_idle"));
+  EXPECT_TRUE(has(d, "keepalives_interval"));
+  EXPECT_TRUE(has(d, "keepalives_count"));
+  d = pg::connect_defaults("postgresql://db/x?connect_timeout=3&keepalives_idle=5");
+  EXPECT_FALSE(has(d, "connect_timeout"));
+  EXPECT_FALSE(has(d, "keepalives_idle"));
+  EXPECT_TRUE(has(d, "keepalives_count"));
+  EXPECT_TRUE(pg::connect_defaults("service=prod").empty());
 }
 
 TEST(Units, Sizes) {

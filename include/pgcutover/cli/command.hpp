@@ -10,9 +10,17 @@
 
 namespace pgcutover::cli {
 
+// What an interrupted run of a command leaves behind, as main() says it.
+struct Interruption {
+  std::string what;  // "the ranges in flight were rolled back on the target"
+  std::string hint;  // what to do next, "" for nothing
+};
+
 struct Command {
   CLI::App *app = nullptr;
   std::function<int()> run;  // the exit code of a normal end; failures throw Error
+  // Asked after SIGINT/SIGTERM ended the run (the options are parsed by then).
+  std::function<Interruption()> interrupted;
 };
 
 Command copy_command(CLI::App &root, const CommonOptions &common);
@@ -23,6 +31,7 @@ Command sequences_command(CLI::App &root, const CommonOptions &common);
 Command verify_command(CLI::App &root, const CommonOptions &common);
 Command rehearse_command(CLI::App &root, const CommonOptions &common);
 Command bench_command(CLI::App &root, const CommonOptions &common);
+Command finish_command(CLI::App &root, const CommonOptions &common);
 
 // Prints the view's JSON (--json) or its text (unless --quiet); returns exit_code.
 int print(const report::views::View &view, const CommonOptions &common, int exit_code);

@@ -64,6 +64,12 @@ struct LoadOptions {
   std::string tool_schema = "pgcutover";
 };
 
+struct FinishOptions {
+  std::string target;
+  std::string tool_schema = "pgcutover";
+  bool force = false;
+};
+
 struct VerifyOptions {
   ConnectionOptions conn;
   SelectionOptions sel;
@@ -132,6 +138,7 @@ void add_selection_options(CLI::App &cmd, SelectionOptions &o, SelectionParts pa
 void add_copy_options(CLI::App &cmd, CopyOptions &o);
 void add_plan_options(CLI::App &cmd, PlanOptions &o);
 void add_load_options(CLI::App &cmd, LoadOptions &o);
+void add_finish_options(CLI::App &cmd, FinishOptions &o);
 void add_verify_options(CLI::App &cmd, VerifyOptions &o);
 void add_sync_options(CLI::App &cmd, SyncOptions &o);
 void add_sequences_options(CLI::App &cmd, SequencesOptions &o);

@@ -6,6 +6,7 @@
 #include "pgcutover/cli/options.hpp"
 #include "pgcutover/jobs/bench_job.hpp"
 #include "pgcutover/jobs/copy_job.hpp"
+#include "pgcutover/jobs/finish_job.hpp"
 #include "pgcutover/jobs/load_job.hpp"
 #include "pgcutover/jobs/plan_job.hpp"
 #include "pgcutover/jobs/rehearse_job.hpp"
@@ -18,6 +19,7 @@ jobs::Scope scope_of(const ConnectionOptions &conn, const SelectionOptions &sel)
 jobs::CopyConfig copy_config(const CopyOptions &o);
 jobs::PlanConfig plan_config(const PlanOptions &o);
 jobs::LoadConfig load_config(const LoadOptions &o);
+jobs::FinishConfig finish_config(const FinishOptions &o);
 jobs::VerifyConfig verify_config(const VerifyOptions &o);
 jobs::SyncConfig sync_config(const SyncOptions &o);
 jobs::BenchConfig bench_config(const BenchOptions &o);

@@ -24,7 +24,7 @@ struct CopyConfig {
   pipeline::PipelineOptions pipeline;  // jobs, spill, retries; the job adds its ledger
   schema::SchemaOptions schema;        // pg_bin, no_owner; the job adds the excluded schemas
   bool create_schema = true;           // create missing tables and their post-data through pg_dump
-  bool restart = false;                // forget an unfinished job of this name
+  bool restart = false;                // plan anew: forget the job of this name, finished or not
   // Set by a sync copying its new tables: the sync's writers' decision is
   // used as is (the tables are new, nothing acts on them yet), and the
   // sync's own triggers and foreign keys set aside stay so until it ends.
@@ -37,6 +37,8 @@ struct CopyResult {
   std::string target;
   pg::SnapshotInfo snapshot;
   bool resumed = false;
+  bool already_finished = false;  // the job was finished before: nothing copied (--restart copies again)
+  std::string finished_at;        // when it finished, with already_finished
   std::vector<sql::QualifiedName> tables;          // the tables of the job
   std::vector<sql::QualifiedName> created_tables;  // created on the target from pg_dump
   std::vector<sequences::SequenceChange> sequences;

@@ -35,6 +35,7 @@ struct CreatedTables {
 struct Job {
   std::string state;          // running | finished
   std::string schema_state;   // pre_data_done | post_data_done
+  std::string finished_at;    // ISO 8601 UTC when state is finished, else ""
   CreatedTables created_tables;
   std::vector<StoredRange> ranges;
 };
@@ -66,12 +67,15 @@ class Ledger {
   // Replaces any earlier job of this name with the plan, all ranges pending.
   void create(pg::Connection &c, const plan::Plan &plan, const CreatedTables &created_tables,
               const std::string &command, const std::string &source) const;
+  // Throws when the job is not there (another process replaced it).
   void set_state(pg::Connection &c, const std::string &state, const std::string &schema_state) const;
 
   // Inside the range's transaction on the target: true when this process now
   // holds the range and it is not done yet; false when it is done or another
   // process holds it.
   bool claim(pg::Connection &c, const sql::QualifiedName &table, i64 range_id) const;
+  // Marks exactly one pending range done, or throws (nothing may commit then):
+  // the range is gone or done already (the job was restarted meanwhile).
   void mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 range_id, i64 rows, i64 bytes,
                  const pg::SnapshotInfo &snapshot, const std::string &started_at) const;
   i64 pending(pg::Connection &c) const;

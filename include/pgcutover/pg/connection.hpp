@@ -7,6 +7,7 @@
 // marked broken and must be replaced, never reused. The conninfo itself is
 // never stored in printable form: only display_name() is shown to users.
 #include <atomic>
+#include <chrono>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
@@ -40,6 +41,15 @@ class Canceller {
   std::mutex mu_;
   CancelHandle handle_;
 };
+
+// Statements in flight on any connection of the process, so that a signal
+// can cancel those its owners wait in (a catalog query blocked on a lock, a
+// lock wait in the finish phase), not only the pipeline's pooled ones. Next
+// to the signal flag, the one piece of process-wide state of cancellation:
+// Connection::run registers while it blocks, the signal watcher in main()
+// reads it. Cancels statements running for at least min_age (0: all);
+// never throws.
+void cancel_running_statements(std::chrono::milliseconds min_age) noexcept;
 
 class Connection {
  public:

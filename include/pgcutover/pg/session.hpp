@@ -21,6 +21,9 @@ struct SessionSettings {
   // ENABLE ALWAYS) and no foreign key check or cascade acts. Set by the jobs
   // once pg::prepare_target_writes() found the role may set it.
   bool replica_writes = false;
+  // Every transaction of the session is READ ONLY (default_transaction_read_only):
+  // set on the source's sessions, which pgcutover never writes.
+  bool read_only = false;
 };
 
 // Every session, reader or writer: encoding, output formats, time zone, an

@@ -21,6 +21,7 @@ struct SnapshotInfo {
   // rows stamped with its start time after the snapshot), else taken_at.
   std::string changes_from;
   int server_version = 0;
+  int holder_pid = 0;      // the source backend holding the snapshot (pg_stat_activity.pid)
 };
 
 class SnapshotHolder {
@@ -34,12 +35,27 @@ class SnapshotHolder {
   // planning use it, so they see the same point in time as the readers.
   Connection &conn() { return conn_; }
 
+  // True when the holder's session is gone (its backend terminated, the
+  // server down, the link dead as TCP keepalives tell): idle in its
+  // transaction, the session hears nothing from its server unless the server
+  // ends it. Only while no thread uses conn(): a watcher calls it during the
+  // data phase, when the holder waits. Never throws.
+  bool lost() const noexcept;
+
  private:
   Connection conn_;
   SnapshotInfo info_;
 };
 
 // Starts a read-only REPEATABLE READ transaction on conn in the given snapshot.
+// When the snapshot can no longer be imported (its holder is gone), throws
+// snapshot_lost() instead of the server's bare "invalid snapshot identifier".
+void import_snapshot(Connection &conn, const SnapshotInfo &snapshot);
+// The same by id, with the server's own error when the import fails.
 void import_snapshot(Connection &conn, const std::string &snapshot_id);
+
+// The error that ends a run whose snapshot holder is gone: what happened,
+// and that a rerun resumes.
+Error snapshot_lost(const SnapshotInfo &snapshot);
 
 }  // namespace pgcutover::pg

@@ -46,6 +46,9 @@ struct PipelineOptions {
   // Runs inside each range's transaction just before COMMIT (after the
   // ledger's mark): sync records its watermark here.
   std::function<void(pg::Connection &, const plan::TablePlan &, const plan::KeyRange &, const WriteResult &)> on_commit;
+  // The session holding the snapshot: watched during the run; once it is gone
+  // no new range starts and run_pipeline throws pg::snapshot_lost(). nullptr: not watched.
+  const pg::SnapshotHolder *holder = nullptr;
   int max_retries = 5;                     // per range, for transient failures
   double retry_delay_seconds = 1.0;        // doubles per attempt, at most 30 s
   std::optional<std::filesystem::path> spill_dir;

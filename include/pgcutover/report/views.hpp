@@ -8,6 +8,7 @@
 
 #include "pgcutover/jobs/bench_job.hpp"
 #include "pgcutover/jobs/copy_job.hpp"
+#include "pgcutover/jobs/finish_job.hpp"
 #include "pgcutover/jobs/load_job.hpp"
 #include "pgcutover/jobs/plan_job.hpp"
 #include "pgcutover/jobs/rehearse_job.hpp"
@@ -30,6 +31,7 @@ View load(const jobs::LoadResult &r, const RunReport &rep);
 View sync(const jobs::SyncResult &r, const RunReport &rep);
 View verify(const jobs::VerifyResult &r, const RunReport &rep);
 View sequences(const jobs::SequencesResult &r);
+View finish(const jobs::FinishResult &r);
 View bench(const strategy_bench::BenchResult &r);
 std::string bench_csv(const strategy_bench::BenchResult &r);  // every run
 std::string bench_svg(const strategy_bench::BenchResult &r);  // median MB/s per combination

@@ -7,7 +7,7 @@
 namespace pgcutover::sql::ledger {
 std::string create_tables(const Ident &s);
 std::string insert_job(const Ident &s);      // $1 job, $2 command, $3 source, $4 plan json, $5 created tables json
-std::string select_job(const Ident &s);      // $1 job -> state, created_tables, schema_state
+std::string select_job(const Ident &s);      // $1 job -> state, created_tables, schema_state, finished_at ("" if not)
 std::string reset_job(const Ident &s);       // $1 job: delete its ranges (a finished job starts over)
 std::string update_job(const Ident &s);      // $1 job, $2 state, $3 schema_state
 std::string insert_range(const Ident &s);    // $1 job, $2 schema, $3 table, $4 range, $5 lower text[], $6 upper text[], $7 planned, $8 strategy, $9 format
@@ -29,4 +29,13 @@ const char *tables_exist();  // $1 ledger schema -> bool: its jobs and ranges ta
 const char *setup_lock();    // transaction-level advisory lock serializing create_tables
 const char *job_lock();      // $1 lock name: session-level advisory lock
 const char *job_unlock();    // $1 lock name
+const char *try_job_lock();  // $1 lock name -> granted (bool); session-level, ends with the session
+// $1 schema -> one row per object in it ("table s.jobs", ...); one row with NULL when the schema
+// exists and is empty; no row when there is no such schema.
+const char *schema_objects();
+// -> pid, "user@client state" of every other session of pgcutover on this database.
+const char *other_tool_sessions();
+std::string list_jobs(const Ident &s);           // -> job, state
+std::string lock_ledger_nowait(const Ident &s);  // the ledger's tables, ACCESS EXCLUSIVE NOWAIT
+std::string drop_schema(const Ident &s);         // DROP SCHEMA s CASCADE
 }  // namespace pgcutover::sql::ledger

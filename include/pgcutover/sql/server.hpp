@@ -37,4 +37,11 @@ std::string may_set_replication_role(int server_version);
 // separated, "" for none), foreign key count.
 const char *tables_acting_on_writes();
 
+// Which database a session is in, whatever host name reached it: -> whether
+// the role may execute pg_control_system() (bool), the database's oid (text),
+// its name.
+const char *database_identity();
+// -> the cluster's system identifier (text), from pg_control_system().
+const char *system_identifier();
+
 }  // namespace pgcutover::sql::server

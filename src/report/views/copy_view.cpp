@@ -24,6 +24,13 @@ View copy(const jobs::CopyResult &r, const RunReport &rep) {
   v.json["sequences"] = seqs;
   v.json["table_points"] = points;
   v.json["resumed"] = r.resumed;
+  v.json["already_finished"] = r.already_finished;
+  if (r.already_finished) {
+    v.json["finished_at"] = r.finished_at;
+    v.text = fmt::format("job {} already finished at {}: nothing copied; rerun with --restart to copy again\n", r.job,
+                         r.finished_at);
+    return v;
+  }
   v.json["target_writes"] = {{"replica", r.target_writes.replica}, {"always_triggers", r.target_writes.always_triggers}};
   v.text = rep.summary_text() + fmt::format("consistent point: {} (snapshot {}); {} sequence(s) set; job {}\n",
                                             r.snapshot.taken_at, r.snapshot.id, r.sequences.size(), r.job) +

@@ -1,0 +1,101 @@
+// Spill files hold table data: private to their owner (0600), and gone after
+// an interrupted or failed run unless --keep-spill asked for them.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "pg_cluster.hpp"
+
+using namespace pgcutover::testing;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Spill : ::testing::Test {
+  std::string db = "faults_spill";
+  fs::path dir = fs::temp_directory_path() / "pgcutover-faults-spill";
+  std::string src() { return source_cluster().conninfo(db); }
+  std::string dst() { return target_cluster().conninfo(db); }
+  void SetUp() override {
+    fs::remove_all(dir);
+    recreate_database(source_cluster(), db);
+    recreate_database(target_cluster(), db);
+    exec(src(), "CREATE TABLE public.work (id int PRIMARY KEY, v text);"
+                "INSERT INTO public.work SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 20000) g; ANALYZE");
+    // A slow target, so the readers run ahead and files wait for their load when the signal comes.
+    exec(dst(), R"SQL(
+      CREATE TABLE public.work (id int PRIMARY KEY, v text);
+      CREATE FUNCTION public.slow_down() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN PERFORM pg_sleep(0.0003); RETURN NEW; END $$;
+      CREATE TRIGGER slow_down BEFORE INSERT ON public.work FOR EACH ROW EXECUTE FUNCTION public.slow_down();
+      ALTER TABLE public.work ENABLE ALWAYS TRIGGER slow_down;
+    )SQL");
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::vector<std::string> args(std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {"copy", "--source", src(), "--target", dst(), "--table", "public.work",
+                                  "--range-bytes", "1MB", "--jobs", "2", "--spill-dir", dir.string()};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  std::vector<std::string> files() {
+    std::vector<std::string> out;
+    if (fs::exists(dir))
+      for (const auto &e : fs::recursive_directory_iterator(dir)) out.push_back(e.path().filename().string());
+    return out;
+  }
+};
+
+std::string join(const std::vector<std::string> &v) {
+  std::string s;
+  for (const auto &x : v) s += x + " ";
+  return s;
+}
+
+}  // namespace
+
+TEST_F(Spill, InterruptedRunLeavesNoSpillFileBehind) {
+  PgcutoverProcess p(args());
+  ASSERT_TRUE(p.wait_for_output("copying 1 table(s)", 30)) << p.err_so_far();
+  // Wait until files are queued for loading, then interrupt.
+  for (int i = 0; i < 100 && files().size() < 2; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_GE(files().size(), 2u) << "no spill files appeared before the signal";
+  p.send_signal(SIGINT);
+  RunResult r = p.wait(60);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_TRUE(files().empty()) << "left behind: " << join(files());
+  r = run_pgcutover(args());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(files().empty()) << "left behind: " << join(files());
+  EXPECT_EQ(table_digest(src(), "public.work", "id"), table_digest(dst(), "public.work", "id"));
+}
+
+TEST_F(Spill, FailedRunLeavesNoSpillFileBehind) {
+  // The target loses its table's column mid-run: loads fail permanently.
+  PgcutoverProcess p(args({"--retries", "0"}));
+  ASSERT_TRUE(p.wait_for_output("copying 1 table(s)", 30)) << p.err_so_far();
+  for (int i = 0; i < 100 && files().size() < 2; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_GE(files().size(), 2u) << "no spill files appeared before the fault";
+  exec(dst(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+              "AND pid <> pg_backend_pid() AND application_name = 'pgcutover'; "
+              "ALTER TABLE public.work RENAME TO gone");
+  RunResult r = p.wait(60);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(files().empty()) << "left behind: " << join(files());
+}
+
+TEST_F(Spill, KeptSpillFilesArePrivate) {
+  RunResult r = run_pgcutover(args({"--keep-spill"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_GT(files().size(), 2u);
+  for (const auto &e : fs::directory_iterator(dir)) {
+    struct stat st {};
+    ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << e.path() << " is readable by others";
+  }
+}
