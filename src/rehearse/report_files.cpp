@@ -42,8 +42,13 @@ std::string markdown_report(const nlohmann::json &r) {
   out += fmt::format("- total **{}** against a budget of **{}** (safety {:.0f}%): margin {}\n", duration(v["total_seconds"]),
                      duration(v["budget_seconds"]), v["safety"].get<double>() * 100, duration(v["margin_seconds"]));
   out += fmt::format("- source {}, target {}\n", r.value("source", "?"), r.value("target", "?"));
-  out += fmt::format("- verify: {}; user checks: {} passed of {}\n\n", r["verify_ok"].get<bool>() ? "target equals source" : "DIFFERENCES",
+  out += fmt::format("- verify: {}; user checks: {} passed of {}\n", r["verify_ok"].get<bool>() ? "target equals source" : "DIFFERENCES",
                      r["checks_passed"].get<int>(), r["checks"].size());
+  if (r["verify"].contains("sequences_as_of"))
+    out += fmt::format("- sequences compared with {} (sequences are not transactional; later values belong to the next "
+                       "sync)\n",
+                       r["verify"]["sequences_as_of"].get<std::string>());
+  out += "\n";
   out += "## Phases\n\n| phase | seconds | share |\n|---|---:|---:|\n";
   double total = std::max(1e-9, v["total_seconds"].get<double>());
   std::string slowest;
@@ -139,6 +144,11 @@ std::string html_report(const nlohmann::json &r) {
                       duration(total), duration(v["budget_seconds"]), v["safety"].get<double>() * 100,
                       duration(v["margin_seconds"]), r["verify_ok"].get<bool>() ? "target equals source" : "differences",
                       r["checks_passed"].get<int>(), r["checks"].size());
+  if (r["verify"].contains("sequences_as_of"))
+    out += fmt::format("- sequences compared with {} (sequences are not transactional; later values belong to the next "
+                       "sync)\n",
+                       r["verify"]["sequences_as_of"].get<std::string>());
+  out += "\n";
   html += "<h2>Phases</h2>\n" + svg + "<h2>Ranges per worker</h2>\n" + rsvg + "<h2>Throughput over time</h2>\n" + tsvg;
   html += "<h2>If the final sync ran later</h2><table><tr><th>after</th><th>estimated final sync</th></tr>\n";
   for (const auto &p : r["projection"])

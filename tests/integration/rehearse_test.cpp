@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "compare.hpp"
 #include "pg_cluster.hpp"
@@ -168,4 +171,49 @@ TEST_F(Rehearse, HtmlReportRendersInHeadlessChromiumWithOneBarPerPhase) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "headless chromium failed (is Debian's chromium installed?)";
   ASSERT_TRUE(fs::exists(shot));
   EXPECT_GT(fs::file_size(shot), 20000u) << "the screenshot looks blank";
+}
+
+// Under traffic the live source's sequences move on after the sync's snapshot;
+// the check compares the target with the positions the sync read right after
+// it, so a writer inserting all along does not make it "stand behind".
+TEST_F(Rehearse, SequenceCheckUnderTrafficComparesWithTheSyncsSnapshot) {
+  fs::path out = dir / "report";
+  std::atomic<bool> stop{false};
+  std::atomic<int> inserted{0}, failed{0};
+  std::string error;
+  std::thread writer([&] {
+    while (!stop) {
+      try {
+        exec(src(), "INSERT INTO orders (customer_id, total) VALUES (1, 1)");
+        ++inserted;
+      } catch (const std::exception &e) {
+        if (failed++ == 0) error = e.what();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  RunResult r = run_pgcutover({"rehearse", "--config", config("1h", GOOD_CHECK), "--report", out});
+  int during = inserted;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stop = true;
+  writer.join();
+  ASSERT_EQ(failed, 0) << error;
+  ASSERT_GT(during, 5) << "the writer did not run during the rehearsal";
+  ASSERT_TRUE(fs::exists(out / "report.json")) << r.err;
+  json j = json::parse(read(out / "report.json"));
+  ASSERT_TRUE(j["verify"].contains("sequences")) << j.dump();
+  bool saw_orders = false;
+  for (auto &s : j["verify"]["sequences"]) {
+    EXPECT_TRUE(s["ok"].get<bool>()) << s.dump();
+    if (s["sequence"].get<std::string>().find("orders_id_seq") != std::string::npos) {
+      saw_orders = true;
+      // The live source stands past the position compared: traffic went on.
+      long long live = std::stoll(query_value(src(), "SELECT last_value FROM orders_id_seq"));
+      EXPECT_GT(live, s["source_value"].get<long long>());
+    }
+  }
+  EXPECT_TRUE(saw_orders) << j["verify"].dump();
+  EXPECT_NE(j["verify"]["sequences_as_of"].get<std::string>().find("right after its snapshot"), std::string::npos);
+  EXPECT_NE(read(out / "report.md").find("sequences compared with the source positions the sync read"), std::string::npos);
+  for (auto &s : j["verify"]["sequences"]) EXPECT_EQ(s["problem"].get<std::string>().find("stands behind"), std::string::npos);
 }
