@@ -145,10 +145,9 @@ std::string html_report(const nlohmann::json &r) {
                       duration(v["margin_seconds"]), r["verify_ok"].get<bool>() ? "target equals source" : "differences",
                       r["checks_passed"].get<int>(), r["checks"].size());
   if (r["verify"].contains("sequences_as_of"))
-    out += fmt::format("- sequences compared with {} (sequences are not transactional; later values belong to the next "
-                       "sync)\n",
-                       r["verify"]["sequences_as_of"].get<std::string>());
-  out += "\n";
+    html += fmt::format("<p>Sequences compared with {} (sequences are not transactional; later values belong to the "
+                        "next sync).</p>\n",
+                        esc(r["verify"]["sequences_as_of"]));
   html += "<h2>Phases</h2>\n" + svg + "<h2>Ranges per worker</h2>\n" + rsvg + "<h2>Throughput over time</h2>\n" + tsvg;
   html += "<h2>If the final sync ran later</h2><table><tr><th>after</th><th>estimated final sync</th></tr>\n";
   for (const auto &p : r["projection"])
