@@ -88,7 +88,7 @@ TEST_F(Traffic, ChangedRowsArriveInTheSyncAndTheTargetEqualsTheSource) {
     EXPECT_GE(st["rows_written"].get<long long>(), tt["rows_changed"].get<long long>()) << name << ": " << st.dump();
   }
   EXPECT_GT(changed, 30) << tj.dump(2);
-  EXPECT_EQ(expect_same_content(src(), dst()), 3);
+  EXPECT_GE(expect_same_content(src(), dst()), 3);
 }
 
 TEST_F(Traffic, ARoleThatCannotWriteFailsNamingTheTable) {
