@@ -44,7 +44,7 @@ std::string markdown_report(const nlohmann::json &r) {
   out += fmt::format("- source {}, target {}\n", r.value("source", "?"), r.value("target", "?"));
   out += fmt::format("- verify: {}; user checks: {} passed of {}\n", r["verify_ok"].get<bool>() ? "target equals source" : "DIFFERENCES",
                      r["checks_passed"].get<int>(), r["checks"].size());
-  if (r["verify"].contains("sequences_as_of"))
+  if (r.contains("verify") && r["verify"].contains("sequences_as_of"))
     out += fmt::format("- sequences compared with {} (sequences are not transactional; later values belong to the next "
                        "sync)\n",
                        r["verify"]["sequences_as_of"].get<std::string>());
@@ -144,7 +144,7 @@ std::string html_report(const nlohmann::json &r) {
                       duration(total), duration(v["budget_seconds"]), v["safety"].get<double>() * 100,
                       duration(v["margin_seconds"]), r["verify_ok"].get<bool>() ? "target equals source" : "differences",
                       r["checks_passed"].get<int>(), r["checks"].size());
-  if (r["verify"].contains("sequences_as_of"))
+  if (r.contains("verify") && r["verify"].contains("sequences_as_of"))
     html += fmt::format("<p>Sequences compared with {} (sequences are not transactional; later values belong to the "
                         "next sync).</p>\n",
                         esc(r["verify"]["sequences_as_of"]));
