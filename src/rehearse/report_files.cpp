@@ -32,13 +32,30 @@ std::string duration(double s) {
   return fmt::format("{:.1f}s", s);
 }
 
+// The failure's details, or nullptr when the rehearsal ran through.
+const nlohmann::json *failure_of(const nlohmann::json &r) {
+  auto f = r.find("failure_detail");
+  return f != r.end() && f->is_object() ? &*f : nullptr;
+}
+
 const char *COLORS[] = {"#4a7bd0", "#e08a3c", "#4caf7a", "#b25bc7", "#d64f4f", "#3cb4c4", "#9a8f3a", "#6d6d6d"};
 
 }  // namespace
 
 std::string markdown_report(const nlohmann::json &r) {
   const auto &v = r["verdict"];
-  std::string out = fmt::format("# Cutover rehearsal: {}\n\n", v["fits"].get<bool>() ? "fits the budget" : "OVER BUDGET");
+  const nlohmann::json *failure = failure_of(r);
+  std::string out = fmt::format("# Cutover rehearsal: {}\n\n", v["fits"].get<bool>() ? "fits the budget"
+                                                               : failure ? "FAILED in " + failure->value("phase", "?")
+                                                                         : std::string("OVER BUDGET"));
+  if (failure) {
+    out += fmt::format("## Failure\n\n- phase: **{}**\n", failure->value("phase", "?"));
+    if (!failure->value("table", "").empty()) out += fmt::format("- table: {}\n", failure->value("table", ""));
+    out += fmt::format("- message: {}\n", failure->value("message", ""));
+    if (!failure->value("sqlstate", "").empty()) out += fmt::format("- SQLSTATE: {}\n", failure->value("sqlstate", ""));
+    if (!failure->value("hint", "").empty()) out += fmt::format("- what to do: {}\n", failure->value("hint", ""));
+    out += "\n";
+  }
   out += fmt::format("- total **{}** against a budget of **{}** (safety {:.0f}%): margin {}\n", duration(v["total_seconds"]),
                      duration(v["budget_seconds"]), v["safety"].get<double>() * 100, duration(v["margin_seconds"]));
   out += fmt::format("- source {}, target {}\n", r.value("source", "?"), r.value("target", "?"));
@@ -137,8 +154,19 @@ std::string html_report(const nlohmann::json &r) {
                      "<style>body{font-family:sans-serif;margin:24px;color:#222} .ok{color:#2a7d3c} .bad{color:#b00}"
                      " table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
                      " td:first-child,th:first-child{text-align:left}</style></head><body>\n";
+  const nlohmann::json *failure = failure_of(r);
   html += fmt::format("<h1 class=\"{}\">Cutover rehearsal: {}</h1>\n", v["fits"].get<bool>() ? "ok" : "bad",
-                      v["fits"].get<bool>() ? "fits the budget" : "over budget");
+                      v["fits"].get<bool>() ? "fits the budget"
+                      : failure             ? "failed in " + esc(failure->value("phase", "?"))
+                                            : std::string("over budget"));
+  if (failure) {
+    html += "<h2 class=\"bad\">Failure</h2>\n<table id=\"failure\">\n";
+    for (const char *k : {"phase", "table", "message", "sqlstate", "hint"})
+      if (!failure->value(k, "").empty())
+        html += fmt::format("<tr><th>{}</th><td style=\"text-align:left\">{}</td></tr>\n",
+                            std::string(k) == "hint" ? "what to do" : k, esc(failure->value(k, "")));
+    html += "</table>\n";
+  }
   html += fmt::format("<p>Total <b>{}</b> against a budget of <b>{}</b> (safety {:.0f}%), margin {}. Verify: {}. "
                       "User checks: {} of {} passed.</p>\n",
                       duration(total), duration(v["budget_seconds"]), v["safety"].get<double>() * 100,

@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 #include "compare.hpp"
 #include "pg_cluster.hpp"
 
@@ -24,7 +26,8 @@ namespace {
 
 struct Rehearse : ::testing::Test {
   std::string db = "rehearse";
-  fs::path dir = fs::temp_directory_path() / "pgcutover-rehearse-test";
+  // Per process: other checkouts may run this suite at the same time.
+  fs::path dir = fs::temp_directory_path() / ("pgcutover-rehearse-test-" + std::to_string(::getpid()));
   std::string src() { return source_cluster().conninfo(db); }
   std::string dst() { return target_cluster().conninfo(db); }
 
@@ -103,6 +106,7 @@ TEST_F(Rehearse, ReportsAddUpTargetIsEqualAndExitFollowsTheBudget) {
   j = json::parse(read(out / "report.json"));
   EXPECT_FALSE(j["verdict"]["fits"].get<bool>());
   EXPECT_NE(read(out / "report.md").find("OVER BUDGET"), std::string::npos);
+  EXPECT_TRUE(j["failure_detail"].is_null()) << "over budget is no failure";
 }
 
 TEST_F(Rehearse, FailingUserCheckStopsWithItsName) {
@@ -113,6 +117,11 @@ TEST_F(Rehearse, FailingUserCheckStopsWithItsName) {
   json j = json::parse(read(out / "report.json"));  // the report of what ran is still written
   EXPECT_NE(j["failure"].get<std::string>().find("every order has a customer"), std::string::npos);
   EXPECT_FALSE(j["verdict"]["fits"].get<bool>());
+  EXPECT_EQ(j["failure_detail"]["phase"], "user_checks") << j["failure_detail"].dump();
+  EXPECT_EQ(j["failure_detail"]["table"], "check: every order has a customer");
+  std::string md = read(out / "report.md");
+  EXPECT_NE(md.find("# Cutover rehearsal: FAILED in user_checks"), std::string::npos) << md;
+  EXPECT_NE(read(out / "report.html").find("failed in user_checks"), std::string::npos);
 }
 
 // A failure before the sync ends (here: the target database does not exist)
@@ -132,7 +141,10 @@ TEST_F(Rehearse, FailureBeforeTheSyncEndsKeepsItsOwnMessage) {
   json j = json::parse(read(out / "report.json"));
   EXPECT_NE(j["failure"].get<std::string>().find("no_such_db_here"), std::string::npos) << j.dump();
   EXPECT_FALSE(j["verdict"]["fits"].get<bool>());
-  EXPECT_NE(read(out / "report.md").find("OVER BUDGET"), std::string::npos);
+  // Headed as the failure it is, not as over budget.
+  EXPECT_EQ(j["failure_detail"]["phase"], "sync") << j.dump();
+  EXPECT_NE(read(out / "report.md").find("# Cutover rehearsal: FAILED in sync"), std::string::npos);
+  EXPECT_EQ(read(out / "report.md").find("OVER BUDGET"), std::string::npos);
 }
 
 TEST_F(Rehearse, FailureInsideTheSyncKeepsItsOwnMessage) {
@@ -145,6 +157,18 @@ TEST_F(Rehearse, FailureInsideTheSyncKeepsItsOwnMessage) {
   EXPECT_NE(r.err.find("small_total"), std::string::npos) << r.err;
   json j = json::parse(read(out / "report.json"));
   EXPECT_NE(j["failure"].get<std::string>().find("small_total"), std::string::npos) << j.dump();
+  // The failure, phase and message, in all three reports.
+  ASSERT_TRUE(j["failure_detail"].is_object()) << j.dump();
+  EXPECT_EQ(j["failure_detail"]["phase"], "sync");
+  EXPECT_NE(j["failure_detail"]["message"].get<std::string>().find("small_total"), std::string::npos);
+  std::string md = read(out / "report.md"), html = read(out / "report.html");
+  EXPECT_NE(md.find("## Failure"), std::string::npos) << md;
+  EXPECT_NE(md.find("- phase: **sync**"), std::string::npos) << md;
+  EXPECT_NE(md.find("small_total"), std::string::npos) << md;
+  size_t box = html.find("<table id=\"failure\">");
+  ASSERT_NE(box, std::string::npos) << html;
+  EXPECT_NE(html.find("small_total", box), std::string::npos);
+  EXPECT_NE(html.find("failed in sync"), std::string::npos);
 }
 
 TEST_F(Rehearse, HtmlReportRendersInHeadlessChromiumWithOneBarPerPhase) {

@@ -8,6 +8,20 @@
 
 namespace pgcutover::report::views {
 
+namespace {
+
+// The phase that stopped the rehearsal, from what it left: no (complete) sync,
+// no (equal) verify, a failed check; else ANALYZE, the one phase between.
+std::string failed_phase(const jobs::RehearseResult &r) {
+  if (!r.sync || !r.sync->ok()) return "sync";
+  if (!r.verify || !r.verify->ok) return "verify";
+  for (const jobs::CheckResult &c : r.checks)
+    if (!c.ok) return "user_checks";
+  return "analyze";
+}
+
+}  // namespace
+
 View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::string &source, const std::string &target,
               const std::string &config_path) {
   nlohmann::json sync_json = {{"tables", nlohmann::json::array()}};
@@ -39,6 +53,17 @@ View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::st
   out.json["checks"] = checks;
   out.json["checks_passed"] = r.checks_passed;
   out.json["failure"] = r.failure ? std::string(r.failure->what()) : std::string();
+  out.json["failure_detail"] = nullptr;
+  if (r.failure) {
+    std::string table = r.failure->table;
+    for (const jobs::CheckResult &c : r.checks)
+      if (!c.ok && table.empty()) table = "check: " + c.name;
+    out.json["failure_detail"] = {{"phase", failed_phase(r)},
+                                  {"table", table},
+                                  {"message", std::string(r.failure->what())},
+                                  {"sqlstate", r.failure->sqlstate},
+                                  {"hint", r.failure->hint}};
+  }
   out.json["verdict"] = {{"total_seconds", v.total_seconds}, {"budget_seconds", v.budget_seconds}, {"safety", v.safety},
                          {"margin_seconds", v.margin_seconds}, {"fits", v.fits}};
   out.json["projection"] = projection;
