@@ -76,10 +76,14 @@ std::string markdown_report(const nlohmann::json &r) {
     out += fmt::format("| {} | {:.2f} | {:.0f}% |\n", p["phase"].get<std::string>(), s, s / total * 100);
   }
   out += fmt::format("\nThe longest phase is **{}** ({:.0f}% of the total).\n\n", slowest, slowest_s / total * 100);
-  out += "## Tables (sync)\n\n| table | method | rows read | rows written | deleted |\n|---|---|---:|---:|---:|\n";
-  for (const auto &t : r["sync"]["tables"])
-    out += fmt::format("| {} | {} | {} | {} | {} |\n", t["table"].get<std::string>(), t["method"].get<std::string>(),
-                       t["rows_read"].dump(), t["rows_written"].dump(), t["deleted"].dump());
+  out += "## Tables (sync)\n\n| table | method | rows read | rows written | deleted | changes/h |\n"
+         "|---|---|---:|---:|---:|---:|\n";
+  for (const auto &t : r["sync"]["tables"]) {
+    auto rate = t.find("changes_per_hour");
+    std::string per_hour = rate != t.end() && rate->is_number() ? fmt::format("{:.0f}", rate->get<double>()) : "-";
+    out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", t["table"].get<std::string>(), t["method"].get<std::string>(),
+                       t["rows_read"].dump(), t["rows_written"].dump(), t["deleted"].dump(), per_hour);
+  }
   out += "\n## If the final sync ran later\n\nEstimated final-sync time after a period without syncing, from the rows "
          "changed per table since the last sync and the measured merge throughput:\n\n| after | estimated |\n|---|---:|\n";
   for (const auto &p : r["projection"]) out += fmt::format("| {} | {} |\n", p["after"].get<std::string>(), duration(p["seconds"]));

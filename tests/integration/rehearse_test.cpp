@@ -96,6 +96,17 @@ TEST_F(Rehearse, ReportsAddUpTargetIsEqualAndExitFollowsTheBudget) {
   EXPECT_EQ(j["projection"].size(), 3u);
   EXPECT_GE(expect_same_content(src(), dst()), 2);
   EXPECT_NE(read(out / "report.md").find("fits the budget"), std::string::npos);
+  // The change rate per table: orders changed since the copy, customers not.
+  for (auto &t : j["sync"]["tables"]) {
+    ASSERT_TRUE(t.contains("changes_per_hour")) << t.dump();
+    if (t["table"] == "public.orders") {
+      EXPECT_GT(t["changes_per_hour"].get<double>(), 0) << t.dump();
+    }
+    if (t["table"] == "public.customers") {
+      EXPECT_EQ(t["changes_per_hour"].get<double>(), 0) << t.dump();
+    }
+  }
+  EXPECT_NE(read(out / "report.md").find("| changes/h |"), std::string::npos);
   // Statistics were gathered on the target.
   EXPECT_NE(query_value(dst(), "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'orders'"), "f");
 

@@ -5,6 +5,7 @@
 
 #include "pgcutover/rehearse/report_files.hpp"
 #include "pgcutover/report/views.hpp"
+#include "pgcutover/util/time.hpp"
 
 namespace pgcutover::report::views {
 
@@ -28,6 +29,16 @@ View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::st
   if (r.sync) {
     sync_json = views::sync(*r.sync, rep).json;
     for (const char *k : {"ranges", "phases"}) sync_json.erase(k);  // the rehearsal's own are at the top
+    // Per table, the change rate the projection uses: rows the sync read over
+    // the time from the table's point before it to the sync's snapshot.
+    std::optional<util::TimePoint> snap = util::parse_iso(r.sync->snapshot.taken_at);
+    for (size_t i = 0; i < r.sync->tables.size() && i < sync_json["tables"].size(); ++i) {
+      const jobs::SyncedTable &t = r.sync->tables[i];
+      std::optional<util::TimePoint> since = util::parse_iso(t.watermark);
+      double window = snap && since ? util::seconds_between(*since, *snap) : 0;
+      sync_json["tables"][i]["changes_per_hour"] =
+          window > 0 ? nlohmann::json(static_cast<double>(t.rows_read) / window * 3600) : nlohmann::json(nullptr);
+    }
   }
   nlohmann::json verify_json = nlohmann::json::object();
   if (r.verify) {
