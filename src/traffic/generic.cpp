@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pgcutover/sql/sync.hpp"
+#include "pgcutover/sql/traffic.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -66,7 +67,7 @@ GenericWriter::GenericWriter(pg::Connection &conn, const std::vector<sql::Qualif
   // zone (a timestamp-without-time-zone change column is set to now() in it,
   // as the sync reads it), not the UTC every pgcutover session pins.
   std::string zone(conn.exec(sql::sync::session_default_time_zone()).get(0, 0));
-  conn.exec("SET TimeZone = " + sql::quote_literal(zone));
+  conn.exec(sql::traffic::set_time_zone(zone));
   catalog::Catalog cat = catalog::load_catalog(conn, exclude_schemas);
   std::vector<catalog::SequenceDef> seqs = catalog::load_sequences(conn, exclude_schemas);
   for (const catalog::TableDef &t : catalog::select_tables(cat, names)) {
@@ -77,38 +78,16 @@ GenericWriter::GenericWriter(pg::Connection &conn, const std::vector<sql::Qualif
     auto st = std::make_unique<TableState>();
     st->counts.table = t.name.display();
     st->counts.change_column = change_column_of(t, change_column);
-    std::string where, keys;
-    for (size_t i = 0; i < t.key.size(); ++i) {
-      where += (i ? " AND " : "") + sql::quote_ident(t.key[i]) + " = $" + std::to_string(i + 1) + "::" + t.key_types[i];
-      keys += (i ? ", " : "") + sql::quote_ident(t.key[i]) + "::text";
-    }
-    const std::string q = t.name.quoted();
+    const sql::traffic::KeyColumns key{t.key, t.key_types};
     double rows = t.reltuples >= 0 ? t.reltuples : static_cast<double>(t.heap_bytes) / 100;
     st->weight = std::max(1.0, rows);
-    // A sample of keys: ORDER BY random() reads the whole table once, so
-    // large tables are sampled by pages instead.
-    st->select_keys = rows < 200000 ? "SELECT " + keys + " FROM " + q + " ORDER BY random() LIMIT " + std::to_string(POOL)
-                                    : "SELECT " + keys + " FROM " + q + " TABLESAMPLE SYSTEM (" +
-                                          std::to_string(std::min(100.0, 4.0 * POOL / rows * 100)) + ") LIMIT " +
-                                          std::to_string(POOL);
     const std::string &chg = st->counts.change_column;
-    st->update = "UPDATE " + q + " SET " +
-                 (chg.empty() ? sql::quote_ident(t.key[0]) + " = " + sql::quote_ident(t.key[0])
-                              : sql::quote_ident(chg) + " = now()") +
-                 " WHERE " + where;
-    st->remove = "DELETE FROM " + q + " WHERE " + where;
+    st->select_keys = sql::traffic::sample_keys(t.name, key, rows, POOL);
+    st->update = sql::traffic::update_row(t.name, key, chg);
+    st->remove = sql::traffic::delete_row(t.name, key);
     if (key_fed_by_sequence(t, seqs)) {
-      std::string cols, values;
-      for (const catalog::ColumnDef &c : t.columns) {
-        if (c.name == t.key[0]) continue;
-        cols += (cols.empty() ? "" : ", ") + sql::quote_ident(c.name);
-        values += (values.empty() ? "" : ", ") + (c.name == chg ? std::string("now()") : sql::quote_ident(c.name));
-      }
-      if (!cols.empty()) {
-        st->insert = "INSERT INTO " + q + " (" + cols + ") SELECT " + values + " FROM " + q + " WHERE " + where +
-                     " RETURNING " + keys;
-        st->counts.inserts_possible = true;
-      }
+      st->insert = sql::traffic::insert_copy(t.name, key, t.column_names(), chg);
+      st->counts.inserts_possible = !st->insert.empty();
     }
     tables_.push_back(std::move(st));
   }
