@@ -57,8 +57,18 @@ fi
 
 # The rest of the story: the source stays live (a minute of traffic), then a
 # timed rehearsal of the cutover against a budget, with its report.
-echo "== a minute of traffic on the source (scripts/traffic.sh --rate 50 --duration 60)" >&2
-scripts/traffic.sh --conninfo "$src" --rate 50 --duration "${PGCUTOVER_DEMO_TRAFFIC_SECONDS:-60}"
+# `pgcutover traffic` writes on any schema with primary keys (updates, inserts
+# where a sequence feeds the key, a few deletes), in proportion to table size,
+# and prints what it changed per table; scripts/traffic.sh is the same idea
+# with your own SQL through pgbench (PGCUTOVER_DEMO_PGBENCH=1 runs it too).
+traffic_seconds=${PGCUTOVER_DEMO_TRAFFIC_SECONDS:-60}
+echo "== a minute of traffic on the source (build/pgcutover traffic --rate 50 --duration ${traffic_seconds}s)" >&2
+if [ "${PGCUTOVER_DEMO_PGBENCH:-0}" = 1 ]; then
+  scripts/traffic.sh --conninfo "$src" --rate 20 --duration "$traffic_seconds" &
+  pgbench_pid=$!
+fi
+build/pgcutover traffic --source "$src" --rate 50 --duration "${traffic_seconds}s" --mix 80:15:5
+if [ -n "${pgbench_pid:-}" ]; then wait "$pgbench_pid"; fi
 report_dir=${PGCUTOVER_DEMO_REPORT:-$PWD/rehearsal-report}
 config=$(mktemp /tmp/pgcutover-demo-XXXXXX.toml)
 cat > "$config" <<TOML

@@ -85,7 +85,8 @@ int main(int argc, char **argv) {
   std::vector<cli::Command> commands = {
       cli::copy_command(app, common),     cli::plan_command(app, common),  cli::load_command(app, common),
       cli::sync_command(app, common),     cli::sequences_command(app, common), cli::verify_command(app, common),
-      cli::rehearse_command(app, common), cli::bench_command(app, common), cli::finish_command(app, common)};
+      cli::rehearse_command(app, common), cli::bench_command(app, common), cli::finish_command(app, common),
+      cli::traffic_command(app, common)};
   for (cli::Command &c : commands) cli::add_common_options(*c.app, common);
 
   // Parse a copy, so the password in argv can be scrubbed before anything else runs.

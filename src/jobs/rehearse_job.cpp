@@ -7,6 +7,7 @@
 #include "pgcutover/jobs/rehearse_job.hpp"
 
 #include "pgcutover/pipeline/parallel.hpp"
+#include "pgcutover/sequences/sequences.hpp"
 #include "pgcutover/sql/misc.hpp"
 
 namespace pgcutover::jobs {
@@ -79,6 +80,21 @@ class RehearseJob {
     VerifyConfig v;
     v.scope = scope();
     v.mode = cfg_.verify_mode;
+    // Sequences as of the rehearsal's snapshot. They are not transactional:
+    // no snapshot shows where a sequence stood, and under traffic the live
+    // source hands out values after the snapshot that the target, rightly,
+    // never saw. The rule: the target is compared with the source positions
+    // the sync itself read, on the connection holding its snapshot, right
+    // after that snapshot's rows were merged (reset_sequences). Every value a
+    // row in the snapshot holds was handed out before the snapshot, so those
+    // positions cover them all; values handed out later belong to the next
+    // sync. A sequence the sync did not set is compared with the live source.
+    verify::SequenceBaseline base;
+    for (const sequences::SequenceChange &c : result_.sync->sequences)
+      base[c.sequence] = {c.source_value, c.source_called};
+    v.sequence_baseline = std::move(base);
+    v.sequence_baseline_rule = "the source positions the sync read right after its snapshot (" +
+                               result_.sync->snapshot.taken_at + ")";
     result_.verify = run_verify(v, rep_, reporter_);
     if (!result_.verify->ok)
       throw Error(ErrorKind::Usage, "verify found differences after the sync",

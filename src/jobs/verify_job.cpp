@@ -141,7 +141,9 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     report::PhaseTimer t(rep, "check_sequences");
     // Read sequences afresh on the target: the verdict is about the target as it stands.
     pg::Connection live = pg::Connection::open(ends.target_conninfo, ends.target_settings);
-    out.sequences = verify::check_sequences(src.conn(), live, names, plan.whole_database, bopt.exclude_schemas);
+    const verify::SequenceBaseline *base = cfg.sequence_baseline ? &*cfg.sequence_baseline : nullptr;
+    if (base) out.sequences_as_of = cfg.sequence_baseline_rule;
+    out.sequences = verify::check_sequences(src.conn(), live, names, plan.whole_database, bopt.exclude_schemas, base);
   }
 
   out.ok = out.missing_tables.empty();

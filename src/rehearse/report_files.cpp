@@ -32,18 +32,40 @@ std::string duration(double s) {
   return fmt::format("{:.1f}s", s);
 }
 
+// The failure's details, or nullptr when the rehearsal ran through.
+const nlohmann::json *failure_of(const nlohmann::json &r) {
+  auto f = r.find("failure_detail");
+  return f != r.end() && f->is_object() ? &*f : nullptr;
+}
+
 const char *COLORS[] = {"#4a7bd0", "#e08a3c", "#4caf7a", "#b25bc7", "#d64f4f", "#3cb4c4", "#9a8f3a", "#6d6d6d"};
 
 }  // namespace
 
 std::string markdown_report(const nlohmann::json &r) {
   const auto &v = r["verdict"];
-  std::string out = fmt::format("# Cutover rehearsal: {}\n\n", v["fits"].get<bool>() ? "fits the budget" : "OVER BUDGET");
+  const nlohmann::json *failure = failure_of(r);
+  std::string out = fmt::format("# Cutover rehearsal: {}\n\n", v["fits"].get<bool>() ? "fits the budget"
+                                                               : failure ? "FAILED in " + failure->value("phase", "?")
+                                                                         : std::string("OVER BUDGET"));
+  if (failure) {
+    out += fmt::format("## Failure\n\n- phase: **{}**\n", failure->value("phase", "?"));
+    if (!failure->value("table", "").empty()) out += fmt::format("- table: {}\n", failure->value("table", ""));
+    out += fmt::format("- message: {}\n", failure->value("message", ""));
+    if (!failure->value("sqlstate", "").empty()) out += fmt::format("- SQLSTATE: {}\n", failure->value("sqlstate", ""));
+    if (!failure->value("hint", "").empty()) out += fmt::format("- what to do: {}\n", failure->value("hint", ""));
+    out += "\n";
+  }
   out += fmt::format("- total **{}** against a budget of **{}** (safety {:.0f}%): margin {}\n", duration(v["total_seconds"]),
                      duration(v["budget_seconds"]), v["safety"].get<double>() * 100, duration(v["margin_seconds"]));
   out += fmt::format("- source {}, target {}\n", r.value("source", "?"), r.value("target", "?"));
-  out += fmt::format("- verify: {}; user checks: {} passed of {}\n\n", r["verify_ok"].get<bool>() ? "target equals source" : "DIFFERENCES",
+  out += fmt::format("- verify: {}; user checks: {} passed of {}\n", r["verify_ok"].get<bool>() ? "target equals source" : "DIFFERENCES",
                      r["checks_passed"].get<int>(), r["checks"].size());
+  if (r.contains("verify") && r["verify"].contains("sequences_as_of"))
+    out += fmt::format("- sequences compared with {} (sequences are not transactional; later values belong to the next "
+                       "sync)\n",
+                       r["verify"]["sequences_as_of"].get<std::string>());
+  out += "\n";
   out += "## Phases\n\n| phase | seconds | share |\n|---|---:|---:|\n";
   double total = std::max(1e-9, v["total_seconds"].get<double>());
   std::string slowest;
@@ -54,10 +76,14 @@ std::string markdown_report(const nlohmann::json &r) {
     out += fmt::format("| {} | {:.2f} | {:.0f}% |\n", p["phase"].get<std::string>(), s, s / total * 100);
   }
   out += fmt::format("\nThe longest phase is **{}** ({:.0f}% of the total).\n\n", slowest, slowest_s / total * 100);
-  out += "## Tables (sync)\n\n| table | method | rows read | rows written | deleted |\n|---|---|---:|---:|---:|\n";
-  for (const auto &t : r["sync"]["tables"])
-    out += fmt::format("| {} | {} | {} | {} | {} |\n", t["table"].get<std::string>(), t["method"].get<std::string>(),
-                       t["rows_read"].dump(), t["rows_written"].dump(), t["deleted"].dump());
+  out += "## Tables (sync)\n\n| table | method | rows read | rows written | deleted | changes/h |\n"
+         "|---|---|---:|---:|---:|---:|\n";
+  for (const auto &t : r["sync"]["tables"]) {
+    auto rate = t.find("changes_per_hour");
+    std::string per_hour = rate != t.end() && rate->is_number() ? fmt::format("{:.0f}", rate->get<double>()) : "-";
+    out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", t["table"].get<std::string>(), t["method"].get<std::string>(),
+                       t["rows_read"].dump(), t["rows_written"].dump(), t["deleted"].dump(), per_hour);
+  }
   out += "\n## If the final sync ran later\n\nEstimated final-sync time after a period without syncing, from the rows "
          "changed per table since the last sync and the measured merge throughput:\n\n| after | estimated |\n|---|---:|\n";
   for (const auto &p : r["projection"]) out += fmt::format("| {} | {} |\n", p["after"].get<std::string>(), duration(p["seconds"]));
@@ -132,13 +158,28 @@ std::string html_report(const nlohmann::json &r) {
                      "<style>body{font-family:sans-serif;margin:24px;color:#222} .ok{color:#2a7d3c} .bad{color:#b00}"
                      " table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
                      " td:first-child,th:first-child{text-align:left}</style></head><body>\n";
+  const nlohmann::json *failure = failure_of(r);
   html += fmt::format("<h1 class=\"{}\">Cutover rehearsal: {}</h1>\n", v["fits"].get<bool>() ? "ok" : "bad",
-                      v["fits"].get<bool>() ? "fits the budget" : "over budget");
+                      v["fits"].get<bool>() ? "fits the budget"
+                      : failure             ? "failed in " + esc(failure->value("phase", "?"))
+                                            : std::string("over budget"));
+  if (failure) {
+    html += "<h2 class=\"bad\">Failure</h2>\n<table id=\"failure\">\n";
+    for (const char *k : {"phase", "table", "message", "sqlstate", "hint"})
+      if (!failure->value(k, "").empty())
+        html += fmt::format("<tr><th>{}</th><td style=\"text-align:left\">{}</td></tr>\n",
+                            std::string(k) == "hint" ? "what to do" : k, esc(failure->value(k, "")));
+    html += "</table>\n";
+  }
   html += fmt::format("<p>Total <b>{}</b> against a budget of <b>{}</b> (safety {:.0f}%), margin {}. Verify: {}. "
                       "User checks: {} of {} passed.</p>\n",
                       duration(total), duration(v["budget_seconds"]), v["safety"].get<double>() * 100,
                       duration(v["margin_seconds"]), r["verify_ok"].get<bool>() ? "target equals source" : "differences",
                       r["checks_passed"].get<int>(), r["checks"].size());
+  if (r.contains("verify") && r["verify"].contains("sequences_as_of"))
+    html += fmt::format("<p>Sequences compared with {} (sequences are not transactional; later values belong to the "
+                        "next sync).</p>\n",
+                        esc(r["verify"]["sequences_as_of"]));
   html += "<h2>Phases</h2>\n" + svg + "<h2>Ranges per worker</h2>\n" + rsvg + "<h2>Throughput over time</h2>\n" + tsvg;
   html += "<h2>If the final sync ran later</h2><table><tr><th>after</th><th>estimated final sync</th></tr>\n";
   for (const auto &p : r["projection"])

@@ -81,7 +81,7 @@ std::vector<SequenceChange> reset_sequences(pg::Connection &src, pg::Connection 
     dst.query(sql::sequences::set_value(),
               {s.name.schema, s.name.name, std::to_string(want.last_value), want.is_called ? "true" : "false"});
     out.push_back({s.name.display(), s.fed_list(), before->last_value, before->is_called, want.last_value,
-                   want.is_called});
+                   want.is_called, from->last_value, from->is_called});
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "pgcutover/verify/sequences_check.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "pgcutover/sequences/sequences.hpp"
@@ -17,7 +18,8 @@ std::string str(sequences::i128 v) { return std::to_string(static_cast<long long
 // ascending, below the min descending).
 std::vector<SequenceVerdict> check_sequences(pg::Connection &src, pg::Connection &dst,
                                              const std::vector<sql::QualifiedName> &tables, bool whole_database,
-                                             const std::vector<std::string> &exclude_schemas) {
+                                             const std::vector<std::string> &exclude_schemas,
+                                             const SequenceBaseline *baseline) {
   std::set<sql::QualifiedName> wanted(tables.begin(), tables.end());
   std::vector<catalog::SequenceDef> dst_seqs = catalog::load_sequences(dst, exclude_schemas);
   std::vector<SequenceVerdict> out;
@@ -27,7 +29,12 @@ std::vector<SequenceVerdict> check_sequences(pg::Connection &src, pg::Connection
     v.sequence = s.name.display();
     v.table = s.fed_list();
     auto d = std::find_if(dst_seqs.begin(), dst_seqs.end(), [&](const auto &x) { return x.name == s.name; });
-    auto from = catalog::read_sequence(src, s.name);
+    std::optional<catalog::SequenceState> from;
+    if (baseline) {
+      auto b = baseline->find(s.name.display());
+      if (b != baseline->end()) from = b->second;
+    }
+    if (!from) from = catalog::read_sequence(src, s.name);
     if (d == dst_seqs.end() || !from) {
       v.ok = false;
       v.problem = "missing on the target";

@@ -8,7 +8,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
+
+#include <unistd.h>
 
 #include "compare.hpp"
 #include "pg_cluster.hpp"
@@ -21,7 +26,8 @@ namespace {
 
 struct Rehearse : ::testing::Test {
   std::string db = "rehearse";
-  fs::path dir = fs::temp_directory_path() / "pgcutover-rehearse-test";
+  // Per process: other checkouts may run this suite at the same time.
+  fs::path dir = fs::temp_directory_path() / ("pgcutover-rehearse-test-" + std::to_string(::getpid()));
   std::string src() { return source_cluster().conninfo(db); }
   std::string dst() { return target_cluster().conninfo(db); }
 
@@ -90,6 +96,17 @@ TEST_F(Rehearse, ReportsAddUpTargetIsEqualAndExitFollowsTheBudget) {
   EXPECT_EQ(j["projection"].size(), 3u);
   EXPECT_GE(expect_same_content(src(), dst()), 2);
   EXPECT_NE(read(out / "report.md").find("fits the budget"), std::string::npos);
+  // The change rate per table: orders changed since the copy, customers not.
+  for (auto &t : j["sync"]["tables"]) {
+    ASSERT_TRUE(t.contains("changes_per_hour")) << t.dump();
+    if (t["table"] == "public.orders") {
+      EXPECT_GT(t["changes_per_hour"].get<double>(), 0) << t.dump();
+    }
+    if (t["table"] == "public.customers") {
+      EXPECT_EQ(t["changes_per_hour"].get<double>(), 0) << t.dump();
+    }
+  }
+  EXPECT_NE(read(out / "report.md").find("| changes/h |"), std::string::npos);
   // Statistics were gathered on the target.
   EXPECT_NE(query_value(dst(), "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'orders'"), "f");
 
@@ -100,6 +117,7 @@ TEST_F(Rehearse, ReportsAddUpTargetIsEqualAndExitFollowsTheBudget) {
   j = json::parse(read(out / "report.json"));
   EXPECT_FALSE(j["verdict"]["fits"].get<bool>());
   EXPECT_NE(read(out / "report.md").find("OVER BUDGET"), std::string::npos);
+  EXPECT_TRUE(j["failure_detail"].is_null()) << "over budget is no failure";
 }
 
 TEST_F(Rehearse, FailingUserCheckStopsWithItsName) {
@@ -110,6 +128,11 @@ TEST_F(Rehearse, FailingUserCheckStopsWithItsName) {
   json j = json::parse(read(out / "report.json"));  // the report of what ran is still written
   EXPECT_NE(j["failure"].get<std::string>().find("every order has a customer"), std::string::npos);
   EXPECT_FALSE(j["verdict"]["fits"].get<bool>());
+  EXPECT_EQ(j["failure_detail"]["phase"], "user_checks") << j["failure_detail"].dump();
+  EXPECT_EQ(j["failure_detail"]["table"], "check: every order has a customer");
+  std::string md = read(out / "report.md");
+  EXPECT_NE(md.find("# Cutover rehearsal: FAILED in user_checks"), std::string::npos) << md;
+  EXPECT_NE(read(out / "report.html").find("failed in user_checks"), std::string::npos);
 }
 
 // A failure before the sync ends (here: the target database does not exist)
@@ -129,7 +152,10 @@ TEST_F(Rehearse, FailureBeforeTheSyncEndsKeepsItsOwnMessage) {
   json j = json::parse(read(out / "report.json"));
   EXPECT_NE(j["failure"].get<std::string>().find("no_such_db_here"), std::string::npos) << j.dump();
   EXPECT_FALSE(j["verdict"]["fits"].get<bool>());
-  EXPECT_NE(read(out / "report.md").find("OVER BUDGET"), std::string::npos);
+  // Headed as the failure it is, not as over budget.
+  EXPECT_EQ(j["failure_detail"]["phase"], "sync") << j.dump();
+  EXPECT_NE(read(out / "report.md").find("# Cutover rehearsal: FAILED in sync"), std::string::npos);
+  EXPECT_EQ(read(out / "report.md").find("OVER BUDGET"), std::string::npos);
 }
 
 TEST_F(Rehearse, FailureInsideTheSyncKeepsItsOwnMessage) {
@@ -142,6 +168,18 @@ TEST_F(Rehearse, FailureInsideTheSyncKeepsItsOwnMessage) {
   EXPECT_NE(r.err.find("small_total"), std::string::npos) << r.err;
   json j = json::parse(read(out / "report.json"));
   EXPECT_NE(j["failure"].get<std::string>().find("small_total"), std::string::npos) << j.dump();
+  // The failure, phase and message, in all three reports.
+  ASSERT_TRUE(j["failure_detail"].is_object()) << j.dump();
+  EXPECT_EQ(j["failure_detail"]["phase"], "sync");
+  EXPECT_NE(j["failure_detail"]["message"].get<std::string>().find("small_total"), std::string::npos);
+  std::string md = read(out / "report.md"), html = read(out / "report.html");
+  EXPECT_NE(md.find("## Failure"), std::string::npos) << md;
+  EXPECT_NE(md.find("- phase: **sync**"), std::string::npos) << md;
+  EXPECT_NE(md.find("small_total"), std::string::npos) << md;
+  size_t box = html.find("<table id=\"failure\">");
+  ASSERT_NE(box, std::string::npos) << html;
+  EXPECT_NE(html.find("small_total", box), std::string::npos);
+  EXPECT_NE(html.find("failed in sync"), std::string::npos);
 }
 
 TEST_F(Rehearse, HtmlReportRendersInHeadlessChromiumWithOneBarPerPhase) {
@@ -168,4 +206,49 @@ TEST_F(Rehearse, HtmlReportRendersInHeadlessChromiumWithOneBarPerPhase) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "headless chromium failed (is Debian's chromium installed?)";
   ASSERT_TRUE(fs::exists(shot));
   EXPECT_GT(fs::file_size(shot), 20000u) << "the screenshot looks blank";
+}
+
+// Under traffic the live source's sequences move on after the sync's snapshot;
+// the check compares the target with the positions the sync read right after
+// it, so a writer inserting all along does not make it "stand behind".
+TEST_F(Rehearse, SequenceCheckUnderTrafficComparesWithTheSyncsSnapshot) {
+  fs::path out = dir / "report";
+  std::atomic<bool> stop{false};
+  std::atomic<int> inserted{0}, failed{0};
+  std::string error;
+  std::thread writer([&] {
+    while (!stop) {
+      try {
+        exec(src(), "INSERT INTO orders (customer_id, total) VALUES (1, 1)");
+        ++inserted;
+      } catch (const std::exception &e) {
+        if (failed++ == 0) error = e.what();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  RunResult r = run_pgcutover({"rehearse", "--config", config("1h", GOOD_CHECK), "--report", out});
+  int during = inserted;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stop = true;
+  writer.join();
+  ASSERT_EQ(failed, 0) << error;
+  ASSERT_GT(during, 5) << "the writer did not run during the rehearsal";
+  ASSERT_TRUE(fs::exists(out / "report.json")) << r.err;
+  json j = json::parse(read(out / "report.json"));
+  ASSERT_TRUE(j["verify"].contains("sequences")) << j.dump();
+  bool saw_orders = false;
+  for (auto &s : j["verify"]["sequences"]) {
+    EXPECT_TRUE(s["ok"].get<bool>()) << s.dump();
+    if (s["sequence"].get<std::string>().find("orders_id_seq") != std::string::npos) {
+      saw_orders = true;
+      // The live source stands past the position compared: traffic went on.
+      long long live = std::stoll(query_value(src(), "SELECT last_value FROM orders_id_seq"));
+      EXPECT_GT(live, s["source_value"].get<long long>());
+    }
+  }
+  EXPECT_TRUE(saw_orders) << j["verify"].dump();
+  EXPECT_NE(j["verify"]["sequences_as_of"].get<std::string>().find("right after its snapshot"), std::string::npos);
+  EXPECT_NE(read(out / "report.md").find("sequences compared with the source positions the sync read"), std::string::npos);
+  for (auto &s : j["verify"]["sequences"]) EXPECT_EQ(s["problem"].get<std::string>().find("stands behind"), std::string::npos);
 }

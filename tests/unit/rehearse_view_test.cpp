@@ -18,4 +18,7 @@ TEST(RehearseView, FailureBeforeTheSyncRenders) {
   EXPECT_EQ(v.json["failure"], "column a.attgenerated does not exist");
   EXPECT_FALSE(v.json["verdict"]["fits"].get<bool>());
   EXPECT_NO_THROW(rehearse::markdown_report(v.json));
+  EXPECT_EQ(v.json["failure_detail"]["phase"], "sync");
+  EXPECT_NE(rehearse::markdown_report(v.json).find("# Cutover rehearsal: FAILED in sync"), std::string::npos);
+  EXPECT_NE(rehearse::markdown_report(v.json).find("attgenerated"), std::string::npos);
 }

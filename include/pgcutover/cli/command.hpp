@@ -32,6 +32,7 @@ Command verify_command(CLI::App &root, const CommonOptions &common);
 Command rehearse_command(CLI::App &root, const CommonOptions &common);
 Command bench_command(CLI::App &root, const CommonOptions &common);
 Command finish_command(CLI::App &root, const CommonOptions &common);
+Command traffic_command(CLI::App &root, const CommonOptions &common);
 
 // Prints the view's JSON (--json) or its text (unless --quiet); returns exit_code.
 int print(const report::views::View &view, const CommonOptions &common, int exit_code);

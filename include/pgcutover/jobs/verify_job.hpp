@@ -3,6 +3,7 @@
 // ledger) or freshly sampled ones, every range digested on both sides in
 // parallel, mismatches localised (full mode) and repaired (--repair),
 // sequences checked, and a verdict per table.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,11 @@ struct VerifyConfig {
   verify::Mode mode = verify::Mode::Hash;
   verify::HashMethod method = verify::HashMethod::Client;
   bool repair = false;
+  // When set, sequences are checked against these source positions instead
+  // of the live source's (the rehearsal passes the ones its sync read right
+  // after its snapshot; under traffic the live source has moved on since).
+  std::optional<verify::SequenceBaseline> sequence_baseline;
+  std::string sequence_baseline_rule;  // how the baseline was taken, for the report
 };
 
 enum class TableStatus { Ok, Repaired, Different };
@@ -43,6 +49,7 @@ struct VerifyResult {
   std::vector<TableVerdict> tables;
   std::vector<sql::QualifiedName> missing_tables;  // on the target: differences by themselves
   std::vector<verify::SequenceVerdict> sequences;
+  std::string sequences_as_of = "the live source";  // what the source positions were compared against
   i64 rows = 0;           // source rows verified
   i64 bytes_hashed = 0;
   i64 table_bytes = 0;    // planned bytes of the verified ranges

@@ -14,6 +14,7 @@
 #include "pgcutover/jobs/rehearse_job.hpp"
 #include "pgcutover/jobs/sequences_job.hpp"
 #include "pgcutover/jobs/sync_job.hpp"
+#include "pgcutover/jobs/traffic_job.hpp"
 #include "pgcutover/jobs/verify_job.hpp"
 #include "pgcutover/report/model.hpp"
 
@@ -32,6 +33,7 @@ View sync(const jobs::SyncResult &r, const RunReport &rep);
 View verify(const jobs::VerifyResult &r, const RunReport &rep);
 View sequences(const jobs::SequencesResult &r);
 View finish(const jobs::FinishResult &r);
+View traffic(const jobs::TrafficResult &r, const std::string &source);
 View bench(const strategy_bench::BenchResult &r);
 std::string bench_csv(const strategy_bench::BenchResult &r);  // every run
 std::string bench_svg(const strategy_bench::BenchResult &r);  // median MB/s per combination

@@ -28,6 +28,10 @@ struct SequenceChange {
   bool old_called = false;
   i64 new_value = 0;
   bool new_called = false;
+  // The source's state this position was derived from, as read on the source
+  // connection passed in (the sync's: right after its snapshot's rows merged).
+  i64 source_value = 0;
+  bool source_called = false;
 };
 
 // Sets the target's sequences feeding `tables` (all sequences when whole_database).

@@ -4,6 +4,7 @@
 // ascending, below the min descending; or the next insert with a default id
 // collides); a CYCLE sequence exactly where the source's stands. The rule is
 // sequences/sequences.hpp's.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,15 @@ struct SequenceVerdict {
   std::string problem;
 };
 
+// The source's sequence positions to compare against, by display name,
+// instead of the live source's: sequences are not transactional, so a check
+// "as of a snapshot" compares with the positions read right after it (see
+// jobs::VerifyConfig::sequence_baseline). A sequence it lacks is read live.
+using SequenceBaseline = std::map<std::string, catalog::SequenceState>;
+
 std::vector<SequenceVerdict> check_sequences(pg::Connection &src, pg::Connection &dst,
                                              const std::vector<sql::QualifiedName> &tables, bool whole_database,
-                                             const std::vector<std::string> &exclude_schemas);
+                                             const std::vector<std::string> &exclude_schemas,
+                                             const SequenceBaseline *baseline = nullptr);
 
 }  // namespace pgcutover::verify

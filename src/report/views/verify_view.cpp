@@ -85,6 +85,7 @@ View verify(const jobs::VerifyResult &r, const RunReport &rep) {
                          {"target", {{"id", r.snapshots.target.id}, {"taken_at", r.snapshots.target.taken_at}}}};
   v.json["missing_tables"] = missing;
   v.json["sequences"] = seqs;
+  v.json["sequences_as_of"] = r.sequences_as_of;
   v.json["ok"] = r.ok;
   if (r.repair) v.json["target_writes"] = {{"replica", r.target_writes.replica}, {"always_triggers", r.target_writes.always_triggers}};
   v.json["tables"] = tables;  // the verdicts, not the copy-shaped table records
