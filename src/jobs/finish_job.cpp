@@ -3,10 +3,13 @@
 //   look        the tool schema, what it holds, the ledger's jobs
 //   refuse      other pgcutover sessions on the target database, a job whose
 //               lock another process holds, unfinished jobs (unless --force)
+//   restore     triggers and foreign keys a killed run left set aside
 //   remove      one transaction: the ledger's tables locked NOWAIT (a range
 //               transaction in flight anywhere refuses), DROP SCHEMA ... CASCADE
 #include "pgcutover/jobs/finish_job.hpp"
 
+#include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/ledger/write_guard.hpp"
 #include "pgcutover/pg/connection.hpp"
 #include "pgcutover/pg/target_checks.hpp"
 #include "pgcutover/pg/transaction.hpp"
@@ -68,6 +71,16 @@ FinishResult run_finish(const FinishConfig &cfg) {
     throw_usage("unfinished job(s) in the ledger: " + list(unfinished) +
                     "; removing the ledger forgets which of their ranges are done",
                 "finish them (rerun their copy), or pass --force to remove the ledger anyway");
+
+  if (has_ledger) {
+    // Triggers and foreign keys a run set aside (and was killed before it
+    // restored them) come back before their record goes with the schema.
+    ledger::Ledger(cfg.tool_schema, "").ensure_tables(dst);
+    pg::Endpoints ends;
+    ends.target_conninfo = cfg.target_conninfo;
+    ends.target_settings = cfg.target_settings;
+    ledger::TargetWriteGuard(ends, cfg.tool_schema).restore(dst);
+  }
 
   {
     pg::Transaction txn(dst);

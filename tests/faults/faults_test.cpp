@@ -164,7 +164,7 @@ TEST_F(Faults, PasswordsNeverAppearAnywhere) {
                         std::to_string(source_cluster().port) + "/" + db;
   std::string dst_ci = "host=127.0.0.1 port=" + std::to_string(target_cluster().port) + " dbname=faults_secret user=" +
                        SECRET_USER + " password=" + pw;
-  std::string spill = std::filesystem::temp_directory_path() / "pgcutover-secret-spill";
+  std::string spill = test_temp_path("pgcutover-secret-spill");
   std::filesystem::remove_all(spill);
   PgcutoverProcess p({"copy", "--source", src_uri, "--target", dst_ci, "--range-bytes", "1MB", "-v", "--json",
                       "--spill-dir", spill, "--keep-spill"});

@@ -23,7 +23,7 @@ namespace {
 
 struct SignalStress : ::testing::Test {
   std::string db = "faults_stress";
-  fs::path spill = fs::temp_directory_path() / "pgcutover-faults-stress-spill";
+  fs::path spill = test_temp_path("pgcutover-faults-stress-spill");
   std::mt19937 rng;
   std::string src() { return source_cluster().conninfo(db); }
   std::string dst() { return target_cluster().conninfo(db); }

@@ -18,7 +18,7 @@ namespace {
 
 struct Spill : ::testing::Test {
   std::string db = "faults_spill";
-  fs::path dir = fs::temp_directory_path() / "pgcutover-faults-spill";
+  fs::path dir = test_temp_path("pgcutover-faults-spill");
   std::string src() { return source_cluster().conninfo(db); }
   std::string dst() { return target_cluster().conninfo(db); }
   void SetUp() override {

@@ -18,8 +18,8 @@ TEST(Bench, MeasuresEveryCombinationDropsScratchAndReportsFailures) {
   std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
   exec(src, "CREATE TABLE t (id int PRIMARY KEY, body jsonb); "
             "INSERT INTO t SELECT g, jsonb_build_object('g', g, 'pad', repeat('x', 200)) FROM generate_series(1, 5000) g; ANALYZE");
-  std::string svg = std::filesystem::temp_directory_path() / "pgcutover-bench-test.svg";
-  std::string csv = std::filesystem::temp_directory_path() / "pgcutover-bench-test.csv";
+  std::string svg = test_temp_path("pgcutover-bench-test.svg");
+  std::string csv = test_temp_path("pgcutover-bench-test.csv");
   RunResult r = run_pgcutover({"bench", "--source", src, "--target", dst, "--table", "public.t", "--jobs", "1",
                                "--merge", "direct,upsert", "--into", "empty,prefilled", "--repeat", "2", "--json",
                                "--svg", svg, "--csv", csv});

@@ -214,7 +214,7 @@ TEST(Copy, SequencesStandWhereTheSourceStands) {
 TEST(Copy, SpillFilesLoadIntoAnotherTargetAndDamagedOnesAreRefused) {
   const std::string db = "spill";
   fresh_pair(db, {"skewed_keys.sql", "all_types.sql"});
-  std::string dir = std::filesystem::temp_directory_path() / "pgcutover-spill-test";
+  std::string dir = test_temp_path("pgcutover-spill-test");
   std::filesystem::remove_all(dir);
   RunResult r = run_pgcutover(copy_args(db, {"--range-bytes", "1MB", "--spill-dir", dir, "--keep-spill", "--spill-level", "3"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -187,3 +187,21 @@ TEST_F(NonSuperuser, TheNextRunRestoresWhatAKilledRunLeftSetAside) {
   expect_restored("after the run that followed a killed one");
   expect_same("plain", "after the sync");
 }
+
+// `finish` after a killed run: the triggers and foreign keys it left set aside
+// come back before the tool's schema (and their record) is removed.
+TEST_F(NonSuperuser, FinishRestoresWhatAKilledRunLeftSetAsideBeforeRemovingTheLedger) {
+  RunResult r = tool("copy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  exec(dst(), R"SQL(
+    BEGIN;
+    INSERT INTO pgcutover.set_aside (kind, table_schema, table_name, name, definition)
+      VALUES ('trigger', 'public', 'parent', 'parent_audit', 'O');
+    ALTER TABLE public.parent DISABLE TRIGGER parent_audit;
+    COMMIT;
+  )SQL");
+  r = run_pgcutover({"finish", "--target", dst()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(query_value(dst_admin(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgcutover'"), "0");
+  EXPECT_EQ(query_value(dst_admin(), "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'parent_audit'"), "O");
+}

@@ -31,7 +31,7 @@ std::string trailer() { return be16(-1); }
 
 struct TrapFixture : ::testing::Test {
   std::string db = "traps";
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / "pgcutover-traps";
+  std::filesystem::path dir = test_temp_path("pgcutover-traps");
   void SetUp() override {
     recreate_database(target_cluster(), db);
     exec(target_cluster().conninfo(db), "CREATE TABLE public.t (id int PRIMARY KEY, v text)");

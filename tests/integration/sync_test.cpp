@@ -20,7 +20,7 @@ namespace {
 
 struct Sync : ::testing::Test {
   std::string db = "syncm";
-  std::string config = std::filesystem::temp_directory_path() / "pgcutover-sync-test.toml";
+  std::string config = test_temp_path("pgcutover-sync-test.toml");
   std::string src() { return source_cluster().conninfo(db); }
   std::string dst() { return target_cluster().conninfo(db); }
 

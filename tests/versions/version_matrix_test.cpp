@@ -61,7 +61,7 @@ struct Pair {
 std::vector<Pair> matrix() {
   std::vector<Pair> pairs;
   const char *env = std::getenv("PGCUTOVER_VERSION_PAIRS");
-  std::string spec = env && *env ? env : "10:17,12:18,15:15,18:18,17:15";
+  std::string spec = env && *env ? env : "10:17,10:18,12:18,15:15,18:18,17:15";
   std::stringstream ss(spec);
   std::string item;
   while (std::getline(ss, item, ',')) {
