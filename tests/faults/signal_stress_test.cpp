@@ -97,7 +97,7 @@ struct SignalStress : ::testing::Test {
     EXPECT_EQ(left, 0) << "pgcutover sessions left after: " << what;
     if (!twice) EXPECT_TRUE(spill_files().empty()) << spill_files().size() << " spill file(s) left after: " << what;
     // A second signal _exits in the handler: the files it left are known
-    // (NOTES-issue13.md, what is left); the next runs start from a clean folder.
+    // (a known gap, in issue 13's closing note); the next runs start from a clean folder.
     if (twice) fs::remove_all(spill);
   }
 };
