@@ -23,6 +23,15 @@ void add_retries(CLI::App &cmd, int &retries) {
       ->capture_default_str();
 }
 
+void add_loading(CLI::App &cmd, LoadingOptions &o) {
+  cmd.add_option("--toast-compression", o.toast_compression,
+                 "compression of new TOAST values in columns without their own (auto: lz4 where the target has it)")
+      ->check(CLI::IsMember({"auto", "lz4", "pglz", "server"}))
+      ->capture_default_str();
+  cmd.add_flag("--synchronous-commit", o.synchronous_commit,
+               "each range's COMMIT waits for the target's WAL flush (default: one flush at the end of the data)");
+}
+
 void add_spill_dir(CLI::App &cmd, std::string &dir) {
   cmd.add_option("--spill-dir", dir, "spill each range to a zstd file here before loading it");
 }
@@ -73,6 +82,7 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o) {
   cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
   cmd.add_flag("--restart", o.restart, "forget the job of this name (unfinished, or finished: copy again) and plan anew");
   add_retries(cmd, o.retries);
+  add_loading(cmd, o.loading);
   cmd.add_option("--retry-delay", o.retry_delay, "seconds before the first retry; doubles each time, at most 30")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
@@ -137,6 +147,7 @@ void add_sync_options(CLI::App &cmd, SyncOptions &o) {
   add_spill_dir(cmd, o.spill_dir);
   add_pg_bin(cmd, o.pg_bin);
   add_retries(cmd, o.retries);
+  add_loading(cmd, o.loading);
 }
 
 void add_sequences_options(CLI::App &cmd, SequencesOptions &o) {

@@ -100,6 +100,8 @@ jobs::CopyConfig copy_config(const CopyOptions &o) {
   c.schema = schema_options(o.pg_bin, o.no_owner);
   c.create_schema = o.schema;
   c.restart = o.restart;
+  c.toast = pg::parse_toast_compression(o.loading.toast_compression);
+  c.pipeline.async_commit = !o.loading.synchronous_commit;
   return c;
 }
 
@@ -153,6 +155,8 @@ jobs::SyncConfig sync_config(const SyncOptions &o) {
   c.change_columns = sync::load_config(o.config);
   c.pipeline = pipeline_options(o.sel.jobs, o.retries, o.spill_dir);
   c.schema = schema_options(o.pg_bin, false);
+  c.toast = pg::parse_toast_compression(o.loading.toast_compression);
+  c.pipeline.async_commit = !o.loading.synchronous_commit;
   return c;
 }
 

@@ -92,6 +92,7 @@ class CopyJob {
     set_up();
     if (result_.already_finished) return std::move(result_);
     prepare_writes();
+    choose_loading();
     write_manifest();
     copy_data();
     if (guard_) guard_->restore(*dst_);  // triggers and foreign keys set aside, back before the indexes
@@ -245,6 +246,23 @@ class CopyJob {
       result_.target_writes = guard_->prepare(*dst_, names);
     }
     ends_.target_settings.replica_writes = result_.target_writes.replica;
+  }
+
+  // How the writers load: TOAST compression, asynchronous range commits, and
+  // COPY FREEZE for one-range tables this copy created (nothing else writes
+  // them, and the range's transaction truncates what a failed attempt left).
+  void choose_loading() {
+    popt_.toast_compression = pg::writer_toast_compression(*dst_, cfg_.toast);
+    result_.toast_compression = popt_.toast_compression;
+    result_.async_commit = popt_.async_commit;
+    log::info("new TOAST values: {}; range commits {}", pg::describe_toast_compression(popt_.toast_compression),
+              popt_.async_commit ? "asynchronous (made durable before the job finishes)" : "synchronous");
+    for (plan::TablePlan &tp : plan_.tables) {
+      bool created = std::find(created_.tables.begin(), created_.tables.end(), tp.table.name) != created_.tables.end();
+      tp.freeze = created && tp.ranges.size() == 1 && tp.strategy == merge::Strategy::Direct &&
+                  tp.table.relkind == 'r' && !popt_.write.target_name;
+      if (tp.freeze) result_.frozen_tables.push_back(tp.table.name);
+    }
   }
 
   void write_manifest() {

@@ -77,6 +77,7 @@ class SyncJob {
     copy.pipeline = cfg_.pipeline;
     copy.schema = cfg_.schema;
     copy.writes_decided = result_.target_writes;
+    copy.toast = cfg_.toast;
     report::Reporter quiet(false, true);
     report::RunReport sub;
     run_copy(copy, sub, quiet);
@@ -117,6 +118,7 @@ class SyncJob {
     guard_.emplace(ends_, cfg_.scope.tool_schema);
     result_.target_writes = guard_->prepare(*dst_, names);
     ends_.target_settings.replica_writes = result_.target_writes.replica;
+    result_.toast_compression = pg::writer_toast_compression(*dst_, cfg_.toast);
   }
 
   // Sequences created on the source after the base copy, through pg_dump (a
@@ -255,6 +257,7 @@ class SyncJob {
     popt.jobs = cfg_.scope.jobs;
     popt.spill_dir.reset();
     popt.together_on_unique_conflict = true;
+    popt.toast_compression = result_.toast_compression;
     popt.holder = &*snap_;
     const std::string part_prefix = "sync " + si.id + " r";
     const std::string &schema = cfg_.scope.tool_schema;

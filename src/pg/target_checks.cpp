@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "pgcutover/sql/misc.hpp"
 #include "pgcutover/sql/server.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -82,6 +83,37 @@ TargetWrites prepare_target_writes(Connection &dst, const std::vector<sql::Quali
   else if (!w.acting.empty())
     refuse_target_writes(dst, w, "");
   return w;
+}
+
+ToastCompression parse_toast_compression(const std::string &text) {
+  if (text == "auto") return ToastCompression::Auto;
+  if (text == "lz4") return ToastCompression::Lz4;
+  if (text == "pglz") return ToastCompression::Pglz;
+  if (text == "server") return ToastCompression::Server;
+  throw_usage("unknown --toast-compression '" + text + "'", "use auto, lz4, pglz or server");
+}
+
+std::string writer_toast_compression(Connection &dst, ToastCompression want) {
+  if (want == ToastCompression::Server) return "";
+  bool lz4 = dst.exec(sql::misc::lz4_available()).get_bool(0, 0);
+  switch (want) {
+    case ToastCompression::Lz4:
+      if (!lz4)
+        throw Error(ErrorKind::Usage,
+                    "--toast-compression lz4: the " + dst.display_name() +
+                        " has no lz4 (PostgreSQL 14 or later built --with-lz4 has it)",
+                    "use --toast-compression auto or pglz");
+      return "lz4";
+    case ToastCompression::Pglz:
+      return dst.server_version() >= 140000 ? "pglz" : "";  // before 14 pglz is the only one
+    default:
+      return lz4 ? "lz4" : "";
+  }
+}
+
+std::string describe_toast_compression(const std::string &chosen) {
+  return chosen.empty() ? "the target server's default_toast_compression"
+                        : chosen + " for columns without their own compression (writer sessions)";
 }
 
 }  // namespace pgcutover::pg

@@ -237,6 +237,28 @@ class SpillCleanup {
   bool active_;
 };
 
+// Writers: the target's settings plus the pipeline's commit and TOAST choices.
+pg::SessionSettings writer_settings(const pg::Endpoints &ends, const PipelineOptions &opt) {
+  pg::SessionSettings s = ends.target_settings;
+  s.async_commit = opt.async_commit;
+  s.toast_compression = opt.toast_compression;
+  return s;
+}
+
+// After the last range: one synchronous commit, so that every range the
+// writers committed without waiting for the WAL flush is durable before the
+// job records anything further or says it is done.
+void make_durable(ConnPool &targets, const PipelineOptions &opt) {
+  if (!opt.async_commit) return;
+  auto dst = targets.acquire();
+  try {
+    pg::make_durable(*dst);
+  } catch (...) {
+    dst.discard();
+    throw;
+  }
+}
+
 }  // namespace
 
 PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, const pg::SnapshotInfo &snapshot,
@@ -257,7 +279,8 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
         return c;
       },
       jobs);
-  ConnPool targets([&] { return pg::Connection::open(ends.target_conninfo, ends.target_settings); }, jobs);
+  pg::SessionSettings writer = writer_settings(ends, opt);
+  ConnPool targets([&] { return pg::Connection::open(ends.target_conninfo, writer); }, jobs);
   CancelWatcher watcher(sources, &targets, opt.holder);
 
   size_t max_tokens = static_cast<size_t>(spill ? 2 * jobs : jobs);
@@ -360,6 +383,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
   cancel::throw_if_requested();
   if (watcher.holder_lost.load()) throw pg::snapshot_lost(snapshot);
   if (!together.empty()) merge_deferred(together, sources, targets, opt, snapshot, report, n_done, n_skipped);
+  make_durable(targets, opt);
   return {n_done.load(), n_skipped.load()};
 }
 
@@ -382,7 +406,8 @@ void load_spill_files(const std::vector<SpillItem> &items, const pg::Endpoints &
     report.progress.planned_total += std::max<i64>(it.range->planned_bytes, 1);
   }
   int jobs = std::max(1, opt.jobs);
-  ConnPool targets([&] { return pg::Connection::open(ends.target_conninfo, ends.target_settings); }, jobs);
+  pg::SessionSettings writer = writer_settings(ends, opt);
+  ConnPool targets([&] { return pg::Connection::open(ends.target_conninfo, writer); }, jobs);
   CancelWatcher watcher(targets, nullptr);
   run_each(tasks, jobs, [&](RangeTask &task) {
     with_context(task, [&] {
@@ -399,6 +424,7 @@ void load_spill_files(const std::vector<SpillItem> &items, const pg::Endpoints &
       return 0;
     });
   });
+  make_durable(targets, opt);
 }
 
 }  // namespace pgcutover::pipeline

@@ -101,7 +101,7 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Wr
   } else if (tp.strategy == merge::Strategy::Replace) {
     dst.exec(sql::delete_all(target));
     copy_in_sql = sql::copy_in(target, cols, tp.format);
-  } else if (w.truncate_and_freeze) {
+  } else if (w.truncate_and_freeze || tp.freeze) {
     dst.exec(sql::truncate(target));
     copy_in_sql = sql::copy_in_freeze(target, cols, tp.format);
   } else {

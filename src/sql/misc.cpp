@@ -14,4 +14,11 @@ std::string xid_age() { return "SELECT pg_catalog.age(($1::bigint % 4294967296):
 std::string analyze(const QualifiedName &table) { return fmt::format("ANALYZE {}", table); }
 std::string reset_search_path() { return "RESET search_path"; }
 
+std::string durable_commit() { return "BEGIN; SELECT txid_current(); COMMIT"; }
+
+std::string lz4_available() {
+  return "SELECT coalesce(bool_or('lz4' = ANY (enumvals)), false) FROM pg_catalog.pg_settings "
+         "WHERE name = 'default_toast_compression'";
+}
+
 }  // namespace pgcutover::sql::misc

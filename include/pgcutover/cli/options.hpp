@@ -31,6 +31,12 @@ struct SelectionOptions {
   std::string range_bytes = "256MB";
 };
 
+// How writers load the target (copy and sync).
+struct LoadingOptions {
+  std::string toast_compression = "auto";
+  bool synchronous_commit = false;
+};
+
 struct CopyOptions {
   ConnectionOptions conn;
   SelectionOptions sel;
@@ -45,6 +51,7 @@ struct CopyOptions {
   bool restart = false;
   int retries = 5;
   double retry_delay = 1.0;
+  LoadingOptions loading;
 };
 
 struct PlanOptions {
@@ -91,6 +98,7 @@ struct SyncOptions {
   std::string spill_dir;
   std::string pg_bin;
   int retries = 5;
+  LoadingOptions loading;
 };
 
 struct SequencesOptions {

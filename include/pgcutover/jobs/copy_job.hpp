@@ -9,6 +9,7 @@
 
 #include "pgcutover/jobs/scope.hpp"
 #include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/pg/target_checks.hpp"
 #include "pgcutover/pipeline/pipeline.hpp"
 #include "pgcutover/report/model.hpp"
 #include "pgcutover/report/progress.hpp"
@@ -25,6 +26,7 @@ struct CopyConfig {
   schema::SchemaOptions schema;        // pg_bin, no_owner; the job adds the excluded schemas
   bool create_schema = true;           // create missing tables and their post-data through pg_dump
   bool restart = false;                // plan anew: forget the job of this name, finished or not
+  pg::ToastCompression toast = pg::ToastCompression::Auto;  // the writers' default_toast_compression
   // Set by a sync copying its new tables: the sync's writers' decision is
   // used as is (the tables are new, nothing acts on them yet), and the
   // sync's own triggers and foreign keys set aside stay so until it ends.
@@ -44,6 +46,9 @@ struct CopyResult {
   std::vector<sequences::SequenceChange> sequences;
   std::vector<ledger::TablePoint> table_points;    // each table's sync point
   pg::TargetWrites target_writes;                   // how the writers applied rows
+  std::string toast_compression;  // what the writers set ("" = the server's default)
+  bool async_commit = true;       // ranges committed without waiting for the WAL flush (made durable at the end)
+  std::vector<sql::QualifiedName> frozen_tables;  // loaded with COPY FREEZE (created by the copy, one range)
 };
 
 // Runs the copy; ranges and phases are recorded into report. Throws Error;

@@ -29,6 +29,7 @@ struct SyncConfig {
   std::map<std::string, sync::TableConfig> change_columns;  // per table display name
   pipeline::PipelineOptions pipeline;    // retries, spill of the copies of new tables
   schema::SchemaOptions schema;          // pg_bin for new tables
+  pg::ToastCompression toast = pg::ToastCompression::Auto;  // the writers' default_toast_compression
 };
 
 struct SyncedTable {
@@ -56,6 +57,7 @@ struct SyncResult {
   bool deletes_detected = false;
   bool final_sync = false;
   pg::TargetWrites target_writes;                       // how the writers applied rows
+  std::string toast_compression;                        // what the writers set ("" = the server's default)
   bool ok() const { return not_synced.empty(); }
 };
 

@@ -71,6 +71,7 @@ class Connection {
 
   const std::string &display_name() const { return display_; }
   const std::string &role() const { return settings_.role; }
+  const SessionSettings &settings() const { return settings_; }
   int server_version() const;
   bool broken() const { return broken_; }
   void mark_broken() { broken_ = true; }

@@ -24,6 +24,15 @@ struct SessionSettings {
   // Every transaction of the session is READ ONLY (default_transaction_read_only):
   // set on the source's sessions, which pgcutover never writes.
   bool read_only = false;
+  // Writer sessions of the pipeline only (never the ledger's control
+  // connection): COMMIT without waiting for the WAL flush. A target crash
+  // loses a suffix of commits, each range together with its done mark, so a
+  // rerun copies those ranges again; the pipeline ends with one synchronous
+  // commit (pg::make_durable) that flushes every range before it.
+  bool async_commit = false;
+  // default_toast_compression in the session ("" = the server's): applies to
+  // columns without a compression of their own.
+  std::string toast_compression;
 };
 
 // Every session, reader or writer: encoding, output formats, time zone, an
@@ -32,6 +41,11 @@ std::string session_setup(const SessionSettings &settings);
 
 // SET session_replication_role = replica (see SessionSettings::replica_writes).
 std::string replica_setup();
+
+// Waits until every commit made so far on the server is flushed to its WAL:
+// one synchronous commit of a transaction that has an xid (WAL is flushed in
+// order, so the commits before it are durable once it is).
+void make_durable(Connection &conn);
 
 // Readers of key ranges (the copy's source side, both sides of verify): range
 // predicates must use the key index, never a full scan per range.

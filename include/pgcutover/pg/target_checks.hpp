@@ -38,4 +38,16 @@ void use_replica_writes(Connection &dst, const TargetWrites &w);
 // data moves.
 TargetWrites prepare_target_writes(Connection &dst, const std::vector<sql::QualifiedName> &tables);
 
+// TOAST compression of the writers' sessions (default_toast_compression,
+// 14+): it applies to columns without a compression of their own. Values
+// read back are the same whatever compressed them; lz4 costs the target a
+// fraction of pglz's CPU on large values (perf/RESULTS.md).
+enum class ToastCompression { Auto, Lz4, Pglz, Server };
+ToastCompression parse_toast_compression(const std::string &text);  // throws Usage
+// The setting for the writers: "lz4", "pglz" or "" (the server's). Auto takes
+// lz4 when the target has it; Lz4 on a target without it is refused.
+std::string writer_toast_compression(Connection &dst, ToastCompression want);
+// One line for the summary: what compresses new TOAST values on the target.
+std::string describe_toast_compression(const std::string &chosen);
+
 }  // namespace pgcutover::pg

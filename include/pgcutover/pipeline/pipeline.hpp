@@ -56,6 +56,13 @@ struct PipelineOptions {
   bool keep_spill = false;
   i64 chunk_bytes = 256 << 10;
   WriteOptions write;                      // how ranges land on the target (bench levers)
+  // Writer sessions commit without waiting for the WAL flush (see
+  // pg::SessionSettings::async_commit); the run ends with one synchronous
+  // commit that makes every range durable.
+  bool async_commit = true;
+  // default_toast_compression of the writer sessions ("" = the server's),
+  // as the job chose it (pg::writer_toast_compression).
+  std::string toast_compression;
   // A range whose merge fails on a unique violation (a value another range's
   // row still holds on the target) waits; such ranges are merged together in
   // one transaction at the end (range_io's merge_together). For sync: no

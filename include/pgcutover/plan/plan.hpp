@@ -29,6 +29,11 @@ struct TablePlan {
   // already equal on the target (no dead tuples or WAL for them).
   std::string filter;
   bool skip_unchanged = false;
+  // Copy only, Direct, one range, a plain table the copy created: the range's
+  // transaction truncates it and loads with COPY ... FREEZE (rows land frozen
+  // and all-visible: no hint-bit writes or freezing vacuum later). Set by the
+  // copy job, which knows what it created.
+  bool freeze = false;
   // (Write-side levers of the bench live in pipeline::WriteOptions.)
 
   bool create_on_target() const { return !target_exists; }

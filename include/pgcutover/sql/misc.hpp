@@ -12,4 +12,9 @@ std::string minus_ms();          // $1 timestamptz text, $2 milliseconds -> ISO 
 std::string xid_age();           // $1 txid (64-bit) -> age of its xid
 std::string analyze(const QualifiedName &table);
 std::string reset_search_path();
+// A transaction with an xid, committed: with synchronous_commit = on its
+// COMMIT waits for the WAL flush of everything committed before it.
+std::string durable_commit();
+// Whether default_toast_compression accepts lz4 (built --with-lz4, 14+): one boolean.
+std::string lz4_available();
 }  // namespace pgcutover::sql::misc

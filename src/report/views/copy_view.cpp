@@ -34,7 +34,16 @@ View copy(const jobs::CopyResult &r, const RunReport &rep) {
   v.json["target_writes"] = {{"replica", r.target_writes.replica}, {"always_triggers", r.target_writes.always_triggers}};
   v.text = rep.summary_text() + fmt::format("consistent point: {} (snapshot {}); {} sequence(s) set; job {}\n",
                                             r.snapshot.taken_at, r.snapshot.id, r.sequences.size(), r.job) +
-           r.target_writes.summary() + "\n";
+           r.target_writes.summary() + "\n" +
+           fmt::format("new TOAST values: {}; range commits {}; {} table(s) loaded with COPY FREEZE\n",
+                       pg::describe_toast_compression(r.toast_compression),
+                       r.async_commit ? "asynchronous, made durable before the job finished" : "synchronous",
+                       r.frozen_tables.size());
+  nlohmann::json frozen = nlohmann::json::array();
+  for (const auto &n : r.frozen_tables) frozen.push_back(n.display());
+  v.json["loading"] = {{"toast_compression", r.toast_compression.empty() ? "server default" : r.toast_compression},
+                       {"async_commit", r.async_commit},
+                       {"frozen_tables", frozen}};
   return v;
 }
 

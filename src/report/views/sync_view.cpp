@@ -43,6 +43,7 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
   v.text += fmt::format("synced up to {} (snapshot {}){}\n", r.snapshot.taken_at, r.snapshot.id,
                         r.final_sync ? fmt::format("; {} sequence(s) set", r.sequences.size()) : "");
   v.text += r.target_writes.summary() + "\n";
+  v.text += "new TOAST values: " + pg::describe_toast_compression(r.toast_compression) + "\n";
   nlohmann::json copied = nlohmann::json::array();
   for (const auto &n : r.copied_tables) copied.push_back(n.display());
   v.json = rep.to_json();
@@ -54,6 +55,7 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
   v.json["copied_tables"] = copied;
   v.json["sequences"] = seqs;
   v.json["target_writes"] = {{"replica", r.target_writes.replica}, {"always_triggers", r.target_writes.always_triggers}};
+  v.json["toast_compression"] = r.toast_compression.empty() ? "server default" : r.toast_compression;
   v.json["deletes"] = r.deletes_detected ? "detected" : "not detected: a timestamp sync cannot see deleted rows";
   return v;
 }
