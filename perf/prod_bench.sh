@@ -172,7 +172,7 @@ USER_TABLES="FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgcutover')"
 TABLES_Q="SELECT string_agg(format('%I.%I', n.nspname, c.relname), ' ' ORDER BY 1) $USER_TABLES"
 OBJ_Q="SELECT (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public') || ' indexes; constraints ' ||
-  (SELECT string_agg(contype || '=' || n, ',' ORDER BY contype) FROM (SELECT contype, count(*) n FROM pg_constraint co
+  (SELECT string_agg(contype::text || '=' || n, ',' ORDER BY contype) FROM (SELECT contype, count(*) n FROM pg_constraint co
      JOIN pg_namespace s ON s.oid = co.connamespace WHERE s.nspname = 'public' GROUP BY contype) x) || '; ' ||
   (SELECT count(*) FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace s ON s.oid = c.relnamespace
      WHERE s.nspname = 'public' AND NOT tg.tgisinternal) || ' triggers'"
