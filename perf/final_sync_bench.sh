@@ -55,7 +55,8 @@
 #                   costs when nobody turns them off)
 #      Checked after each: row count of public.docs equal to the source's, and count and
 #      sum(hashtext(row::text)) of the rows with updated_at >= watermark equal on both
-#      sides; audit rows written by the trigger are reported.
+#      sides; the trigger enabled and the foreign key validated as before the run;
+#      audit rows written by the trigger are reported.
 # Per run: wall s, engine (client) CPU, source and target CPU, target WAL bytes,
 # engine peak RSS (largest process / summed tree). Report, runs.tsv and one log per
 # run in perf/out/logs/final-sync-<stamp>/.
@@ -178,6 +179,10 @@ MERGEVALS=$(q "$SRC_CI" "SELECT string_agg('s.' || quote_ident(attname), ', ' OR
 TGT_OBJS=$(q "$BASE_CI" "SELECT (SELECT count(*) FROM pg_indexes WHERE tablename = 'docs') || ' indexes, ' ||
   (SELECT count(*) FROM pg_constraint WHERE conrelid = 'public.docs'::regclass AND contype = 'f') || ' foreign key(s), ' ||
   (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.docs'::regclass AND NOT tgisinternal) || ' trigger(s) on public.docs'")
+# The trigger enabled and the foreign key present and validated, after every run as before it.
+GUARD_Q="SELECT (SELECT string_agg(tgname || '=' || tgenabled::text, ',') FROM pg_trigger WHERE tgrelid = 'public.docs'::regclass AND NOT tgisinternal) || ' ' ||
+  (SELECT string_agg(conname || '=' || convalidated::text, ',') FROM pg_constraint WHERE conrelid = 'public.docs'::regclass AND contype = 'f')"
+BASE_GUARD=$(q "$BASE_CI" "$GUARD_Q")
 log "watermark $WM (hand-made maneuvers read updated_at >= $FROM); target: $TGT_OBJS"
 
 # ---------------------------------------------------------------- 3. changes
@@ -234,7 +239,7 @@ label() {
 RUNS=$LOGDIR/runs.tsv
 printf 'method\trep\twall_s\tuser_s\tsys_s\tmaxrss_kb\tsrc_cpu_s\ttgt_cpu_s\tmachine_busy_s\trc\ttree_rss_kb\ttgt_wal_bytes\trestore_s\taudit_rows\tload1\tok\n' >"$RUNS"
 run_one() {
-  local m=$1 rep=$2 out res rc ok n h rs l0 l1 wal audit
+  local m=$1 rep=$2 out res rc ok n h rs l0 l1 wal audit guard
   rs=$(restore)
   checkpoint_both
   method_cmd "$m"
@@ -247,10 +252,12 @@ run_one() {
   n=$(q "$RUN_CI" "SELECT count(*) FROM public.docs" 2>/dev/null || echo none)
   h=$(q "$RUN_CI" "SELECT count(*) || ':' || coalesce(sum(hashtext(x::text)), 0) FROM public.docs x WHERE updated_at >= '$WM'" 2>/dev/null || echo none)
   audit=$(q "$RUN_CI" "SELECT count(*) FROM public.docs_audit" 2>/dev/null || echo none)
+  guard=$(q "$RUN_CI" "$GUARD_Q" 2>/dev/null || echo none)
   ok=yes
   [ "$rc" = 0 ] || ok="FAILED(rc=$rc: $(grep -v '^\s*$' "$out" | tail -n 1 | tr '\t|' '  ' | cut -c1-160))"
   [ "$n" = "$SRC_COUNT" ] || ok="$ok; BAD(rows $n != $SRC_COUNT)"
   [ "$h" = "$SRC_HASH" ] || ok="$ok; BAD(changed rows' count:hash $h != source $SRC_HASH)"
+  [ "$guard" = "$BASE_GUARD" ] || ok="$ok; BAD(trigger / foreign key after the run: $guard, before: $BASE_GUARD)"
   ok=${ok#yes; }
   [ "$ok" = yes ] || { log "$m rep $rep: $ok"; tail -n 10 "$out" >&2; }
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$rep" "$(echo "$res" | tr ' ' '\t')" "$wal" "$rs" "$audit" \
