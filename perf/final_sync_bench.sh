@@ -60,8 +60,9 @@
 # Per run: wall s, engine (client) CPU, source and target CPU, target WAL bytes,
 # engine peak RSS (largest process / summed tree). Report, runs.tsv and one log per
 # run in perf/out/logs/final-sync-<stamp>/.
-# At scale 1: ~10 min to generate once, ~1.5 min base copy, ~20-30 s per timed run
-# including the restore (20 runs: ~10 min).
+# At scale 1 (estimates): ~8 min to generate once, ~1.5 min base copy, ~30-40 s per
+# timed run including the restore and CHECKPOINT (20 runs: ~12 min).
+# --scale 0.05 --reps 1: ~1.5 min.
 set -euo pipefail
 
 CMDLINE="perf/final_sync_bench.sh${*:+ $*}"

@@ -48,8 +48,9 @@
 #
 # Clusters (perf/out/, git-ignored): prod-source-s<scale> (database `prod`, reused
 # across runs; --regen rebuilds), prod-target. Logs, runs.tsv and report.md in
-# perf/out/logs/prod-<stamp>/. Generation at scale 1 takes ~10 min on a quiet
-# 2-core machine; a timed repetition of all 7 methods ~8-10 min.
+# perf/out/logs/prod-<stamp>/. Estimates for a quiet 2-core machine (from the CPU
+# per GB of small runs): generation at scale 1 ~12 min (once), a timed repetition
+# of all 7 methods ~16 min; scale 2 twice that. --scale 0.05 --reps 1: ~5 min.
 set -euo pipefail
 
 CMDLINE="perf/prod_bench.sh${*:+ $*}"
