@@ -31,7 +31,7 @@
 #     dump_fc    pg_dump -Fc | pg_restore --exit-on-error
 #     dump_fd    pg_dump -Fd -j N -f DIR; pg_restore -j N DIR
 #     pgcopydb   pgcopydb clone --table-jobs N --index-jobs N --split-tables-larger-than 256MB
-#                (Debian's pgcopydb; a row "not run: ..." if it is not installed)
+#                (Debian's pgcopydb, or $PGCOPYDB; a row "not run: ..." if it is not installed)
 #   the largest table (public.docs) alone
 #     pgc_table  pgcutover copy --table public.docs --jobs N
 #     pipe2      2 psql binary COPY pipes at once, split by id at the median
@@ -121,8 +121,9 @@ fi
 
 # Methods that cannot run here get a "not run" row in the report, never a silent skip.
 declare -A NOT_RUN
-if ! command -v pgcopydb >/dev/null; then
-  NOT_RUN[pgcopydb]="pgcopydb is not installed (apt-get install pgcopydb)"
+PGCOPYDB=${PGCOPYDB:-pgcopydb}
+if ! command -v "$PGCOPYDB" >/dev/null; then
+  NOT_RUN[pgcopydb]="$PGCOPYDB is not installed (apt-get install pgcopydb)"
 fi
 
 # ---------------------------------------------------------------- clusters
@@ -253,7 +254,7 @@ method_cmd() {  # method_cmd METHOD SCALE: sets CMD
     dump_fd) CMD=(bash -c "set -e
       $PG_BIN/pg_dump -Fd -j $JOBS -f $WORK/dump -d $(printf '%q' "$sc")
       $PG_BIN/pg_restore --exit-on-error -j $JOBS -d $(printf '%q' "$TGT_CI") $WORK/dump") ;;
-    pgcopydb) CMD=(env PATH="$PG_BIN:$PATH" pgcopydb clone --source "$su" --target "$tu"
+    pgcopydb) CMD=(env PATH="$PG_BIN:$PATH" "$PGCOPYDB" clone --source "$su" --target "$tu"
                    --table-jobs "$JOBS" --index-jobs "$JOBS" --split-tables-larger-than 256MB --dir "$WORK/pgcopydb") ;;
     pipe2) pipes_cmd "$sc" "${BOUNDS2[$s]}" ;;
     pipe4) pipes_cmd "$sc" "${BOUNDS4[$s]}" ;;
@@ -339,7 +340,7 @@ export LABELS=$(for m in "${SELECTED[@]}"; do printf '%s\t%s\n' "$m" "$(method_l
   echo "- PostgreSQL $PG_VERSION, source and target clusters on this machine over TCP 127.0.0.1"
   echo "- source settings: $SRC_SETTINGS"
   echo "- target settings: $TGT_SETTINGS"
-  echo "- $("$BIN" --version 2>/dev/null | head -n 1) ($BIN) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || echo ' (+ uncommitted changes)'); $(pgcopydb --version 2>&1 | grep -m1 -o 'pgcopydb version [^ ]*' || echo 'pgcopydb: not installed')"
+  echo "- $("$BIN" --version 2>/dev/null | head -n 1) ($BIN) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || echo ' (+ uncommitted changes)'); $("$PGCOPYDB" --version 2>&1 | grep -m1 -o 'pgcopydb version [^ ]*' || echo 'pgcopydb: not installed')"
   echo "- load average (1/5/15 min): before $LOAD_BEFORE, after $LOAD_AFTER; timed part $T_TOTAL s; $REPS repetition(s), methods alternated (each repetition starts at a different method)"
   for s in "${SCALE_LIST[@]}"; do [ -z "${GEN_S[$s]-}" ] || echo "- scale $s: data generated in ${GEN_S[$s]} s"; done
   echo
