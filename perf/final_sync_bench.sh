@@ -255,7 +255,7 @@ run_one() {
   audit=$(q "$RUN_CI" "SELECT count(*) FROM public.docs_audit" 2>/dev/null || echo none)
   guard=$(q "$RUN_CI" "$GUARD_Q" 2>/dev/null || echo none)
   ok=yes
-  [ "$rc" = 0 ] || ok="FAILED(rc=$rc: $(grep -v '^\s*$' "$out" | tail -n 1 | tr '\t|' '  ' | cut -c1-160))"
+  [ "$rc" = 0 ] || ok="FAILED(rc=$rc: $(grep -v '^\s*$' "$out" | tail -n 1 | tr '\t|' '  ' | cut -c1-160 || true))"
   [ "$n" = "$SRC_COUNT" ] || ok="$ok; BAD(rows $n != $SRC_COUNT)"
   [ "$h" = "$SRC_HASH" ] || ok="$ok; BAD(changed rows' count:hash $h != source $SRC_HASH)"
   [ "$guard" = "$BASE_GUARD" ] || ok="$ok; BAD(trigger / foreign key after the run: $guard, before: $BASE_GUARD)"

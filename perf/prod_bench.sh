@@ -296,7 +296,7 @@ run_one() {
   wal=$(perf_wal_bytes "$TGT" "$l0" "$l1")
   read -r wall u sy rss sc tc mb rc tree <<<"$res"
   ok=yes
-  [ "$rc" -eq 0 ] || ok="FAILED(rc=$rc: $(grep -v '^\s*$' "$out" | tail -n 1 | tr '\t|' '  ' | cut -c1-160))"
+  [ "$rc" -eq 0 ] || ok="FAILED(rc=$rc: $(grep -v '^\s*$' "$out" | tail -n 1 | tr '\t|' '  ' | cut -c1-160 || true))"
   if [ "$scope" = table ]; then
     counts=$(q "$TGT_CI" "$(counts_q public.docs)" 2>/dev/null || echo none)
     [ "$counts" = "${SRC_BIG_COUNT[$s]}" ] || ok="$ok; BAD(rows $counts, source ${SRC_BIG_COUNT[$s]})"
