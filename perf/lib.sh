@@ -2,11 +2,20 @@
 # CPU accounting helpers.
 #
 # Clusters live in $PERF_OUT/NAME (default perf/out/NAME): data/ (also the unix
-# socket dir), server.log, port. Tuned for bulk loading, not for safety:
-# fsync, synchronous_commit, full_page_writes off; wal_level=minimal;
-# shared_buffers=512MB; max_wal_size=8GB; autovacuum off (so no background
-# vacuum/analyze lands inside a timed run). PostgreSQL refuses to run as root,
-# so as root the server tools run as the `postgres` OS user.
+# socket dir), server.log, port, profile. Two settings profiles, chosen by
+# PERF_PROFILE when the cluster is created (initdb), recorded in NAME/profile:
+#   bulk (default)  tuned for bulk loading, not for safety: fsync,
+#                   synchronous_commit, full_page_writes off; wal_level=minimal;
+#                   autovacuum off (so no background vacuum/analyze lands inside
+#                   a timed run)
+#   production      what a production server runs: fsync, full_page_writes and
+#                   (server-level) synchronous_commit on; wal_level=replica;
+#                   autovacuum on
+# Both: shared_buffers=512MB, max_wal_size=8GB, checkpoint_timeout=30min,
+# maintenance_work_mem=512MB. perf_cluster_start refuses an existing cluster
+# created with the other profile (a cluster without NAME/profile is bulk).
+# PostgreSQL refuses to run as root, so as root the server tools run as the
+# `postgres` OS user.
 #
 #   perf_cluster_start NAME   initdb if missing, start on a free port if not running
 #   perf_cluster_stop NAME    stop if running (fast mode)
@@ -20,11 +29,18 @@
 #                             run CMD (stdout+stderr to LOG) under /usr/bin/time and print
 #                             "wall user sys maxrss_kb src_cpu tgt_cpu machine_busy rc"
 #                             (seconds; the CPU of clusters SRC and TGT and of the machine)
+#   perf_measure_tree SRC TGT LOG CMD...
+#                             the same, plus a ninth field: the peak of the summed RSS (kB)
+#                             of CMD's whole process tree, sampled every 0.2 s (maxrss_kb is
+#                             the largest single process only)
+#   perf_wal_lsn NAME         pg_current_wal_lsn() of a cluster
+#   perf_wal_bytes NAME LSN0 LSN1  pg_wal_lsn_diff(LSN1, LSN0)
 #   perf_top_snapshot         the busiest processes right now (top's second sample)
 
 PERF_DIR=${PERF_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 PERF_OUT=${PERF_OUT:-$PERF_DIR/out}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PERF_PROFILE=${PERF_PROFILE:-bulk}
 CLK_TCK=$(getconf CLK_TCK)
 
 # Runs a server tool as the server user, from / (postgres may not enter our cwd).
@@ -55,8 +71,16 @@ perf_cluster_running() {
 }
 
 perf_cluster_start() {
-  local name=${1:?perf_cluster_start NAME} dir out port
+  local name=${1:?perf_cluster_start NAME} dir out port have
   dir=$(perf_cluster_dir "$name")
+  case $PERF_PROFILE in bulk|production) ;; *) echo "perf_cluster_start: unknown PERF_PROFILE '$PERF_PROFILE' (bulk or production)" >&2; return 1 ;; esac
+  if [ -f "$dir/data/PG_VERSION" ]; then
+    have=bulk; [ -f "$dir/profile" ] && have=$(cat "$dir/profile")
+    if [ "$have" != "$PERF_PROFILE" ]; then
+      echo "perf_cluster_start $name: the cluster was created with profile '$have', not '$PERF_PROFILE' (remove $dir to recreate it)" >&2
+      return 1
+    fi
+  fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     mkdir -p "$PERF_OUT"
     rm -rf "$dir" && mkdir -m 0700 "$dir" || return 1
@@ -74,6 +98,26 @@ perf_cluster_start() {
                -E UTF8 --locale="$locale" --no-sync --no-instructions 2>&1); then
       echo "perf_cluster_start $name: initdb failed:" >&2; echo "$out" >&2; return 1
     fi
+    if [ "$PERF_PROFILE" = production ]; then
+      cat >>"$dir/data/postgresql.conf" <<EOF
+
+# perf/lib.sh, profile production
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir/data'
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+shared_buffers = 512MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+maintenance_work_mem = 512MB
+wal_level = replica
+autovacuum = on
+max_connections = 100
+logging_collector = off
+include_if_exists = 'perf_port.conf'
+EOF
+    else
     cat >>"$dir/data/postgresql.conf" <<EOF
 
 # perf/lib.sh
@@ -93,6 +137,8 @@ max_connections = 100
 logging_collector = off
 include_if_exists = 'perf_port.conf'
 EOF
+    fi
+    echo "$PERF_PROFILE" >"$dir/profile"
     cat >"$dir/data/pg_hba.conf" <<'EOF'
 local all all              trust
 host  all all 127.0.0.1/32 trust
@@ -182,6 +228,52 @@ perf_measure() {
   awk -v t0="$t0" -v t1="$t1" -v u="$u" -v s="$s" -v rss="$rss" -v s0="$s0" -v s1="$s1" -v g0="$g0" -v g1="$g1" \
       -v b0="$b0" -v b1="$b1" -v hz="$CLK_TCK" -v rc="$rc" \
       'BEGIN { printf "%.2f %.2f %.2f %d %.2f %.2f %.2f %d\n", t1 - t0, u, s, rss, (s1 - s0) / hz, (g1 - g0) / hz, (b1 - b0) / hz, rc }'
+}
+
+# Peak summed RSS (kB) of the process tree under ROOT, sampled every 0.2 s
+# until ROOT exits; the running peak is written to OUT.
+perf_tree_rss_sampler() {
+  local root=$1 out=$2 peak=0 cur pg
+  pg=$(getconf PAGESIZE)
+  while kill -0 "$root" 2>/dev/null; do
+    cur=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$root" -v pg="$pg" '
+      { pid = $1; s = $0; sub(/^.*\) /, "", s); split(s, a, " "); ppid[pid] = a[2]; rss[pid] = a[22] }
+      END { for (p in ppid) { q = p; n = 0
+              while (q != "" && q != 0 && q != root && n++ < 64) q = ppid[q]
+              if (q == root) sum += rss[p] }
+            printf "%d\n", sum * pg / 1024 }')
+    [ "${cur:-0}" -gt "$peak" ] && peak=$cur
+    echo "$peak" >"$out"
+    sleep 0.2
+  done
+}
+
+perf_measure_tree() {
+  local src=$1 tgt=$2 log=$3 tf s0 s1 g0 g1 b0 b1 t0 t1 rc=0 u s rss pid spid peak
+  shift 3
+  tf=$log.time
+  s0=$(perf_cluster_ticks "$src"); g0=$(perf_cluster_ticks "$tgt"); b0=$(perf_machine_busy_ticks)
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%e %U %S %M' -o "$tf" -- "$@" >"$log" 2>&1 &
+  pid=$!
+  perf_tree_rss_sampler "$pid" "$log.rss" &
+  spid=$!
+  wait "$pid" || rc=$?
+  t1=$(date +%s.%N)
+  wait "$spid" 2>/dev/null || true
+  s1=$(perf_cluster_ticks "$src"); g1=$(perf_cluster_ticks "$tgt"); b1=$(perf_machine_busy_ticks)
+  read -r _ u s rss < <(tail -n 1 "$tf") || { u=0; s=0; rss=0; }
+  peak=$(cat "$log.rss" 2>/dev/null || echo 0)
+  awk -v t0="$t0" -v t1="$t1" -v u="$u" -v s="$s" -v rss="$rss" -v s0="$s0" -v s1="$s1" -v g0="$g0" -v g1="$g1" \
+      -v b0="$b0" -v b1="$b1" -v hz="$CLK_TCK" -v rc="$rc" -v peak="${peak:-0}" \
+      'BEGIN { printf "%.2f %.2f %.2f %d %.2f %.2f %.2f %d %d\n", t1 - t0, u, s, rss, (s1 - s0) / hz, (g1 - g0) / hz, (b1 - b0) / hz, rc, peak }'
+}
+
+perf_wal_lsn() {
+  perf_psql -d "$(perf_conninfo "$1" postgres)" -Atc "SELECT pg_current_wal_lsn()"
+}
+perf_wal_bytes() {
+  perf_psql -d "$(perf_conninfo "$1" postgres)" -Atc "SELECT pg_wal_lsn_diff('$3', '$2')::bigint"
 }
 
 perf_top_snapshot() {
