@@ -5,11 +5,13 @@
 // part with its data), deletes detected on request, and sequences on the final
 // sync.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "pgcutover/jobs/copy_job.hpp"
+#include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/sync/change_column.hpp"
 #include "pgcutover/sync/drift.hpp"
 #include "pgcutover/util/time.hpp"
@@ -29,6 +31,9 @@ struct SyncConfig {
   std::map<std::string, sync::TableConfig> change_columns;  // per table display name
   pipeline::PipelineOptions pipeline;    // retries, spill of the copies of new tables
   schema::SchemaOptions schema;          // pg_bin for new tables
+  // Hand the snapshot holder to the caller (SyncResult::holder) instead of
+  // closing it: a rehearsal verifies the source as of the sync's snapshot.
+  bool keep_snapshot = false;
 };
 
 struct SyncedTable {
@@ -56,6 +61,9 @@ struct SyncResult {
   bool deletes_detected = false;
   bool final_sync = false;
   pg::TargetWrites target_writes;                       // how the writers applied rows
+  // With keep_snapshot: the session still holding `snapshot` open, so other
+  // sessions can import it; the snapshot ends when the last owner lets go.
+  std::shared_ptr<pg::SnapshotHolder> holder;
   bool ok() const { return not_synced.empty(); }
 };
 

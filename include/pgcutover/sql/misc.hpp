@@ -12,4 +12,6 @@ std::string minus_ms();          // $1 timestamptz text, $2 milliseconds -> ISO 
 std::string xid_age();           // $1 txid (64-bit) -> age of its xid
 std::string analyze(const QualifiedName &table);
 std::string reset_search_path();
+std::string begin_read_only();  // a timed query runs inside, then rolls back
+std::string rollback();
 }  // namespace pgcutover::sql::misc
