@@ -94,11 +94,12 @@ class RehearseJob {
       verify();
       analyze();
       user_checks();
+      release_snapshot();  // read by verify and the same-rows checks; the timed queries run on the live source
       timed_queries();
     } catch (const Error &e) {
       result_.failure = e;
     }
-    if (result_.sync) result_.sync->holder.reset();  // the source's snapshot, read by every phase that needs it
+    release_snapshot();
     judge();
     history();
     return std::move(result_);
@@ -151,6 +152,10 @@ class RehearseJob {
     if (!result_.verify->ok)
       throw Error(ErrorKind::Usage, "verify found differences after the sync",
                   "see report.md and run `pgcutover verify --mode full`");
+  }
+
+  void release_snapshot() {
+    if (result_.sync) result_.sync->holder.reset();
   }
 
   void analyze() {

@@ -57,8 +57,12 @@ jobs::RehearseResult sample_result(double budget) {
   return r;
 }
 
-report::RunReport sample_report() {
-  report::RunReport rep;
+// Five phases of 1.3 s each.
+const report::RunReport &sample_report() {
+  static report::RunReport rep;
+  static bool filled = false;
+  if (filled) return rep;
+  filled = true;
   double t = 0;
   for (const char *p : {"schema_drift", "sync_changes", "verify", "analyze", "user_checks"}) {
     rep.add_phase({p, t, t + 1.3});
