@@ -70,7 +70,7 @@ std::string latest_text(const nlohmann::json &r) {
   const nlohmann::json &l = *it;
   double limit = l.value("limit_seconds", 0.0);
   if (!l["hours"].is_number())
-    return fmt::format("no limit: {} (budget x safety {})", l.value("reason", ""), duration(limit));
+    return fmt::format("none ({}; budget x safety {})", l.value("reason", ""), duration(limit));
   double h = l["hours"].get<double>();
   std::string when = h >= 1 ? fmt::format("{:.1f} h", h) : duration(h * 3600);
   return fmt::format("{} after the sync's snapshot, at {} UTC (then the final sync reaches budget x safety, {}){}", when,

@@ -21,6 +21,12 @@ TEST(RehearseView, FailureBeforeTheSyncRenders) {
   EXPECT_EQ(v.json["failure_detail"]["phase"], "sync");
   EXPECT_NE(rehearse::markdown_report(v.json).find("# Cutover rehearsal: FAILED in sync"), std::string::npos);
   EXPECT_NE(rehearse::markdown_report(v.json).find("attgenerated"), std::string::npos);
+  // No projection without a sync, and the reports say so; the HTML renders.
+  EXPECT_TRUE(v.json["latest_last_sync"]["hours"].is_null());
+  EXPECT_NE(rehearse::markdown_report(v.json).find("Latest last sync: none (no projection: the sync did not finish; budget x safety"),
+            std::string::npos)
+      << rehearse::markdown_report(v.json);
+  EXPECT_NE(rehearse::html_report(v.json).find("id=\"budget-line\""), std::string::npos);
 }
 
 namespace {

@@ -68,6 +68,7 @@ View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::st
                           {"budget_seconds", v.budget_seconds}, {"limit_seconds", limit}, {"fits", p.seconds <= limit}});
   nlohmann::json latest = {{"hours", nullptr}, {"at", nullptr}, {"limit_seconds", limit},
                            {"reason", r.latest_last_sync.reason}};
+  if (!r.sync) latest["reason"] = "no projection: the sync did not finish";
   if (r.latest_last_sync.hours) latest["hours"] = *r.latest_last_sync.hours;
   if (!r.latest_last_sync.at.empty()) latest["at"] = r.latest_last_sync.at;
   nlohmann::json queries = nlohmann::json::array();
