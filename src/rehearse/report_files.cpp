@@ -261,7 +261,7 @@ std::string phases_svg(const nlohmann::json &r) {
 std::string history_svg(const nlohmann::json &runs) {
   const int H = 160, top = 24, left = 60, bar = 36, gap = 24;
   int n = static_cast<int>(runs.size());
-  int width = left + std::max(1, n) * (bar + gap) + 120;
+  int width = left + std::max(6, n) * (bar + gap) + 200;  // room for the budget's label
   double most = 1e-6, budget = 0;
   for (const auto &h : runs) {
     most = std::max(most, h.value("total_seconds", 0.0));
@@ -275,7 +275,7 @@ std::string history_svg(const nlohmann::json &runs) {
                                 width, top + H + 40);
   svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#555\"/><line x1=\"{0}\" x2=\"{3}\" y1=\"{2}\" "
                      "y2=\"{2}\" stroke=\"#555\"/>\n<text x=\"4\" y=\"{4}\">{5}</text><text x=\"4\" y=\"{2}\">0</text>\n",
-                     left, top, top + H, width - 100, top + 4, tick_label(span));
+                     left, top, top + H, width - 190, top + 4, tick_label(span));
   int i = 0;
   for (const auto &h : runs) {
     double t = h.value("total_seconds", 0.0), sy = h.value("sync_seconds", 0.0);
@@ -293,7 +293,7 @@ std::string history_svg(const nlohmann::json &runs) {
   double ly = on ? y(budget) : top;
   svg += fmt::format("<line id=\"history-budget-line\" x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#b00\" "
                      "stroke-width=\"2\" data-off-scale=\"{}\"/><text x=\"{}\" y=\"{:.1f}\">budget {}{}</text>\n",
-                     left, width - 110, ly, ly, on ? "false" : "true", width - 106, ly + 4, duration(budget),
+                     left, width - 190, ly, ly, on ? "false" : "true", width - 186, ly + 4, duration(budget),
                      on ? "" : " (off scale, above)");
   svg += fmt::format("<text x=\"{}\" y=\"{}\">bars: total (green fits, red not), inner: sync</text>\n", left, top + H + 32);
   svg += "</svg>\n";
