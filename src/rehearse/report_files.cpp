@@ -200,6 +200,16 @@ std::string tick_label(double t) {
   return m % 60 ? fmt::format("{}h{:02}m", m / 60, m % 60) : fmt::format("{}h", m / 60);
 }
 
+// The seconds the timelines span: the run, and the budget when it is within
+// 4x the run (further off, its line stands at the right edge, labelled).
+double timeline_span(const nlohmann::json &r) {
+  const auto &v = r["verdict"];
+  double total = std::max(1e-6, v["total_seconds"].get<double>());
+  for (const auto &p : r["phases"]) total = std::max(total, p["end"].get<double>());
+  double budget = v["budget_seconds"].get<double>();
+  return budget <= 4 * total ? std::max(total, budget) * 1.05 : total * 1.1;
+}
+
 // The phases on a time axis, with the budget and budget x safety as vertical
 // lines on the same scale. The scale extends to the budget when it is within
 // 4x the rehearsal's time; further off, each line stands at the right edge
@@ -207,11 +217,8 @@ std::string tick_label(double t) {
 std::string phases_svg(const nlohmann::json &r) {
   const auto &v = r["verdict"];
   const auto &phases = r["phases"];
-  double total = std::max(1e-6, v["total_seconds"].get<double>());
-  for (const auto &p : phases) total = std::max(total, p["end"].get<double>());
   double budget = v["budget_seconds"].get<double>(), limit = budget * v["safety"].get<double>();
-  bool budget_on = budget <= 4 * total;
-  double span = budget_on ? std::max(total, budget) * 1.05 : total * 1.1;
+  double span = timeline_span(r);
   const int W = 900, left = 170, width = left + W + 80;
   auto x = [&](double t) { return left + std::min(t, span) / span * W; };
   const int y0 = 34;
@@ -309,7 +316,8 @@ std::string html_report(const nlohmann::json &r) {
   double total = std::max(1e-6, v["total_seconds"].get<double>());
   double limit = v["budget_seconds"].get<double>() * v["safety"].get<double>();
   const int W = 900, left = 170;
-  auto x = [&](double t) { return left + t / total * W; };
+  double span = timeline_span(r);  // the ranges and the throughput on the phases' scale
+  auto x = [&](double t) { return left + std::min(t, span) / span * W; };
   std::string svg = phases_svg(r);
   // Ranges per worker.
   std::map<int, int> lanes;
