@@ -1,7 +1,10 @@
 // pgcutover rehearse against real servers: a rehearsal after traffic writes
 // three reports whose phases add up, leaves the target equal, and follows the
-// budget; a failing user check stops it by name; the HTML report renders in
-// headless Chromium with one bar per phase.
+// budget; a failing user check stops it by name; a failing sync is named in
+// all three reports; the HTML report renders in headless Chromium (budget
+// line, one bar per phase, the per-table numbers of report.json); under live
+// traffic verify passes as of the sync's snapshot and the projection grows
+// with time; same-rows checks, timed queries, and the history of rehearsals.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
