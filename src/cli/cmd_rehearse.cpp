@@ -27,7 +27,7 @@ Command rehearse_command(CLI::App &root, const CommonOptions &common) {
               throw *res.failure;
             }
             v.text += "\nreport: " + opt->report_dir + "/report.html (also report.md, report.json)\n";
-            return print(v, common, res.verdict.fits ? 0 : 3);
+            return print(v, common, res.verdict.go ? 0 : 3);
           },
           [] {
             return Interruption{"the phase in flight was stopped and its writes in flight rolled back on the rehearsal target",

@@ -189,6 +189,9 @@ void add_rehearse_options(CLI::App &cmd, RehearseOptions &o) {
   cmd.add_option("--config", o.config, "rehearsal config (TOML): source, target, tables, jobs, budget, checks ...")
       ->required();
   cmd.add_option("--budget", o.budget, "the outage budget (overrides the config), e.g. 2h, 90min");
+  cmd.add_option("--history-dir", o.history_dir,
+                 "keep the history of rehearsals as one JSON file per run in this folder (default: the target's "
+                 "<tool-schema>.rehearsals table)");
   cmd.add_option("--report", o.report_dir, "folder for report.json, report.md and report.html")->capture_default_str();
 }
 

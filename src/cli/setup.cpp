@@ -203,7 +203,12 @@ jobs::RehearseConfig rehearse_config(const RehearseOptions &o) {
   c.verify_mode = verify::parse_mode(file.verify);
   c.budget_seconds = static_cast<double>(util::parse_duration_ms(o.budget.empty() ? file.budget : o.budget)) / 1000.0;
   c.safety = file.safety;
-  for (const rehearse::Check &k : file.checks) c.checks.push_back({k.name, k.sql});
+  for (const rehearse::Check &k : file.checks) c.checks.push_back({k.name, k.sql, k.same_rows});
+  for (const rehearse::Query &q : file.queries) c.queries.push_back({q.name, q.sql});
+  c.query_runs = file.query_runs;
+  c.query_tolerance = file.query_tolerance;
+  c.queries_must_not_regress = file.queries_must_not_regress;
+  c.history_dir = o.history_dir.empty() ? file.history_dir : o.history_dir;
   c.config_path = o.config;
   return c;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include "pgcutover/ledger/ledger.hpp"
@@ -56,6 +57,7 @@ class SyncJob {
     finish_drift();
     guard_->restore(*dst_);  // triggers and foreign keys set aside, back before the job ends
     reset_sequences();
+    if (cfg_.keep_snapshot) result_.holder = snap_;  // the caller reads the source as of it, then lets it go
     return std::move(result_);
   }
 
@@ -137,7 +139,7 @@ class SyncJob {
   }
 
   void take_snapshot() {
-    snap_.emplace(pg::Connection::open(ends().source_conninfo, ends().source_settings));
+    snap_ = std::make_shared<pg::SnapshotHolder>(pg::Connection::open(ends().source_conninfo, ends().source_settings));
     result_.snapshot = snap_->info();
     source_time_zone_ = std::string(snap_->conn().exec(sql::sync::session_default_time_zone()).get(0, 0));
     log::info("syncing changes up to {} (snapshot {})", result_.snapshot.taken_at, result_.snapshot.id);
@@ -309,7 +311,7 @@ class SyncJob {
   report::Reporter &reporter_;
   pg::Endpoints ends_;  // the scope's, with the writers' replica setting
   std::optional<pg::Connection> dst_;
-  std::optional<pg::SnapshotHolder> snap_;
+  std::shared_ptr<pg::SnapshotHolder> snap_;
   std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails
   sync::DriftScope drift_scope_;
   sync::DriftPlan drift_;

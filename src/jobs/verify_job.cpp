@@ -90,16 +90,31 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     pg::refuse_same_database(ends);
   }
   // One snapshot per side: writes after them never show as differences.
-  pg::SnapshotHolder src(pg::Connection::open(ends.source_conninfo, ends.source_settings));
+  // The source's in the caller's snapshot when it gives one (imported, its
+  // holder kept open by the caller), else exported here.
+  std::optional<pg::SnapshotHolder> src_holder;
+  std::optional<pg::Connection> src_imported;
+  pg::SnapshotInfo src_info;
+  if (cfg.source_snapshot) {
+    src_imported.emplace(pg::Connection::open(ends.source_conninfo, ends.source_settings));
+    pg::import_snapshot(*src_imported, *cfg.source_snapshot);
+    src_info = *cfg.source_snapshot;
+    out.source_as_of = "the sync's snapshot (" + src_info.taken_at + ")";
+  } else {
+    src_holder.emplace(pg::Connection::open(ends.source_conninfo, ends.source_settings));
+    src_info = src_holder->info();
+    out.source_as_of = "a fresh snapshot (" + src_info.taken_at + ")";
+  }
+  pg::Connection &src = src_holder ? src_holder->conn() : *src_imported;
   pg::SnapshotHolder dst(pg::Connection::open(ends.target_conninfo, ends.target_settings));
-  out.snapshots = {src.info(), dst.info()};
+  out.snapshots = {src_info, dst.info()};
   log::info("verifying as of {} on the source (snapshot {}) and {} on the target", out.snapshots.source.taken_at,
             out.snapshots.source.id, out.snapshots.target.taken_at);
 
   plan::Plan plan;
   {
     report::PhaseTimer t(rep, "plan_ranges");
-    plan = plan::build_plan(src.conn(), dst.conn(), bopt);
+    plan = plan::build_plan(src, dst.conn(), bopt);
     plan::check_refusals(plan);
     std::erase_if(plan.tables, [&](const plan::TablePlan &tp) {
       if (!tp.target_exists) out.missing_tables.push_back(tp.table.name);
@@ -108,7 +123,7 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     if (!use_ledger_ranges(dst.conn(), cfg.scope, plan)) {
       plan::PlanOptions po;
       po.range_bytes = bopt.ranges.range_bytes;
-      for (plan::TablePlan &tp : plan.tables) tp.ranges = plan::plan_ranges(src.conn(), tp.table, po);
+      for (plan::TablePlan &tp : plan.tables) tp.ranges = plan::plan_ranges(src, tp.table, po);
     }
   }
 
@@ -143,7 +158,7 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     pg::Connection live = pg::Connection::open(ends.target_conninfo, ends.target_settings);
     const verify::SequenceBaseline *base = cfg.sequence_baseline ? &*cfg.sequence_baseline : nullptr;
     if (base) out.sequences_as_of = cfg.sequence_baseline_rule;
-    out.sequences = verify::check_sequences(src.conn(), live, names, plan.whole_database, bopt.exclude_schemas, base);
+    out.sequences = verify::check_sequences(src, live, names, plan.whole_database, bopt.exclude_schemas, base);
   }
 
   out.ok = out.missing_tables.empty();

@@ -41,9 +41,26 @@ RehearsalConfig load_rehearsal_config(const std::string &path) {
       Check k;
       k.name = (*t)["name"].value_or(std::string());
       k.sql = (*t)["sql"].value_or(std::string());
+      k.same_rows = (*t)["same_rows"].value_or(false);
       if (k.name.empty() || k.sql.empty()) throw_usage(path + ": every [[checks]] needs a name and an sql");
       c.checks.push_back(std::move(k));
     }
+  if (const toml::array *queries = root["queries"].as_array())
+    for (const auto &node : *queries) {
+      const toml::table *t = node.as_table();
+      if (!t) continue;
+      Query q;
+      q.name = (*t)["name"].value_or(std::string());
+      q.sql = (*t)["sql"].value_or(std::string());
+      if (q.name.empty() || q.sql.empty()) throw_usage(path + ": every [[queries]] needs a name and an sql");
+      c.queries.push_back(std::move(q));
+    }
+  c.query_runs = static_cast<int>(root["query_runs"].value_or(5));
+  c.query_tolerance = root["query_tolerance"].value_or(1.2);
+  c.queries_must_not_regress = root["queries_must_not_regress"].value_or(false);
+  c.history_dir = root["history_dir"].value_or(std::string());
+  if (c.query_runs < 1) throw_usage(path + ": 'query_runs' must be at least 1");
+  if (c.query_tolerance < 1) throw_usage(path + ": 'query_tolerance' must be at least 1 (a ratio target/source)");
   return c;
 }
 

@@ -215,4 +215,30 @@ std::string lock_ledger_nowait(const Ident &s) {
 
 std::string drop_schema(const Ident &s) { return fmt::format("DROP SCHEMA {} CASCADE", s); }
 
+std::string create_rehearsals(const Ident &s) {
+  return fmt::format(R"SQL(
+CREATE SCHEMA IF NOT EXISTS {0};
+CREATE TABLE IF NOT EXISTS {1} (
+  id             bigserial PRIMARY KEY,
+  run_at         timestamptz NOT NULL,
+  total_seconds  double precision NOT NULL,
+  sync_seconds   double precision NOT NULL,
+  budget_seconds double precision NOT NULL,
+  safety         double precision NOT NULL,
+  fits           boolean NOT NULL,
+  go             boolean NOT NULL,
+  entry          jsonb NOT NULL  -- the whole entry, phases included
+);
+)SQL",
+                     s, t(s, "rehearsals"));
+}
+std::string insert_rehearsal(const Ident &s) {
+  return fmt::format("INSERT INTO {} (run_at, total_seconds, sync_seconds, budget_seconds, safety, fits, go, entry) "
+                     "VALUES ($1::timestamptz, $2::float8, $3::float8, $4::float8, $5::float8, $6::boolean, $7::boolean, $8::jsonb)",
+                     t(s, "rehearsals"));
+}
+std::string recent_rehearsals(const Ident &s) {
+  return fmt::format("SELECT entry::text FROM {} ORDER BY run_at DESC, id DESC LIMIT $1::int", t(s, "rehearsals"));
+}
+
 }  // namespace pgcutover::sql::ledger

@@ -13,6 +13,8 @@ std::string minus_ms() {
 std::string xid_age() { return "SELECT pg_catalog.age(($1::bigint % 4294967296)::text::xid)"; }
 std::string analyze(const QualifiedName &table) { return fmt::format("ANALYZE {}", table); }
 std::string reset_search_path() { return "RESET search_path"; }
+std::string begin_read_only() { return "BEGIN READ ONLY"; }
+std::string rollback() { return "ROLLBACK"; }
 
 std::string durable_commit() { return "BEGIN; SELECT txid_current(); COMMIT"; }
 

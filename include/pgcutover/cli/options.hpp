@@ -129,6 +129,7 @@ struct RehearseOptions {
   std::string config;
   std::string budget;  // overrides the config's
   std::string report_dir = "rehearsal-report";
+  std::string history_dir;  // overrides the config's history_dir
 };
 
 void add_common_options(CLI::App &cmd, CommonOptions &o);

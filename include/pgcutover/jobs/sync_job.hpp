@@ -5,11 +5,13 @@
 // part with its data), deletes detected on request, and sequences on the final
 // sync.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "pgcutover/jobs/copy_job.hpp"
+#include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/sync/change_column.hpp"
 #include "pgcutover/sync/drift.hpp"
 #include "pgcutover/util/time.hpp"
@@ -30,6 +32,9 @@ struct SyncConfig {
   pipeline::PipelineOptions pipeline;    // retries, spill of the copies of new tables
   schema::SchemaOptions schema;          // pg_bin for new tables
   pg::ToastCompression toast = pg::ToastCompression::Auto;  // the writers' default_toast_compression
+  // Hand the snapshot holder to the caller (SyncResult::holder) instead of
+  // closing it: a rehearsal verifies the source as of the sync's snapshot.
+  bool keep_snapshot = false;
 };
 
 struct SyncedTable {
@@ -58,6 +63,9 @@ struct SyncResult {
   bool final_sync = false;
   pg::TargetWrites target_writes;                       // how the writers applied rows
   std::string toast_compression;                        // what the writers set ("" = the server's default)
+  // With keep_snapshot: the session still holding `snapshot` open, so other
+  // sessions can import it; the snapshot ends when the last owner lets go.
+  std::shared_ptr<pg::SnapshotHolder> holder;
   bool ok() const { return not_synced.empty(); }
 };
 

@@ -25,6 +25,12 @@ struct VerifyConfig {
   // after its snapshot; under traffic the live source has moved on since).
   std::optional<verify::SequenceBaseline> sequence_baseline;
   std::string sequence_baseline_rule;  // how the baseline was taken, for the report
+  // When set, the source is read in this snapshot (imported with SET
+  // TRANSACTION SNAPSHOT; its holder must stay open until run_verify returns)
+  // instead of a fresh one: a rehearsal compares the target with the source
+  // as of its sync, so traffic after that point is no difference. The target
+  // side is read fresh either way.
+  std::optional<pg::SnapshotInfo> source_snapshot;
 };
 
 enum class TableStatus { Ok, Repaired, Different };
@@ -46,6 +52,7 @@ struct VerifyResult {
   verify::HashMethod method = verify::HashMethod::Client;
   bool repair = false;
   verify::SnapshotPair snapshots;
+  std::string source_as_of;  // "fresh snapshot" or "the sync's snapshot (<time>)"
   std::vector<TableVerdict> tables;
   std::vector<sql::QualifiedName> missing_tables;  // on the target: differences by themselves
   std::vector<verify::SequenceVerdict> sequences;

@@ -16,6 +16,17 @@
 //   [[checks]]
 //   name = "every order has a customer"
 //   sql = "SELECT NOT EXISTS (SELECT 1 FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE c.id IS NULL)"
+//   [[checks]]               # same_rows: run on both sides (the source in the
+//   name = "open orders"     # sync's snapshot), the same rows required
+//   sql = "SELECT id, total FROM orders WHERE status = 'open'"
+//   same_rows = true
+//   query_runs = 5           # each [[queries]] runs this many times per side
+//   query_tolerance = 1.2    # target median over source median above this: slower
+//   queries_must_not_regress = false  # true: a slower query makes the verdict no-go
+//   history_dir = "rehearsals"        # else the history goes to <tool_schema>.rehearsals on the target
+//   [[queries]]
+//   name = "orders of a customer"
+//   sql = "SELECT * FROM orders WHERE customer_id = 42"
 #include <string>
 #include <vector>
 
@@ -24,6 +35,12 @@ namespace pgcutover::rehearse {
 struct Check {
   std::string name;
   std::string sql;  // must return one row holding true, or no rows
+  bool same_rows = false;  // instead: the same rows on both sides
+};
+
+struct Query {
+  std::string name;
+  std::string sql;
 };
 
 struct RehearsalConfig {
@@ -40,6 +57,11 @@ struct RehearsalConfig {
   std::string verify = "hash";
   std::string tool_schema = "pgcutover";
   std::vector<Check> checks;
+  std::vector<Query> queries;
+  int query_runs = 5;
+  double query_tolerance = 1.2;
+  bool queries_must_not_regress = false;
+  std::string history_dir;  // empty: the target's ledger schema
 };
 
 RehearsalConfig load_rehearsal_config(const std::string &path);  // throws Usage, naming the key

@@ -25,6 +25,10 @@ std::string delete_set_aside(const Ident &s);  // $1 kind, $2 schema, $3 table, 
 // Every table with a watermark: copied or synced by the tool -> schema, name.
 std::string watermarked_tables(const Ident &s);
 std::string clear_watermark_parts(const Ident &s);  // $1 schema, $2 table
+// The history of rehearsals (ledger/rehearsals.hpp), created on first use.
+std::string create_rehearsals(const Ident &s);
+std::string insert_rehearsal(const Ident &s);   // $1 run_at, $2 total, $3 sync, $4 budget, $5 safety, $6 fits, $7 go, $8 entry json
+std::string recent_rehearsals(const Ident &s);  // $1 how many -> entry json text, newest first
 const char *tables_exist();  // $1 ledger schema -> bool: its jobs and ranges tables are there
 const char *setup_lock();    // transaction-level advisory lock serializing create_tables
 const char *job_lock();      // $1 lock name: session-level advisory lock

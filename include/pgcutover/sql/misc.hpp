@@ -17,4 +17,6 @@ std::string reset_search_path();
 std::string durable_commit();
 // Whether default_toast_compression accepts lz4 (built --with-lz4, 14+): one boolean.
 std::string lz4_available();
+std::string begin_read_only();  // a timed query runs inside, then rolls back
+std::string rollback();
 }  // namespace pgcutover::sql::misc

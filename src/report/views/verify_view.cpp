@@ -86,6 +86,7 @@ View verify(const jobs::VerifyResult &r, const RunReport &rep) {
   v.json["missing_tables"] = missing;
   v.json["sequences"] = seqs;
   v.json["sequences_as_of"] = r.sequences_as_of;
+  v.json["source_as_of"] = r.source_as_of;
   v.json["ok"] = r.ok;
   if (r.repair) v.json["target_writes"] = {{"replica", r.target_writes.replica}, {"always_triggers", r.target_writes.always_triggers}};
   v.json["tables"] = tables;  // the verdicts, not the copy-shaped table records
