@@ -29,6 +29,17 @@ namespace {
 // where `fixed` is every phase but sync_changes as measured (drift, verify,
 // ANALYZE, checks: they do not grow with the changes). Linear in h, so the
 // latest last sync is where that line crosses budget x safety.
+// The timed queries measure the new server against the old; they are not a
+// step of the cutover, so neither the total nor the projection counts them.
+constexpr const char *MEASURING_PHASE = "queries";
+
+double measuring_seconds(const report::RunReport &rep) {
+  double s = 0;
+  for (const report::PhaseRecord &p : rep.phases())
+    if (p.name == MEASURING_PHASE) s += p.end - p.start;
+  return s;
+}
+
 struct ProjectionModel {
   std::vector<TableRate> rates;
   double fixed = 0;          // seconds
@@ -40,7 +51,7 @@ ProjectionModel model_of(const SyncResult &sync, const report::RunReport &rep, i
   double sync_start = 0, sync_end = -1;
   for (const report::PhaseRecord &p : rep.phases()) {
     if (p.name == "sync_changes") sync_start = p.start, sync_end = p.end;
-    else m.fixed += p.end - p.start;
+    else if (p.name != MEASURING_PHASE) m.fixed += p.end - p.start;
   }
   std::map<std::string, std::pair<double, double>> work;  // table -> (range seconds, rows), sync_changes only
   for (const report::RangeRecord &r : rep.ranges()) {
@@ -241,7 +252,7 @@ class RehearseJob {
   // median latency per side. The source is the live one: latency, not content.
   void timed_queries() {
     if (cfg_.queries.empty()) return;
-    report::PhaseTimer t(rep_, "queries");
+    report::PhaseTimer t(rep_, MEASURING_PHASE);
     const pg::Endpoints &ends = scope().ends;
     pg::Connection src = pg::Connection::open(ends.source_conninfo, ends.source_settings);
     pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
@@ -285,7 +296,7 @@ class RehearseJob {
 
   void judge() {
     Verdict &v = result_.verdict;
-    v.total_seconds = rep_.now();
+    v.total_seconds = rep_.now() - measuring_seconds(rep_);
     v.budget_seconds = cfg_.budget_seconds;
     v.safety = cfg_.safety;
     v.margin_seconds = v.budget_seconds * v.safety - v.total_seconds;

@@ -105,6 +105,11 @@ std::string markdown_report(const nlohmann::json &r) {
   }
   out += fmt::format("- total **{}** against a budget of **{}** (safety {:.0f}%): margin {}\n", duration(v["total_seconds"]),
                      duration(v["budget_seconds"]), v["safety"].get<double>() * 100, duration(v["margin_seconds"]));
+  for (const auto &p : r["phases"])
+    if (p["phase"] == "queries")
+      out += fmt::format("- the timed queries (phase `queries`, {:.1f}s) measure the new server; they are not a step of "
+                         "the cutover and not counted in the total\n",
+                         p["seconds"].get<double>());
   out += fmt::format("- source {}, target {}\n", r.value("source", "?"), r.value("target", "?"));
   out += fmt::format("- verify: {}; user checks: {} passed of {}\n", r["verify_ok"].get<bool>() ? "target equals source" : "DIFFERENCES",
                      r["checks_passed"].get<int>(), r["checks"].size());

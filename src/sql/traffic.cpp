@@ -39,10 +39,11 @@ std::string delete_row(const QualifiedName &table, const KeyColumns &key) {
 }
 
 std::string insert_copy(const QualifiedName &table, const KeyColumns &key, const std::vector<std::string> &columns,
-                        const std::string &change_column) {
+                        const std::string &change_column, const std::vector<std::string> &defaulted) {
   std::string cols, values;
   for (const std::string &c : columns) {
     if (c == key.names[0]) continue;
+    if (c != change_column && std::find(defaulted.begin(), defaulted.end(), c) != defaulted.end()) continue;
     cols += (cols.empty() ? "" : ", ") + quote_ident(c);
     values += (values.empty() ? "" : ", ") + (c == change_column ? std::string("now()") : quote_ident(c));
   }

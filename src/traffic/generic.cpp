@@ -1,6 +1,7 @@
 #include "pgcutover/traffic/generic.hpp"
 
 #include <algorithm>
+#include <regex>
 
 #include "pgcutover/sql/sync.hpp"
 #include "pgcutover/sql/traffic.hpp"
@@ -48,6 +49,18 @@ std::string joined(const std::vector<std::string> &key) {
   return out;
 }
 
+// Columns whose default is the current time (a creation stamp): a new row
+// takes the default instead of the copied row's old value, so a sync reading
+// such a column sees the insert.
+std::vector<std::string> time_defaulted(const catalog::TableDef &t) {
+  static const std::regex NOW(R"(\b(now|clock_timestamp|statement_timestamp|transaction_timestamp)\(|\b(current_timestamp|localtimestamp|current_date)\b)",
+                              std::regex::icase);
+  std::vector<std::string> out;
+  for (const catalog::ColumnDef &c : t.columns)
+    if (!c.default_expr.empty() && std::regex_search(c.default_expr, NOW)) out.push_back(c.name);
+  return out;
+}
+
 }  // namespace
 
 struct TableState {
@@ -86,7 +99,7 @@ GenericWriter::GenericWriter(pg::Connection &conn, const std::vector<sql::Qualif
     st->update = sql::traffic::update_row(t.name, key, chg);
     st->remove = sql::traffic::delete_row(t.name, key);
     if (key_fed_by_sequence(t, seqs)) {
-      st->insert = sql::traffic::insert_copy(t.name, key, t.column_names(), chg);
+      st->insert = sql::traffic::insert_copy(t.name, key, t.column_names(), chg, time_defaulted(t));
       st->counts.inserts_possible = !st->insert.empty();
     }
     tables_.push_back(std::move(st));

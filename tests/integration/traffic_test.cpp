@@ -25,7 +25,8 @@ struct Traffic : ::testing::Test {
     recreate_database(target_cluster(), db);
     exec(src(), R"SQL(
       CREATE TABLE accounts (id bigserial PRIMARY KEY, name text NOT NULL, balance numeric,
-                             updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+                             updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                             created_at timestamptz NOT NULL DEFAULT now());
       CREATE INDEX ON accounts (updated_at);
       CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                           account_id bigint NOT NULL REFERENCES accounts, body text,
@@ -73,6 +74,11 @@ TEST_F(Traffic, ChangedRowsArriveInTheSyncAndTheTargetEqualsTheSource) {
             accounts_before + acc["inserts"].get<long long>() - acc["deletes"].get<long long>());
   long long recent = std::stoll(query_value(src(), "SELECT count(*) FROM accounts WHERE updated_at > '" + t0 + "'"));
   EXPECT_EQ(recent, acc["rows_changed"].get<long long>());
+  // An insert is a new row as the application makes it: its creation stamp
+  // is its own default (a sync by created_at sees it), not the copied row's.
+  EXPECT_EQ(query_value(src(), "SELECT count(*) FROM accounts WHERE id > " + std::to_string(accounts_before) +
+                                   " AND created_at <= '" + t0 + "'"),
+            "0");
 
   RunResult s = run_pgcutover({"sync", "--source", src(), "--target", dst(), "--overlap", "1s", "--deletes", "detect",
                                "--json"});

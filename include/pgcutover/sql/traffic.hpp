@@ -22,9 +22,11 @@ std::string sample_keys(const QualifiedName &table, const KeyColumns &key, doubl
 std::string update_row(const QualifiedName &table, const KeyColumns &key, const std::string &change_column);
 std::string delete_row(const QualifiedName &table, const KeyColumns &key);
 // A copy of the keyed row without its key column (a sequence or identity
-// feeds it) and with change_column set to now(); returns the new key as text.
+// feeds it) and with change_column set to now(); the `defaulted` columns
+// (a creation time stamp, say) take their defaults, as the application's
+// inserts would. Returns the new key as text.
 std::string insert_copy(const QualifiedName &table, const KeyColumns &key, const std::vector<std::string> &columns,
-                        const std::string &change_column);
+                        const std::string &change_column, const std::vector<std::string> &defaulted = {});
 // The session's TimeZone set to `zone`.
 std::string set_time_zone(const std::string &zone);
 
