@@ -167,6 +167,10 @@ class CopyJob {
       resume(*job, bopt);
       return;
     }
+    // A process still running the old plan must not mark ranges of the new
+    // one: fence it out before planning (this waits for its ranges in flight,
+    // so the plan sees what they committed).
+    if (job) ledger_.fence(*dst_);
     {
       report::PhaseTimer t(rep_, "plan_ranges");
       plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
@@ -185,6 +189,7 @@ class CopyJob {
     plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
     plan::check_refusals(plan_);
     apply_job(plan_, job);
+    ledger_.join(job);
     created_ = job.created_tables;
     i64 done = std::count_if(job.ranges.begin(), job.ranges.end(), [](const auto &r) { return r.done; });
     log::info("resuming job {}: {} of {} range(s) already done", ledger_.job(), done, job.ranges.size());
@@ -269,6 +274,7 @@ class CopyJob {
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
     for (int round = 0; ledger_.pending(*dst_) > 0; ++round) {
       cancel::throw_if_requested();
+      ledger_.check_generation(*dst_);  // the pending ranges may be another plan's (--restart elsewhere)
       std::optional<ledger::Job> job = ledger_.load(*dst_);
       if (!job) throw_internal("the ledger job vanished while copying");
       plan::Plan rest = plan_;
@@ -283,6 +289,7 @@ class CopyJob {
   // it running, and a rerun does what is left.
   void finish() {
     ledger::JobLock lock(ledger_, *dst_);
+    ledger_.check_generation(*dst_);  // restarted elsewhere meanwhile: that process finishes it
     std::optional<ledger::Job> job = ledger_.load(*dst_);
     if (job && job->schema_state != "post_data_done" && !created_.tables.empty()) {
       report::PhaseTimer t(rep_, "build_indexes");
