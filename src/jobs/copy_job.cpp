@@ -20,6 +20,7 @@
 
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/ledger/write_guard.hpp"
+#include "pgcutover/pg/lock_watch.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
 #include "pgcutover/schema/tools.hpp"
@@ -87,6 +88,8 @@ class CopyJob {
 
   CopyResult run() {
     connect();
+    // From here on a statement waiting on a lock says so, and who holds it.
+    pg::LockWaitWatcher waits(ends_, [this](const std::string &s) { reporter_.set_status(s); });
     if (already_finished(ledger_.load(*dst_))) return std::move(result_);
     take_snapshot();
     set_up();
