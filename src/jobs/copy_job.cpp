@@ -20,6 +20,7 @@
 
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/ledger/write_guard.hpp"
+#include "pgcutover/pg/lock_watch.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
 #include "pgcutover/schema/tools.hpp"
@@ -87,6 +88,8 @@ class CopyJob {
 
   CopyResult run() {
     connect();
+    // From here on a statement waiting on a lock says so, and who holds it.
+    pg::LockWaitWatcher waits(ends_, [this](const std::string &s) { reporter_.set_status(s); });
     if (already_finished(ledger_.load(*dst_))) return std::move(result_);
     take_snapshot();
     set_up();
@@ -168,6 +171,10 @@ class CopyJob {
       resume(*job, bopt);
       return;
     }
+    // A process still running the old plan must not mark ranges of the new
+    // one: fence it out before planning (this waits for its ranges in flight,
+    // so the plan sees what they committed).
+    if (job) ledger_.fence(*dst_);
     {
       report::PhaseTimer t(rep_, "plan_ranges");
       plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
@@ -186,6 +193,7 @@ class CopyJob {
     plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
     plan::check_refusals(plan_);
     apply_job(plan_, job);
+    ledger_.join(job);
     created_ = job.created_tables;
     i64 done = std::count_if(job.ranges.begin(), job.ranges.end(), [](const auto &r) { return r.done; });
     log::info("resuming job {}: {} of {} range(s) already done", ledger_.job(), done, job.ranges.size());
@@ -287,6 +295,7 @@ class CopyJob {
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
     for (int round = 0; ledger_.pending(*dst_) > 0; ++round) {
       cancel::throw_if_requested();
+      ledger_.check_generation(*dst_);  // the pending ranges may be another plan's (--restart elsewhere)
       std::optional<ledger::Job> job = ledger_.load(*dst_);
       if (!job) throw_internal("the ledger job vanished while copying");
       plan::Plan rest = plan_;
@@ -301,6 +310,7 @@ class CopyJob {
   // it running, and a rerun does what is left.
   void finish() {
     ledger::JobLock lock(ledger_, *dst_);
+    ledger_.check_generation(*dst_);  // restarted elsewhere meanwhile: that process finishes it
     std::optional<ledger::Job> job = ledger_.load(*dst_);
     if (job && job->schema_state != "post_data_done" && !created_.tables.empty()) {
       report::PhaseTimer t(rep_, "build_indexes");

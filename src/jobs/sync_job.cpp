@@ -21,6 +21,7 @@
 
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/ledger/write_guard.hpp"
+#include "pgcutover/pg/lock_watch.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/schema/schema.hpp"
 #include "pgcutover/sequences/sequences.hpp"
@@ -49,6 +50,8 @@ class SyncJob {
 
   SyncResult run() {
     connect();
+    // From here on a statement waiting on a lock says so, and who holds it.
+    pg::LockWaitWatcher waits(ends_, [this](const std::string &s) { reporter_.set_status(s); });
     apply_drift();
     take_snapshot();
     plan_changes();

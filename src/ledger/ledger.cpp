@@ -76,6 +76,7 @@ std::optional<Job> Ledger::load(pg::Connection &c) const {
   for (const auto &t : created.value("tables", nlohmann::json::array())) job.created_tables.tables.push_back({t.at(0), t.at(1)});
   job.schema_state = j.get(0, 2);
   job.finished_at = j.get(0, 3);
+  job.generation = j.get_i64(0, 4);
   // Bounds come back as JSON arrays, which parse exactly.
   pg::Result r = c.query(sql::ledger::select_ranges(ident()), {job_});
   for (int i = 0; i < r.rows(); ++i) {
@@ -94,33 +95,65 @@ std::optional<Job> Ledger::load(pg::Connection &c) const {
 }
 
 void Ledger::create(pg::Connection &c, const plan::Plan &plan, const CreatedTables &created_tables,
-                    const std::string &command, const std::string &source) const {
+                    const std::string &command, const std::string &source) {
   pg::Transaction txn(c);
+  i64 generation = c.query(sql::ledger::next_generation(ident()), {job_}).get_i64(0, 0);
   c.query(sql::ledger::reset_job(ident()), {job_});
   // Stored as {"whole": bool, "tables": [[schema, name], ...]}.
   nlohmann::json created_json = {{"whole", created_tables.whole}, {"tables", nlohmann::json::array()}};
   for (const auto &n : created_tables.tables) created_json["tables"].push_back({n.schema, n.name});
   nlohmann::json pj = nlohmann::json::array();
   for (const plan::TablePlan &tp : plan.tables) pj.push_back(tp.table.name.display());
-  c.query(sql::ledger::insert_job(ident()), {job_, command, source, pj.dump(), created_json.dump()});
+  c.query(sql::ledger::insert_job(ident()),
+          {job_, command, source, pj.dump(), created_json.dump(), std::to_string(generation), worker_name()});
   std::string ins = sql::ledger::insert_range(ident());
   for (const plan::TablePlan &tp : plan.tables)
     for (const plan::KeyRange &r : tp.ranges)
       c.query(ins, {job_, tp.table.name.schema, tp.table.name.name, std::to_string(r.id), opt_text(r.lower),
                     opt_text(r.upper), std::to_string(r.planned_bytes), merge::to_string(tp.strategy),
-                    copybin::to_string(tp.format)});
+                    copybin::to_string(tp.format), std::to_string(generation)});
   txn.commit();
+  generation_ = generation;
+}
+
+void Ledger::fence(pg::Connection &c) {
+  pg::Transaction txn(c);
+  i64 generation = c.query(sql::ledger::next_generation(ident()), {job_}).get_i64(0, 0);
+  c.query(sql::ledger::fence_job(ident()), {job_, std::to_string(generation), worker_name()});
+  txn.commit();
+  generation_ = generation;
+}
+
+void Ledger::check_generation(pg::Connection &c, bool lock) const {
+  pg::Result r = c.query(sql::ledger::job_generation(ident(), lock), {job_});
+  if (r.rows() == 1 && r.get_i64(0, 0) == generation_) return;
+  // A row the restart deleted is not seen FOR SHARE; read the new one.
+  if (lock && r.rows() == 0) r = c.query(sql::ledger::job_generation(ident(), false), {job_});
+  if (r.rows() == 0)
+    throw Error(ErrorKind::Permanent,
+                "job " + job_ + " is no longer in the ledger (" + schema_ + ".jobs): another process removed it; "
+                "this process stops (the range in flight, if any, was rolled back)",
+                "see what the other process did (pgcutover finish removes the ledger); rerun the command to copy again");
+  throw Error(ErrorKind::Permanent,
+              "job " + job_ + ": the job was restarted by " + std::string(r.get(0, 1)) + " at " +
+                  std::string(r.get(0, 2)) + " (generation " + std::string(r.get(0, 0)) + ", this process ran " +
+                  std::to_string(generation_) + "); this process stops (the range in flight, if any, was rolled back)",
+              "the restarted job goes on in the process that restarted it; nothing to do here");
 }
 
 void Ledger::set_state(pg::Connection &c, const std::string &state, const std::string &schema_state) const {
-  i64 n = c.query(sql::ledger::update_job(ident()), {job_, state, schema_state}).affected_rows();
+  i64 n = c.query(sql::ledger::update_job(ident()), {job_, state, schema_state, std::to_string(generation_)})
+              .affected_rows();
+  if (n != 1) check_generation(c);
   if (n != 1)
     throw Error(ErrorKind::Permanent, "job " + job_ + " is no longer in the ledger (" + schema_ + ".jobs)",
                 "another process restarted or removed the job; rerun the same command");
 }
 
 bool Ledger::claim(pg::Connection &c, const sql::QualifiedName &table, i64 range_id) const {
-  pg::Result r = c.query(sql::ledger::claim_range(ident()), {job_, table.schema, table.name, std::to_string(range_id)});
+  check_generation(c, true);
+  pg::Result r = c.query(sql::ledger::claim_range(ident()),
+                         {job_, table.schema, table.name, std::to_string(range_id), std::to_string(generation_)});
   return r.rows() == 1 && r.get(0, 0) != "done";
 }
 
@@ -128,8 +161,9 @@ void Ledger::mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 r
                        const pg::SnapshotInfo &snap, const std::string &started_at) const {
   i64 n = c.query(sql::ledger::mark_done(ident()),
                   {job_, table.schema, table.name, std::to_string(range_id), std::to_string(rows), std::to_string(bytes),
-                   snap.id, snap.changes_from, snap.xmin, worker_name(), started_at})
+                   snap.id, snap.changes_from, snap.xmin, worker_name(), started_at, std::to_string(generation_)})
               .affected_rows();
+  if (n != 1) check_generation(c);
   if (n != 1)
     throw Error(ErrorKind::Permanent,
                 "the ledger has no pending range " + std::to_string(range_id) + " of " + table.display() + " in job " +

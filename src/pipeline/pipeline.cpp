@@ -216,24 +216,25 @@ void merge_deferred(std::vector<RangeTask *> &tasks, ConnPool &sources, ConnPool
 }
 // Without --keep-spill, a spill file lives only until its range is loaded:
 // after a failure or an interrupt, the files written and not loaded yet are
-// removed too (they hold table data), whichever way run_pipeline ends.
+// removed too (they hold table data), whichever way run_pipeline ends. Only
+// files this process claimed (spill/claim.hpp): another process sharing the
+// folder keeps its own.
 class SpillCleanup {
  public:
-  SpillCleanup(const std::vector<RangeTask> &tasks, bool active) : tasks_(tasks), active_(active) {}
+  SpillCleanup(std::vector<RangeTask> &tasks, bool active) : tasks_(tasks), active_(active) {}
   SpillCleanup(const SpillCleanup &) = delete;
   SpillCleanup &operator=(const SpillCleanup &) = delete;
   ~SpillCleanup() {
     if (!active_) return;
-    for (const RangeTask &t : tasks_) {
-      if (t.spill_path.empty()) continue;
-      std::error_code ec;
-      std::filesystem::remove(t.spill_path, ec);
-      if (ec) log::warn("cannot remove the spill file {}: {}", t.spill_path.string(), ec.message());
+    for (RangeTask &t : tasks_) {
+      if (!t.spill_claim.held()) continue;
+      if (std::error_code ec = t.spill_claim.remove())
+        log::warn("cannot remove the spill file {}: {}", t.spill_path.string(), ec.message());
     }
   }
 
  private:
-  const std::vector<RangeTask> &tasks_;
+  std::vector<RangeTask> &tasks_;
   bool active_;
 };
 
@@ -332,7 +333,8 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
                         task->spill_path = *opt.spill_dir / spill_file_name(*task->table, *task->range);
                         nlohmann::json meta = spill_meta(*task->table, *task->range, snapshot, src->display_name());
                         spill_range(*src, *task->table, *task->range, task->spill_path, meta, opt.spill_level,
-                                    opt.chunk_bytes, &task->record.spill_bytes);
+                                    opt.chunk_bytes, &task->record.spill_bytes, &task->spill_claim);
+                        if (opt.keep_spill) task->spill_claim.keep_on_hard_exit();
                       }
                     } catch (...) {
                       // The source transaction is aborted after any error: never reuse it.
@@ -371,7 +373,9 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
                   }
                   return 0;
                 });
-                if (!opt.keep_spill) std::filesystem::remove(task->spill_path);
+                if (!opt.keep_spill)
+                  if (std::error_code ec = task->spill_claim.remove())
+                    log::warn("cannot remove the spill file {}: {}", task->spill_path.string(), ec.message());
                 return 0;
               });
             }));

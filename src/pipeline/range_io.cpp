@@ -248,7 +248,7 @@ std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst
 
 WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const plan::KeyRange &range,
                         const std::filesystem::path &path, const nlohmann::json &meta, int zstd_level,
-                        i64 chunk_bytes, i64 *spill_bytes) {
+                        i64 chunk_bytes, i64 *spill_bytes, spill::FileClaim *claim) {
   const catalog::TableDef &t = tp.table;
   spill::SpillWriter writer(path, meta, zstd_level);
   pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format, tp.filter));
@@ -274,6 +274,7 @@ WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const pl
   writer.finish(framer.tuples());
   res.rows = framer.tuples();
   if (spill_bytes) *spill_bytes = writer.bytes_out();
+  if (claim) *claim = writer.take_claim();
   return res;
 }
 
@@ -324,7 +325,7 @@ nlohmann::json spill_meta(const plan::TablePlan &tp, const plan::KeyRange &range
 
 std::string spill_file_name(const plan::TablePlan &tp, const plan::KeyRange &range) {
   // The OID keeps names unique and filesystem-safe whatever the table is called.
-  return fmt::format("t{}_r{:05}.pgcspill", tp.table.oid, range.id);
+  return fmt::format("t{}_r{:05}_p{}.pgcspill", tp.table.oid, range.id, static_cast<long>(::getpid()));
 }
 
 }  // namespace pgcutover::pipeline

@@ -47,9 +47,16 @@ std::string Reporter::progress_line(const RunReport &r) const {
                      p.rows.load(), format_bytes(bytes), rate, eta);
 }
 
+void Reporter::set_status(const std::string &status) {
+  std::lock_guard lk(mu_);
+  status_ = status;
+  draw_locked();
+}
+
 void Reporter::draw_locked() {
   if (!live_ || !report_) return;
   shown_ = progress_line(*report_);
+  if (!status_.empty()) shown_ += "  | " + status_;
   std::fprintf(stderr, "\r%s\x1b[K", shown_.c_str());
   std::fflush(stderr);
 }

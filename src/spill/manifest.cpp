@@ -1,5 +1,7 @@
 #include "pgcutover/spill/manifest.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -27,7 +29,8 @@ std::optional<std::vector<std::string>> bound_from(const json &j) {
 void check_folder_writable(const fs::path &dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  fs::path probe = dir / ".pgcutover-write-test";
+  // Named by the process: another run sharing the folder probes its own.
+  fs::path probe = dir / (".pgcutover-write-test-" + std::to_string(::getpid()));
   FILE *f = ec ? nullptr : std::fopen(probe.c_str(), "w");
   if (!f)
     throw_usage("cannot write to the spill folder " + dir.string() + ": " + (ec ? ec.message() : std::strerror(errno)),

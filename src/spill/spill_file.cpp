@@ -34,11 +34,14 @@
 //   than SPILL_MAX_META_BYTES.
 //
 // The writer creates path + ".partial" and renames it into place after fsync,
-// so a final name only ever holds a finished file. It opens the .partial
-// without O_EXCL: a .partial left behind by a killed run is simply replaced.
+// so a final name only ever holds a finished file. Both names are claimed
+// (claim.hpp): a name another running process holds is refused, a leftover of
+// a killed run is replaced.
 // The rename is followed by a best-effort fsync of the directory (some file
 // systems refuse fsync on directories; the data itself is already durable).
 #include "pgcutover/spill/spill_file.hpp"
+
+#include "pgcutover/spill/claim.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -197,7 +200,8 @@ fs::path partial_path(const fs::path &path) {
 struct SpillWriter::Impl {
   fs::path path;
   fs::path partial;
-  Fd fd;
+  FileClaim claim;  // the .partial, then (renamed) the finished file
+
   CCtx cctx;
   Xxh3 data_hash;  // uncompressed bytes
   Xxh3 body_hash;  // compressed bytes
@@ -209,7 +213,7 @@ struct SpillWriter::Impl {
   bool failed = false;
 
   void flush() {
-    write_all(fd.get(), buf.data(), used, partial);
+    write_all(claim.fd(), buf.data(), used, partial);
     used = 0;
   }
 
@@ -278,19 +282,10 @@ SpillWriter::SpillWriter(fs::path path, const nlohmann::json &meta, int zstd_lev
   header += meta_text;
   put_u32(header, XXH32(header.data(), header.size(), 0));
 
-  // Opened last: nothing above can fail after the file exists.
-  int fd;
-  do {
-    fd = ::open(w.partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) throw_io("create", w.partial, errno);
-  // Table data: readable by its owner only, also when an older file of this name had wider rights.
-  if (::fchmod(fd, 0600) != 0) {
-    int err = errno;
-    ::close(fd);
-    throw_io("restrict the rights of", w.partial, err);
-  }
-  w.fd = Fd(fd);
+  // Created last: nothing above can fail after the file exists. Claimed
+  // (claim.hpp): a .partial another running process writes is refused, a
+  // leftover of a process that is gone is replaced.
+  w.claim = FileClaim::create(w.partial);
   w.append(header);
 }
 
@@ -305,8 +300,12 @@ SpillWriter &SpillWriter::operator=(SpillWriter &&o) noexcept {
 
 SpillWriter::~SpillWriter() {
   if (!impl || impl->finished) return;
-  impl->fd.reset();
-  ::unlink(impl->partial.c_str());
+  (void)impl->claim.remove();
+}
+
+FileClaim SpillWriter::take_claim() {
+  if (!impl || !impl->finished) throw_internal("SpillWriter::take_claim before finish()");
+  return std::move(impl->claim);
 }
 
 void SpillWriter::write(std::span<const char> bytes) {
@@ -341,12 +340,11 @@ void SpillWriter::finish(i64 rows) {
     w.append(trailer);
     w.flush();
 
-    while (::fsync(w.fd.get()) != 0)
+    while (::fsync(w.claim.fd()) != 0)
       if (errno != EINTR) throw_io("fsync", w.partial, errno);
-    // close() can report a deferred write error (NFS, quotas); EINTR after
-    // close leaves the descriptor closed on Linux, so it is not retried.
-    if (::close(w.fd.release()) != 0 && errno != EINTR) throw_io("close", w.partial, errno);
-    if (::rename(w.partial.c_str(), w.path.c_str()) != 0) throw_io("rename into place", w.path, errno);
+    // The descriptor stays open: it holds the claim, which follows the file
+    // to its final name (a write error deferred to close is reported by fsync).
+    w.claim.rename_to(w.path);
     w.finished = true;
   } catch (...) {
     w.failed = true;

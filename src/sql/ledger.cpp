@@ -71,19 +71,38 @@ CREATE TABLE IF NOT EXISTS {4} (
   at             timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (kind, table_schema, table_name, name)
 );
+-- The job's generation: --restart gives the job a new one, and every claim and
+-- done mark must match it, so a process still running the old plan cannot
+-- mark ranges of the new one. Added to ledgers of older versions in place,
+-- and only then: ALTER TABLE would wait for every range in flight.
+DO $pgcutover$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {5}::regclass
+                 AND attname = 'generation' AND NOT attisdropped) THEN
+    ALTER TABLE {1} ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0;
+    ALTER TABLE {1} ADD COLUMN IF NOT EXISTS started_by text;
+    ALTER TABLE {1} ADD COLUMN IF NOT EXISTS started_at timestamptz;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {6}::regclass
+                 AND attname = 'generation' AND NOT attisdropped) THEN
+    ALTER TABLE {2} ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0;
+  END IF;
+END $pgcutover$;
 )SQL",
-                     s, t(s, "jobs"), t(s, "ranges"), t(s, "watermarks"), t(s, "set_aside"));
+                     s, t(s, "jobs"), t(s, "ranges"), t(s, "watermarks"), t(s, "set_aside"),
+                     quote_literal(t(s, "jobs")), quote_literal(t(s, "ranges")));
 }
 
 std::string insert_job(const Ident &s) {
-  return fmt::format("INSERT INTO {} (job, command, source, plan, created_tables) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
-                     t(s, "jobs"));
+  return fmt::format(
+      "INSERT INTO {} (job, command, source, plan, created_tables, generation, started_by, started_at) "
+      "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, clock_timestamp())",
+      t(s, "jobs"));
 }
 
 std::string select_job(const Ident &s) {
   return fmt::format(
       "SELECT state, created_tables::text, schema_state, "
-      "coalesce(to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM {} WHERE job = $1",
+      "coalesce(to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), generation FROM {} WHERE job = $1",
       t(s, "jobs"));
 }
 
@@ -91,14 +110,37 @@ std::string reset_job(const Ident &s) { return fmt::format("DELETE FROM {} WHERE
 
 std::string update_job(const Ident &s) {
   return fmt::format(
-      "UPDATE {} SET state = $2, schema_state = $3, finished_at = CASE WHEN $2 = 'finished' THEN now() END WHERE job = $1",
+      "UPDATE {} SET state = $2, schema_state = $3, finished_at = CASE WHEN $2 = 'finished' THEN now() END "
+      "WHERE job = $1 AND generation = $4",
       t(s, "jobs"));
+}
+
+std::string next_generation(const Ident &s) {
+  // Later than any earlier generation of the job, and than any job of this
+  // name that was removed since (microseconds of the clock).
+  return fmt::format(
+      "SELECT greatest(coalesce((SELECT generation FROM {} WHERE job = $1), 0) + 1, "
+      "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint)",
+      t(s, "jobs"));
+}
+
+std::string fence_job(const Ident &s) {
+  return fmt::format(
+      "UPDATE {} SET generation = $2, started_by = $3, started_at = clock_timestamp() WHERE job = $1", t(s, "jobs"));
+}
+
+std::string job_generation(const Ident &s, bool lock) {
+  return fmt::format(
+      "SELECT generation, coalesce(started_by, 'another process'), "
+      "coalesce(to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'an unknown time') "
+      "FROM {} WHERE job = $1{}",
+      t(s, "jobs"), lock ? " FOR SHARE" : "");
 }
 
 std::string insert_range(const Ident &s) {
   return fmt::format(
-      "INSERT INTO {} (job, table_schema, table_name, range_id, lower_bound, upper_bound, planned_bytes, strategy, format) "
-      "VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9)",
+      "INSERT INTO {} (job, table_schema, table_name, range_id, lower_bound, upper_bound, planned_bytes, strategy, format, "
+      "generation) VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9, $10)",
       t(s, "ranges"));
 }
 
@@ -113,7 +155,7 @@ std::string select_ranges(const Ident &s) {
 std::string claim_range(const Ident &s) {
   return fmt::format(
       "SELECT state FROM {} WHERE job = $1 AND table_schema = $2 AND table_name = $3 AND range_id = $4 "
-      "FOR UPDATE SKIP LOCKED",
+      "AND generation = $5 FOR UPDATE SKIP LOCKED",
       t(s, "ranges"));
 }
 
@@ -121,7 +163,8 @@ std::string mark_done(const Ident &s) {
   return fmt::format(
       "UPDATE {} SET state = 'done', rows = $5, bytes = $6, snapshot_id = $7, snapshot_time = $8::timestamptz, "
       "snapshot_xmin = $9, done_by = $10, started_at = $11::timestamptz, finished_at = clock_timestamp() "
-      "WHERE job = $1 AND table_schema = $2 AND table_name = $3 AND range_id = $4 AND state = 'pending'",
+      "WHERE job = $1 AND table_schema = $2 AND table_name = $3 AND range_id = $4 AND state = 'pending' "
+      "AND generation = $12",
       t(s, "ranges"));
 }
 

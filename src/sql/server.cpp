@@ -49,6 +49,26 @@ const char *lock_holders() {
          "ORDER BY l.pid";
 }
 
+const char *lock_waits() {
+  return "SELECT w.pid, floor(extract(epoch FROM clock_timestamp() - w.query_start))::bigint, "
+         "coalesce(pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), l.locktype), "
+         "h.pid, coalesce(h.usename::text, ''), coalesce(h.application_name, ''), "
+         "coalesce((SELECT string_agg(DISTINCT hl.mode, ', ') FROM pg_catalog.pg_locks hl WHERE hl.pid = h.pid "
+         "AND hl.granted AND hl.locktype = l.locktype AND hl.relation IS NOT DISTINCT FROM l.relation "
+         "AND hl.transactionid IS NOT DISTINCT FROM l.transactionid), '?'), "
+         "coalesce(to_char(h.xact_start, 'HH24:MI:SS'), '?'), left(coalesce(h.query, ''), 200) "
+         "FROM pg_catalog.pg_stat_activity w "
+         "JOIN pg_catalog.pg_locks l ON l.pid = w.pid AND NOT l.granted "
+         "LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+         "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "CROSS JOIN LATERAL unnest(pg_catalog.pg_blocking_pids(w.pid)) AS b(pid) "
+         "JOIN pg_catalog.pg_stat_activity h ON h.pid = b.pid "
+         "WHERE w.datname = pg_catalog.current_database() AND w.application_name = $1 "
+         "AND w.pid <> pg_catalog.pg_backend_pid() AND w.wait_event_type = 'Lock' "
+         "AND clock_timestamp() - w.query_start >= $2::float8 * interval '1 second' "
+         "ORDER BY w.pid, h.pid";
+}
+
 const char *writability() {
   return "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')";
 }

@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "pgcutover/util/error.hpp"
+#include "pgcutover/util/log.hpp"
 
 namespace pgcutover::cancel {
 
@@ -13,9 +15,30 @@ namespace {
 std::atomic<int> first_signal{0};
 std::atomic<bool> flag{false};
 
+// The ExitUnlink table. A slot's state: FREE, FILLING (its owner copies the
+// path in), READY (the handler may unlink it), UNLINKING (the handler took it).
+enum SlotState : int { FREE = 0, FILLING = 1, READY = 2, UNLINKING = 3 };
+constexpr int EXIT_UNLINK_SLOTS = 512;
+constexpr size_t EXIT_UNLINK_PATH_BYTES = 4096;
+struct Slot {
+  std::atomic<int> state{FREE};
+  char path[EXIT_UNLINK_PATH_BYTES];
+};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free slot states");
+Slot slots[EXIT_UNLINK_SLOTS];
+
+void unlink_registered() {
+  for (Slot &s : slots) {
+    int expected = READY;
+    if (s.state.compare_exchange_strong(expected, UNLINKING)) ::unlink(s.path);
+  }
+}
+
 void on_signal(int sig) {
   if (flag.exchange(true)) {
-    // Second signal: leave now. Open transactions die with their connections.
+    // Second signal: leave now. Open transactions die with their connections;
+    // this process's unloaded spill files go with it (unlink is async-signal-safe).
+    unlink_registered();
     const char msg[] = "\npgcutover: second signal, exiting at once; open transactions are rolled back by the servers\n";
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     _exit(128 + sig);
@@ -37,6 +60,40 @@ void install_signal_handlers() {
 bool requested() { return flag.load(std::memory_order_relaxed); }
 int signal_number() { return first_signal.load(); }
 void request() { flag.store(true); }
+
+ExitUnlink::ExitUnlink(const char *path) {
+  size_t n = std::strlen(path);
+  if (n >= EXIT_UNLINK_PATH_BYTES) {
+    log::warn("the path {} is too long to be removed on a second signal", path);
+    return;
+  }
+  for (int i = 0; i < EXIT_UNLINK_SLOTS; ++i) {
+    int expected = FREE;
+    if (!slots[i].state.compare_exchange_strong(expected, FILLING)) continue;
+    std::memcpy(slots[i].path, path, n + 1);
+    slots[i].state.store(READY);
+    slot_ = i;
+    return;
+  }
+  log::warn("more than {} files to remove on a second signal: {} would stay", EXIT_UNLINK_SLOTS, path);
+}
+
+ExitUnlink &ExitUnlink::operator=(ExitUnlink &&o) noexcept {
+  if (this != &o) {
+    reset();
+    slot_ = o.slot_;
+    o.slot_ = -1;
+  }
+  return *this;
+}
+
+void ExitUnlink::reset() noexcept {
+  if (slot_ < 0) return;
+  int expected = READY;
+  // When the handler holds it (UNLINKING), the process is ending: leave it.
+  slots[slot_].state.compare_exchange_strong(expected, FREE);
+  slot_ = -1;
+}
 
 void throw_if_requested() {
   if (requested())

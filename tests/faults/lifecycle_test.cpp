@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "compare.hpp"
 #include "pg_cluster.hpp"
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pg/connection.hpp"
@@ -108,4 +109,54 @@ TEST_F(Lifecycle, MarkDoneChecksThatItMarkedOneRange) {
       << "marking a range done twice passed";
   pgcutover::ledger::Ledger other("pgcutover", "no-such-job");
   EXPECT_THROW(other.set_state(c, "finished", "post_data_done"), pgcutover::Error);
+}
+
+// --restart from a second process while a first one still runs the old plan:
+// the restart fences the job (a new generation), the first process's next
+// claim fails, its range in flight rolls back, and it stops saying so. Every
+// range of the new plan is marked by the process that restarted it.
+TEST(Restart, OldWorkerIsFencedOutOfTheRestartedJob) {
+  std::string db = "faults_restart";
+  recreate_database(source_cluster(), db);
+  recreate_database(target_cluster(), db);
+  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  exec(src, "CREATE TABLE public.work (id int PRIMARY KEY, v text);"
+            "INSERT INTO public.work SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 20000) g; ANALYZE");
+  // A slow target: each range takes a fraction of a second.
+  exec(dst, R"SQL(
+    CREATE TABLE public.work (id int PRIMARY KEY, v text);
+    CREATE FUNCTION public.slow_down() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN PERFORM pg_sleep(0.0003); RETURN NEW; END $$;
+    CREATE TRIGGER slow_down BEFORE INSERT ON public.work FOR EACH ROW EXECUTE FUNCTION public.slow_down();
+    ALTER TABLE public.work ENABLE ALWAYS TRIGGER slow_down;
+  )SQL");
+  std::vector<std::string> args = {"copy", "--source", src, "--target", dst, "--table", "public.work",
+                                   "--range-bytes", "1MB", "--jobs", "1"};
+  PgcutoverProcess old_worker(args);
+  auto done = [&] {
+    try {
+      return std::stoi(query_value(dst, "SELECT count(*) FROM pgcutover.ranges WHERE state = 'done'"));
+    } catch (...) {
+      return 0;
+    }
+  };
+  for (int i = 0; i < 600 && done() < 2 && old_worker.running(); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_GE(done(), 2) << old_worker.err_so_far();
+  int total = std::stoi(query_value(dst, "SELECT count(*) FROM pgcutover.ranges"));
+  ASSERT_LT(done(), total - 3) << "the first copy is nearly done: nothing tested";
+  std::vector<std::string> restart = args;
+  restart.push_back("--restart");
+  RunResult r = run_pgcutover(restart);
+  RunResult old = old_worker.wait(120);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(old.exit_code, 0) << old.err;
+  EXPECT_NE(old.err.find("the job was restarted by"), std::string::npos) << old.err;
+  EXPECT_NE(old.err.find("this process stops"), std::string::npos) << old.err;
+  EXPECT_EQ(query_value(dst, "SELECT count(*) FROM pgcutover.ranges WHERE state <> 'done'"), "0");
+  EXPECT_EQ(query_value(dst, "SELECT count(*) FROM pgcutover.ranges WHERE done_by LIKE '%:" +
+                                 std::to_string(old_worker.pid()) + "'"),
+            "0")
+      << "the process running the old plan marked ranges of the restarted job";
+  EXPECT_EQ(query_value(dst, "SELECT string_agg(state, ',') FROM pgcutover.jobs"), "finished");
+  EXPECT_EQ(expect_same_content(src, dst), 1);
 }

@@ -43,6 +43,10 @@ struct Spill : ::testing::Test {
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
+  long long sessions(const std::string &conninfo) {
+    return std::stoll(query_value(conninfo, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgcutover' "
+                                            "AND datname = current_database()"));
+  }
   std::vector<std::string> files() {
     std::vector<std::string> out;
     if (fs::exists(dir))
@@ -98,4 +102,73 @@ TEST_F(Spill, KeptSpillFilesArePrivate) {
     ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u) << e.path() << " is readable by others";
   }
+}
+
+// A second signal exits in the handler at once: the handler itself removes
+// this process's unloaded spill files (and unfinished ones) before _exit.
+TEST_F(Spill, SecondSignalLeavesNoSpillFileBehind) {
+  PgcutoverProcess p(args());
+  ASSERT_TRUE(p.wait_for_output("copying 1 table(s)", 30)) << p.err_so_far();
+  for (int i = 0; i < 100 && files().size() < 3; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_GE(files().size(), 3u) << "no spill files appeared before the signals";
+  // Close together: 50 ms after the first signal the orderly path has removed
+  // the files already, and the second signal would find nothing to leave.
+  auto t0 = std::chrono::steady_clock::now();
+  p.send_signal(SIGINT);
+  std::this_thread::sleep_for(2ms);
+  ASSERT_TRUE(p.running()) << "the first signal ended the run before the second came: nothing tested";
+  p.send_signal(SIGTERM);
+  RunResult r = p.wait(60);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+  EXPECT_NE(r.err.find("second signal"), std::string::npos) << r.err;
+  EXPECT_TRUE(files().empty()) << "left behind: " << join(files());
+  long long left = 0;
+  for (int i = 0; i < 50; ++i) {
+    left = sessions(src()) + sessions(dst());
+    if (left == 0) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(left, 0) << "pgcutover sessions left on the servers";
+  RunResult again = run_pgcutover(args());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(table_digest(src(), "public.work", "id"), table_digest(dst(), "public.work", "id"));
+}
+
+// Two processes share one spill folder: one keeps its files (--keep-spill),
+// the other (the same table into another target database, so the same ranges)
+// is interrupted mid-run. Each claims its files before writing them, so the
+// keeper's files are all there and load, and the other's cleanup removed its
+// own files only.
+TEST_F(Spill, ProcessesSharingAFolderTouchOnlyTheirOwnFiles) {
+  std::string db2 = "faults_spill_other", db3 = "faults_spill_load";
+  recreate_database(target_cluster(), db2);
+  recreate_database(target_cluster(), db3);
+  std::string dst2 = target_cluster().conninfo(db2), dst3 = target_cluster().conninfo(db3);
+  exec(dst2, R"SQL(
+    CREATE TABLE public.work (id int PRIMARY KEY, v text);
+    CREATE FUNCTION public.slow_down() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN PERFORM pg_sleep(0.001); RETURN NEW; END $$;
+    CREATE TRIGGER slow_down BEFORE INSERT ON public.work FOR EACH ROW EXECUTE FUNCTION public.slow_down();
+    ALTER TABLE public.work ENABLE ALWAYS TRIGGER slow_down;
+  )SQL");
+  exec(dst3, "CREATE TABLE public.work (id int PRIMARY KEY, v text)");
+  PgcutoverProcess keeper(args({"--keep-spill"}));
+  ASSERT_TRUE(keeper.wait_for_output("copying 1 table(s)", 30)) << keeper.err_so_far();
+  PgcutoverProcess other({"copy", "--source", src(), "--target", dst2, "--table", "public.work", "--range-bytes", "1MB",
+                          "--jobs", "2", "--spill-dir", dir.string()});
+  ASSERT_TRUE(other.wait_for_output("copying 1 table(s)", 30)) << other.err_so_far();
+  std::this_thread::sleep_for(1500ms);  // both write and load files side by side
+  other.send_signal(SIGINT);
+  RunResult o = other.wait(60);
+  EXPECT_EQ(o.exit_code, 130) << o.err;
+  RunResult k = keeper.wait(180);
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  std::string other_tag = "_p" + std::to_string(other.pid()) + ".";
+  for (const std::string &f : files()) EXPECT_EQ(f.find(other_tag), std::string::npos) << "the interrupted run left " << f;
+  // Every file the keeper's manifest names is there, and the folder loads exactly.
+  RunResult l = run_pgcutover({"load", "--from-spill", dir.string(), "--target", dst3, "--jobs", "2"});
+  ASSERT_EQ(l.exit_code, 0) << l.err << "\nfiles: " << join(files());
+  EXPECT_EQ(table_digest(src(), "public.work", "id"), table_digest(dst3, "public.work", "id"));
+  EXPECT_EQ(table_digest(src(), "public.work", "id"), table_digest(dst(), "public.work", "id"));
 }

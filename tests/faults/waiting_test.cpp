@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "pg_cluster.hpp"
+#include "pgcutover/pg/connection.hpp"
 
 using namespace pgcutover::testing;
 using namespace std::chrono_literals;
@@ -141,4 +142,34 @@ TEST(Waiting, SnapshotHolderLossEndsTheRunAndARerunResumes) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("resuming job"), std::string::npos) << r.err;
   EXPECT_EQ(table_digest(src, "public.work", "id"), table_digest(dst, "public.work", "id, v"));
+}
+
+// A copy without --lock-timeout waits for a lock a session holds on the target
+// table: the run says so on stderr, naming the table, the server and the
+// holder, and goes on once the lock is released.
+TEST(Waiting, LockWaitIsReportedWithItsHolder) {
+  std::string db = "faults_lockwait";
+  recreate_database(source_cluster(), db);
+  recreate_database(target_cluster(), db);
+  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  exec(src, "CREATE TABLE public.work (id int PRIMARY KEY, v text);"
+            "INSERT INTO public.work SELECT g, md5(g::text) FROM generate_series(1, 5000) g; ANALYZE");
+  exec(dst, "CREATE TABLE public.work (id int PRIMARY KEY, v text)");
+  pgcutover::pg::SessionSettings settings;
+  settings.role = "target";
+  settings.application_name = "locker";
+  pgcutover::pg::Connection holder = pgcutover::pg::Connection::open(dst, settings);
+  std::string pid(holder.exec("SELECT pg_backend_pid()").get(0, 0));
+  holder.exec("BEGIN");
+  holder.exec("LOCK TABLE public.work IN ACCESS EXCLUSIVE MODE");
+  PgcutoverProcess p({"copy", "--source", src, "--target", dst, "--table", "public.work"});
+  bool seen = p.wait_for_output("for a lock on public.work (target): held by pid " + pid, 30);
+  std::string err = p.err_so_far();
+  holder.exec("COMMIT");
+  RunResult r = p.wait(60);
+  ASSERT_TRUE(seen) << "no waiting line naming the table and the holder:\n" << r.err;
+  EXPECT_NE(err.find("application locker, mode AccessExclusiveLock"), std::string::npos) << err;
+  EXPECT_NE(err.find("query \"LOCK TABLE public.work IN ACCESS EXCLUSIVE MODE\""), std::string::npos) << err;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(table_digest(src, "public.work", "id"), table_digest(dst, "public.work", "id"));
 }

@@ -36,6 +36,7 @@ struct Job {
   std::string state;          // running | finished
   std::string schema_state;   // pre_data_done | post_data_done
   std::string finished_at;    // ISO 8601 UTC when state is finished, else ""
+  i64 generation = 0;         // changes with every --restart (see Ledger::fence)
   CreatedTables created_tables;
   std::vector<StoredRange> ranges;
 };
@@ -64,15 +65,28 @@ class Ledger {
   // The same, but also nullopt when the ledger's tables do not exist yet
   // (nothing was ever copied into this target with this tool schema).
   std::optional<Job> load_if_exists(pg::Connection &c) const;
-  // Replaces any earlier job of this name with the plan, all ranges pending.
+  // Replaces any earlier job of this name with the plan, all ranges pending,
+  // under a new generation, which this ledger works in from then on.
   void create(pg::Connection &c, const plan::Plan &plan, const CreatedTables &created_tables,
-              const std::string &command, const std::string &source) const;
-  // Throws when the job is not there (another process replaced it).
+              const std::string &command, const std::string &source);
+  // --restart, before planning: gives the existing job a new generation and
+  // commits it, so processes still running the old plan fail their next
+  // claim. Waits for their ranges in flight (they hold the job row FOR SHARE).
+  void fence(pg::Connection &c);
+  // Works in the generation of a job loaded to resume it.
+  void join(const Job &job) { generation_ = job.generation; }
+  i64 generation() const { return generation_; }
+  // Throws (Permanent, "the job was restarted by ...; this process stops")
+  // when the job's generation is no longer this ledger's. With lock, inside a
+  // transaction, holds the job row FOR SHARE until it ends, so no restart can
+  // fence the job meanwhile.
+  void check_generation(pg::Connection &c, bool lock = false) const;
+  // Throws when the job is not there or was restarted by another process.
   void set_state(pg::Connection &c, const std::string &state, const std::string &schema_state) const;
 
   // Inside the range's transaction on the target: true when this process now
   // holds the range and it is not done yet; false when it is done or another
-  // process holds it.
+  // process holds it. Throws when the job was restarted (check_generation).
   bool claim(pg::Connection &c, const sql::QualifiedName &table, i64 range_id) const;
   // Marks exactly one pending range done, or throws (nothing may commit then):
   // the range is gone or done already (the job was restarted meanwhile).
@@ -86,6 +100,7 @@ class Ledger {
 
   std::string schema_;  // raw name
   std::string job_;
+  i64 generation_ = 0;  // the job's generation this process works in
 };
 
 // Holds the job's advisory lock (Ledger::lock) for its lifetime, on a

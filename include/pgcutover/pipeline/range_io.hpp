@@ -16,6 +16,7 @@
 #include "pgcutover/pipeline/write_options.hpp"
 #include "pgcutover/plan/plan.hpp"
 #include "pgcutover/report/model.hpp"
+#include "pgcutover/spill/claim.hpp"
 
 namespace pgcutover::pipeline {
 
@@ -26,6 +27,7 @@ struct RangeTask {
   const plan::TablePlan *table = nullptr;
   const plan::KeyRange *range = nullptr;
   std::filesystem::path spill_path;   // set when the range goes through a spill file
+  spill::FileClaim spill_claim;       // this process's claim on its spill file (spill/claim.hpp)
   report::RangeRecord record;         // filled as the range runs
   const pg::Endpoints *ends = nullptr;    // for diagnostics on failure
 };
@@ -55,7 +57,7 @@ WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan:
 // path.partial, renamed when complete). Returns rows and stream bytes.
 WriteResult spill_range(pg::Connection &src, const plan::TablePlan &table, const plan::KeyRange &range,
                         const std::filesystem::path &path, const nlohmann::json &meta, int zstd_level,
-                        i64 chunk_bytes, i64 *spill_bytes);
+                        i64 chunk_bytes, i64 *spill_bytes, spill::FileClaim *claim = nullptr);
 
 // Loads a spill file into dst and commits it; the file's header must describe
 // the same table, columns, types and format as `table`.
@@ -84,7 +86,9 @@ std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst
 nlohmann::json spill_meta(const plan::TablePlan &table, const plan::KeyRange &range,
                           const pg::SnapshotInfo &snapshot, const std::string &source_display);
 
-// File name of a range's spill file inside a spill directory.
+// File name of a range's spill file inside a spill directory. It carries this
+// process's id: processes sharing a folder (several on one job) use their own
+// names, and claims (spill/claim.hpp) guard the rest.
 std::string spill_file_name(const plan::TablePlan &table, const plan::KeyRange &range);
 
 }  // namespace pgcutover::pipeline

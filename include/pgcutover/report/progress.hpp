@@ -25,6 +25,9 @@ class Reporter {
   void start_live(const RunReport &report);
   void stop_live();
   std::string progress_line(const RunReport &report) const;
+  // What the run waits for now (a lock, see pg/lock_watch.hpp), shown after
+  // the live line's counts; "" when nothing. Callable from any thread.
+  void set_status(const std::string &status);
 
  private:
   void on_log(int level, const std::string &line);
@@ -39,6 +42,7 @@ class Reporter {
   bool stop_ = false;
   const RunReport *report_ = nullptr;
   std::string shown_;
+  std::string status_;
   log::Sink previous_;  // restored on destruction (a command run inside another)
 };
 

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pgcutover/spill/claim.hpp"
 #include "pgcutover/util/types.hpp"
 
 namespace pgcutover::spill {
@@ -33,7 +34,7 @@ constexpr i64 SPILL_MAX_META_BYTES = 16 * 1024 * 1024;  // larger meta is refuse
 // writer is unusable; destroying it removes the .partial file.
 class SpillWriter {
  public:
-  // Creates (or truncates) path + ".partial". zstd_level: any zstd level,
+  // Creates path + ".partial", claimed by this process (claim.hpp). zstd_level: any zstd level,
   // negative for the fast levels; out-of-range levels are clamped by zstd.
   SpillWriter(std::filesystem::path path, const nlohmann::json &meta, int zstd_level);
   SpillWriter(SpillWriter &&) noexcept;
@@ -48,6 +49,10 @@ class SpillWriter {
   // Ends the zstd stream, writes the trailer (rows, uncompressed bytes,
   // checksums), fsyncs, and renames the file to its final path.
   void finish(i64 rows);
+
+  // After finish(): the claim on the finished file (claim.hpp), for whoever
+  // loads and removes it, or keeps it. Dropping it keeps the file.
+  FileClaim take_claim();
 
   i64 bytes_in() const;   // uncompressed bytes given to write()
   i64 bytes_out() const;  // file bytes produced so far (header, compressed data, trailer); the file size after finish()

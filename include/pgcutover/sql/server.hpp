@@ -23,6 +23,12 @@ std::string set_transaction_snapshot(const std::string &snapshot_id);
 // (text[] of schemas) and $2 (text[] of names, same order; both NULL = any
 // user table): pid, user, application, mode, query, table.
 const char *lock_holders();
+// $1 application_name, $2 seconds -> one row per (waiting session of that
+// application, session blocking it) where the statement has waited on a lock
+// for at least $2 s: waiter pid, seconds waited, what it waits for (table or
+// lock type), holder pid, user, application, modes held, since (its
+// transaction's start, HH24:MI:SS), query (first 200 characters).
+const char *lock_waits();
 
 // -> in recovery (bool), transaction_read_only ("on"/"off").
 const char *writability();

@@ -11,4 +11,25 @@ int signal_number();             // the first signal received, 0 if none
 void request();                  // for tests and internal stops
 void throw_if_requested();       // throws Error(Cancelled)
 
+// Files the second signal's _exit must not leave behind (this process's
+// unloaded spill files: table data). A fixed table of path buffers with an
+// atomic state per slot, so the handler can unlink() them without locks or
+// allocation. Registering owns a slot until destruction; paths longer than
+// the buffer, or more files than slots, are not registered (a warning says so).
+class ExitUnlink {
+ public:
+  ExitUnlink() = default;
+  explicit ExitUnlink(const char *path);
+  ExitUnlink(ExitUnlink &&o) noexcept : slot_(o.slot_) { o.slot_ = -1; }
+  ExitUnlink &operator=(ExitUnlink &&o) noexcept;
+  ExitUnlink(const ExitUnlink &) = delete;
+  ExitUnlink &operator=(const ExitUnlink &) = delete;
+  ~ExitUnlink() { reset(); }
+  void reset() noexcept;  // the file is gone or kept on purpose: forget it
+  bool registered() const { return slot_ >= 0; }
+
+ private:
+  int slot_ = -1;
+};
+
 }  // namespace pgcutover::cancel
