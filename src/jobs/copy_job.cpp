@@ -24,6 +24,7 @@
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
 #include "pgcutover/schema/tools.hpp"
+#include "pgcutover/spill/claim.hpp"
 #include "pgcutover/spill/manifest.hpp"
 #include "pgcutover/sync/watermark.hpp"
 #include "pgcutover/util/cancel.hpp"
@@ -100,6 +101,7 @@ class CopyJob {
     copy_data();
     if (guard_) guard_->restore(*dst_);  // triggers and foreign keys set aside, back before the indexes
     finish();
+    if (keep_claim_.held()) keep_claim_.remove();  // the kept files and their manifest stay
     return std::move(result_);
   }
 
@@ -110,6 +112,7 @@ class CopyJob {
   void connect() {
     if (popt_.keep_spill && !popt_.spill_dir) throw_usage("--keep-spill needs --spill-dir");
     if (popt_.spill_dir) spill::check_folder_writable(*popt_.spill_dir);
+    if (popt_.keep_spill) keep_claim_ = spill::FileClaim::create(*popt_.spill_dir / spill::KEEP_LOCK_FILE);
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
     pg::refuse_same_database(ends(), *dst_);
     pg::check_target_writable(*dst_);
@@ -345,6 +348,7 @@ class CopyJob {
   std::optional<pg::Connection> dst_;
   std::optional<pg::SnapshotHolder> snap_;
   std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails
+  spill::FileClaim keep_claim_;  // with --keep-spill: this run owns the folder's manifest
   plan::Plan plan_;
   ledger::CreatedTables created_;
   CopyResult result_;

@@ -1,7 +1,10 @@
 // Spill files hold table data: private to their owner (0600), and gone after
 // an interrupted or failed run unless --keep-spill asked for them.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -170,5 +173,27 @@ TEST_F(Spill, ProcessesSharingAFolderTouchOnlyTheirOwnFiles) {
   RunResult l = run_pgcutover({"load", "--from-spill", dir.string(), "--target", dst3, "--jobs", "2"});
   ASSERT_EQ(l.exit_code, 0) << l.err << "\nfiles: " << join(files());
   EXPECT_EQ(table_digest(src(), "public.work", "id"), table_digest(dst3, "public.work", "id"));
+  EXPECT_EQ(table_digest(src(), "public.work", "id"), table_digest(dst(), "public.work", "id"));
+}
+
+// The manifest lists one run's files: while a run keeps its files in a folder
+// (it holds keep-spill.lock), a second --keep-spill run there is refused
+// before it writes anything, naming the folder; once the first is gone, the
+// folder is free again.
+TEST_F(Spill, SecondKeepSpillRunInOneFolderIsRefused) {
+  fs::create_directories(dir);
+  int fd = ::open((dir / "keep-spill.lock").c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // as a running --keep-spill process holds it
+  RunResult r = run_pgcutover(args({"--keep-spill"}));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("keep-spill.lock"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("another running pgcutover process"), std::string::npos) << r.err;
+  EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM public.work"), "0");
+  ::close(fd);  // the other run ended
+  r = run_pgcutover(args({"--keep-spill"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "manifest.json"));
+  EXPECT_FALSE(fs::exists(dir / "keep-spill.lock")) << "removed when the run ends";
   EXPECT_EQ(table_digest(src(), "public.work", "id"), table_digest(dst(), "public.work", "id"));
 }

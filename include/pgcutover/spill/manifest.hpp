@@ -16,6 +16,9 @@ namespace pgcutover::spill {
 
 inline constexpr const char *MANIFEST_FILE = "manifest.json";
 inline constexpr const char *SCHEMA_ARCHIVE_FILE = "schema.dump";
+// Claimed (spill::FileClaim) by the one run that keeps its files in a folder:
+// the manifest lists that run's files, so a second --keep-spill run there is refused.
+inline constexpr const char *KEEP_LOCK_FILE = "keep-spill.lock";
 
 struct ManifestColumn {
   std::string name;
