@@ -62,7 +62,7 @@ void LockWaitWatcher::run() {
       if (s.given_up || stopping()) continue;
       try {
         if (!s.conn) s.conn = Connection::open(s.conninfo, s.settings);
-        Result r = s.conn->query(sql::server::lock_waits(),
+        Result r = s.conn->query(sql::server::lock_waits(s.conn->server_version()),
                                  {s.settings.application_name, std::to_string(LOCK_WAIT_REPORT_AFTER.count())});
         for (int i = 0; i < r.rows(); ++i) {
           std::string line =

@@ -49,8 +49,13 @@ const char *lock_holders() {
          "ORDER BY l.pid";
 }
 
-const char *lock_waits() {
-  return "SELECT w.pid, floor(extract(epoch FROM clock_timestamp() - w.query_start))::bigint, "
+std::string lock_waits(int server_version) {
+  // Since when the session waits: pg_locks.waitstart from 14 on, else the
+  // statement's start. Relation extension and page locks are left out: they
+  // are held for microseconds while parallel writers grow one table, not a
+  // wait anybody should hear about.
+  const std::string since = server_version >= 140000 ? "coalesce(l.waitstart, w.query_start)" : "w.query_start";
+  return "SELECT w.pid, floor(extract(epoch FROM clock_timestamp() - " + since + "))::bigint, "
          "coalesce(pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), l.locktype), "
          "h.pid, coalesce(h.usename::text, ''), coalesce(h.application_name, ''), "
          "coalesce((SELECT string_agg(DISTINCT hl.mode, ', ') FROM pg_catalog.pg_locks hl WHERE hl.pid = h.pid "
@@ -58,14 +63,14 @@ const char *lock_waits() {
          "AND hl.transactionid IS NOT DISTINCT FROM l.transactionid), '?'), "
          "coalesce(to_char(h.xact_start, 'HH24:MI:SS'), '?'), left(coalesce(h.query, ''), 200) "
          "FROM pg_catalog.pg_stat_activity w "
-         "JOIN pg_catalog.pg_locks l ON l.pid = w.pid AND NOT l.granted "
+         "JOIN pg_catalog.pg_locks l ON l.pid = w.pid AND NOT l.granted AND l.locktype NOT IN ('extend', 'page') "
          "LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation "
          "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
          "CROSS JOIN LATERAL unnest(pg_catalog.pg_blocking_pids(w.pid)) AS b(pid) "
          "JOIN pg_catalog.pg_stat_activity h ON h.pid = b.pid "
          "WHERE w.datname = pg_catalog.current_database() AND w.application_name = $1 "
          "AND w.pid <> pg_catalog.pg_backend_pid() AND w.wait_event_type = 'Lock' "
-         "AND clock_timestamp() - w.query_start >= $2::float8 * interval '1 second' "
+         "AND clock_timestamp() - " + since + " >= $2::float8 * interval '1 second' "
          "ORDER BY w.pid, h.pid";
 }
 

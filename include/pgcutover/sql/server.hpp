@@ -28,7 +28,7 @@ const char *lock_holders();
 // for at least $2 s: waiter pid, seconds waited, what it waits for (table or
 // lock type), holder pid, user, application, modes held, since (its
 // transaction's start, HH24:MI:SS), query (first 200 characters).
-const char *lock_waits();
+std::string lock_waits(int server_version);
 
 // -> in recovery (bool), transaction_read_only ("on"/"off").
 const char *writability();
