@@ -97,20 +97,30 @@ TOML
 # The rehearsal runs under live traffic too: verify compares the target with
 # the source as of the sync's snapshot, so writes after it are no difference.
 echo "== live traffic during the rehearsal (build/pgcutover traffic --rate 20, in the background)" >&2
-build/pgcutover traffic --source "$src" --rate 20 --duration 30min --mix 80:15:5 >/dev/null 2>&1 &
+traffic_log=$(mktemp)
+build/pgcutover traffic --source "$src" --rate 20 --duration 30min --mix 80:15:5 >"$traffic_log" 2>&1 &
 live_pid=$!
 echo "== build/pgcutover rehearse --config $config --report $report_dir" >&2
 set +e
 build/pgcutover rehearse --config "$config" --report "$report_dir"
 rc=$?
 set -e
-kill -INT "$live_pid" 2>/dev/null || true
-wait "$live_pid" 2>/dev/null || true
-rm -f "$config"
+if kill -0 "$live_pid" 2>/dev/null; then kill -INT "$live_pid"; fi
+set +e
+wait "$live_pid"
+traffic_rc=$?
+set -e
+if [ "$traffic_rc" -ne 0 ] && [ "$traffic_rc" -ne 130 ]; then
+  echo "== the background traffic failed (exit $traffic_rc), so the rehearsal did not run under traffic:" >&2
+  cat "$traffic_log" >&2
+  [ "$rc" -ne 0 ] || rc=1
+fi
+rm -f "$config" "$traffic_log"
 echo "== the rehearsal report: $report_dir/report.html (also report.md, report.json)" >&2
 if [ -f "$report_dir/report.md" ]; then
   echo "== key lines of report.md" >&2
   grep -E '^# Cutover|^## Verdict|^- (\*\*blocking|warning)|^- total|^- verify|^\| public\.|^\| (1h|6h|24h) \||^Latest last sync' \
-    "$report_dir/report.md" >&2 || true
+    "$report_dir/report.md" >&2 ||
+    echo "== report.md holds none of the expected lines; open it: $report_dir/report.md" >&2
 fi
 exit "$rc"
