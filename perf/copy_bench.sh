@@ -197,7 +197,8 @@ log "public.big: $BIG_ROWS rows, $BIG_BYTES bytes (heap + TOAST); database: $DB_
 # Warm the OS page cache with the source database's files (reading them is
 # cheap; the first timed run would otherwise pay for the disk).
 DBOID=$(q "$SRC_ADMIN" "SELECT oid FROM pg_database WHERE datname = 'bench'")
-cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 || true
+cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 ||
+  echo "warning: the source database files were not all read into the page cache; the first timed run may include disk reads" >&2
 
 # ---------------------------------------------------------------- methods
 q_src() { printf '%q' "$SRC_CI"; }

@@ -143,7 +143,8 @@ perf_psql -d "$SRC_CI" -c "BEGIN" -c "DELETE FROM public.docs WHERE id > $N" \
   -c "VACUUM (FREEZE, ANALYZE) public.docs"
 log "source reverted in $(( $(date +%s) - t0 )) s"
 DBOID=$(q "$SRC_ADMIN" "SELECT oid FROM pg_database WHERE datname = 'syncsrc'")
-cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 || true
+cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 ||
+  echo "warning: the source database files were not all read into the page cache; the first timed run may include disk reads" >&2
 DOCS_BYTES=$(q "$SRC_CI" "SELECT pg_total_relation_size('public.docs') - pg_indexes_size('public.docs')")
 checkpoint_both() { sync; perf_psql -d "$TGT_ADMIN" -c CHECKPOINT; perf_psql -d "$SRC_ADMIN" -c CHECKPOINT; }
 

@@ -158,7 +158,8 @@ source_facts() {
   log "$db: public.big ${BIG_ROWS[$size]} rows, ${BIG_BYTES[$size]} bytes; database ${DB_BYTES[$size]} bytes; ${SRC_OBJS[$size]}"
   # Warm the page cache with the source database's files.
   oid=$(q "$(ci $SRC postgres)" "SELECT oid FROM pg_database WHERE datname = '$db'")
-  cat "$(perf_cluster_dir $SRC)/data/base/$oid"/* >/dev/null 2>&1 || true
+  cat "$(perf_cluster_dir $SRC)/data/base/$oid"/* >/dev/null 2>&1 ||
+  echo "warning: the source database files were not all read into the page cache; the first timed run may include disk reads" >&2
 }
 
 # ---------------------------------------------------------------- methods

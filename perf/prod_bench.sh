@@ -204,7 +204,8 @@ for s in "${SCALE_LIST[@]}"; do
   log "scale $s: ${DB_BYTES[$s]} bytes of table data, public.docs ${BIG_BYTES[$s]} bytes (${BIG_ROWS[$s]} rows); ${SRC_OBJS[$s]}"
   # Warm the OS page cache with the source database's files.
   oid=$(q "$(ci "$(src_name "$s")" postgres)" "SELECT oid FROM pg_database WHERE datname = 'prod'")
-  cat "$(perf_cluster_dir "$(src_name "$s")")/data/base/$oid"/* >/dev/null 2>&1 || true
+  cat "$(perf_cluster_dir "$(src_name "$s")")/data/base/$oid"/* >/dev/null 2>&1 ||
+  echo "warning: the source database files were not all read into the page cache; the first timed run may include disk reads" >&2
 done
 PG_VERSION=$(q "$TGT_ADMIN" "SHOW server_version")
 SRC_SETTINGS=$(q "$(ci "$(src_name "${SCALE_LIST[0]}")" postgres)" "$SETTINGS_Q")

@@ -183,7 +183,8 @@ BIG_ROWS=$(q "$SRC_CI" "SELECT count(*) FROM public.big")
 PG_VERSION=$(q "$SRC_CI" "SHOW server_version")
 log "public.big: $BIG_ROWS rows, $BIG_BYTES bytes (heap + TOAST)"
 DBOID=$(q "$SRC_ADMIN" "SELECT oid FROM pg_database WHERE datname = 'bench'")
-cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 || true
+cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 ||
+  echo "warning: the source database files were not all read into the page cache; the first timed run may include disk reads" >&2
 
 checkpoint_both() { sync; perf_psql -d "$TGT_ADMIN" -c CHECKPOINT; perf_psql -d "$SRC_ADMIN" -c CHECKPOINT; }
 
@@ -206,7 +207,8 @@ perf_psql -d "$TGT_CI" -c "VACUUM (FREEZE, ANALYZE) public.big"
 VACUUM_S=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }')
 log "VACUUM (FREEZE, ANALYZE) of the target's public.big: $VACUUM_S s"
 TGT_DBOID=$(q "$TGT_ADMIN" "SELECT oid FROM pg_database WHERE datname = 'bench'")
-cat "$(perf_cluster_dir "$TGT")/data/base/$TGT_DBOID"/* >/dev/null 2>&1 || true
+cat "$(perf_cluster_dir "$TGT")/data/base/$TGT_DBOID"/* >/dev/null 2>&1 ||
+  echo "warning: the source database files were not all read into the page cache; the first timed run may include disk reads" >&2
 
 # The single-query hash: the plain form first; it needs the whole table as one
 # text value, which PostgreSQL caps at 1 GB.
