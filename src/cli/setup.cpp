@@ -100,6 +100,8 @@ jobs::CopyConfig copy_config(const CopyOptions &o) {
   c.schema = schema_options(o.pg_bin, o.no_owner);
   c.create_schema = o.schema;
   c.restart = o.restart;
+  c.index_jobs = o.index_jobs;
+  c.early_indexes = !o.indexes_after_data;
   c.toast = pg::parse_toast_compression(o.loading.toast_compression);
   c.pipeline.async_commit = !o.loading.synchronous_commit;
   return c;

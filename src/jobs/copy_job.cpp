@@ -4,9 +4,11 @@
 //   set up       (one process at a time) resume the job, or plan it and
 //                create the missing tables from pg_dump's pre-data
 //   copy data    every pending range through the pipeline, in rounds until
-//                the ledger shows none pending (other processes may hold some)
-//   finish       (one process at a time) post-data, sequences, sync points;
-//                only then is the job marked finished
+//                the ledger shows none pending (other processes may hold some);
+//                meanwhile each created table's own indexes and key
+//                constraints are built as soon as its last range is done
+//   finish       (one process at a time) the rest of the post-data,
+//                sequences, sync points; only then is the job marked finished
 //
 // A rerun of a finished job does nothing and says so (--restart copies again).
 #include "pgcutover/jobs/copy_job.hpp"
@@ -31,6 +33,7 @@
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
 #include "pgcutover/util/temp_dir.hpp"
+#include "early_indexes.hpp"
 
 namespace pgcutover::jobs {
 
@@ -98,6 +101,7 @@ class CopyJob {
     prepare_writes();
     choose_loading();
     write_manifest();
+    list_post_data();
     copy_data();
     if (guard_) guard_->restore(*dst_);  // triggers and foreign keys set aside, back before the indexes
     finish();
@@ -230,7 +234,8 @@ class CopyJob {
                                 need, sopt_);
       }
     }
-    fs::path archive = dump_schema(tmp.path());
+    fs::path archive = dump_schema(archive_dir_.path());  // its post-data is built later
+    archive_ = archive;
     schema::restore_section(ends().target_conninfo, archive, "pre-data", 1, sopt_);
     if (popt_.spill_dir && popt_.keep_spill) {
       fs::copy_file(archive, *popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE, fs::copy_options::overwrite_existing);
@@ -285,6 +290,19 @@ class CopyJob {
     spill::write_manifest(*popt_.spill_dir, manifest_of(plan_, si, has_archive));
   }
 
+  // The post-data of the tables this job created, item by item, and the
+  // thread that builds each table's own indexes once its data is in.
+  void list_post_data() {
+    if (created_.tables.empty()) return;
+    std::optional<ledger::Job> job = ledger_.load(*dst_);
+    if (job && job->schema_state == "post_data_done") return;
+    if (!archive_) archive_ = dump_schema(archive_dir_.path());
+    post_ = schema::list_post_data(*archive_, snap_->conn(), sopt_);
+    if (cfg_.early_indexes) early_.emplace(ends_, ledger_, post_, index_jobs(), sopt_);
+  }
+
+  int index_jobs() const { return cfg_.index_jobs > 0 ? cfg_.index_jobs : popt_.jobs; }
+
   // Every pending range through the pipeline. Ranges another process holds
   // are skipped; rounds repeat until the ledger shows none pending.
   void copy_data() {
@@ -315,11 +333,21 @@ class CopyJob {
     ledger::JobLock lock(ledger_, *dst_);
     ledger_.check_generation(*dst_);  // restarted elsewhere meanwhile: that process finishes it
     std::optional<ledger::Job> job = ledger_.load(*dst_);
+    if (early_) result_.early_indexes = early_->finish();
     if (job && job->schema_state != "post_data_done" && !created_.tables.empty()) {
       report::PhaseTimer t(rep_, "build_indexes");
-      log::info("building indexes and constraints (pg_restore --section=post-data --jobs={})", popt_.jobs);
-      util::TempDir tmp;
-      schema::restore_section(ends().target_conninfo, dump_schema(tmp.path()), "post-data", popt_.jobs, sopt_);
+      if (post_.archive.empty()) {
+        if (!archive_) archive_ = dump_schema(archive_dir_.path());
+        post_ = schema::list_post_data(*archive_, snap_->conn(), sopt_);
+      }
+      // Another process of the job may be building a table's indexes: wait for it.
+      ledger_.lock_post_data(*dst_);
+      std::vector<const schema::PostDataItem *> rest = schema::missing_on_target(*dst_, post_.all());
+      result_.post_data_after = static_cast<int>(rest.size());
+      log::info("building {} post-data item(s): indexes, constraints, triggers (pg_restore --jobs={})", rest.size(),
+                index_jobs());
+      schema::restore_items(ends().target_conninfo, post_, rest, index_jobs(), sopt_, "the post-data");
+      ledger_.unlock_post_data(*dst_);
     }
     ledger_.set_state(*dst_, "running", "post_data_done");
     for (const plan::TablePlan &tp : plan_.tables) result_.tables.push_back(tp.table.name);
@@ -351,6 +379,10 @@ class CopyJob {
   spill::FileClaim keep_claim_;  // with --keep-spill: this run owns the folder's manifest
   plan::Plan plan_;
   ledger::CreatedTables created_;
+  util::TempDir archive_dir_;                // the schema archive, kept for the post-data
+  std::optional<fs::path> archive_;
+  schema::PostData post_;
+  std::optional<EarlyIndexes> early_;        // before the folder it reads: stopped first
   CopyResult result_;
 };
 

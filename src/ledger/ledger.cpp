@@ -175,6 +175,25 @@ i64 Ledger::pending(pg::Connection &c) const {
   return c.query(sql::ledger::count_pending(ident()), {job_}).get_i64(0, 0);
 }
 
+std::vector<sql::QualifiedName> Ledger::tables_done(pg::Connection &c) const {
+  pg::Result r = c.query(sql::ledger::tables_done(ident()), {job_});
+  std::vector<sql::QualifiedName> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back({std::string(r.get(i, 0)), std::string(r.get(i, 1))});
+  return out;
+}
+
+bool Ledger::try_lock_post_data(pg::Connection &c) const {
+  return c.query(sql::ledger::try_job_lock(), {"pgcutover job " + job_ + " post-data"}).get_bool(0, 0);
+}
+
+void Ledger::lock_post_data(pg::Connection &c) const {
+  c.query(sql::ledger::job_lock(), {"pgcutover job " + job_ + " post-data"});
+}
+
+void Ledger::unlock_post_data(pg::Connection &c) const {
+  c.query(sql::ledger::job_unlock(), {"pgcutover job " + job_ + " post-data"});
+}
+
 std::vector<TablePoint> Ledger::table_points(pg::Connection &c) const {
   pg::Result r = c.query(sql::ledger::table_points(ident()), {job_});
   std::vector<TablePoint> out;

@@ -9,6 +9,7 @@
 #include "pgcutover/sql/array.hpp"
 #include "pgcutover/sql/schema_support.hpp"
 #include "pgcutover/schema/tools.hpp"
+#include "child_process.hpp"
 
 #include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/util/error.hpp"
@@ -17,15 +18,7 @@
 
 namespace pgcutover::schema {
 
-namespace {
-
-// The conninfo without its password, plus the password as PGPASSWORD: the
-// child's argv (visible to every user of the machine) never holds a secret.
-struct ChildConn {
-  std::string conninfo;
-  std::vector<std::pair<std::string, std::string>> env;
-  std::string display;
-};
+namespace detail {
 
 ChildConn child_conn(const std::string &conninfo) {
   char *err = nullptr;
@@ -53,9 +46,10 @@ ChildConn child_conn(const std::string &conninfo) {
 }
 
 void run_checked(const std::vector<std::string> &argv, const std::vector<std::pair<std::string, std::string>> &env,
-                 const std::string &what, const std::string &hint) {
+                 const std::string &what, const std::string &hint, util::ChildSlot *slot) {
   log::debug("running {}", argv[0]);
-  util::ProcessResult r = util::run_process(argv, env);
+  util::ProcessResult r = slot ? util::run_process(argv, env, *slot) : util::run_process(argv, env);
+  if (slot && slot->stopped()) throw Error(ErrorKind::Cancelled, what + " was stopped: the run is stopping");
   if (r.exit_code != 0) {
     std::string err = r.err;
     while (!err.empty() && err.back() == '\n') err.pop_back();
@@ -66,7 +60,11 @@ void run_checked(const std::vector<std::string> &argv, const std::vector<std::pa
   }
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::child_conn;
+using detail::ChildConn;
+using detail::run_checked;
 
 std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::SnapshotInfo &snapshot,
                                   const std::optional<std::vector<sql::QualifiedName>> &tables,

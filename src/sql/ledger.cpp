@@ -172,6 +172,13 @@ std::string count_pending(const Ident &s) {
   return fmt::format("SELECT count(*) FROM {} WHERE job = $1 AND state <> 'done'", t(s, "ranges"));
 }
 
+std::string tables_done(const Ident &s) {
+  return fmt::format(
+      "SELECT table_schema, table_name FROM {} WHERE job = $1 GROUP BY table_schema, table_name"
+      " HAVING bool_and(state = 'done') ORDER BY max(finished_at), table_schema, table_name",
+      t(s, "ranges"));
+}
+
 std::string table_points(const Ident &s) {
   return fmt::format(
       "SELECT DISTINCT ON (table_schema, table_name) table_schema, table_name, "

@@ -1,6 +1,7 @@
 #include "pgcutover/util/subprocess.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,10 +17,32 @@ extern char **environ;
 
 namespace pgcutover::util {
 
+struct ChildSlotAccess {
+  // Returns false when the slot was stopped before the child could be published
+  // (the caller then stops it itself).
+  static bool publish(ChildSlot &s, pid_t pid) {
+    std::lock_guard lock(s.mu_);
+    s.pid_ = pid;
+    return !s.stopped_.load();
+  }
+  static void clear(ChildSlot &s) {
+    std::lock_guard lock(s.mu_);
+    s.pid_ = 0;
+  }
+};
+
+void ChildSlot::terminate() {
+  std::lock_guard lock(mu_);
+  stopped_ = true;
+  if (pid_ > 0) ::kill(pid_, SIGTERM);
+}
+
 namespace {
 
 ProcessResult spawn_and_wait(const std::vector<std::string> &argv,
-                             const std::vector<std::pair<std::string, std::string>> &env, bool with_stdout) {
+                             const std::vector<std::pair<std::string, std::string>> &env, bool with_stdout,
+                             ChildSlot *slot) {
+  if (slot && slot->stopped()) throw Error(ErrorKind::Cancelled, argv[0] + " was not started: the run is stopping");
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) throw_internal(std::string("pipe: ") + std::strerror(errno));
   posix_spawn_file_actions_t fa;
@@ -51,6 +74,7 @@ ProcessResult spawn_and_wait(const std::vector<std::string> &argv,
     close(pipefd[0]);
     throw_usage("cannot run " + argv[0] + ": " + std::strerror(rc));
   }
+  if (slot && !ChildSlotAccess::publish(*slot, pid)) ::kill(pid, SIGTERM);
   ProcessResult res;
   char buf[4096];
   for (;;) {
@@ -61,6 +85,13 @@ ProcessResult spawn_and_wait(const std::vector<std::string> &argv,
     if (res.err.size() > (64 << 10)) res.err.erase(0, res.err.size() - (64 << 10));
   }
   close(pipefd[0]);
+  if (slot) {
+    // Wait for the exit without reaping, so the pid stays the child's until
+    // the slot no longer names it.
+    siginfo_t info{};
+    while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
+    ChildSlotAccess::clear(*slot);
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -71,10 +102,15 @@ ProcessResult spawn_and_wait(const std::vector<std::string> &argv,
 
 ProcessResult run_process(const std::vector<std::string> &argv,
                           const std::vector<std::pair<std::string, std::string>> &env) {
-  return spawn_and_wait(argv, env, false);
+  return spawn_and_wait(argv, env, false, nullptr);
 }
 
-ProcessResult run_process_output(const std::vector<std::string> &argv) { return spawn_and_wait(argv, {}, true); }
+ProcessResult run_process(const std::vector<std::string> &argv,
+                          const std::vector<std::pair<std::string, std::string>> &env, ChildSlot &slot) {
+  return spawn_and_wait(argv, env, false, &slot);
+}
+
+ProcessResult run_process_output(const std::vector<std::string> &argv) { return spawn_and_wait(argv, {}, true, nullptr); }
 
 std::string find_pg_program(const std::string &name, const std::string &bindir) {
   namespace fs = std::filesystem;

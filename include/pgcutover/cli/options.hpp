@@ -49,6 +49,8 @@ struct CopyOptions {
   bool no_owner = false;
   bool schema = true;  // create missing tables and post-data through pg_dump
   bool restart = false;
+  int index_jobs = 0;  // 0: --jobs
+  bool indexes_after_data = false;
   int retries = 5;
   double retry_delay = 1.0;
   LoadingOptions loading;

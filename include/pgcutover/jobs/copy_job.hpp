@@ -3,7 +3,8 @@
 // The copy job: one consistent point in time, a plan of key ranges, the
 // tables the target lacks created from pg_dump's pre-data, every range through
 // the pipeline (resumable through the ledger), indexes and constraints from
-// pg_dump's post-data, sequences, and each table's sync point.
+// pg_dump's post-data (each created table's own indexes as soon as its data is
+// in), sequences, and each table's sync point.
 #include <string>
 #include <vector>
 
@@ -27,10 +28,20 @@ struct CopyConfig {
   bool create_schema = true;           // create missing tables and their post-data through pg_dump
   bool restart = false;                // plan anew: forget the job of this name, finished or not
   pg::ToastCompression toast = pg::ToastCompression::Auto;  // the writers' default_toast_compression
+  bool early_indexes = true;  // build a created table's indexes as soon as its data is in
+  int index_jobs = 0;         // pg_restore --jobs of index builds (0 = pipeline.jobs)
   // Set by a sync copying its new tables: the sync's writers' decision is
   // used as is (the tables are new, nothing acts on them yet), and the
   // sync's own triggers and foreign keys set aside stay so until it ends.
   std::optional<pg::TargetWrites> writes_decided;
+};
+
+// A created table whose own indexes and key constraints were built while
+// other tables' data loaded.
+struct EarlyBuild {
+  sql::QualifiedName table;
+  int items = 0;       // indexes and constraints built
+  double seconds = 0;  // pg_restore's wall time
 };
 
 struct CopyResult {
@@ -49,6 +60,8 @@ struct CopyResult {
   std::string toast_compression;  // what the writers set ("" = the server's default)
   bool async_commit = true;       // ranges committed without waiting for the WAL flush (made durable at the end)
   std::vector<sql::QualifiedName> frozen_tables;  // loaded with COPY FREEZE (created by the copy, one range)
+  std::vector<EarlyBuild> early_indexes;  // tables whose own indexes were built while other data loaded
+  int post_data_after = 0;                // post-data items built after all the data
 };
 
 // Runs the copy; ranges and phases are recorded into report. Throws Error;

@@ -93,6 +93,13 @@ class Ledger {
   void mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 range_id, i64 rows, i64 bytes,
                  const pg::SnapshotInfo &snapshot, const std::string &started_at) const;
   i64 pending(pg::Connection &c) const;
+  // Tables whose ranges are all done (their data is in), earliest first.
+  std::vector<sql::QualifiedName> tables_done(pg::Connection &c) const;
+  // The job's post-data lock (session-level): whoever builds indexes of the
+  // job's tables holds it, so two processes never build the same one.
+  bool try_lock_post_data(pg::Connection &c) const;
+  void lock_post_data(pg::Connection &c) const;
+  void unlock_post_data(pg::Connection &c) const;
   std::vector<TablePoint> table_points(pg::Connection &c) const;
 
  private:

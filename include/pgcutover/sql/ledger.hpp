@@ -18,6 +18,9 @@ std::string select_ranges(const Ident &s);   // $1 job -> schema, table, range, 
 std::string claim_range(const Ident &s);     // $1 job, $2 schema, $3 table, $4 range, $5 generation -> state (FOR UPDATE SKIP LOCKED)
 std::string mark_done(const Ident &s);       // $1..$4 key, $5 rows, $6 bytes, $7 snapshot id, $8 snapshot time, $9 xmin, $10 done_by, $11 started, $12 generation
 std::string count_pending(const Ident &s);   // $1 job -> pending ranges
+// $1 job -> schema, name of every table whose ranges are all done, the
+// earliest finished first.
+std::string tables_done(const Ident &s);
 std::string table_points(const Ident &s);    // $1 job -> schema, table, earliest snapshot time, its xmin
 std::string upsert_watermark(const Ident &s);  // $1 schema, $2 table, $3 part, $4 point, $5 xmin, $6 method
 std::string read_watermark(const Ident &s);    // $1 schema, $2 table -> earliest point, its xmin

@@ -15,4 +15,16 @@ const char *types_missing();
 // Target: $1 text[] schemas -> those that do not exist.
 const char *schemas_missing();
 
+// Source (in the copy's snapshot): $1 int[] TOC ids, $2 oid[] catalog oids,
+// $3 oid[] object oids of post-data items -> id, kind ('index' | 'constraint'),
+// schema and name of the table, name of the object, for the items that build
+// on one plain table alone: its indexes, and its primary key, unique and
+// exclusion constraints. Foreign keys, partitioned parents' items, triggers,
+// comments and the rest are not returned.
+const char *post_data_tables();
+
+// Target: $1 int[] ids, $2 text[] kinds, $3 text[] table schemas, $4 text[]
+// table names, $5 text[] object names -> the ids whose object exists.
+const char *post_data_existing();
+
 }  // namespace pgcutover::sql::schema_support

@@ -44,6 +44,17 @@ View copy(const jobs::CopyResult &r, const RunReport &rep) {
   v.json["loading"] = {{"toast_compression", r.toast_compression.empty() ? "server default" : r.toast_compression},
                        {"async_commit", r.async_commit},
                        {"frozen_tables", frozen}};
+  nlohmann::json early = nlohmann::json::array();
+  int early_items = 0;
+  for (const jobs::EarlyBuild &b : r.early_indexes) {
+    early.push_back({{"table", b.table.display()}, {"items", b.items}, {"seconds", b.seconds}});
+    early_items += b.items;
+  }
+  v.json["post_data"] = {{"during_data", early}, {"after_data_items", r.post_data_after}};
+  if (!r.created_tables.empty())
+    v.text += fmt::format("post-data: {} index(es)/key constraint(s) of {} table(s) built while other data loaded; "
+                          "{} item(s) after the data\n",
+                          early_items, r.early_indexes.size(), r.post_data_after);
   return v;
 }
 
