@@ -43,18 +43,38 @@ bool EarlyIndexes::wait_or_stop(std::chrono::milliseconds d) {
   return stop_;
 }
 
+void EarlyIndexes::record(const sql::QualifiedName &table, int items, double seconds) {
+  std::lock_guard lock(mu_);
+  for (EarlyBuild &b : built_)
+    if (b.table == table) {
+      b.items += items;
+      b.seconds += seconds;
+      return;
+    }
+  built_.push_back({table, items, seconds});
+}
+
 void EarlyIndexes::run() {
-  // The tables with items of their own, not built yet by this process.
-  std::vector<sql::QualifiedName> waiting;
+  // Tables with items of their own not built yet by this process; tables
+  // whose data is in and whose own items are built (or that have none); the
+  // foreign keys not built yet, each waiting for both its tables to be ready.
+  std::vector<sql::QualifiedName> waiting, ready;
   for (const schema::PostDataItem &i : post_.items)
-    if (i.table && std::find(waiting.begin(), waiting.end(), *i.table) == waiting.end()) waiting.push_back(*i.table);
+    if (i.own() && std::find(waiting.begin(), waiting.end(), *i.table) == waiting.end()) waiting.push_back(*i.table);
+  std::vector<const schema::PostDataItem *> fks = post_.foreign_keys();
+  auto is_ready = [&](const sql::QualifiedName &t) { return std::find(ready.begin(), ready.end(), t) != ready.end(); };
+  auto stopping = [&] { return wait_or_stop(std::chrono::milliseconds(0)); };
   try {
     pg::Connection c = pg::Connection::open(ends_.target_conninfo, ends_.target_settings);
-    while (!waiting.empty() && !wait_or_stop(std::chrono::milliseconds(0))) {
+    while ((!waiting.empty() || !fks.empty()) && !stopping()) {
       for (const sql::QualifiedName &t : ledger_.tables_done(c)) {
+        if (is_ready(t)) continue;
         auto it = std::find(waiting.begin(), waiting.end(), t);
-        if (it == waiting.end()) continue;
-        if (wait_or_stop(std::chrono::milliseconds(0))) break;
+        if (it == waiting.end()) {
+          ready.push_back(t);
+          continue;
+        }
+        if (stopping()) break;
         // Another process of the job is building: try again at the next look.
         if (!ledger_.try_lock_post_data(c)) break;
         std::vector<const schema::PostDataItem *> items = schema::missing_on_target(c, post_.of_table(t));
@@ -63,13 +83,31 @@ void EarlyIndexes::run() {
         ledger_.unlock_post_data(c);
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (!items.empty()) {
-          log::info("{}: {} index(es) and key constraint(s) built in {:.1f} s while other tables' data loads",
-                    t.display(), items.size(), s);
-          std::lock_guard lock(mu_);
-          built_.push_back({t, static_cast<int>(items.size()), s});
+          log::info("{}: {} index(es) and key constraint(s) built in {:.1f} s while other data loads", t.display(),
+                    items.size(), s);
+          record(t, static_cast<int>(items.size()), s);
         }
         waiting.erase(it);
+        ready.push_back(t);
       }
+      // Foreign keys whose two tables are both ready: their check runs now
+      // instead of after all the data.
+      std::vector<const schema::PostDataItem *> now;
+      for (const schema::PostDataItem *fk : fks)
+        if (is_ready(*fk->table) && is_ready(*fk->references)) now.push_back(fk);
+      if (!now.empty() && !stopping() && ledger_.try_lock_post_data(c)) {
+        std::vector<const schema::PostDataItem *> items = schema::missing_on_target(c, now);
+        auto t0 = std::chrono::steady_clock::now();
+        schema::restore_items(ends_.target_conninfo, post_, items, jobs_, opt_, "foreign keys", &slot_);
+        ledger_.unlock_post_data(c);
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        for (const schema::PostDataItem *fk : items) {
+          log::info("{}: foreign key {} checked while other data loads", fk->table->display(), fk->name);
+          record(*fk->table, 1, s / static_cast<double>(items.size()));
+        }
+        std::erase_if(fks, [&](const schema::PostDataItem *fk) { return std::find(now.begin(), now.end(), fk) != now.end(); });
+      }
+      if (waiting.empty() && fks.empty()) break;
       if (wait_or_stop(std::chrono::milliseconds(500))) break;
     }
   } catch (const Error &e) {

@@ -3,7 +3,8 @@
 // watches the ledger and, as soon as every range of a table the copy created
 // is done, builds that table's own indexes and key constraints (pg_restore of
 // its post-data items, `jobs` at a time) while other tables' ranges still
-// load. What it has not built when the data is in is built by the job's
+// load, and a foreign key between two such tables once both are ready. What
+// it has not built when the data is in is built by the job's
 // finish, with the rest of the post-data. A failure here is only a warning:
 // the finish builds the item again and stops with its error.
 #include <condition_variable>
@@ -34,6 +35,7 @@ class EarlyIndexes {
 
  private:
   void run();
+  void record(const sql::QualifiedName &table, int items, double seconds);
   bool wait_or_stop(std::chrono::milliseconds d);
 
   const pg::Endpoints &ends_;

@@ -245,6 +245,8 @@ class SyncJob {
         tp.strategy = merge::Strategy::Merge;
         tp.strategy_reason = "sync: upsert, unchanged rows skipped";
         tp.skip_unchanged = true;
+        if (st.method.kind == sync::ChangeKind::UpdatedAt || st.method.kind == sync::ChangeKind::CreatedAt)
+          tp.change_column = st.method.column;
         tp.ranges = sync::change_ranges(snap_->conn(), tp, st.method, cfg_.scope.range_bytes, cfg_.scope.jobs);
       }
       result_.tables.push_back(std::move(st));

@@ -60,11 +60,12 @@ class Batcher {
 // then, in the same transaction, the staged keys are deleted and the staged
 // rows inserted, so the constraint sees the final state only.
 i64 upsert_or_replace(pg::Connection &dst, const sql::QualifiedName &target, const std::string &stage_ref,
-                      const std::vector<std::string> &cols, const std::vector<std::string> &key, bool skip_unchanged) {
+                      const std::vector<std::string> &cols, const std::vector<std::string> &key, bool skip_unchanged,
+                      const std::string &change_column) {
   constexpr const char *SAVEPOINT = "pgcutover_upsert";
   dst.exec(sql::savepoint(SAVEPOINT));
   try {
-    i64 merged = dst.exec(sql::upsert_from_stage(target, stage_ref, cols, key, skip_unchanged)).affected_rows();
+    i64 merged = dst.exec(sql::upsert_from_stage(target, stage_ref, cols, key, skip_unchanged, change_column)).affected_rows();
     dst.exec(sql::release_savepoint(SAVEPOINT));
     return merged;
   } catch (const Error &e) {
@@ -141,7 +142,7 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Wr
   if (merge) {
     switch (w.merge_sql) {
       case MergeSql::Upsert:
-        res.merged = upsert_or_replace(dst, target, stage_ref, cols, t.key, tp.skip_unchanged);
+        res.merged = upsert_or_replace(dst, target, stage_ref, cols, t.key, tp.skip_unchanged, tp.change_column);
         break;
       case MergeSql::MergeStatement:
         res.merged = dst.exec(sql::merge_from_stage(target, stage_ref, cols, t.key)).affected_rows();

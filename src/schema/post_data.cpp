@@ -43,7 +43,14 @@ std::string ints(const std::vector<int> &v) {
 std::vector<const PostDataItem *> PostData::of_table(const sql::QualifiedName &table) const {
   std::vector<const PostDataItem *> out;
   for (const PostDataItem &i : items)
-    if (i.table && *i.table == table) out.push_back(&i);
+    if (i.own() && *i.table == table) out.push_back(&i);
+  return out;
+}
+
+std::vector<const PostDataItem *> PostData::foreign_keys() const {
+  std::vector<const PostDataItem *> out;
+  for (const PostDataItem &i : items)
+    if (i.table && i.references) out.push_back(&i);
   return out;
 }
 
@@ -84,6 +91,8 @@ PostData list_post_data(const fs::path &archive, pg::Connection &source, const S
         item.kind = r.get(row, 1);
         item.table = sql::QualifiedName{std::string(r.get(row, 2)), std::string(r.get(row, 3))};
         item.name = r.get(row, 4);
+        if (!r.is_null(row, 5))
+          item.references = sql::QualifiedName{std::string(r.get(row, 5)), std::string(r.get(row, 6))};
       }
   }
   return post;

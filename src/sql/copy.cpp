@@ -62,15 +62,19 @@ std::string temp_stage_ref(const std::string &stage) { return "pg_temp." + quote
 
 std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,
                               const std::vector<std::string> &columns, const std::vector<std::string> &key,
-                              bool skip_unchanged) {
+                              bool skip_unchanged, const std::string &change_column) {
   std::string cols = ident_list(columns);
   std::string out = fmt::format("INSERT INTO {} AS t ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} ON CONFLICT ({}) ", target, cols,
                                 cols, stage, ident_list(key));
   std::string sets = non_key_sets(columns, key, "EXCLUDED.");
   if (sets.empty()) return out + "DO NOTHING";
   out += "DO UPDATE SET " + sets;
+  if (skip_unchanged && !change_column.empty())
+    out += " WHERE t." + quote_ident(change_column) + " IS DISTINCT FROM EXCLUDED." + quote_ident(change_column) + " OR";
+  else if (skip_unchanged)
+    out += " WHERE";
   if (skip_unchanged)
-    out += " WHERE ROW(" + ident_list(columns, "t.") + ")::text IS DISTINCT FROM ROW(" + ident_list(columns, "EXCLUDED.") +
+    out += " ROW(" + ident_list(columns, "t.") + ")::text IS DISTINCT FROM ROW(" + ident_list(columns, "EXCLUDED.") +
            ")::text";
   return out;
 }

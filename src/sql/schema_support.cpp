@@ -36,7 +36,7 @@ const char *schemas_missing() {
 }
 
 const char *post_data_tables() {
-  return "SELECT u.id, 'index', tn.nspname, t.relname, i.relname"
+  return "SELECT u.id, 'index', tn.nspname, t.relname, i.relname, NULL, NULL"
          " FROM unnest($1::int[], $2::oid[], $3::oid[]) AS u(id, cat, obj)"
          " JOIN pg_catalog.pg_class i ON u.cat = 'pg_catalog.pg_class'::pg_catalog.regclass AND i.oid = u.obj"
          " AND i.relkind = 'i'"
@@ -44,12 +44,16 @@ const char *post_data_tables() {
          " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid AND t.relkind = 'r'"
          " JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace"
          " UNION ALL"
-         " SELECT u.id, 'constraint', tn.nspname, t.relname, k.conname"
+         " SELECT u.id, CASE k.contype WHEN 'f' THEN 'foreign key' ELSE 'constraint' END, tn.nspname, t.relname,"
+         " k.conname, rn.nspname, r.relname"
          " FROM unnest($1::int[], $2::oid[], $3::oid[]) AS u(id, cat, obj)"
          " JOIN pg_catalog.pg_constraint k ON u.cat = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND k.oid = u.obj"
-         " AND k.contype IN ('p', 'u', 'x')"
+         " AND k.contype IN ('p', 'u', 'x', 'f')"
          " JOIN pg_catalog.pg_class t ON t.oid = k.conrelid AND t.relkind = 'r'"
          " JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace"
+         " LEFT JOIN pg_catalog.pg_class r ON r.oid = k.confrelid"
+         " LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace"
+         " WHERE k.contype <> 'f' OR r.relkind = 'r'"
          " ORDER BY 1";
 }
 
@@ -57,7 +61,7 @@ const char *post_data_existing() {
   return "SELECT u.id FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, kind, s, t, n)"
          " WHERE (u.kind = 'index' AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
          "  JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace WHERE ns.nspname = u.s AND c.relname = u.n))"
-         " OR (u.kind = 'constraint' AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k"
+         " OR (u.kind IN ('constraint', 'foreign key') AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k"
          "  JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace"
          "  WHERE ns.nspname = u.s AND c.relname = u.t AND k.conname = u.n))"
          " ORDER BY 1";

@@ -475,7 +475,10 @@ TEST(Hostile, P7_WholeManeuverWithLiveWriter) {
           app.exec("SELECT hostile_ops.mutate(" + std::to_string(i) + ")");
           ++rounds;
         } catch (const std::exception &e) {
-          if (std::string(e.what()).find("40P01") != std::string::npos)
+          // A deadlock with the day's script, or a row it moved to another
+          // partition meanwhile (40001): the round gives way.
+          std::string what = e.what();
+          if (what.find("40P01") != std::string::npos || what.find("40001") != std::string::npos)
             ++deadlocks;
           else if (writer_error.empty())
             writer_error = std::string("round ") + std::to_string(i) + ": " + e.what();

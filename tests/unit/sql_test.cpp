@@ -106,6 +106,12 @@ TEST(Statements, GuardedUpsertComparesRowsAsText) {
             "INSERT INTO \"s\".\"t\" AS t (\"k\", \"v\") OVERRIDING SYSTEM VALUE SELECT \"k\", \"v\" FROM "
             "pg_temp.\"stage\" ON CONFLICT (\"k\") DO UPDATE SET \"v\" = EXCLUDED.\"v\" WHERE ROW(t.\"k\", t.\"v\")::text "
             "IS DISTINCT FROM ROW(EXCLUDED.\"k\", EXCLUDED.\"v\")::text");
+  // A differing change column decides first: no text form of the whole row for a changed row.
+  EXPECT_EQ(upsert_from_stage({"s", "t"}, "pg_temp.\"stage\"", {"k", "v", "at"}, {"k"}, true, "at"),
+            "INSERT INTO \"s\".\"t\" AS t (\"k\", \"v\", \"at\") OVERRIDING SYSTEM VALUE SELECT \"k\", \"v\", \"at\" "
+            "FROM pg_temp.\"stage\" ON CONFLICT (\"k\") DO UPDATE SET \"v\" = EXCLUDED.\"v\", \"at\" = EXCLUDED.\"at\" "
+            "WHERE t.\"at\" IS DISTINCT FROM EXCLUDED.\"at\" OR ROW(t.\"k\", t.\"v\", t.\"at\")::text IS DISTINCT FROM "
+            "ROW(EXCLUDED.\"k\", EXCLUDED.\"v\", EXCLUDED.\"at\")::text");
 }
 
 TEST(Statements, MergeAndDeleteInsert) {

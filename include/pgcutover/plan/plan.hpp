@@ -29,6 +29,7 @@ struct TablePlan {
   // already equal on the target (no dead tuples or WAL for them).
   std::string filter;
   bool skip_unchanged = false;
+  std::string change_column;  // with skip_unchanged: differs on the target -> changed, no whole-row comparison
   // Copy only, Direct, one range, a plain table the copy created: the range's
   // transaction truncates it and loads with COPY ... FREEZE (rows land frozen
   // and all-visible: no hint-bit writes or freezing vacuum later). Set by the

@@ -5,9 +5,10 @@
 //
 // An item "builds on one table" when it is an index of a plain table (a leaf
 // partition included), or its primary key, unique or exclusion constraint:
-// it needs that table's rows and nothing else. Foreign keys, partitioned
-// parents' indexes and their ATTACH items, triggers, rules, policies,
-// comments and everything else wait for the end. Items are restored by
+// it needs that table's rows and nothing else. A foreign key between two
+// plain tables needs both tables' rows and the referenced key. Partitioned
+// parents' indexes and their ATTACH items, foreign keys to or from them,
+// triggers, rules, policies, comments and everything else wait for the end. Items are restored by
 // pg_restore --use-list, never by SQL of ours; whether an item that builds
 // on a table is already on the target is read from the target's catalog, so
 // a rerun after a crash restores only what is missing.
@@ -26,17 +27,22 @@ namespace pgcutover::schema {
 struct PostDataItem {
   std::string toc_line;  // as pg_restore --list prints it
   int id = 0;            // the archive's TOC id
-  // Set for items that build on one table alone (see above).
+  // Set for items that build on one table alone (see above), and for foreign
+  // keys between two plain tables (with `references`).
   std::optional<sql::QualifiedName> table;
-  std::string kind;  // "index" | "constraint" with a table, else ""
+  std::optional<sql::QualifiedName> references;
+  std::string kind;  // "index" | "constraint" | "foreign key" with a table, else ""
   std::string name;  // the index or constraint, with a table
+  bool own() const { return table && kind != "foreign key"; }
 };
 
 struct PostData {
   std::filesystem::path archive;
   std::vector<PostDataItem> items;  // in the archive's order
-  // The items that build on `table`, in the archive's order.
+  // The items that build on `table` alone (own()), in the archive's order.
   std::vector<const PostDataItem *> of_table(const sql::QualifiedName &table) const;
+  // The foreign keys between two plain tables.
+  std::vector<const PostDataItem *> foreign_keys() const;
   std::vector<const PostDataItem *> all() const;
 };
 

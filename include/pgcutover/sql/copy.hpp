@@ -34,9 +34,12 @@ std::string temp_stage_ref(const std::string &stage);
 // c = EXCLUDED.c for every non-key column (DO NOTHING when all columns are key).
 // With skip_unchanged, rows whose text form is already equal are not updated
 // (compared as text: exact for every type, even those without an = operator).
+// With a change_column too, a row whose change column differs from the
+// target's is updated without that whole-row comparison (it has changed;
+// the text form of large values is what the comparison costs).
 std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,
                               const std::vector<std::string> &columns, const std::vector<std::string> &key,
-                              bool skip_unchanged = false);
+                              bool skip_unchanged = false, const std::string &change_column = "");
 
 // Other ways to land staged rows, and write-side levers (bench).
 std::string merge_from_stage(const QualifiedName &target, const std::string &stage_qualified,

@@ -16,11 +16,13 @@ const char *types_missing();
 const char *schemas_missing();
 
 // Source (in the copy's snapshot): $1 int[] TOC ids, $2 oid[] catalog oids,
-// $3 oid[] object oids of post-data items -> id, kind ('index' | 'constraint'),
-// schema and name of the table, name of the object, for the items that build
-// on one plain table alone: its indexes, and its primary key, unique and
-// exclusion constraints. Foreign keys, partitioned parents' items, triggers,
-// comments and the rest are not returned.
+// $3 oid[] object oids of post-data items -> id, kind ('index' | 'constraint'
+// | 'foreign key'), schema and name of the table, name of the object, schema
+// and name of the referenced table (foreign keys, else NULL), for the items
+// that build on plain tables alone: a table's indexes, its primary key,
+// unique and exclusion constraints, and foreign keys between two plain
+// tables. Partitioned parents' items, triggers, comments and the rest are not
+// returned.
 const char *post_data_tables();
 
 // Target: $1 int[] ids, $2 text[] kinds, $3 text[] table schemas, $4 text[]
