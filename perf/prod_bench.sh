@@ -15,8 +15,8 @@
 #   --reps N         repetitions of every method (default 3)
 #   --only SCOPE     whole (whole-database methods) or table (the largest table alone)
 #   --methods LIST   comma-separated subset of
-#                    pgc_db,pgc_db_late,dump_fc,dump_fd,pgcopydb,pgc_table,pipe2,pipe4
-#                    (default all but pgc_db_late)
+#                    pgc_db,pgc_db_during,dump_fc,dump_fd,pgcopydb,pgc_table,pipe2,pipe4
+#                    (default all but pgc_db_during)
 #   --jobs N         parallelism of pgcutover, pg_dump/pg_restore -Fd and pgcopydb (default 2)
 #   --profile P      production (default) or bulk (perf/lib.sh's tuned-down settings,
 #                    for the second, labelled table; clusters prodbulk-*)
@@ -29,8 +29,9 @@
 # folder emptied; sync; CHECKPOINT on both servers):
 #   whole database
 #     pgc_db     pgcutover copy --jobs N
-#     pgc_db_late pgcutover copy --jobs N --indexes-after-data (every index after all the
-#                data: what overlapping the index builds with the data gains)
+#     pgc_db     (both servers on this machine: auto builds every index after the data)
+#     pgc_db_during pgcutover copy --jobs N --index-builds during-data (each created table's
+#                indexes as soon as its ranges are done: what overlapping gains or costs here)
 #     dump_fc    pg_dump -Fc | pg_restore --exit-on-error
 #     dump_fd    pg_dump -Fd -j N -f DIR; pg_restore -j N DIR
 #     pgcopydb   pgcopydb clone --table-jobs N --index-jobs N --split-tables-larger-than 256MB
@@ -102,7 +103,7 @@ IFS=, read -r -a SCALE_LIST <<<"$SCALES"
 for s in "${SCALE_LIST[@]}"; do
   awk -v s="$s" 'BEGIN { exit !(s + 0 > 0) }' || { echo "prod_bench.sh: bad scale $s" >&2; exit 2; }
 done
-method_scope() { case $1 in pgc_table|pipe2|pipe4) echo table ;; pgc_db|pgc_db_late|dump_fc|dump_fd|pgcopydb) echo whole ;; esac; }
+method_scope() { case $1 in pgc_table|pipe2|pipe4) echo table ;; pgc_db|pgc_db_during|dump_fc|dump_fd|pgcopydb) echo whole ;; esac; }
 IFS=, read -r -a ALL_METHODS <<<"$METHODS"
 SELECTED=()
 for m in "${ALL_METHODS[@]}"; do
@@ -219,7 +220,7 @@ PSQL="$PG_BIN/psql -X -q -v ON_ERROR_STOP=1"
 method_label() {
   case $1 in
     pgc_db) echo "pgcutover copy --jobs $JOBS" ;;
-    pgc_db_late) echo "pgcutover copy --jobs $JOBS --indexes-after-data" ;;
+    pgc_db_during) echo "pgcutover copy --jobs $JOBS --index-builds during-data" ;;
     dump_fc) echo "pg_dump -Fc | pg_restore" ;;
     dump_fd) echo "pg_dump -Fd -j $JOBS + pg_restore -j $JOBS" ;;
     pgcopydb) echo "pgcopydb clone --table-jobs $JOBS --index-jobs $JOBS --split-tables-larger-than 256MB" ;;
@@ -253,7 +254,7 @@ method_cmd() {  # method_cmd METHOD SCALE: sets CMD
   src=$(src_name "$s"); sc=$(ci "$src" prod); su=$(uri "$src" prod); tu=$(uri "$TGT" prod)
   case $m in
     pgc_db) CMD=("$BIN" copy --source "$sc" --target "$TGT_CI" --jobs "$JOBS") ;;
-    pgc_db_late) CMD=("$BIN" copy --source "$sc" --target "$TGT_CI" --jobs "$JOBS" --indexes-after-data) ;;
+    pgc_db_during) CMD=("$BIN" copy --source "$sc" --target "$TGT_CI" --jobs "$JOBS" --index-builds during-data) ;;
     pgc_table) CMD=("$BIN" copy --source "$sc" --target "$TGT_CI" --table public.docs --jobs "$JOBS") ;;
     dump_fc) CMD=(bash -c "set -o pipefail
       $PG_BIN/pg_dump -Fc -d $(printf '%q' "$sc") | $PG_BIN/pg_restore --exit-on-error -d $(printf '%q' "$TGT_CI")") ;;
@@ -436,7 +437,7 @@ print("| scale | method | rep | wall s | engine user+sys s | source CPU s | targ
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |")
 for r in runs:
     phases = ""
-    if r["method"] in ("pgc_db", "pgc_db_late", "pgc_table"):
+    if r["method"] in ("pgc_db", "pgc_db_during", "pgc_table"):
         try:
             for line in open(os.path.join(os.environ["LOGDIR"], f"s{r['scale']}-{r['method']}-r{r['rep']}.log"), errors="replace"):
                 if line.startswith("phases:"): phases = line[len("phases:"):].strip().replace("|", "/")

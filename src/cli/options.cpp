@@ -81,10 +81,13 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o) {
   cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
   cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
   cmd.add_flag("--restart", o.restart, "forget the job of this name (unfinished, or finished: copy again) and plan anew");
-  cmd.add_option("--index-jobs", o.index_jobs, "indexes and constraints built at the same time (default: --jobs)")
+  cmd.add_option("--index-jobs", o.index_jobs, "indexes and constraints built at the same time (default: --jobs after the data, 1 during it)")
       ->check(CLI::Range(1, 64));
-  cmd.add_flag("--indexes-after-data", o.indexes_after_data,
-               "build every index after all the data (default: a created table's own indexes as soon as its data is in)");
+  cmd.add_option("--index-builds", o.index_builds,
+                 "when a created table's own indexes and keys are built: during-data (as soon as its ranges are done), "
+                 "after-data, or auto (during the data when source and target are on different machines)")
+      ->check(CLI::IsMember({"auto", "during-data", "after-data"}))
+      ->capture_default_str();
   add_retries(cmd, o.retries);
   add_loading(cmd, o.loading);
   cmd.add_option("--retry-delay", o.retry_delay, "seconds before the first retry; doubles each time, at most 30")

@@ -101,7 +101,9 @@ jobs::CopyConfig copy_config(const CopyOptions &o) {
   c.create_schema = o.schema;
   c.restart = o.restart;
   c.index_jobs = o.index_jobs;
-  c.early_indexes = !o.indexes_after_data;
+  c.index_builds = o.index_builds == "during-data"  ? jobs::CopyConfig::IndexBuilds::DuringData
+                   : o.index_builds == "after-data" ? jobs::CopyConfig::IndexBuilds::AfterData
+                                                    : jobs::CopyConfig::IndexBuilds::Auto;
   c.toast = pg::parse_toast_compression(o.loading.toast_compression);
   c.pipeline.async_commit = !o.loading.synchronous_commit;
   return c;

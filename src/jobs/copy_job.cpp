@@ -298,7 +298,24 @@ class CopyJob {
     if (job && job->schema_state == "post_data_done") return;
     if (!archive_) archive_ = dump_schema(archive_dir_.path());
     post_ = schema::list_post_data(*archive_, snap_->conn(), sopt_);
-    if (cfg_.early_indexes) early_.emplace(ends_, ledger_, post_, index_jobs(), sopt_);
+    bool during = false;
+    switch (cfg_.index_builds) {
+      case CopyConfig::IndexBuilds::DuringData:
+        during = true;
+        result_.index_builds = "during the data (--index-builds during-data)";
+        break;
+      case CopyConfig::IndexBuilds::AfterData:
+        result_.index_builds = "after the data (--index-builds after-data)";
+        break;
+      case CopyConfig::IndexBuilds::Auto:
+        during = !pg::share_one_machine(snap_->conn(), *dst_);
+        result_.index_builds = during ? "during the data (source and target on different machines)"
+                                      : "after the data (source and target share one machine's CPUs)";
+        break;
+    }
+    log::info("indexes of created tables: {}", result_.index_builds);
+    // While the data loads: one build at a time unless --index-jobs says more.
+    if (during) early_.emplace(ends_, ledger_, post_, cfg_.index_jobs > 0 ? cfg_.index_jobs : 1, sopt_);
   }
 
   int index_jobs() const { return cfg_.index_jobs > 0 ? cfg_.index_jobs : popt_.jobs; }
@@ -333,9 +350,9 @@ class CopyJob {
     ledger::JobLock lock(ledger_, *dst_);
     ledger_.check_generation(*dst_);  // restarted elsewhere meanwhile: that process finishes it
     std::optional<ledger::Job> job = ledger_.load(*dst_);
-    if (early_) result_.early_indexes = early_->finish();
     if (job && job->schema_state != "post_data_done" && !created_.tables.empty()) {
       report::PhaseTimer t(rep_, "build_indexes");
+      if (early_) result_.early_indexes = early_->finish();  // lets the table in progress finish
       if (post_.archive.empty()) {
         if (!archive_) archive_ = dump_schema(archive_dir_.path());
         post_ = schema::list_post_data(*archive_, snap_->conn(), sopt_);

@@ -8,6 +8,12 @@
 
 namespace pgcutover::jobs {
 
+namespace {
+// While the data loads, the index builds take one CPU at most: no parallel
+// maintenance workers (the ranges' sessions keep the rest).
+constexpr const char *SETTINGS = "-c max_parallel_maintenance_workers=0";
+}  // namespace
+
 EarlyIndexes::EarlyIndexes(const pg::Endpoints &ends, const ledger::Ledger &ledger, const schema::PostData &post,
                            int jobs, const schema::SchemaOptions &opt)
     : ends_(ends), ledger_(ledger), post_(post), jobs_(jobs), opt_(opt) {
@@ -79,7 +85,8 @@ void EarlyIndexes::run() {
         if (!ledger_.try_lock_post_data(c)) break;
         std::vector<const schema::PostDataItem *> items = schema::missing_on_target(c, post_.of_table(t));
         auto t0 = std::chrono::steady_clock::now();
-        schema::restore_items(ends_.target_conninfo, post_, items, jobs_, opt_, "the indexes of " + t.display(), &slot_);
+        schema::restore_items(ends_.target_conninfo, post_, items, jobs_, opt_, "the indexes of " + t.display(), &slot_,
+                              SETTINGS);
         ledger_.unlock_post_data(c);
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (!items.empty()) {
@@ -98,7 +105,7 @@ void EarlyIndexes::run() {
       if (!now.empty() && !stopping() && ledger_.try_lock_post_data(c)) {
         std::vector<const schema::PostDataItem *> items = schema::missing_on_target(c, now);
         auto t0 = std::chrono::steady_clock::now();
-        schema::restore_items(ends_.target_conninfo, post_, items, jobs_, opt_, "foreign keys", &slot_);
+        schema::restore_items(ends_.target_conninfo, post_, items, jobs_, opt_, "foreign keys", &slot_, SETTINGS);
         ledger_.unlock_post_data(c);
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         for (const schema::PostDataItem *fk : items) {

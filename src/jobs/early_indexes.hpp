@@ -3,7 +3,9 @@
 // watches the ledger and, as soon as every range of a table the copy created
 // is done, builds that table's own indexes and key constraints (pg_restore of
 // its post-data items, `jobs` at a time) while other tables' ranges still
-// load, and a foreign key between two such tables once both are ready. What
+// load, and a foreign key between two such tables once both are ready (one
+// build at a time by default, without parallel maintenance workers, so the
+// ranges' sessions keep most of the CPU). What
 // it has not built when the data is in is built by the job's
 // finish, with the rest of the post-data. A failure here is only a warning:
 // the finish builds the item again and stops with its error.

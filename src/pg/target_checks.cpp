@@ -116,4 +116,15 @@ std::string describe_toast_compression(const std::string &chosen) {
                         : chosen + " for columns without their own compression (writer sessions)";
 }
 
+bool same_machine_addresses(const std::string &a, const std::string &b) {
+  auto local = [](const std::string &h) { return h.empty() || h.rfind("127.", 0) == 0 || h == "::1"; };
+  if (local(a) && local(b)) return true;
+  return a == b;
+}
+
+bool share_one_machine(Connection &a, Connection &b) {
+  return same_machine_addresses(std::string(a.exec(sql::server::server_address()).get(0, 0)),
+                                std::string(b.exec(sql::server::server_address()).get(0, 0)));
+}
+
 }  // namespace pgcutover::pg

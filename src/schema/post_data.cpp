@@ -123,7 +123,8 @@ std::vector<const PostDataItem *> missing_on_target(pg::Connection &target, cons
 }
 
 void restore_items(const std::string &target_conninfo, const PostData &post, const std::vector<const PostDataItem *> &items,
-                   int jobs, const SchemaOptions &opt, const std::string &what, util::ChildSlot *slot) {
+                   int jobs, const SchemaOptions &opt, const std::string &what, util::ChildSlot *slot,
+                   const std::string &settings) {
   if (items.empty()) return;
   static std::atomic<int> serial{0};
   fs::path use = post.archive.parent_path() / ("use-" + std::to_string(getpid()) + "-" + std::to_string(++serial) + ".list");
@@ -142,7 +143,7 @@ void restore_items(const std::string &target_conninfo, const PostData &post, con
   }
   argv.push_back(post.archive.string());
   auto env = dst.env;
-  env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + opt.maintenance_work_mem);
+  env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + opt.maintenance_work_mem + (settings.empty() ? "" : " ") + settings);
   try {
     detail::run_checked(argv, env, "pg_restore of " + what + " into the target " + dst.display,
                         "the data is copied; fix the cause and rerun the copy (it builds only what is missing)", slot);

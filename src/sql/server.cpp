@@ -104,4 +104,6 @@ const char *database_identity() {
 
 const char *system_identifier() { return "SELECT system_identifier::text FROM pg_catalog.pg_control_system()"; }
 
+const char *server_address() { return "SELECT coalesce(pg_catalog.host(pg_catalog.inet_server_addr()), '')"; }
+
 }  // namespace pgcutover::sql::server

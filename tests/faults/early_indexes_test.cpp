@@ -78,6 +78,7 @@ struct EarlyIndexes : ::testing::Test {
 
   std::vector<std::string> copy_args(std::vector<std::string> extra = {}) {
     std::vector<std::string> a = {"copy", "--source", src(), "--target", dst(), "--jobs", "2", "--json"};
+    if (extra.empty()) extra = {"--index-builds", "during-data"};  // both servers are local: auto builds after the data
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -152,13 +153,18 @@ TEST_F(EarlyIndexes, CreatedTablesGetTheirIndexesWhileOtherDataLoads) {
 }
 
 TEST_F(EarlyIndexes, AfterDataOnRequest) {
-  RunResult r = run_pgcutover(copy_args({"--indexes-after-data"}));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  json j = json::parse(r.out);
-  EXPECT_TRUE(j["post_data"]["during_data"].empty()) << r.out;
-  EXPECT_EQ(logged_before_slow_done("CREATE INDEX quick_pid_idx"), "false");
-  EXPECT_EQ(logged_before_slow_done("ADD CONSTRAINT quick_pkey"), "false");
-  expect_same_tables();
+  // Both servers on this machine: auto builds after the data, as --index-builds after-data does.
+  for (const char *choice : {"after-data", "auto"}) {
+    if (std::string(choice) == "auto") SetUp();  // both databases afresh
+    RunResult r = run_pgcutover(copy_args({"--index-builds", choice}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(r.out);
+    EXPECT_TRUE(j["post_data"]["during_data"].empty()) << choice << ": " << r.out;
+    EXPECT_NE(j["post_data"]["index_builds"].get<std::string>().find("after the data"), std::string::npos) << r.out;
+    EXPECT_EQ(logged_before_slow_done("CREATE INDEX quick_pid_idx"), "false") << choice;
+    EXPECT_EQ(logged_before_slow_done("ADD CONSTRAINT quick_pkey"), "false") << choice;
+    expect_same_tables();
+  }
 }
 
 TEST_F(EarlyIndexes, KilledAfterAnEarlyBuildTheRerunBuildsOnlyWhatIsMissing) {

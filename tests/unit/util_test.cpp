@@ -3,6 +3,7 @@
 
 #include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/pg/sqlstate.hpp"
+#include "pgcutover/pg/target_checks.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/units.hpp"
 
@@ -93,4 +94,18 @@ TEST(Conninfo, UnparsableStringIsNotEchoed) {
     EXPECT_EQ(e.kind, ErrorKind::Usage);
     EXPECT_EQ(std::string(e.what()).find("Secret123"), std::string::npos);
   }
+}
+
+// Two servers share a machine (and its CPUs) when both are reached over a
+// Unix socket or loopback, or at one address: then the copy builds indexes
+// after the data by default.
+TEST(IndexBuilds, SameMachineFromServerAddresses) {
+  using pgcutover::pg::same_machine_addresses;
+  EXPECT_TRUE(same_machine_addresses("", ""));
+  EXPECT_TRUE(same_machine_addresses("127.0.0.1", "::1"));
+  EXPECT_TRUE(same_machine_addresses("127.0.0.1", ""));
+  EXPECT_TRUE(same_machine_addresses("10.0.0.5", "10.0.0.5"));
+  EXPECT_FALSE(same_machine_addresses("10.0.0.5", "10.0.0.6"));
+  EXPECT_FALSE(same_machine_addresses("127.0.0.1", "10.0.0.6"));
+  EXPECT_FALSE(same_machine_addresses("", "db.internal.example"));
 }

@@ -50,7 +50,7 @@ struct CopyOptions {
   bool schema = true;  // create missing tables and post-data through pg_dump
   bool restart = false;
   int index_jobs = 0;  // 0: --jobs
-  bool indexes_after_data = false;
+  std::string index_builds = "auto";
   int retries = 5;
   double retry_delay = 1.0;
   LoadingOptions loading;

@@ -28,7 +28,12 @@ struct CopyConfig {
   bool create_schema = true;           // create missing tables and their post-data through pg_dump
   bool restart = false;                // plan anew: forget the job of this name, finished or not
   pg::ToastCompression toast = pg::ToastCompression::Auto;  // the writers' default_toast_compression
-  bool early_indexes = true;  // build a created table's indexes as soon as its data is in
+  // When a created table's own indexes are built: during the data (as soon
+  // as its ranges are done), after all of it, or Auto: during the data when
+  // source and target run on different machines, after it when they share
+  // one (then both servers compete for the same CPUs, and overlapping the
+  // builds with the data measured slower: perf/RESULTS.md).
+  enum class IndexBuilds { Auto, DuringData, AfterData } index_builds = IndexBuilds::Auto;
   int index_jobs = 0;         // pg_restore --jobs of index builds (0 = pipeline.jobs)
   // Set by a sync copying its new tables: the sync's writers' decision is
   // used as is (the tables are new, nothing acts on them yet), and the
@@ -62,6 +67,7 @@ struct CopyResult {
   std::vector<sql::QualifiedName> frozen_tables;  // loaded with COPY FREEZE (created by the copy, one range)
   std::vector<EarlyBuild> early_indexes;  // tables whose own indexes were built while other data loaded
   int post_data_after = 0;                // post-data items built after all the data
+  std::string index_builds;               // "during the data" | "after the data", and why
 };
 
 // Runs the copy; ranges and phases are recorded into report. Throws Error;

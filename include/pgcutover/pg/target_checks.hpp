@@ -50,4 +50,10 @@ std::string writer_toast_compression(Connection &dst, ToastCompression want);
 // One line for the summary: what compresses new TOAST values on the target.
 std::string describe_toast_compression(const std::string &chosen);
 
+// Whether two servers run on one machine, as their connections show: both
+// reached over a Unix socket or a loopback address (the machine pgcutover
+// runs on), or both at the same address. Then they share its CPUs.
+bool share_one_machine(Connection &a, Connection &b);
+bool same_machine_addresses(const std::string &a, const std::string &b);  // "" = Unix socket
+
 }  // namespace pgcutover::pg

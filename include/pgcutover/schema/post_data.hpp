@@ -56,9 +56,11 @@ PostData list_post_data(const std::filesystem::path &archive, pg::Connection &so
 std::vector<const PostDataItem *> missing_on_target(pg::Connection &target, const std::vector<const PostDataItem *> &items);
 
 // Restores the items (pg_restore --use-list, `jobs` at a time, with the
-// post-data maintenance_work_mem). `what` names them in an error. With a slot,
-// another thread can stop the pg_restore.
+// post-data maintenance_work_mem, plus `settings`, "-c name=value ..." for
+// the sessions). `what` names them in an error. With a slot, another thread
+// can stop the pg_restore.
 void restore_items(const std::string &target_conninfo, const PostData &post, const std::vector<const PostDataItem *> &items,
-                   int jobs, const SchemaOptions &opt, const std::string &what, util::ChildSlot *slot = nullptr);
+                   int jobs, const SchemaOptions &opt, const std::string &what, util::ChildSlot *slot = nullptr,
+                   const std::string &settings = "");
 
 }  // namespace pgcutover::schema

@@ -49,5 +49,8 @@ const char *tables_acting_on_writes();
 const char *database_identity();
 // -> the cluster's system identifier (text), from pg_control_system().
 const char *system_identifier();
+// -> the server's address on this connection (host(inet_server_addr())), ""
+// over a Unix socket.
+const char *server_address();
 
 }  // namespace pgcutover::sql::server

@@ -50,11 +50,11 @@ View copy(const jobs::CopyResult &r, const RunReport &rep) {
     early.push_back({{"table", b.table.display()}, {"items", b.items}, {"seconds", b.seconds}});
     early_items += b.items;
   }
-  v.json["post_data"] = {{"during_data", early}, {"after_data_items", r.post_data_after}};
+  v.json["post_data"] = {{"index_builds", r.index_builds}, {"during_data", early}, {"after_data_items", r.post_data_after}};
   if (!r.created_tables.empty())
-    v.text += fmt::format("post-data: {} index(es)/key constraint(s) of {} table(s) built while other data loaded; "
-                          "{} item(s) after the data\n",
-                          early_items, r.early_indexes.size(), r.post_data_after);
+    v.text += fmt::format("post-data: indexes of created tables {}; {} index(es)/key(s) of {} table(s) built while "
+                          "other data loaded, {} item(s) after the data\n",
+                          r.index_builds, early_items, r.early_indexes.size(), r.post_data_after);
   return v;
 }
 
