@@ -12,7 +12,8 @@
 #   --scale S        data size factor of perf/prod_data.sh (1 = public.docs 1.05M rows,
 #                    ~1.8 GB, and public.customers 1.5M rows; default 1)
 #   --reps N         repetitions of every method (default 5)
-#   --methods LIST   comma-separated subset of sync,hand,merge,hand_fire (default all)
+#   --methods LIST   comma-separated subset of sync,hand,merge,hand_fire,sync_walc,hand_walc
+#                    (default the first four)
 #   --profile P      production (default) or bulk (perf/lib.sh's tuned-down settings)
 #   --regen          regenerate the source data
 #   --no-build       do not (re)build build-perf/pgcutover first
@@ -50,6 +51,9 @@
 #                   SET <every other column> = EXCLUDED.<col>; COMMIT
 #        merge      the same, but ANALYZE s; MERGE INTO public.docs t USING s ON t.id = s.id
 #                   WHEN MATCHED THEN UPDATE SET ... WHEN NOT MATCHED THEN INSERT VALUES (...)
+#        sync_walc  (sync) with PGOPTIONS='-c wal_compression=lz4': the writer sessions
+#                   compress full-page images (a superuser setting, or GRANT SET on 15+)
+#        hand_walc  (hand) with SET LOCAL wal_compression = lz4
 #        hand_fire  (hand) without session_replication_role: the audit trigger fires for
 #                   every written row and the foreign key is checked (what the maneuver
 #                   costs when nobody turns them off)
@@ -83,7 +87,7 @@ done
 case $PROFILE in production) PFX=prod ;; bulk) PFX=prodbulk ;; *) echo "final_sync_bench.sh: --profile production or bulk" >&2; exit 2 ;; esac
 export PERF_PROFILE=$PROFILE
 IFS=, read -r -a METHOD_LIST <<<"$METHODS"
-for m in "${METHOD_LIST[@]}"; do case $m in sync|hand|merge|hand_fire) ;; *) echo "unknown method $m" >&2; exit 2 ;; esac; done
+for m in "${METHOD_LIST[@]}"; do case $m in sync|hand|merge|hand_fire|sync_walc|hand_walc) ;; *) echo "unknown method $m" >&2; exit 2 ;; esac; done
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$PERF_DIR/prod_data.sh"
@@ -217,9 +221,12 @@ PSQL="$PG_BIN/psql -X -v ON_ERROR_STOP=1"
 method_cmd() {
   local m=$1 role="-c 'SET LOCAL session_replication_role = replica'" stmt
   [ "$m" = hand_fire ] && role=
+  [ "$m" = hand_walc ] && role="$role -c 'SET LOCAL wal_compression = lz4'"
   case $m in
     sync) CMD=("$BIN" sync --source "$SRC_CI" --target "$RUN_CI" --table public.docs --overlap 1s --jobs 2); return ;;
-    hand|hand_fire) stmt="INSERT INTO public.docs AS t SELECT * FROM s ON CONFLICT (id) DO UPDATE SET $SETCOLS" ;;
+    sync_walc) CMD=(env PGOPTIONS="-c wal_compression=lz4" "$BIN" sync --source "$SRC_CI" --target "$RUN_CI"
+                    --table public.docs --overlap 1s --jobs 2); return ;;
+    hand|hand_fire|hand_walc) stmt="INSERT INTO public.docs AS t SELECT * FROM s ON CONFLICT (id) DO UPDATE SET $SETCOLS" ;;
     merge) stmt="MERGE INTO public.docs t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET $MERGESET WHEN NOT MATCHED THEN INSERT ($COLS) VALUES ($MERGEVALS)" ;;
   esac
   local analyze=
@@ -235,6 +242,8 @@ label() {
     hand) echo "by hand: psql COPY pipe, temp table, INSERT ... ON CONFLICT DO UPDATE (session_replication_role = replica)" ;;
     merge) echo "by hand with MERGE (temp table, ANALYZE, MERGE; session_replication_role = replica)" ;;
     hand_fire) echo "by hand, INSERT ... ON CONFLICT, trigger and foreign key firing" ;;
+    sync_walc) echo "pgcutover sync (as sync) with wal_compression = lz4 in its sessions" ;;
+    hand_walc) echo "by hand (as hand) with SET LOCAL wal_compression = lz4" ;;
   esac
 }
 
