@@ -210,7 +210,8 @@ BIG_ROWS=$(q "$SRC_CI" "SELECT count(*) FROM public.big")
 PG_VERSION=$(q "$SRC_CI" "SHOW server_version")
 log "public.big: $BIG_ROWS rows, $BIG_BYTES bytes (heap + TOAST)"
 DBOID=$(q "$SRC_ADMIN" "SELECT oid FROM pg_database WHERE datname = 'bench'")
-cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 || true
+cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 ||
+  echo "warning: the page-cache warm-up read of the source failed; the first timed run may read from disk" >&2
 
 checkpoint_both() { sync; perf_psql -d "$TGT_ADMIN" -c CHECKPOINT; perf_psql -d "$SRC_ADMIN" -c CHECKPOINT; }
 reset_target() {

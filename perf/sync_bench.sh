@@ -208,7 +208,8 @@ for s in "${SIZE_LIST[@]}"; do
 done
 log "source reverted to the generated state in $(( $(date +%s) - t0 )) s"
 DBOID=$(q "$SRC_ADMIN" "SELECT oid FROM pg_database WHERE datname = 'syncsrc'")
-cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 || true
+cat "$(perf_cluster_dir "$SRC")/data/base/$DBOID"/* >/dev/null 2>&1 ||
+  echo "warning: the page-cache warm-up read of the source failed; the first timed run may read from disk" >&2
 
 checkpoint_both() { sync; perf_psql -d "$TGT_ADMIN" -c CHECKPOINT; perf_psql -d "$SRC_ADMIN" -c CHECKPOINT; }
 
@@ -347,7 +348,8 @@ if [ "$VV" -eq 1 ]; then
     t=sync$s
     h=$(q "$(tgt_ci "${t}_run")" "SELECT count(*) || ':' || coalesce(sum(hashtext(x::text)), 0) FROM public.$t x WHERE updated_at >= '${WM[$s]}'")
     src_hash=SRC_HASH_$s; ok=yes; [ "$h" = "${!src_hash}" ] || ok="BAD(hash)"
-    read -r rr rw < <("$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); t=d["tables"][0]; print(t["rows_read"], t["rows_written"])' <"$out.json") || true
+    read -r rr rw < <("$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); t=d["tables"][0]; print(t["rows_read"], t["rows_written"])' <"$out.json") ||
+      { echo "sync_bench.sh: no rows_read/rows_written in $out.json; the run is marked BAD(json)" >&2; ok="BAD(json)"; }
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" syncvv 1 "$(echo "$res" | tr ' ' '\t')" "$(cut -d' ' -f1 /proc/loadavg)" \
       "$rs" "${rr:-?}" "${rw:-?}" "$ok" >>"$RUNS"
     log "$s syncvv: $res  $ok"
