@@ -20,24 +20,24 @@ EarlyIndexes::EarlyIndexes(const pg::Endpoints &ends, const ledger::Ledger &ledg
   thread_ = std::thread([this] { run(); });
 }
 
-EarlyIndexes::~EarlyIndexes() {
-  if (!thread_.joinable()) return;
+void EarlyIndexes::request_stop() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
+}
+
+EarlyIndexes::~EarlyIndexes() {
+  if (!thread_.joinable()) return;
+  request_stop();
   slot_.terminate();  // pg_restore cancels its statements on SIGTERM
   thread_.join();
 }
 
 std::vector<EarlyBuild> EarlyIndexes::finish() {
   if (thread_.joinable()) {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
+    request_stop();
     thread_.join();
   }
   return built_;

@@ -37,6 +37,7 @@ class EarlyIndexes {
 
  private:
   void run();
+  void request_stop();
   void record(const sql::QualifiedName &table, int items, double seconds);
   bool wait_or_stop(std::chrono::milliseconds d);
 
