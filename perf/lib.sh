@@ -260,7 +260,7 @@ perf_measure_tree() {
   spid=$!
   wait "$pid" || rc=$?
   t1=$(date +%s.%N)
-  wait "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true  # the RSS sampler ends with the measured process; its status is not a result
   s1=$(perf_cluster_ticks "$src"); g1=$(perf_cluster_ticks "$tgt"); b1=$(perf_machine_busy_ticks)
   read -r _ u s rss < <(tail -n 1 "$tf") || { u=0; s=0; rss=0; }
   peak=$(cat "$log.rss" 2>/dev/null || echo 0)

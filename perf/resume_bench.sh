@@ -197,6 +197,7 @@ log "load before: $LOAD_BEFORE"
 perf_cluster_start "$SRC"; perf_cluster_start "$TGT"
 KILLED_PID=
 cleanup() {
+  # exit trap: the killed run may already be gone, which is what is wanted
   [ -z "$KILLED_PID" ] || kill -KILL "$KILLED_PID" 2>/dev/null || true
   [ "$KEEP" -eq 1 ] || { perf_cluster_stop "$SRC" || true; perf_cluster_stop "$TGT" || true; }
 }
@@ -297,7 +298,7 @@ run_one() {
       fi
       sleep 0.1
     done
-    wait "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true  # reaps the run this script SIGKILLed: 137 is the expected status
     KILLED_PID=
     elapsed=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }')
     for i in $(seq 1 100); do [ "$(other_sessions)" = 0 ] && break; sleep 0.1; done
