@@ -296,8 +296,7 @@ class CopyJob {
     if (created_.tables.empty()) return;
     std::optional<ledger::Job> job = ledger_.load(*dst_);
     if (job && job->schema_state == "post_data_done") return;
-    if (!archive_) archive_ = dump_schema(archive_dir_.path());
-    post_ = schema::list_post_data(*archive_, snap_->conn(), sopt_);
+    ensure_post_data();
     bool during = false;
     switch (cfg_.index_builds) {
       case CopyConfig::IndexBuilds::DuringData:
@@ -315,7 +314,14 @@ class CopyJob {
     }
     log::info("indexes of created tables: {}", result_.index_builds);
     // While the data loads: one build at a time unless --index-jobs says more.
-    if (during) early_.emplace(ends_, ledger_, post_, cfg_.index_jobs > 0 ? cfg_.index_jobs : 1, sopt_);
+    if (during) early_.emplace(ends_, ledger_, post_, cfg_.index_jobs > 0 ? cfg_.index_jobs : 1, sopt_, rep_.progress.ranges_done);
+  }
+
+  // The schema archive's post-data items, listed once.
+  void ensure_post_data() {
+    if (!post_.archive.empty()) return;
+    if (!archive_) archive_ = dump_schema(archive_dir_.path());
+    post_ = schema::list_post_data(*archive_, snap_->conn(), sopt_);
   }
 
   int index_jobs() const { return cfg_.index_jobs > 0 ? cfg_.index_jobs : popt_.jobs; }
@@ -353,10 +359,7 @@ class CopyJob {
     if (job && job->schema_state != "post_data_done" && !created_.tables.empty()) {
       report::PhaseTimer t(rep_, "build_indexes");
       if (early_) result_.early_indexes = early_->finish();  // lets the table in progress finish
-      if (post_.archive.empty()) {
-        if (!archive_) archive_ = dump_schema(archive_dir_.path());
-        post_ = schema::list_post_data(*archive_, snap_->conn(), sopt_);
-      }
+      ensure_post_data();  // not listed before the data when this run found the data done
       // Another process of the job may be building a table's indexes: wait for it.
       ledger_.lock_post_data(*dst_);
       std::vector<const schema::PostDataItem *> rest = schema::missing_on_target(*dst_, post_.all());

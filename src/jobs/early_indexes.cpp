@@ -15,8 +15,8 @@ constexpr const char *SETTINGS = "-c max_parallel_maintenance_workers=0";
 }  // namespace
 
 EarlyIndexes::EarlyIndexes(const pg::Endpoints &ends, const ledger::Ledger &ledger, const schema::PostData &post,
-                           int jobs, const schema::SchemaOptions &opt)
-    : ends_(ends), ledger_(ledger), post_(post), jobs_(jobs), opt_(opt) {
+                           int jobs, const schema::SchemaOptions &opt, const std::atomic<i64> &ranges_done)
+    : ends_(ends), ledger_(ledger), post_(post), jobs_(jobs), opt_(opt), ranges_done_(ranges_done) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -49,6 +49,19 @@ bool EarlyIndexes::wait_or_stop(std::chrono::milliseconds d) {
   return stop_;
 }
 
+// Half a second, or less once this process commits another range.
+bool EarlyIndexes::wait_for_ranges_or_stop(i64 &seen) {
+  for (int i = 0; i < 10; ++i) {
+    if (wait_or_stop(std::chrono::milliseconds(50))) return true;
+    i64 now = ranges_done_.load(std::memory_order_relaxed);
+    if (now != seen) {
+      seen = now;
+      return false;
+    }
+  }
+  return false;
+}
+
 void EarlyIndexes::record(const sql::QualifiedName &table, int items, double seconds) {
   std::lock_guard lock(mu_);
   for (EarlyBuild &b : built_)
@@ -70,6 +83,7 @@ void EarlyIndexes::run() {
   std::vector<const schema::PostDataItem *> fks = post_.foreign_keys();
   auto is_ready = [&](const sql::QualifiedName &t) { return std::find(ready.begin(), ready.end(), t) != ready.end(); };
   auto stopping = [&] { return wait_or_stop(std::chrono::milliseconds(0)); };
+  i64 seen = ranges_done_.load(std::memory_order_relaxed);
   try {
     pg::Connection c = pg::Connection::open(ends_.target_conninfo, ends_.target_settings);
     while ((!waiting.empty() || !fks.empty()) && !stopping()) {
@@ -115,7 +129,7 @@ void EarlyIndexes::run() {
         std::erase_if(fks, [&](const schema::PostDataItem *fk) { return std::find(now.begin(), now.end(), fk) != now.end(); });
       }
       if (waiting.empty() && fks.empty()) break;
-      if (wait_or_stop(std::chrono::milliseconds(500))) break;
+      if (wait_for_ranges_or_stop(seen)) break;
     }
   } catch (const Error &e) {
     // The session (and the post-data lock with it) ends with the connection.

@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "hostile.hpp"
@@ -72,15 +74,54 @@ struct Invocation {
   std::string text() const { return show(args, r); }
 };
 
+// PGCUTOVER_HOSTILE_INDEX_BUILDS=during-data|after-data makes every copy pass
+// --index-builds (ctest runs the suite once as is and once with during-data: both
+// test servers are local, so `auto` alone would always build after the data).
+const char *forced_index_builds() {
+  const char *v = std::getenv("PGCUTOVER_HOSTILE_INDEX_BUILDS");
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+
+// Copies run with the forced mode that created tables, and the indexes and
+// keys they built while other data loaded (from their summary lines).
+int forced_copies = 0;
+int early_items = 0;
+
 // Throws (a test failure) when the command runs longer than timeout_seconds.
 Invocation tool(const std::string &cmd, const std::string &db, std::vector<std::string> extra = {},
                 int timeout_seconds = 300) {
   Invocation run;
   run.args = {cmd, "--source", src(db), "--target", dst(db)};
   run.args.insert(run.args.end(), extra.begin(), extra.end());
+  const char *builds = cmd == "copy" ? forced_index_builds() : nullptr;
+  if (builds != nullptr) run.args.insert(run.args.end(), {"--index-builds", builds});
   run.r = run_pgcutover(run.args, {}, timeout_seconds);
+  // A copy that created tables says how their indexes were built: the forced mode.
+  if (builds != nullptr && run.r.exit_code == 0 && run.r.out.find("post-data: indexes of created tables") != std::string::npos) {
+    EXPECT_NE(run.r.out.find(std::string("(--index-builds ") + builds + ")"), std::string::npos)
+        << "the copy did not build indexes " << builds << ":\n" << run.text();
+    size_t at = run.r.out.find("post-data: ");
+    std::string line = run.r.out.substr(at, run.r.out.find('\n', at) - at);
+    std::cout << "[ copy     ] " << line << "\n";
+    size_t n = line.find("; ");
+    forced_copies++;
+    if (n != std::string::npos) early_items += std::atoi(line.c_str() + n + 2);
+  }
   return run;
 }
+
+// With builds forced during the data, the suite's copies must really have
+// built something while other data loaded; otherwise that run tested nothing new.
+class ForcedBuildsHappened : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (forced_index_builds() == nullptr || std::string(forced_index_builds()) != "during-data" || forced_copies < 3)
+      return;
+    EXPECT_GT(early_items, 0) << "none of the " << forced_copies
+                              << " copies with --index-builds during-data built an index while other data loaded";
+  }
+};
+::testing::Environment *const forced_builds_check = ::testing::AddGlobalTestEnvironment(new ForcedBuildsHappened);
 
 // Every difference the independent check finds, as a gtest failure.
 void expect_equal(const std::string &db, const std::string &when, const h::CompareOptions &o = {}) {
