@@ -247,7 +247,7 @@ class SyncJob {
         tp.skip_unchanged = true;
         if (st.method.kind == sync::ChangeKind::UpdatedAt || st.method.kind == sync::ChangeKind::CreatedAt)
           tp.change_column = st.method.column;
-        tp.ranges = sync::change_ranges(snap_->conn(), tp, st.method, cfg_.scope.range_bytes, cfg_.scope.jobs);
+        tp.ranges = sync::change_ranges(snap_->conn(), *dst_, tp, st.method, cfg_.scope.range_bytes, cfg_.scope.jobs);
       }
       result_.tables.push_back(std::move(st));
       keep.push_back(std::move(tp));
@@ -277,12 +277,22 @@ class SyncJob {
     }
     for (const plan::TablePlan &tp : plan_.tables)
       sync::commit_watermark(*dst_, schema, tp.table.name, {si.changes_from, si.xmin}, "sync");
-    std::map<std::string, std::pair<i64, i64>> per_table;  // rows sent, rows merged
+    struct Counts {
+      i64 sent = 0, merged = 0, appended = 0;
+    };
+    std::map<std::string, Counts> per_table;
     for (const report::RangeRecord &r : rep_.ranges()) {
-      per_table[r.table].first += r.rows;
-      per_table[r.table].second += std::max<i64>(r.merged, 0);
+      Counts &c = per_table[r.table];
+      c.sent += r.rows;
+      c.merged += std::max<i64>(r.merged, 0);
+      if (r.appended) c.appended += r.rows;
     }
-    for (SyncedTable &st : result_.tables) std::tie(st.rows_read, st.rows_written) = per_table[st.table.display()];
+    for (SyncedTable &st : result_.tables) {
+      const Counts &c = per_table[st.table.display()];
+      st.rows_read = c.sent;
+      st.rows_written = c.merged;
+      st.rows_appended = c.appended;
+    }
   }
 
   // A timestamp sync cannot see deletes.

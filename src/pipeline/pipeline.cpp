@@ -139,6 +139,7 @@ void record_done(RangeTask &task, const WriteResult &res, report::RunReport &rep
   task.record.rows = res.rows;
   task.record.bytes = res.bytes;
   task.record.merged = res.merged;
+  task.record.appended = res.appended;
   task.record.end = report.now();
   report.progress.ranges_done.fetch_add(1, std::memory_order_relaxed);
   report.progress.planned_done.fetch_add(task.range->planned_bytes, std::memory_order_relaxed);

@@ -54,6 +54,15 @@ class Batcher {
   i64 limit_;
 };
 
+// The temp stage for a range's rows, its wide columns kept inline
+// (sql::stage_storage_main).
+void create_stage(pg::Connection &dst, const std::string &stage, const sql::QualifiedName &target,
+                  const std::vector<std::string> &cols) {
+  dst.exec(sql::create_stage_table(stage, target, cols));
+  pg::Result alter = dst.exec(sql::stage_storage_main(stage));
+  if (!alter.is_null(0, 0)) dst.exec(std::string(alter.get(0, 0)));
+}
+
 // The staged rows upserted. A unique value that moved between rows (a swap,
 // or a value freed by one row and taken by another) makes the row-by-row
 // upsert meet a non-deferrable UNIQUE constraint it only passes as a whole:
@@ -81,11 +90,14 @@ i64 upsert_or_replace(pg::Connection &dst, const sql::QualifiedName &target, con
 // `next`. source_rows() is called after the stream ended and returns the row
 // count its producer reported.
 WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const WriteOptions &w, const ChunkSource &next,
-                        const std::function<i64()> &source_rows, i64 chunk_bytes, report::Progress &progress) {
+                        const std::function<i64()> &source_rows, i64 chunk_bytes, report::Progress &progress,
+                        bool new_keys) {
   const catalog::TableDef &t = tp.table;
   const sql::QualifiedName &target = w.target(tp);
   std::vector<std::string> cols = t.column_names();
-  bool merge = tp.strategy == merge::Strategy::Merge;
+  // Keys the target cannot hold yet need no stage: a plain COPY inserts them.
+  bool append = new_keys && tp.strategy == merge::Strategy::Merge && w.merge_sql == MergeSql::Upsert;
+  bool merge = tp.strategy == merge::Strategy::Merge && !append;
   // The staging table: a temp table (dropped at commit), or for the bench's
   // comparison an UNLOGGED one in the target's schema, dropped before commit.
   // Unique per process and thread: ranges of one table run side by side.
@@ -97,8 +109,10 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Wr
     dst.exec(sql::create_unlogged_stage(unlogged, target, cols));
     copy_in_sql = sql::copy_in(unlogged, cols, tp.format);
   } else if (merge) {
-    dst.exec(sql::create_stage_table(STAGE_TABLE, target, cols));
+    create_stage(dst, STAGE_TABLE, target, cols);
     copy_in_sql = sql::copy_in_stage(STAGE_TABLE, cols, tp.format);
+  } else if (append) {
+    copy_in_sql = sql::copy_in(target, cols, tp.format);
   } else if (tp.strategy == merge::Strategy::Replace) {
     dst.exec(sql::delete_all(target));
     copy_in_sql = sql::copy_in(target, cols, tp.format);
@@ -138,7 +152,8 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Wr
     if (stored != src_rows) count_mismatch("the source sent", src_rows, "the target stored", stored);
     res.rows = stored;
   }
-  if (tp.strategy == merge::Strategy::Replace) res.merged = res.rows;
+  if (tp.strategy == merge::Strategy::Replace || append) res.merged = res.rows;
+  res.appended = append;
   if (merge) {
     switch (w.merge_sql) {
       case MergeSql::Upsert:
@@ -187,7 +202,8 @@ WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan:
   return in_range_transaction(dst, hooks, [&] {
     pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format, tp.filter));
     return write_range(
-        dst, tp, write, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress);
+        dst, tp, write, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress,
+        range.new_keys);
   });
 }
 
@@ -204,7 +220,7 @@ std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst
     std::vector<std::string> cols = t.column_names();
     std::string stage = fmt::format("{}_together_{}", STAGE_TABLE, i);
     stages.push_back(sql::temp_stage_ref(stage));
-    dst.exec(sql::create_stage_table(stage, t.name, cols));
+    create_stage(dst, stage, t.name, cols);
     pg::CopyIn in(dst, sql::copy_in_stage(stage, cols, tp.format));
     pg::CopyOut out_stream(src, sql::copy_out(t.name, cols, key_spec(t), *ranges[i].range, tp.format, tp.filter));
     copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
@@ -303,7 +319,7 @@ WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &tp, const std
           if (!c) ended = true;
           return c;
         },
-        [&] { return ended ? reader.rows() : -1; }, chunk_bytes, progress);
+        [&] { return ended ? reader.rows() : -1; }, chunk_bytes, progress, false);
   });
 }
 

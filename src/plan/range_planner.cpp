@@ -25,7 +25,7 @@ std::string KeyRange::describe() const {
     for (size_t i = 0; i < b->values.size(); ++i) out += (i ? ", " : "") + b->values[i];
     return b->values.size() == 1 ? out : "(" + out + ")";
   };
-  return "[" + show(lower, "-inf") + ", " + show(upper, "+inf") + ")";
+  return "[" + show(lower, "-inf") + ", " + show(upper, "+inf") + ")" + (new_keys ? " new keys" : "");
 }
 
 i64 range_count(i64 total_bytes, i64 range_bytes) {

@@ -102,6 +102,7 @@ nlohmann::json RunReport::to_json() const {
                       {"planned_bytes", r.planned_bytes},
                       {"spill_bytes", r.spill_bytes},
                       {"merged", r.merged},
+                      {"appended", r.appended},
                       {"start", r.start},
                       {"end", r.end},
                       {"worker", r.worker}});

@@ -58,6 +58,13 @@ std::string copy_in_stage(const std::string &stage, const std::vector<std::strin
                      detail::format_option(format));
 }
 
+std::string stage_storage_main(const std::string &stage) {
+  return fmt::format("SELECT 'ALTER TABLE {} ' || string_agg(format('ALTER COLUMN %I SET STORAGE MAIN', attname), ', ') "
+                     "FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attnum > 0 AND NOT attisdropped "
+                     "AND attstorage = 'x'",
+                     temp_stage_ref(stage), quote_literal(temp_stage_ref(stage)));
+}
+
 std::string temp_stage_ref(const std::string &stage) { return "pg_temp." + quote_ident(stage); }
 
 std::string upsert_from_stage(const QualifiedName &target, const std::string &stage,

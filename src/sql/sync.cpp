@@ -51,6 +51,12 @@ std::string add_column(const QualifiedName &table, const std::string &column, co
   return out;
 }
 
+std::string largest_key(const QualifiedName &table, const std::string &key_column) {
+  return fmt::format("SELECT (SELECT max({0}) FROM ONLY {1})::text, c.relkind::text FROM pg_catalog.pg_class c "
+                     "WHERE c.oid = {2}::regclass",
+                     quote_ident(key_column), table, quote_literal(table.quoted()));
+}
+
 std::string count_where(const QualifiedName &table, const std::string &filter) {
   return fmt::format("SELECT count(*) FROM ONLY {} WHERE {}", table, filter);
 }

@@ -44,6 +44,7 @@ struct SyncedTable {
   std::string watermark;  // the table's point before this sync
   i64 rows_read = 0;
   i64 rows_written = 0;
+  i64 rows_appended = 0;  // of those, new keys written with a plain COPY (no stage, no upsert)
   std::optional<i64> deleted;  // nullopt: deletes not detected
   // Rows the change column cannot place in time, read again by every sync:
   // NULL, and stamped after the snapshot (infinity, clock skew). Counted for

@@ -37,6 +37,7 @@ struct WriteResult {
   i64 bytes = 0;
   bool skipped = false;  // the ledger says done, or another process holds the range
   i64 merged = -1;       // rows the upsert inserted or changed, or every row for replace (-1 for direct)
+  bool appended = false; // a merge's new keys written with a plain COPY (KeyRange::new_keys)
 };
 
 // Ledger hooks around a range's transaction on the target.

@@ -20,6 +20,11 @@ struct KeyRange {
   std::optional<KeyBound> lower;   // inclusive; nullopt = from the first key
   std::optional<KeyBound> upper;   // exclusive; nullopt = to the last key
   i64 planned_bytes = 0;           // estimated heap + TOAST bytes in the range
+  // Sync: every key in the range lies above the target table's largest key,
+  // so a merge writes its rows with a plain COPY, without a stage (a unique
+  // violation, from a row written on the target meanwhile or another unique
+  // column, sends the range to the merge-together path like any merge's).
+  bool new_keys = false;
 
   bool whole_table() const { return !lower && !upper; }
   std::string describe() const;    // "[lower, upper)" for messages

@@ -24,6 +24,7 @@ struct RangeRecord {
   i64 planned_bytes = 0;
   i64 spill_bytes = 0;    // compressed bytes written to the spill file, 0 if none
   i64 merged = -1;        // rows the merge inserted or changed (-1: direct COPY)
+  bool appended = false;  // a merge's new keys, written with a plain COPY (no stage)
   double start = 0;       // seconds since the run started
   double end = 0;
   int worker = 0;

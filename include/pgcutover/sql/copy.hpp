@@ -26,6 +26,12 @@ std::string create_stage_table(const std::string &stage, const QualifiedName &ta
                                const std::vector<std::string> &columns);
 std::string copy_in_stage(const std::string &stage, const std::vector<std::string> &columns,
                           copybin::StreamFormat format);
+// The ALTER TABLE that keeps the temp stage's wide values in its own rows
+// (STORAGE MAIN: compressed inline, out of line only when a row cannot fit a
+// page), or NULL when no column is EXTENDED. The values are compressed once
+// in the stage either way, and the merge reuses them; MAIN saves writing them
+// to the stage's TOAST table and reading them back.
+std::string stage_storage_main(const std::string &stage);
 // pg_temp."stage": how the statements below name a temp staging table.
 std::string temp_stage_ref(const std::string &stage);
 

@@ -4,6 +4,7 @@
 // are cut at key quantiles (changes are often bunched at the end of the key
 // space, so ranges of the whole table would not share them out); scanning
 // methods use ranges of the whole table, which split the scan.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,22 @@
 namespace pgcutover::sync {
 
 // src runs in the sync's snapshot; table.filter selects the changed rows.
-std::vector<plan::KeyRange> change_ranges(pg::Connection &src, const plan::TablePlan &table, const ChangeMethod &method,
-                                          i64 range_bytes, int jobs);
+// dst is the target: when the change set is worth splitting and the key is
+// one integer column of a plain table, the keys above the target's largest
+// (rows inserted on the source since) get a range of their own, marked
+// new_keys, which the writers COPY straight in without a stage.
+std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &table,
+                                          const ChangeMethod &method, i64 range_bytes, int jobs);
+
+// The ranges cut at `from` (an integer key, in text form): the parts at or
+// above it are marked new_keys, ids renumbered. Single integer key only.
+std::vector<plan::KeyRange> split_at_new_keys(const std::vector<plan::KeyRange> &ranges, i64 from);
+
+// The first key the target's table does not hold above its largest, for a
+// plain table with one integer key column: largest + 1, the type's smallest
+// value for an empty table; nullopt when not applicable or the largest is the
+// type's maximum.
+std::optional<i64> first_new_key(pg::Connection &dst, const catalog::TableDef &table);
 
 // Age in transactions of a watermark's transaction id (64-bit txid text), as
 // the source sees it now.

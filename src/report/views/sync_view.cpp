@@ -27,6 +27,7 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
                       {"watermark", t.watermark},
                       {"rows_read", t.rows_read},
                       {"rows_written", t.rows_written},
+                      {"rows_appended", t.rows_appended},
                       {"deleted", t.deleted ? nlohmann::json(*t.deleted) : nlohmann::json("not detected")},
                       {"null_stamped", t.null_stamped ? nlohmann::json(*t.null_stamped) : nlohmann::json(nullptr)},
                       {"future_stamped", t.future_stamped ? nlohmann::json(*t.future_stamped) : nlohmann::json(nullptr)}});
