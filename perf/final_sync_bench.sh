@@ -12,7 +12,7 @@
 #   --scale S        data size factor of perf/prod_data.sh (1 = public.docs 1.05M rows,
 #                    ~1.8 GB, and public.customers 1.5M rows; default 1)
 #   --reps N         repetitions of every method (default 5)
-#   --methods LIST   comma-separated subset of sync,hand,merge,hand_fire,sync_walc,hand_walc
+#   --methods LIST   comma-separated subset of sync,hand,merge,hand_fire,sync_walc,hand_walc,sync_base
 #                    (default the first four)
 #   --profile P      production (default) or bulk (perf/lib.sh's tuned-down settings)
 #   --regen          regenerate the source data
@@ -51,6 +51,8 @@
 #                   SET <every other column> = EXCLUDED.<col>; COMMIT
 #        merge      the same, but ANALYZE s; MERGE INTO public.docs t USING s ON t.id = s.id
 #                   WHEN MATCHED THEN UPDATE SET ... WHEN NOT MATCHED THEN INSERT VALUES (...)
+#        sync_base  (sync) with another build, PGCUTOVER_BASE_BIN=/path/to/pgcutover: an A/B
+#                   of two builds in one run (e.g. before and after a change)
 #        sync_walc  (sync) with PGOPTIONS='-c wal_compression=lz4': the writer sessions
 #                   compress full-page images (a superuser setting, or GRANT SET on 15+)
 #        hand_walc  (hand) with SET LOCAL wal_compression = lz4
@@ -87,7 +89,10 @@ done
 case $PROFILE in production) PFX=prod ;; bulk) PFX=prodbulk ;; *) echo "final_sync_bench.sh: --profile production or bulk" >&2; exit 2 ;; esac
 export PERF_PROFILE=$PROFILE
 IFS=, read -r -a METHOD_LIST <<<"$METHODS"
-for m in "${METHOD_LIST[@]}"; do case $m in sync|hand|merge|hand_fire|sync_walc|hand_walc) ;; *) echo "unknown method $m" >&2; exit 2 ;; esac; done
+for m in "${METHOD_LIST[@]}"; do case $m in sync|hand|merge|hand_fire|sync_walc|hand_walc|sync_base) ;; *) echo "unknown method $m" >&2; exit 2 ;; esac; done
+case ",$METHODS," in
+  *,sync_base,*) [ -x "${PGCUTOVER_BASE_BIN:-}" ] || { echo "method sync_base needs PGCUTOVER_BASE_BIN=<an executable pgcutover>" >&2; exit 2; } ;;
+esac
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$PERF_DIR/prod_data.sh"
@@ -224,6 +229,7 @@ method_cmd() {
   [ "$m" = hand_walc ] && role="$role -c 'SET LOCAL wal_compression = lz4'"
   case $m in
     sync) CMD=("$BIN" sync --source "$SRC_CI" --target "$RUN_CI" --table public.docs --overlap 1s --jobs 2); return ;;
+    sync_base) CMD=("$PGCUTOVER_BASE_BIN" sync --source "$SRC_CI" --target "$RUN_CI" --table public.docs --overlap 1s --jobs 2); return ;;
     sync_walc) CMD=(env PGOPTIONS="-c wal_compression=lz4" "$BIN" sync --source "$SRC_CI" --target "$RUN_CI"
                     --table public.docs --overlap 1s --jobs 2); return ;;
     hand|hand_fire|hand_walc) stmt="INSERT INTO public.docs AS t SELECT * FROM s ON CONFLICT (id) DO UPDATE SET $SETCOLS" ;;
@@ -243,6 +249,7 @@ label() {
     merge) echo "by hand with MERGE (temp table, ANALYZE, MERGE; session_replication_role = replica)" ;;
     hand_fire) echo "by hand, INSERT ... ON CONFLICT, trigger and foreign key firing" ;;
     sync_walc) echo "pgcutover sync (as sync) with wal_compression = lz4 in its sessions" ;;
+    sync_base) echo "pgcutover sync (as sync), the build $PGCUTOVER_BASE_BIN" ;;
     hand_walc) echo "by hand (as hand) with SET LOCAL wal_compression = lz4" ;;
   esac
 }

@@ -57,6 +57,10 @@ std::string largest_key(const QualifiedName &table, const std::string &key_colum
                      quote_ident(key_column), table, quote_literal(table.quoted()));
 }
 
+std::string count_below(const QualifiedName &table, const std::string &filter, const std::string &key_column, i64 from) {
+  return fmt::format("SELECT count(*) FROM ONLY {} WHERE ({}) AND {} < {}", table, filter, quote_ident(key_column), from);
+}
+
 std::string count_where(const QualifiedName &table, const std::string &filter) {
   return fmt::format("SELECT count(*) FROM ONLY {} WHERE {}", table, filter);
 }

@@ -37,28 +37,6 @@ std::optional<i64> first_new_key(pg::Connection &dst, const catalog::TableDef &t
   return largest + 1;
 }
 
-std::vector<plan::KeyRange> split_at_new_keys(const std::vector<plan::KeyRange> &ranges, i64 from) {
-  auto value = [](const std::optional<plan::KeyBound> &b) { return std::stoll(b->values.at(0)); };
-  plan::KeyBound cut{{std::to_string(from)}};
-  std::vector<plan::KeyRange> out;
-  auto add = [&](std::optional<plan::KeyBound> lo, std::optional<plan::KeyBound> hi, bool fresh) {
-    plan::KeyRange r{static_cast<i64>(out.size()), std::move(lo), std::move(hi), 0};
-    r.new_keys = fresh;
-    out.push_back(std::move(r));
-  };
-  for (const plan::KeyRange &r : ranges) {
-    bool below = r.upper && value(r.upper) <= from;  // [lo, hi) with hi <= from: existing keys only
-    bool above = r.lower && value(r.lower) >= from;
-    if (below) add(r.lower, r.upper, false);
-    else if (above) add(r.lower, r.upper, true);
-    else {
-      add(r.lower, cut, false);
-      add(cut, r.upper, true);
-    }
-  }
-  return out;
-}
-
 std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp,
                                           const ChangeMethod &m, i64 range_bytes, int jobs) {
   const catalog::TableDef &t = tp.table;
@@ -75,23 +53,42 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &d
   // change set is far below one range (perf/RESULTS.md, "sync": one range was
   // 1.19x the hand-made maneuver, three ranges 0.80x).
   bool worth_splitting = est > (4 << 20);
-  i64 n = std::max<i64>(plan::range_count(est, range_bytes), worth_splitting ? jobs : 1);
   // Rows inserted on the source since (keys above the target's largest) skip
   // the stage and the upsert; only worth a range of their own in a larger sync.
   std::optional<i64> fresh = worth_splitting ? first_new_key(dst, t) : std::nullopt;
-  if (n <= 1) return fresh ? split_at_new_keys(whole, *fresh) : whole;
-  pg::Result q = src.exec(
-      sql::diff::key_quantiles(t.name, t.key_spec(), whole[0], std::max<i64>(1, changed / n), tp.filter));
-  std::vector<plan::KeyRange> out;
-  std::optional<plan::KeyBound> lower;
-  for (int i = 0; i < q.rows() && static_cast<i64>(out.size()) < n - 1; ++i) {
-    plan::KeyBound b;
-    for (int j = 0; j < q.columns() - 1; ++j) b.values.emplace_back(q.get(i, j));
-    out.push_back(plan::KeyRange{static_cast<i64>(out.size()), lower, b, 0});
-    lower = b;
+  plan::KeyRange existing = whole[0];  // the keys the target may hold: merged
+  i64 to_merge = changed;
+  if (fresh) {
+    existing.upper = plan::KeyBound{{std::to_string(*fresh)}};
+    to_merge = src.exec(sql::sync::count_below(t.name, tp.filter, t.key[0], *fresh)).get_i64(0, 0);
   }
-  out.push_back(plan::KeyRange{static_cast<i64>(out.size()), lower, std::nullopt, 0});
-  return fresh ? split_at_new_keys(out, *fresh) : out;
+  auto bytes = [&](i64 rows) { return static_cast<i64>(static_cast<double>(rows) * row_bytes); };
+  i64 n = std::max<i64>(plan::range_count(bytes(to_merge), range_bytes), worth_splitting ? jobs : 1);
+  std::vector<plan::KeyRange> out;
+  if (!fresh || to_merge > 0) {
+    // The merged part cut at its changed rows' key quantiles, so each job
+    // gets as many of them.
+    std::optional<plan::KeyBound> lower;
+    if (n > 1) {
+      pg::Result q = src.exec(
+          sql::diff::key_quantiles(t.name, t.key_spec(), existing, std::max<i64>(1, to_merge / n), tp.filter));
+      for (int i = 0; i < q.rows() && static_cast<i64>(out.size()) < n - 1; ++i) {
+        plan::KeyBound b;
+        for (int j = 0; j < q.columns() - 1; ++j) b.values.emplace_back(q.get(i, j));
+        out.push_back(plan::KeyRange{static_cast<i64>(out.size()), lower, b, 0});
+        lower = b;
+      }
+    }
+    out.push_back(plan::KeyRange{static_cast<i64>(out.size()), lower, existing.upper, 0});
+    for (plan::KeyRange &r : out) r.planned_bytes = bytes(to_merge) / static_cast<i64>(out.size());
+  }
+  if (fresh && changed > to_merge) {
+    plan::KeyRange r{static_cast<i64>(out.size()), existing.upper, std::nullopt, bytes(changed - to_merge)};
+    r.new_keys = true;
+    out.push_back(std::move(r));
+  }
+  if (out.empty()) return whole;  // nothing changed (a race with the count): one empty range
+  return out;
 }
 
 i64 xid_age(pg::Connection &src, const std::string &txid) {

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "pgcutover/plan/range_planner.hpp"
-#include "pgcutover/sync/change_ranges.hpp"
 
 using namespace pgcutover;
 using namespace pgcutover::plan;
@@ -66,39 +65,4 @@ TEST(RangePlanner, NoEmptyOrRepeatedBoundaries) {
 TEST(RangePlanner, DescribeShowsOpenEnds) {
   KeyRange r{0, std::nullopt, KeyBound{{"a", "b"}}, 0};
   EXPECT_EQ(r.describe(), "[-inf, (a, b))");
-}
-
-// A sync's change ranges cut where the target's keys end: the parts at or
-// above the first new key are marked new_keys, in key order, ids renumbered.
-TEST(RangePlanner, SplitAtNewKeys) {
-  auto b = [](long long k) { return std::optional<KeyBound>(KeyBound{{std::to_string(k)}}); };
-  std::vector<KeyRange> whole = {KeyRange{0, std::nullopt, std::nullopt, 0}};
-  std::vector<KeyRange> w = sync::split_at_new_keys(whole, 101);
-  ASSERT_EQ(w.size(), 2u);
-  EXPECT_EQ(w[0].describe(), "[-inf, 101)");
-  EXPECT_EQ(w[1].describe(), "[101, +inf) new keys");
-  EXPECT_FALSE(w[0].new_keys);
-  EXPECT_TRUE(w[1].new_keys);
-  EXPECT_EQ(w[1].id, 1);
-
-  // Three quantile ranges; the cut falls inside the middle one.
-  std::vector<KeyRange> q = {KeyRange{0, std::nullopt, b(50), 0}, KeyRange{1, b(50), b(150), 0},
-                             KeyRange{2, b(150), std::nullopt, 0}};
-  std::vector<KeyRange> s = sync::split_at_new_keys(q, 101);
-  ASSERT_EQ(s.size(), 4u);
-  EXPECT_EQ(s[0].describe(), "[-inf, 50)");
-  EXPECT_EQ(s[1].describe(), "[50, 101)");
-  EXPECT_EQ(s[2].describe(), "[101, 150) new keys");
-  EXPECT_EQ(s[3].describe(), "[150, +inf) new keys");
-  for (size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s[i].id, static_cast<i64>(i));
-
-  // A cut on a boundary splits nothing; negative keys compare as numbers.
-  std::vector<KeyRange> e = sync::split_at_new_keys(q, 150);
-  ASSERT_EQ(e.size(), 3u);
-  EXPECT_FALSE(e[1].new_keys);
-  EXPECT_TRUE(e[2].new_keys);
-  std::vector<KeyRange> n = sync::split_at_new_keys({KeyRange{0, b(-20), b(-3), 0}}, -10);
-  ASSERT_EQ(n.size(), 2u);
-  EXPECT_EQ(n[0].describe(), "[-20, -10)");
-  EXPECT_EQ(n[1].describe(), "[-10, -3) new keys");
 }

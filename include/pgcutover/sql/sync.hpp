@@ -3,6 +3,7 @@
 #include <string>
 
 #include "pgcutover/sql/ident.hpp"
+#include "pgcutover/util/types.hpp"
 
 namespace pgcutover::sql::sync {
 // The rows a change column says changed since a point (ISO 8601 UTC), read the
@@ -31,6 +32,8 @@ std::string add_column(const QualifiedName &table, const std::string &column, co
 // count(*) of rows matching a filter (an index scan when the change column is indexed)
 // The table's largest key (text, NULL when empty) and its relkind, on the target.
 std::string largest_key(const QualifiedName &table, const std::string &key_column);
+// The changed rows (filter) whose integer key lies below `from`.
+std::string count_below(const QualifiedName &table, const std::string &filter, const std::string &key_column, i64 from);
 std::string count_where(const QualifiedName &table, const std::string &filter);
 // The index that makes a change column cheap to read, as advice to the user.
 std::string create_index_concurrently(const QualifiedName &table, const std::string &column);

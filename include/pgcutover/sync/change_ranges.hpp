@@ -22,10 +22,6 @@ namespace pgcutover::sync {
 std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &table,
                                           const ChangeMethod &method, i64 range_bytes, int jobs);
 
-// The ranges cut at `from` (an integer key, in text form): the parts at or
-// above it are marked new_keys, ids renumbered. Single integer key only.
-std::vector<plan::KeyRange> split_at_new_keys(const std::vector<plan::KeyRange> &ranges, i64 from);
-
 // The first key the target's table does not hold above its largest, for a
 // plain table with one integer key column: largest + 1, the type's smallest
 // value for an empty table; nullopt when not applicable or the largest is the
