@@ -29,11 +29,11 @@ std::string xmin_predicate(const std::string &txid);
 // ALTER TABLE t ADD COLUMN c type [DEFAULT expr] [NOT NULL]
 std::string add_column(const QualifiedName &table, const std::string &column, const std::string &type,
                        const std::string &default_expr, bool not_null);
-// count(*) of rows matching a filter (an index scan when the change column is indexed)
 // The table's largest key (text, NULL when empty) and its relkind, on the target.
 std::string largest_key(const QualifiedName &table, const std::string &key_column);
 // The changed rows (filter) whose integer key lies below `from`.
 std::string count_below(const QualifiedName &table, const std::string &filter, const std::string &key_column, i64 from);
+// count(*) of rows matching a filter (an index scan when the change column is indexed)
 std::string count_where(const QualifiedName &table, const std::string &filter);
 // The index that makes a change column cheap to read, as advice to the user.
 std::string create_index_concurrently(const QualifiedName &table, const std::string &column);
