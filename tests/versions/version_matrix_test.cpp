@@ -134,6 +134,10 @@ constexpr const char *DOWNGRADE_FIX_SQL =
 // What changes on the source between the copy and the final sync.
 constexpr const char *SOURCE_CHANGES_SQL = R"SQL(
   INSERT INTO public.vm_events (v, amount, ratio) SELECT 'new' || g, g * 0.1, g * 0.7 FROM generate_series(1, 200) g;
+  -- wide new rows: a change set worth splitting, whose new keys the sync COPYs straight in
+  INSERT INTO public.vm_events (v, amount, ratio)
+    SELECT (SELECT string_agg(md5(g::text || '.' || i::text), '') FROM generate_series(1, 40) i), g, g
+    FROM generate_series(1, 5000) g;
   UPDATE public.vm_events SET v = v || ' changed', amount = amount + 0.1, updated_at = clock_timestamp() WHERE id % 50 = 0;
   DELETE FROM public.vm_events WHERE id % 97 = 0;
   UPDATE public.all_types SET c_text = coalesce(c_text, '') || ' changed', c_double = c_double + 0.1 WHERE id % 100 = 0;
@@ -210,7 +214,7 @@ class VersionMatrix : public ::testing::TestWithParam<Pair> {
     summary().push_back(label() + "  " + step + ": " + first_lines(what));
   }
   // Runs pgcutover; a nonzero exit is a failed step. Returns whether it passed.
-  bool run_step(const std::string &step, std::vector<std::string> args) {
+  bool run_step(const std::string &step, std::vector<std::string> args, std::string *out = nullptr) {
     RunResult r;
     try {
       r = run_pgcutover(args, {}, 600);
@@ -219,6 +223,7 @@ class VersionMatrix : public ::testing::TestWithParam<Pair> {
       return false;
     }
     std::fprintf(stderr, "[versions] %s %s: exit %d\n", label().c_str(), step.c_str(), r.exit_code);
+    if (out) *out = r.out;
     if (r.exit_code != 0) {
       step_failed(step, "exit " + std::to_string(r.exit_code) + ": " + r.err + (r.err.empty() ? r.out : ""));
       return false;
@@ -400,11 +405,32 @@ TEST_P(VersionMatrix, CutoverManeuver) {
       writer_error = e.what();
     }
   });
-  run_step("sync during writes",
-           with({"sync", "--overlap", "100ms", "--allow-scan", "--deletes", "detect"}));
+  std::string sync_json;
+  bool synced = run_step("sync during writes",
+                         with({"sync", "--overlap", "100ms", "--allow-scan", "--deletes", "detect", "--jobs", "2", "--json"}),
+                         &sync_json);
   stop = true;
   writer.join();
   if (!writer_error.empty()) step_failed("writer", writer_error);
+  if (synced) {
+    // The rows inserted past the copy's largest key (5,200, less the few the
+    // changes delete again, plus the writer's) went in with a plain COPY.
+    long long appended = -1;
+    std::string seen;
+    try {
+      const nlohmann::json j = nlohmann::json::parse(sync_json);
+      for (const auto &t : j.at("tables")) {
+        seen += " " + t["table"].get<std::string>() + "=" + t["rows_appended"].dump();
+        if (t["table"] == "public.vm_events") appended = t["rows_appended"].get<long long>();
+      }
+    } catch (const std::exception &e) {
+      step_failed("sync during writes", std::string("its --json output does not parse: ") + e.what());
+    }
+    if (appended < 5000)
+      step_failed("sync during writes", "public.vm_events: " + std::to_string(appended) +
+                                            " row(s) appended without a stage, expected nearly all of the 5200 new ones (tables:" +
+                                            seen + ")");
+  }
   std::fprintf(stderr, "[versions] %s writer: %d write transactions during the sync\n", label().c_str(), writes.load());
 
   run_step("final sync", with({"sync", "--final", "--overlap", "100ms", "--allow-scan", "--deletes", "detect"}));
