@@ -78,12 +78,13 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     c.base_typtype = cols.get(i, 12).empty() ? 'b' : cols.get(i, 12)[0];
     c.elem_type_oid = static_cast<u32>(cols.get_i64(i, 13));
     c.elem_typtype = cols.get(i, 14).empty() ? '\0' : cols.get(i, 14)[0];
+    c.no_binary_io = cols.get(i, 15);
     t.columns.push_back(std::move(c));
   }
   pg::Result leads = conn.query(sql::catalog::index_leads(), {oids});
   for (int i = 0; i < leads.rows(); ++i)
     cat.tables[by_oid.at(static_cast<u32>(leads.get_i64(i, 0)))].index_leads.emplace_back(leads.get(i, 1));
-  pg::Result keys = conn.query(sql::catalog::primary_keys(), {oids});
+  pg::Result keys = conn.query(sql::catalog::primary_keys(cat.server_version), {oids});
   for (int i = 0; i < keys.rows(); ++i) {
     TableDef &t = cat.tables[by_oid.at(static_cast<u32>(keys.get_i64(i, 0)))];
     t.key.emplace_back(keys.get(i, 1));

@@ -22,9 +22,18 @@ const ColumnDef *TableDef::find_column(const std::string &n) const {
   return nullptr;
 }
 
+std::string ColumnDef::text_reason() const {
+  if (!no_binary_io.empty())
+    return no_binary_io == type || no_binary_io == "\"" + type + "\""
+               ? "type " + no_binary_io + " has no binary send/receive functions"
+               : "it goes through type " + no_binary_io + ", which has no binary send/receive functions";
+  if (needs_text) return "its binary form embeds type OIDs that differ between databases";
+  return "";
+}
+
 const ColumnDef *TableDef::text_only_column() const {
   for (const ColumnDef &c : columns)
-    if (c.needs_text) return &c;
+    if (!c.text_reason().empty()) return &c;
   return nullptr;
 }
 

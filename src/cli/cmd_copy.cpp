@@ -30,7 +30,7 @@ Command plan_command(CLI::App &root, const CommonOptions &common) {
             jobs::PlanConfig cfg = plan_config(*opt);
             report::Reporter reporter(false, common.quiet);
             jobs::PlanResult res = jobs::run_plan(cfg);
-            return print(report::views::plan(res), common, res.plan.refused.empty() ? 0 : 3);
+            return print(report::views::plan(res), common, res.ok() ? 0 : 3);
           },
           [] { return Interruption{"plan only reads: nothing was written", ""}; }};
 }

@@ -70,6 +70,22 @@ void add_selection_options(CLI::App &cmd, SelectionOptions &o, SelectionParts pa
   cmd.add_option("--range-bytes", o.range_bytes, "target size of a key range (heap + TOAST bytes)")->capture_default_str();
 }
 
+constexpr const char *NO_OWNER = "objects the copy creates are owned by the target role (the source's owners need not "
+                                 "exist there); their GRANTs are kept";
+constexpr const char *NO_PRIVILEGES = "leave out the GRANTs of the objects the copy creates (the roles they name need "
+                                      "not exist on the target)";
+
+void add_owner_options(CLI::App &cmd, ObjectOptions &o) {
+  cmd.add_flag("--no-owner", o.no_owner, NO_OWNER);
+  cmd.add_flag("--no-privileges", o.no_privileges, NO_PRIVILEGES);
+}
+
+void add_object_options(CLI::App &cmd, ObjectOptions &o) {
+  add_owner_options(cmd, o);
+  cmd.add_flag("--with-fk-parents", o.with_fk_parents,
+               "also copy the tables that the selected tables' foreign keys reference (else such a selection is refused)");
+}
+
 void add_copy_options(CLI::App &cmd, CopyOptions &o) {
   add_connection_options(cmd, o.conn, true);
   add_selection_options(cmd, o.sel, {.job = true, .ranges = true});
@@ -78,7 +94,7 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o) {
   cmd.add_option("--spill-level", o.spill_level, "zstd level of spill files")->check(CLI::Range(1, 19))->capture_default_str();
   cmd.add_flag("--keep-spill", o.keep_spill, "keep spill files (and a manifest) for `pgcutover load --from-spill`");
   add_pg_bin(cmd, o.pg_bin);
-  cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
+  add_object_options(cmd, o.objects);
   cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
   cmd.add_flag("--restart", o.restart, "forget the job of this name (unfinished, or finished: copy again) and plan anew");
   cmd.add_option("--index-jobs", o.index_jobs, "indexes and constraints built at the same time (default: --jobs after the data, 1 during it)")
@@ -99,6 +115,7 @@ void add_plan_options(CLI::App &cmd, PlanOptions &o) {
   add_connection_options(cmd, o.conn, false);
   add_selection_options(cmd, o.sel, {.job = false, .ranges = true});
   add_strategy_and_format(cmd, o.strategy, o.format);
+  add_object_options(cmd, o.objects);
   cmd.add_option("--config", o.config, "the sync config file, to show its per-table change columns");
 }
 
@@ -108,7 +125,7 @@ void add_load_options(CLI::App &cmd, LoadOptions &o) {
       ->required();
   cmd.add_option("--jobs,-j", o.jobs, "ranges loaded at the same time")->check(CLI::Range(1, 64))->capture_default_str();
   add_pg_bin(cmd, o.pg_bin);
-  cmd.add_flag("--no-owner", o.no_owner, "do not restore ownership and privileges of created objects");
+  add_owner_options(cmd, o.objects);
   cmd.add_option("--tool-schema", o.tool_schema, "schema of pgcutover's own tables on the target")->capture_default_str();
 }
 
@@ -136,6 +153,7 @@ void add_verify_options(CLI::App &cmd, VerifyOptions &o) {
 void add_sync_options(CLI::App &cmd, SyncOptions &o) {
   add_connection_options(cmd, o.conn, false);
   add_selection_options(cmd, o.sel, {.job = false, .ranges = true});
+  add_owner_options(cmd, o.objects);
   cmd.add_option("--since", o.since, "auto: each table from its recorded point; or a time stamp for every table "
                                      "(ISO 8601; without an offset it is UTC)")
       ->capture_default_str();

@@ -44,10 +44,11 @@ pipeline::PipelineOptions pipeline_options(int jobs, int retries, const std::str
   return p;
 }
 
-schema::SchemaOptions schema_options(const std::string &pg_bin, bool no_owner) {
+schema::SchemaOptions schema_options(const std::string &pg_bin, const ObjectOptions &o) {
   schema::SchemaOptions s;
   s.pg_bin = pg_bin;
-  s.no_owner = no_owner;
+  s.no_owner = o.no_owner;
+  s.no_privileges = o.no_privileges;
   return s;
 }
 
@@ -97,7 +98,8 @@ jobs::CopyConfig copy_config(const CopyOptions &o) {
   c.pipeline.keep_spill = o.keep_spill;
   c.pipeline.retry_delay_seconds = o.retry_delay;
   if (o.keep_spill && o.spill_dir.empty()) throw_usage("--keep-spill needs --spill-dir");
-  c.schema = schema_options(o.pg_bin, o.no_owner);
+  c.schema = schema_options(o.pg_bin, o.objects);
+  c.scope.with_fk_parents = o.objects.with_fk_parents;
   c.create_schema = o.schema;
   c.restart = o.restart;
   c.index_jobs = o.index_jobs;
@@ -114,6 +116,8 @@ jobs::PlanConfig plan_config(const PlanOptions &o) {
   c.scope = scope_of(o.conn, o.sel);
   c.strategy = merge::parse_strategy(o.strategy);
   c.format = plan::parse_format(o.format);
+  c.schema = schema_options("", o.objects);
+  c.scope.with_fk_parents = o.objects.with_fk_parents;
   c.change_columns = sync::load_config(o.config);
   return c;
 }
@@ -124,7 +128,7 @@ jobs::LoadConfig load_config(const LoadOptions &o) {
   c.target_settings.role = "target";
   c.folder = o.from_spill;
   c.jobs = o.jobs;
-  c.schema = schema_options(o.pg_bin, o.no_owner);
+  c.schema = schema_options(o.pg_bin, o.objects);
   c.tool_schema = o.tool_schema;
   return c;
 }
@@ -158,7 +162,7 @@ jobs::SyncConfig sync_config(const SyncOptions &o) {
   c.copy_uncopied = o.copy_uncopied;
   c.change_columns = sync::load_config(o.config);
   c.pipeline = pipeline_options(o.sel.jobs, o.retries, o.spill_dir);
-  c.schema = schema_options(o.pg_bin, false);
+  c.schema = schema_options(o.pg_bin, o.objects);
   c.toast = pg::parse_toast_compression(o.loading.toast_compression);
   c.pipeline.async_commit = !o.loading.synchronous_commit;
   return c;

@@ -19,7 +19,8 @@ strategy_bench::BenchResult run_bench(const BenchConfig &cfg) {
   if (const catalog::ColumnDef *c = table.text_only_column())
     for (const auto &combo : cfg.options.combos)
       if (combo.format == "binary")
-        throw_usage("column \"" + c->name + "\" (" + c->type + ") carries type OIDs in binary form", "use --format text");
+        throw_usage("column \"" + c->name + "\" (" + c->type + ") has no portable binary form: " + c->text_reason(),
+                    "use --format text");
   return strategy_bench::run_bench(table, snap.conn(), snap.info(), ends, cfg.options);
 }
 

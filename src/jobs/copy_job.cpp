@@ -25,6 +25,7 @@
 #include "pgcutover/pg/lock_watch.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
+#include "pgcutover/schema/objects.hpp"
 #include "pgcutover/schema/tools.hpp"
 #include "pgcutover/spill/claim.hpp"
 #include "pgcutover/spill/manifest.hpp"
@@ -172,6 +173,7 @@ class CopyJob {
     std::optional<ledger::Job> job = ledger_.load(*dst_);
     if (already_finished(job)) return;  // by another process, while this one waited for the lock
     plan::BuildOptions bopt = cfg_.scope.build_options();
+    bopt.check_fk_parents = true;
     bopt.strategy = cfg_.strategy;
     bopt.format = cfg_.format;
     if (job && job->state == "running" && !cfg_.restart) {
@@ -206,7 +208,12 @@ class CopyJob {
     log::info("resuming job {}: {} of {} range(s) already done", ledger_.job(), done, job.ranges.size());
   }
 
-  // Tables the target lacks come from pg_dump: pre-data now, post-data in finish().
+  // Tables the target lacks come from pg_dump's archive of the whole schema:
+  // their definitions and everything they need (schemas, types, functions,
+  // sequences, collations, extensions, other tables' definitions a partition
+  // or a row type needs; pg_dump's dependencies, from pg_depend) now, in one
+  // transaction, only what the target lacks; their post-data in finish().
+  // The roles their owners and GRANTs name are checked first.
   void create_missing_tables() {
     std::vector<sql::QualifiedName> missing;
     for (const plan::TablePlan &tp : plan_.tables)
@@ -221,32 +228,58 @@ class CopyJob {
       throw_usage("tables missing on the target: " + list, "create them first, or drop --no-schema");
     }
     report::PhaseTimer t(rep_, "create_tables");
-    log::info("creating {} table(s) on the target from pg_dump --section=pre-data", missing.size());
-    util::TempDir tmp;
-    if (!created_.whole) {
-      // pg_dump --table leaves out the schemas and types the tables use.
-      schema::Support need = schema::missing_support(snap_->conn(), *dst_, missing);
-      if (!need.empty()) {
-        fs::create_directories(tmp.path() / "whole");
-        schema::restore_support(ends().target_conninfo,
-                                schema::dump_schema(ends().source_conninfo, snap_->info(), std::nullopt,
-                                                    tmp.path() / "whole", sopt_),
-                                need, sopt_);
-      }
-    }
-    fs::path archive = dump_schema(archive_dir_.path());  // its post-data is built later
-    archive_ = archive;
-    schema::restore_section(ends().target_conninfo, archive, "pre-data", 1, sopt_);
-    if (popt_.spill_dir && popt_.keep_spill) {
-      fs::copy_file(archive, *popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE, fs::copy_options::overwrite_existing);
-      fs::permissions(*popt_.spill_dir / spill::SCHEMA_ARCHIVE_FILE, fs::perms::owner_read | fs::perms::owner_write);
+    ensure_archive();
+    std::vector<int> entries = job_entries();
+    std::vector<int> todo = objects_->missing_on_target(*dst_, entries);
+    schema::check_roles(schema::missing_roles(*objects_, todo, *dst_), sopt_);
+    std::vector<int> pre = objects_->in_section(todo, schema::Section::PreData);
+    log::info("creating {} table(s) on the target: {} schema object(s) from pg_dump's archive, in one transaction",
+              missing.size(), pre.size());
+    note_tables_created_empty(pre);
+    schema::restore_entries(ends().target_conninfo, *archive_, pre, 1, true, sopt_,
+                            "the definitions of the tables and what they need");
+    if (popt_.spill_dir && popt_.keep_spill) keep_schema_archive(entries);
+  }
+
+  // Tables whose definitions come along because something the job's tables
+  // need depends on them (a sequence owned by another table, a row type):
+  // created empty, said by name.
+  void note_tables_created_empty(const std::vector<int> &pre) {
+    for (int id : pre) {
+      const schema::EntryFacts &f = objects_->facts(id);
+      if (f.type != "table" && f.type != "partitioned table") continue;
+      bool ours = std::any_of(created_.tables.begin(), created_.tables.end(),
+                              [&](const sql::QualifiedName &n) { return n.display() == f.relation_name; });
+      if (!ours)
+        log::warn("{} is created empty (its rows are not copied): an object the copied tables need depends on it",
+                  f.relation_name);
     }
   }
 
-  fs::path dump_schema(const fs::path &dir) {
-    std::optional<std::vector<sql::QualifiedName>> list;
-    if (!created_.whole) list = created_.tables;
-    return schema::dump_schema(ends().source_conninfo, snap_->info(), list, dir, sopt_);
+  // With --keep-spill: the archive and the lists of what to restore from it,
+  // before and after the data, for `pgcutover load`.
+  void keep_schema_archive(const std::vector<int> &entries) {
+    const fs::path dir = *popt_.spill_dir;
+    fs::copy_file(archive_->path, dir / spill::SCHEMA_ARCHIVE_FILE, fs::copy_options::overwrite_existing);
+    fs::permissions(dir / spill::SCHEMA_ARCHIVE_FILE, fs::perms::owner_read | fs::perms::owner_write);
+    schema::write_use_list(*archive_, objects_->in_section(entries, schema::Section::PreData), dir / spill::PRE_DATA_LIST_FILE);
+    schema::write_use_list(*archive_, objects_->in_section(entries, schema::Section::PostData), dir / spill::POST_DATA_LIST_FILE);
+  }
+
+  // The schema archive of the whole database in the copy's snapshot, listed,
+  // with what the source says of each entry; once per run.
+  void ensure_archive() {
+    if (objects_) return;
+    fs::path path = schema::dump_schema(ends().source_conninfo, snap_->info(), std::nullopt, archive_dir_.path(), sopt_);
+    archive_ = schema::list_archive(path, sopt_);
+    objects_ = schema::ArchiveObjects::read(*archive_, snap_->conn());
+  }
+
+  // The archive entries of what this job creates: every object, when it
+  // created the whole schema of an empty target; else the created tables'
+  // own entries and what they need.
+  std::vector<int> job_entries() {
+    return created_.whole ? objects_->all() : objects_->for_tables(created_.tables);
   }
 
   // Before any data moves: writers apply rows as the source has them, or the
@@ -317,11 +350,12 @@ class CopyJob {
     if (during) early_.emplace(ends_, ledger_, post_, cfg_.index_jobs > 0 ? cfg_.index_jobs : 1, sopt_, rep_.progress.ranges_done);
   }
 
-  // The schema archive's post-data items, listed once.
+  // The post-data items of what the job creates, listed once.
   void ensure_post_data() {
     if (!post_.archive.empty()) return;
-    if (!archive_) archive_ = dump_schema(archive_dir_.path());
-    post_ = schema::list_post_data(*archive_, snap_->conn(), sopt_);
+    ensure_archive();
+    post_ = schema::list_post_data(*objects_, objects_->in_section(job_entries(), schema::Section::PostData),
+                                   snap_->conn());
   }
 
   int index_jobs() const { return cfg_.index_jobs > 0 ? cfg_.index_jobs : popt_.jobs; }
@@ -362,7 +396,7 @@ class CopyJob {
       ensure_post_data();  // not listed before the data when this run found the data done
       // Another process of the job may be building a table's indexes: wait for it.
       ledger_.lock_post_data(*dst_);
-      std::vector<const schema::PostDataItem *> rest = schema::missing_on_target(*dst_, post_.all());
+      std::vector<const schema::PostDataItem *> rest = post_.missing_on_target(*dst_, post_.all());
       result_.post_data_after = static_cast<int>(rest.size());
       log::info("building {} post-data item(s): indexes, constraints, triggers (pg_restore --jobs={})", rest.size(),
                 index_jobs());
@@ -400,7 +434,8 @@ class CopyJob {
   plan::Plan plan_;
   ledger::CreatedTables created_;
   util::TempDir archive_dir_;                // the schema archive, kept for the post-data
-  std::optional<fs::path> archive_;
+  std::optional<schema::Archive> archive_;
+  std::optional<schema::ArchiveObjects> objects_;  // reads archive_
   schema::PostData post_;
   std::optional<EarlyIndexes> early_;        // before the folder it reads: stopped first
   CopyResult result_;

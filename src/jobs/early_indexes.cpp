@@ -97,7 +97,7 @@ void EarlyIndexes::run() {
         if (stopping()) break;
         // Another process of the job is building: try again at the next look.
         if (!ledger_.try_lock_post_data(c)) break;
-        std::vector<const schema::PostDataItem *> items = schema::missing_on_target(c, post_.of_table(t));
+        std::vector<const schema::PostDataItem *> items = post_.missing_on_target(c, post_.of_table(t));
         auto t0 = std::chrono::steady_clock::now();
         schema::restore_items(ends_.target_conninfo, post_, items, jobs_, opt_, "the indexes of " + t.display(), &slot_,
                               SETTINGS);
@@ -117,7 +117,7 @@ void EarlyIndexes::run() {
       for (const schema::PostDataItem *fk : fks)
         if (is_ready(*fk->table) && is_ready(*fk->references)) now.push_back(fk);
       if (!now.empty() && !stopping() && ledger_.try_lock_post_data(c)) {
-        std::vector<const schema::PostDataItem *> items = schema::missing_on_target(c, now);
+        std::vector<const schema::PostDataItem *> items = post_.missing_on_target(c, now);
         auto t0 = std::chrono::steady_clock::now();
         schema::restore_items(ends_.target_conninfo, post_, items, jobs_, opt_, "foreign keys", &slot_, SETTINGS);
         ledger_.unlock_post_data(c);

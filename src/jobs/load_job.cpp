@@ -4,6 +4,8 @@
 // load the range files; build indexes when the tables were created here.
 #include "pgcutover/jobs/load_job.hpp"
 
+#include "pgcutover/schema/objects.hpp"
+
 #include "pgcutover/catalog/catalog.hpp"
 #include "pgcutover/pipeline/pipeline.hpp"
 #include "pgcutover/util/error.hpp"
@@ -13,6 +15,17 @@ namespace pgcutover::jobs {
 namespace fs = std::filesystem;
 
 namespace {
+
+// A section of the folder's schema archive: the entries its list names (what
+// the copy created), or the whole section for a folder kept without lists.
+void restore_kept(const LoadConfig &cfg, const char *list_file, const std::string &section, int jobs) {
+  const std::filesystem::path archive = cfg.folder / spill::SCHEMA_ARCHIVE_FILE, list = cfg.folder / list_file;
+  if (std::filesystem::exists(list))
+    schema::restore_use_list(cfg.target_conninfo, archive, list, jobs, section == "pre-data", cfg.schema,
+                             "the " + section + " the copy created");
+  else
+    schema::restore_section(cfg.target_conninfo, archive, section, jobs, cfg.schema);
+}
 
 std::optional<plan::KeyBound> bound(const std::optional<std::vector<std::string>> &b) {
   return b ? std::optional(plan::KeyBound{*b}) : std::nullopt;
@@ -76,7 +89,7 @@ LoadResult run_load(const LoadConfig &cfg, report::RunReport &rep, report::Repor
       throw_usage("tables missing on the target: " + list, "create them first (the spill folder has no schema for them)");
     }
     report::PhaseTimer t(rep, "create_tables");
-    schema::restore_section(cfg.target_conninfo, cfg.folder / spill::SCHEMA_ARCHIVE_FILE, "pre-data", 1, cfg.schema);
+    restore_kept(cfg, spill::PRE_DATA_LIST_FILE, "pre-data", 1);
     cat = catalog::load_catalog(dst, {cfg.tool_schema});
   }
 
@@ -112,8 +125,7 @@ LoadResult run_load(const LoadConfig &cfg, report::RunReport &rep, report::Repor
   }
   if (out.created_tables) {
     report::PhaseTimer t(rep, "build_indexes");
-    schema::restore_section(cfg.target_conninfo, cfg.folder / spill::SCHEMA_ARCHIVE_FILE, "post-data", cfg.jobs,
-                            cfg.schema);
+    restore_kept(cfg, spill::POST_DATA_LIST_FILE, "post-data", cfg.jobs);
   }
   return out;
 }

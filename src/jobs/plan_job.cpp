@@ -4,12 +4,47 @@
 #include "pgcutover/jobs/plan_job.hpp"
 
 #include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/schema/objects.hpp"
+#include "pgcutover/schema/tools.hpp"
+#include "pgcutover/util/error.hpp"
+#include "pgcutover/util/temp_dir.hpp"
 
 namespace pgcutover::jobs {
+
+namespace {
+
+// What the copy would create from pg_dump's archive, and whether the roles
+// its objects need are there (or left out by the options).
+void check_schema(const PlanConfig &cfg, pg::SnapshotHolder &snap, pg::Connection &dst, PlanResult &out) {
+  std::vector<sql::QualifiedName> missing;
+  for (const plan::TablePlan &tp : out.plan.tables)
+    if (!tp.target_exists) missing.push_back(tp.table.name);
+  missing.insert(missing.end(), out.plan.missing_ancestors.begin(), out.plan.missing_ancestors.end());
+  if (missing.empty()) return;
+  schema::SchemaOptions sopt = cfg.schema;
+  sopt.exclude_schemas = cfg.scope.excluded_schemas();
+  try {
+    if (sopt.pg_bin.empty()) sopt.pg_bin = schema::find_dump_tools("", snap.conn().server_version()).bin_dir;
+    util::TempDir tmp;
+    schema::Archive archive = schema::list_archive(
+        schema::dump_schema(cfg.scope.ends.source_conninfo, snap.info(), std::nullopt, tmp.path(), sopt), sopt);
+    schema::ArchiveObjects objects = schema::ArchiveObjects::read(archive, snap.conn());
+    bool whole = out.plan.whole_database && !out.plan.target_has_tables;
+    std::vector<int> todo = objects.missing_on_target(dst, whole ? objects.all() : objects.for_tables(missing));
+    out.schema_objects = static_cast<int>(todo.size());
+    schema::check_roles(schema::missing_roles(objects, todo, dst), sopt);
+  } catch (const Error &e) {
+    if (e.kind != ErrorKind::Usage) throw;
+    out.schema_problem = std::string(e.what()) + (e.hint.empty() ? "" : "\nhint: " + e.hint);
+  }
+}
+
+}  // namespace
 
 PlanResult run_plan(const PlanConfig &cfg) {
   const pg::Endpoints &ends = cfg.scope.ends;
   plan::BuildOptions bopt = cfg.scope.build_options();
+  bopt.check_fk_parents = true;
   bopt.strategy = cfg.strategy;
   bopt.format = cfg.format;
   pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
@@ -18,6 +53,7 @@ PlanResult run_plan(const PlanConfig &cfg) {
 
   PlanResult out;
   out.plan = plan::build_plan(snap.conn(), dst, bopt);
+  check_schema(cfg, snap, dst, out);
 
   // What a sync would do: each table's change detection and the drift found.
   catalog::Catalog sc = catalog::load_catalog(snap.conn(), bopt.exclude_schemas);

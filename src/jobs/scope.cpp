@@ -16,6 +16,8 @@ plan::BuildOptions Scope::build_options() const {
   b.tables = tables;
   b.exclude_schemas = excluded_schemas();
   b.ranges.range_bytes = range_bytes;
+  b.with_fk_parents = with_fk_parents;
+  b.fk_parents_on_target = fk_parents_on_target;
   return b;
 }
 

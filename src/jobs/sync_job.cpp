@@ -78,6 +78,7 @@ class SyncJob {
   void base_copy(std::vector<sql::QualifiedName> tables) {
     CopyConfig copy;
     copy.scope = cfg_.scope.with_tables(tables);
+    copy.scope.fk_parents_on_target = true;  // the parents on the target are synced by this sync
     copy.restart = true;  // new on the source: an earlier copy job of these names is history
     copy.pipeline = cfg_.pipeline;
     copy.schema = cfg_.schema;
@@ -264,6 +265,7 @@ class SyncJob {
     popt.jobs = cfg_.scope.jobs;
     popt.spill_dir.reset();
     popt.together_on_unique_conflict = true;
+    popt.isolate_table_failures = true;  // a table whose merge fails, fails alone
     popt.toast_compression = result_.toast_compression;
     popt.holder = &*snap_;
     const std::string part_prefix = "sync " + si.id + " r";
@@ -271,10 +273,19 @@ class SyncJob {
     popt.on_commit = [&](pg::Connection &c, const plan::TablePlan &tp, const plan::KeyRange &r, const pipeline::WriteResult &) {
       sync::write_watermark(c, schema, tp.table.name, part_prefix + std::to_string(r.id), {si.changes_from, si.xmin}, "sync");
     };
+    pipeline::PipelineResult done;
     {
       report::LiveProgress live(reporter_, rep_);
-      pipeline::run_pipeline(plan_, ends(), si, popt, rep_);
+      done = pipeline::run_pipeline(plan_, ends(), si, popt, rep_);
     }
+    // A failed table keeps its point (its parts stay behind it): the next
+    // sync reads its window again. It takes no further part in this sync.
+    for (const pipeline::TableFailure &f : done.failed_tables)
+      result_.not_synced.push_back(f.table + ": not synced, its changes were rolled back: " + f.message);
+    for (const plan::TablePlan &tp : plan_.tables)
+      if (done.failed(tp.table.name.display())) failed_.push_back(tp.table.name);
+    std::erase_if(plan_.tables, [&](const plan::TablePlan &tp) { return done.failed(tp.table.name.display()); });
+    std::erase_if(result_.tables, [&](const SyncedTable &st) { return done.failed(st.table.display()); });
     for (const plan::TablePlan &tp : plan_.tables)
       sync::commit_watermark(*dst_, schema, tp.table.name, {si.changes_from, si.xmin}, "sync");
     struct Counts {
@@ -317,6 +328,7 @@ class SyncJob {
     report::PhaseTimer t(rep_, "reset_sequences");
     std::vector<sql::QualifiedName> names;
     for (const plan::TablePlan &tp : plan_.tables) names.push_back(tp.table.name);
+    names.insert(names.end(), failed_.begin(), failed_.end());  // their sequences stand where the source's do too
     result_.sequences = sequences::reset_sequences(snap_->conn(), *dst_, names, plan_.whole_database,
                                                    cfg_.scope.excluded_schemas());
   }
@@ -332,6 +344,7 @@ class SyncJob {
   sync::DriftPlan drift_;
   std::string source_time_zone_;  // the writers' TimeZone, for timestamp without time zone and date columns
   plan::Plan plan_;
+  std::vector<sql::QualifiedName> failed_;  // tables whose changes failed to merge (not_synced)
   SyncResult result_;
 };
 

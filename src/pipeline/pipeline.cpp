@@ -12,7 +12,9 @@
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <chrono>
 #include <ctime>
@@ -175,6 +177,39 @@ std::vector<RangeTask> make_tasks(const plan::Plan &plan, const pg::Endpoints &e
 
 int worker_id() { return std::max(0, tbb::this_task_arena::current_thread_index()); }
 
+// With isolate_table_failures: the tables that failed, and why. A table is
+// failed by its first range that fails for good; its later ranges never start.
+class TableFailures {
+ public:
+  bool has(const std::string &table) {
+    std::lock_guard<std::mutex> lk(mu_);
+    return std::any_of(list_.begin(), list_.end(), [&](const TableFailure &f) { return f.table == table; });
+  }
+  void add(const std::string &table, const Error &e) {
+    std::string msg = e.what();
+    if (e.range_id) msg = "range " + std::to_string(*e.range_id) + ": " + msg;
+    if (!e.hint.empty()) msg += " (" + e.hint + ")";
+    std::lock_guard<std::mutex> lk(mu_);
+    if (std::none_of(list_.begin(), list_.end(), [&](const TableFailure &f) { return f.table == table; })) {
+      log::error("{}: {}; the table is left as it was before this range, the other tables go on", table, msg);
+      list_.push_back({table, msg});
+    }
+  }
+  std::vector<TableFailure> list() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return list_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<TableFailure> list_;
+};
+
+// A failure that ends the table alone (isolate_table_failures), not the run.
+bool table_alone(const Error &e, const PipelineOptions &opt) {
+  return opt.isolate_table_failures && !cancel::requested() && e.kind != ErrorKind::Cancelled && !retryable(e);
+}
+
 // The ranges that failed alone on a unique violation, merged in one
 // transaction (see merge_together); a violation left then is a real one.
 void merge_deferred(std::vector<RangeTask *> &tasks, ConnPool &sources, ConnPool &targets, const PipelineOptions &opt,
@@ -293,6 +328,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
   std::mutex together_mu;
   std::vector<RangeTask *> together;  // ranges that failed alone on a unique value another range moves
   std::string source_display = ends.source_settings.role;
+  TableFailures failures;
 
   try {
   arena.execute([&] {
@@ -310,7 +346,10 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
                                             }) &
             tbb::make_filter<RangeTask *, RangeTask *>(
                 tbb::filter_mode::parallel,
-                [&](RangeTask *task) {
+                [&](RangeTask *task) -> RangeTask * {
+                  const std::string table_name = task->table->table.name.display();
+                  if (opt.isolate_table_failures && failures.has(table_name)) return task;  // not started
+                  try {
                   return with_context(*task, [&] {
                     cancel::throw_if_requested();
                     task->record.start = report.now();
@@ -355,9 +394,17 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
                       return task;
                     }
                   });
+                  } catch (Error &e) {
+                    if (!table_alone(e, opt)) throw;
+                    failures.add(table_name, e);
+                    return task;
+                  }
                 }) &
             tbb::make_filter<RangeTask *, void>(tbb::filter_mode::parallel, [&](RangeTask *task) {
               if (!spill) return;
+              const std::string table_name = task->table->table.name.display();
+              if (opt.isolate_table_failures && failures.has(table_name)) return;
+              try {
               with_context(*task, [&] {
                 cancel::throw_if_requested();
                 std::string started_at = util::format_iso(util::now());
@@ -379,6 +426,10 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
                     log::warn("cannot remove the spill file {}: {}", task->spill_path.string(), ec.message());
                 return 0;
               });
+              } catch (Error &e) {
+                if (!table_alone(e, opt)) throw;
+                failures.add(table_name, e);
+              }
             }));
   });
   } catch (const Error &) {
@@ -387,9 +438,32 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
   }
   cancel::throw_if_requested();
   if (watcher.holder_lost.load()) throw pg::snapshot_lost(snapshot);
-  if (!together.empty()) merge_deferred(together, sources, targets, opt, snapshot, report, n_done, n_skipped);
+  std::erase_if(together, [&](RangeTask *t) { return failures.has(t->table->table.name.display()); });
+  if (!together.empty()) {
+    try {
+      merge_deferred(together, sources, targets, opt, snapshot, report, n_done, n_skipped);
+    } catch (Error &e) {
+      if (!table_alone(e, opt)) throw;
+      // Merged table by table, so that the table at fault fails alone.
+      std::map<std::string, std::vector<RangeTask *>> by_table;
+      for (RangeTask *t : together) by_table[t->table->table.name.display()].push_back(t);
+      for (auto &[name, group] : by_table) {
+        try {
+          merge_deferred(group, sources, targets, opt, snapshot, report, n_done, n_skipped);
+        } catch (Error &ge) {
+          if (!table_alone(ge, opt)) throw;
+          if (ge.table.empty()) ge.table = name;
+          failures.add(name, ge);
+        }
+      }
+    }
+  }
   make_durable(targets, opt);
-  return {n_done.load(), n_skipped.load()};
+  return {n_done.load(), n_skipped.load(), failures.list()};
+}
+
+bool PipelineResult::failed(const std::string &table) const {
+  return std::any_of(failed_tables.begin(), failed_tables.end(), [&](const TableFailure &f) { return f.table == table; });
 }
 
 void load_spill_files(const std::vector<SpillItem> &items, const pg::Endpoints &ends, const PipelineOptions &opt,

@@ -246,7 +246,7 @@ std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst
   i64 removed = 0;
   for (size_t i = 0; i < ranges.size(); ++i) {
     const catalog::TableDef &t = ranges[i].table->table;
-    pg::Result sets = dst.query(sql::unique_column_sets(), {t.name.quoted()});
+    pg::Result sets = dst.query(sql::unique_column_sets(dst.server_version()), {t.name.quoted()});
     for (int r = 0; r < sets.rows(); ++r) {
       std::vector<std::string> cols = nlohmann::json::parse(sets.get(r, 0)).get<std::vector<std::string>>();
       removed += dst.exec(sql::delete_unique_holders(t.name, stages[i], cols, t.key)).affected_rows();

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "pgcutover/plan/encoding_checks.hpp"
+#include "pgcutover/plan/fk_parents.hpp"
 #include "pgcutover/plan/source_checks.hpp"
 #include "pgcutover/plan/version_checks.hpp"
 #include "pgcutover/util/error.hpp"
@@ -84,6 +85,10 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
   plan.target_has_tables = !dst_cat.tables.empty();
 
   std::vector<catalog::TableDef> selected = catalog::select_tables(src_cat, opt.tables);
+  if (opt.check_fk_parents) {
+    std::vector<Refusal> gaps = resolve_fk_parents(src, dst, src_cat, dst_cat, selected, opt);
+    plan.refused.insert(plan.refused.end(), gaps.begin(), gaps.end());
+  }
   refuse_unreadable(src, selected, opt.exclude_schemas, plan.refused);  // privileges, row-level security
   refuse_unencodable(src, dst, selected, plan.refused);                 // text the target's encoding lacks
   // Downgrades: what the older target cannot hold, per column (version_checks.hpp).
@@ -109,20 +114,24 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
       continue;
     }
 
-    // Format: binary unless a column's binary form embeds database-specific type OIDs.
+    // Format: binary unless a column has no portable binary form on either
+    // side (type OIDs embedded, or a type without send/receive).
     const catalog::ColumnDef *text_col = table.text_only_column();
+    if (!text_col && target) {
+      const catalog::ColumnDef *t = target->text_only_column();
+      if (t && table.find_column(t->name)) text_col = t;
+    }
     if (opt.format == FormatChoice::Text) {
       tp.format = copybin::StreamFormat::Text;
       tp.format_reason = "--format text";
     } else if (text_col) {
+      std::string why = "column \"" + text_col->name + "\" (" + text_col->type + "): " + text_col->text_reason();
       if (opt.format == FormatChoice::Binary) {
-        plan.refused.push_back({table.name.display(), "column \"" + text_col->name + "\" (" + text_col->type +
-                                                          ") carries type OIDs in binary form that differ between "
-                                                          "databases; use --format auto or text"});
+        plan.refused.push_back({table.name.display(), why + "; use --format auto or text"});
         continue;
       }
       tp.format = copybin::StreamFormat::Text;
-      tp.format_reason = "column \"" + text_col->name + "\" (" + text_col->type + ") embeds type OIDs in binary form";
+      tp.format_reason = why;
     } else {
       tp.format = copybin::StreamFormat::Binary;
       tp.format_reason = "every column has a portable binary form";

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "child_process.hpp"
+#include "pgcutover/schema/objects.hpp"
 #include "pgcutover/schema/tools.hpp"
 #include "pgcutover/sql/array.hpp"
 #include "pgcutover/sql/schema_support.hpp"
@@ -20,17 +21,6 @@ namespace pgcutover::schema {
 namespace fs = std::filesystem;
 
 namespace {
-
-// "<id>; <catalog oid> <oid> <DESC> <schema> <tag> <owner>"
-bool parse_toc_line(const std::string &line, int &id, std::string &catalog, std::string &oid) {
-  if (line.empty() || line[0] == ';') return false;
-  size_t semi = line.find(';');
-  if (semi == std::string::npos) return false;
-  auto [p, ec] = std::from_chars(line.data(), line.data() + semi, id);
-  if (ec != std::errc() || p != line.data() + semi) return false;
-  std::istringstream rest(line.substr(semi + 1));
-  return static_cast<bool>(rest >> catalog >> oid);
-}
 
 std::string ints(const std::vector<int> &v) {
   std::vector<std::string> s;
@@ -60,30 +50,26 @@ std::vector<const PostDataItem *> PostData::all() const {
   return out;
 }
 
-PostData list_post_data(const fs::path &archive, pg::Connection &source, const SchemaOptions &opt) {
+PostData list_post_data(const ArchiveObjects &objects, const std::vector<int> &ids, pg::Connection &source) {
   PostData post;
-  post.archive = archive;
-  fs::path toc = archive.parent_path() / "post-data.list";
-  detail::run_checked({util::find_pg_program("pg_restore", opt.pg_bin), "--list", "--section=post-data",
-                       "--file=" + toc.string(), archive.string()},
-                      {}, "pg_restore --list of the schema archive's post-data", "check pg_restore (--pg-bin)");
-  std::ifstream in(toc);
-  std::string line;
-  std::vector<int> ids;
+  post.archive = objects.archive().path;
+  post.objects = &objects;
+  std::vector<int> item_ids;
   std::vector<std::string> catalogs, oids;
-  while (std::getline(in, line)) {
+  for (int id : ids) {
+    const ArchiveEntry *e = objects.archive().find(id);
+    if (!e) continue;
     PostDataItem item;
-    std::string cat, oid;
-    if (!parse_toc_line(line, item.id, cat, oid)) continue;
-    item.toc_line = line;
-    ids.push_back(item.id);
-    catalogs.push_back(cat);
-    oids.push_back(oid);
+    item.id = e->id;
+    item.toc_line = e->line;
+    item_ids.push_back(e->id);
+    catalogs.push_back(std::to_string(e->catalog));
+    oids.push_back(std::to_string(e->oid));
     post.items.push_back(std::move(item));
   }
   if (post.items.empty()) return post;
   pg::Result r = source.query(sql::schema_support::post_data_tables(),
-                              {ints(ids), sql::array_literal(catalogs), sql::array_literal(oids)});
+                              {ints(item_ids), sql::array_literal(catalogs), sql::array_literal(oids)});
   for (int row = 0; row < r.rows(); ++row) {
     i64 id = r.get_i64(row, 0);
     for (PostDataItem &item : post.items)
@@ -98,27 +84,15 @@ PostData list_post_data(const fs::path &archive, pg::Connection &source, const S
   return post;
 }
 
-std::vector<const PostDataItem *> missing_on_target(pg::Connection &target, const std::vector<const PostDataItem *> &items) {
+std::vector<const PostDataItem *> PostData::missing_on_target(pg::Connection &target,
+                                                              const std::vector<const PostDataItem *> &items) const {
   std::vector<int> ids;
-  std::vector<std::string> kinds, schemas, tables, names;
-  for (const PostDataItem *i : items) {
-    if (!i->table) continue;
-    ids.push_back(i->id);
-    kinds.push_back(i->kind);
-    schemas.push_back(i->table->schema);
-    tables.push_back(i->table->name);
-    names.push_back(i->name);
-  }
-  std::set<i64> present;
-  if (!ids.empty()) {
-    pg::Result r = target.query(sql::schema_support::post_data_existing(),
-                                {ints(ids), sql::array_literal(kinds), sql::array_literal(schemas),
-                                 sql::array_literal(tables), sql::array_literal(names)});
-    for (int row = 0; row < r.rows(); ++row) present.insert(r.get_i64(row, 0));
-  }
+  for (const PostDataItem *i : items) ids.push_back(i->id);
+  std::vector<int> missing = objects->missing_on_target(target, ids);
+  std::set<int> todo(missing.begin(), missing.end());
   std::vector<const PostDataItem *> out;
   for (const PostDataItem *i : items)
-    if (!i->table || !present.contains(i->id)) out.push_back(i);
+    if (todo.count(i->id)) out.push_back(i);
   return out;
 }
 
@@ -137,10 +111,8 @@ void restore_items(const std::string &target_conninfo, const PostData &post, con
   std::vector<std::string> argv = {util::find_pg_program("pg_restore", opt.pg_bin), "--use-list=" + use.string(),
                                    "--exit-on-error", "--dbname=" + dst.conninfo};
   if (jobs > 1 && items.size() > 1) argv.push_back("--jobs=" + std::to_string(jobs));
-  if (opt.no_owner) {
-    argv.push_back("--no-owner");
-    argv.push_back("--no-privileges");
-  }
+  if (opt.no_owner) argv.push_back("--no-owner");
+  if (opt.no_privileges) argv.push_back("--no-privileges");
   argv.push_back(post.archive.string());
   auto env = dst.env;
   env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + opt.maintenance_work_mem + (settings.empty() ? "" : " ") + settings);

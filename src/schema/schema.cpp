@@ -73,10 +73,7 @@ std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::
   std::filesystem::path out = dir / "schema.dump";
   std::vector<std::string> argv = {find_dump_tools(opt.pg_bin, snapshot.server_version).pg_dump, "--format=custom", "--schema-only", "--encoding=UTF8",
                                    "--snapshot=" + snapshot.id, "--file=" + out.string(), "--dbname=" + src.conninfo};
-  if (opt.no_owner) {
-    argv.push_back("--no-owner");
-    argv.push_back("--no-privileges");
-  }
+  // Owners and privileges are always dumped; pg_restore leaves them out on request.
   for (const std::string &s : opt.exclude_schemas) argv.push_back("--exclude-schema=" + sql::quote_ident(s));
   if (tables) {
     // A double-quoted pattern part matches literally, so quote_ident gives an
@@ -95,10 +92,8 @@ void restore_section(const std::string &target_conninfo, const std::filesystem::
   std::vector<std::string> argv = {util::find_pg_program("pg_restore", opt.pg_bin), "--section=" + section,
                                    "--exit-on-error", "--dbname=" + dst.conninfo};
   if (jobs > 1) argv.push_back("--jobs=" + std::to_string(jobs));
-  if (opt.no_owner) {
-    argv.push_back("--no-owner");
-    argv.push_back("--no-privileges");
-  }
+  if (opt.no_owner) argv.push_back("--no-owner");
+  if (opt.no_privileges) argv.push_back("--no-privileges");
   argv.push_back(archive.string());
   auto env = dst.env;
   if (section == "post-data") env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + opt.maintenance_work_mem);
@@ -106,75 +101,6 @@ void restore_section(const std::string &target_conninfo, const std::filesystem::
               section == "pre-data"
                   ? "an object the schema needs may already exist on the target or a role may be missing (try --no-owner)"
                   : "the data is copied; fix the cause and create the missing indexes/constraints, or rerun into an empty database");
-}
-
-Support missing_support(pg::Connection &src, pg::Connection &dst, const std::vector<sql::QualifiedName> &tables) {
-  Support need;
-  std::vector<std::string> schemas, names;
-  for (const sql::QualifiedName &t : tables) {
-    schemas.push_back(t.schema);
-    names.push_back(t.name);
-  }
-  pg::Result used = src.query(sql::schema_support::types_used(),
-                              {sql::array_literal(schemas), sql::array_literal(names)});
-  std::vector<std::string> type_schemas, type_names;
-  for (int i = 0; i < used.rows(); ++i) {
-    type_schemas.emplace_back(used.get(i, 0));
-    type_names.emplace_back(used.get(i, 1));
-  }
-  if (!type_schemas.empty()) {
-    pg::Result missing = dst.query(sql::schema_support::types_missing(),
-                                   {sql::array_literal(type_schemas), sql::array_literal(type_names)});
-    for (int i = 0; i < missing.rows(); ++i)
-      need.types.push_back({std::string(missing.get(i, 0)), std::string(missing.get(i, 1))});
-  }
-  std::vector<std::string> wanted = schemas;
-  for (const sql::QualifiedName &t : need.types) wanted.push_back(t.schema);
-  pg::Result ms = dst.query(sql::schema_support::schemas_missing(), {sql::array_literal(wanted)});
-  for (int i = 0; i < ms.rows(); ++i) need.schemas.emplace_back(ms.get(i, 0));
-  return need;
-}
-
-void restore_support(const std::string &target_conninfo, const std::filesystem::path &archive, const Support &need,
-                     const SchemaOptions &opt) {
-  std::filesystem::path toc = archive.parent_path() / "support.list";
-  std::filesystem::path use = archive.parent_path() / "support.use";
-  run_checked({util::find_pg_program("pg_restore", opt.pg_bin), "--list", "--file=" + toc.string(), archive.string()},
-              {}, "pg_restore --list of the schema archive", "check pg_restore (--pg-bin)");
-  // TOC lines: "<id>; <catalog oid> <oid> <DESC> <schema> <tag> <owner>".
-  std::set<std::string> wanted;
-  for (const std::string &s : need.schemas) wanted.insert(" SCHEMA - " + s + " ");
-  for (const sql::QualifiedName &t : need.types) {
-    wanted.insert(" TYPE " + t.schema + " " + t.name + " ");
-    wanted.insert(" DOMAIN " + t.schema + " " + t.name + " ");
-  }
-  std::ifstream in(toc);
-  std::ofstream out(use);
-  std::string line;
-  int kept = 0;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == ';') continue;
-    std::string padded = line + " ";
-    for (const std::string &w : wanted)
-      if (padded.find(w) != std::string::npos) {
-        out << line << "\n";
-        ++kept;
-        break;
-      }
-  }
-  out.close();
-  if (kept == 0) return;
-  log::info("creating {} schema(s) and {} type(s) the tables need on the target", need.schemas.size(), need.types.size());
-  ChildConn dst = child_conn(target_conninfo);
-  std::vector<std::string> argv = {util::find_pg_program("pg_restore", opt.pg_bin), "--use-list=" + use.string(),
-                                   "--exit-on-error", "--dbname=" + dst.conninfo};
-  if (opt.no_owner) {
-    argv.push_back("--no-owner");
-    argv.push_back("--no-privileges");
-  }
-  argv.push_back(archive.string());
-  run_checked(argv, dst.env, "pg_restore of the schemas and types the tables need into the target " + dst.display,
-              "a role may be missing on the target (try --no-owner)");
 }
 
 }  // namespace pgcutover::schema

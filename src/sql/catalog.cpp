@@ -34,7 +34,11 @@ SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relispartition,
 // datlocprovider where the server has it (PostgreSQL 15 and later).
 // base_oid / base_typtype / elem_oid / elem_typtype: the type under its
 // domains and, for an array, its element: what version checks and
-// version-stable comparisons look at. Generated columns (attgenerated, 12+)
+// version-stable comparisons look at. no_binary_io: the first type the
+// column's binary form would go through (the type itself, a domain's base, an
+// element, a composite's field, a range's subtype, a multirange's range) that
+// has no send or receive function (aclitem; user base types declared without
+// them), "" if none: such a column only has a text form. Generated columns (attgenerated, 12+)
 // are left out; before 12 there are none. {generated} is filled per version.
 constexpr const char *COLUMNS_SQL = R"SQL(
 WITH RECURSIVE cols AS (
@@ -51,6 +55,23 @@ WITH RECURSIVE cols AS (
    WHERE t.typtype = 'd'
 ), base AS (
   SELECT DISTINCT ON (start_oid) start_oid, oid AS base_oid FROM dom ORDER BY start_oid, depth DESC
+), io(start_oid, oid) AS (
+  SELECT DISTINCT atttypid, atttypid FROM cols
+  UNION
+  SELECT io.start_oid, d.dep
+    FROM io JOIN pg_catalog.pg_type t ON t.oid = io.oid
+   CROSS JOIN LATERAL (
+     SELECT t.typbasetype WHERE t.typtype = 'd'
+     UNION ALL SELECT t.typelem WHERE t.typelem <> 0
+     UNION ALL SELECT a.atttypid FROM pg_catalog.pg_attribute a
+                WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+     UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid{multirange}
+   ) AS d(dep)
+), no_binary AS (
+  SELECT DISTINCT ON (io.start_oid) io.start_oid, pg_catalog.format_type(t.oid, NULL) AS type_name
+    FROM io JOIN pg_catalog.pg_type t ON t.oid = io.oid
+   WHERE t.typsend::oid = 0 OR t.typreceive::oid = 0
+   ORDER BY io.start_oid, t.oid
 )
 SELECT c.attrelid, c.attname, pg_catalog.format_type(c.atttypid, c.atttypmod), c.atttypid, c.attnotnull, c.atthasdef,
        (bt.typtype = 'c'
@@ -67,9 +88,11 @@ SELECT c.attrelid, c.attname, pg_catalog.format_type(c.atttypid, c.atttypmod), c
        END AS c_order,
        c.attcollation = 100 AS default_collation,
        bt.oid AS base_oid, bt.typtype::text AS base_typtype,
-       coalesce(et.oid, 0) AS elem_oid, coalesce(et.typtype::text, '') AS elem_typtype
+       coalesce(et.oid, 0) AS elem_oid, coalesce(et.typtype::text, '') AS elem_typtype,
+       coalesce(nb.type_name, '') AS no_binary_io
   FROM cols c
   JOIN base b ON b.start_oid = c.atttypid
+  LEFT JOIN no_binary nb ON nb.start_oid = c.atttypid
   JOIN pg_catalog.pg_type bt ON bt.oid = b.base_oid
   LEFT JOIN pg_catalog.pg_type et ON et.oid = bt.typelem
  ORDER BY c.attrelid, c.attnum
@@ -83,12 +106,15 @@ SELECT x.indrelid, a.attname
  WHERE x.indrelid = ANY ($1::oid[]) AND x.indisvalid AND x.indpred IS NULL
 )SQL";
 
+// The key columns of each primary key: the first indnkeyatts of indkey. The
+// INCLUDE columns after them (11+) are carried by the index but are no part of
+// the key: no ON CONFLICT, range or key comparison may name them.
 constexpr const char *KEYS_SQL = R"SQL(
 SELECT x.indrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
   FROM pg_catalog.pg_index x
   CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
   JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
- WHERE x.indisprimary AND x.indrelid = ANY ($1::oid[])
+ WHERE x.indisprimary AND x.indrelid = ANY ($1::oid[]) AND k.ord <= {key_columns}
  ORDER BY x.indrelid, k.ord
 )SQL";
 
@@ -129,12 +155,26 @@ std::string columns(int server_version) {
   std::string sql = COLUMNS_SQL;
   const std::string slot = "{generated}";
   sql.replace(sql.find(slot), slot.size(), server_version >= 120000 ? " AND a.attgenerated = ''" : "");
+  const std::string multi = "{multirange}";
+  sql.replace(sql.find(multi), multi.size(),
+              server_version >= 140000
+                  ? "\n     UNION ALL SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid"
+                  : "");
   return sql;
 }
 
 const char *types_present() { return "SELECT t.oid FROM pg_catalog.pg_type t WHERE t.oid = ANY ($1::oid[])"; }
 const char *index_leads() { return INDEX_LEADS_SQL; }
-const char *primary_keys() { return KEYS_SQL; }
+std::string index_key_columns(int server_version) {
+  return server_version >= 110000 ? "x.indnkeyatts" : "x.indnatts";
+}
+
+std::string primary_keys(int server_version) {
+  std::string sql = KEYS_SQL;
+  const std::string slot = "{key_columns}";
+  sql.replace(sql.find(slot), slot.size(), index_key_columns(server_version));
+  return sql;
+}
 const char *sequences() { return SEQUENCES_SQL; }
 
 std::string read_sequence(const QualifiedName &sequence) {

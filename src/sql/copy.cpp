@@ -1,5 +1,6 @@
 // Statements of the copy pipeline (see copy.hpp).
 #include "pgcutover/sql/copy.hpp"
+#include "pgcutover/sql/catalog.hpp"
 
 #include <fmt/format.h>
 
@@ -100,12 +101,13 @@ std::string delete_matching_stage(const QualifiedName &target, const std::string
   return fmt::format("DELETE FROM {} AS t USING {} AS s WHERE {}", target, stage, key_join(key));
 }
 
-const char *unique_column_sets() {
+std::string unique_column_sets(int server_version) {
   return "SELECT array_to_json(array_agg(a.attname::text ORDER BY k.n))::text FROM pg_catalog.pg_index x"
          " CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n)"
          " JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
          " WHERE x.indrelid = $1::regclass AND x.indisunique AND NOT x.indisprimary AND x.indpred IS NULL"
-         " AND x.indexprs IS NULL GROUP BY x.indexrelid ORDER BY x.indexrelid";
+         " AND x.indexprs IS NULL AND k.n <= " + catalog::index_key_columns(server_version) +
+         " GROUP BY x.indexrelid ORDER BY x.indexrelid";
 }
 
 std::string delete_unique_holders(const QualifiedName &target, const std::string &stage,

@@ -1,39 +1,13 @@
 // Statements of schema/ (see schema_support.hpp).
 #include "pgcutover/sql/schema_support.hpp"
 
+#include <fmt/format.h>
+
+#include <map>
+
+#include "pgcutover/sql/ident.hpp"
+
 namespace pgcutover::sql::schema_support {
-
-const char *types_used() {
-  return "WITH RECURSIVE t(oid) AS ("
-         " SELECT a.atttypid FROM pg_catalog.pg_attribute a"
-         " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-         " JOIN unnest($1::text[], $2::text[]) AS u(s, r) ON n.nspname = u.s AND c.relname = u.r"
-         " WHERE a.attnum > 0 AND NOT a.attisdropped"
-         " UNION"
-         " SELECT d.dep FROM t JOIN pg_catalog.pg_type ty ON ty.oid = t.oid CROSS JOIN LATERAL ("
-         "  SELECT ty.typelem WHERE ty.typelem <> 0"
-         "  UNION ALL SELECT ty.typbasetype WHERE ty.typbasetype <> 0"
-         "  UNION ALL SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE ty.typtype = 'c' AND a.attrelid = ty.typrelid"
-         "   AND a.attnum > 0 AND NOT a.attisdropped"
-         "  UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = ty.oid) AS d(dep))"
-         " SELECT n.nspname, ty.typname FROM t JOIN pg_catalog.pg_type ty ON ty.oid = t.oid"
-         " JOIN pg_catalog.pg_namespace n ON n.oid = ty.typnamespace"
-         " LEFT JOIN pg_catalog.pg_class rc ON rc.oid = ty.typrelid"
-         " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
-         " AND (ty.typtype IN ('e', 'd', 'r') OR (ty.typtype = 'c' AND rc.relkind = 'c'))"
-         " ORDER BY 1, 2";
-}
-
-const char *types_missing() {
-  return "SELECT u.s, u.r FROM unnest($1::text[], $2::text[]) AS u(s, r) WHERE NOT EXISTS ("
-         " SELECT 1 FROM pg_catalog.pg_type ty JOIN pg_catalog.pg_namespace n ON n.oid = ty.typnamespace"
-         " WHERE n.nspname = u.s AND ty.typname = u.r) ORDER BY 1, 2";
-}
-
-const char *schemas_missing() {
-  return "SELECT DISTINCT u.s FROM unnest($1::text[]) AS u(s)"
-         " WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname = u.s) ORDER BY 1";
-}
 
 const char *post_data_tables() {
   return "SELECT u.id, 'index', tn.nspname, t.relname, i.relname, NULL, NULL"
@@ -57,14 +31,84 @@ const char *post_data_tables() {
          " ORDER BY 1";
 }
 
-const char *post_data_existing() {
-  return "SELECT u.id FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, kind, s, t, n)"
-         " WHERE (u.kind = 'index' AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
-         "  JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace WHERE ns.nspname = u.s AND c.relname = u.n))"
-         " OR (u.kind IN ('constraint', 'foreign key') AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k"
-         "  JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace"
-         "  WHERE ns.nspname = u.s AND c.relname = u.t AND k.conname = u.n))"
-         " ORDER BY 1";
+const char *catalog_names() {
+  return "SELECT c.oid, c.relname FROM pg_catalog.pg_class c WHERE c.oid = ANY ($1::oid[])"
+         " AND c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace";
+}
+
+std::string catalog_name_column(const std::string &catalog) {
+  static const std::map<std::string, std::string> columns = {
+      {"pg_class", "relname"},          {"pg_type", "typname"},           {"pg_proc", "proname"},
+      {"pg_namespace", "nspname"},      {"pg_constraint", "conname"},     {"pg_trigger", "tgname"},
+      {"pg_rewrite", "rulename"},       {"pg_policy", "polname"},         {"pg_collation", "collname"},
+      {"pg_extension", "extname"},      {"pg_language", "lanname"},       {"pg_operator", "oprname"},
+      {"pg_opclass", "opcname"},        {"pg_opfamily", "opfname"},       {"pg_conversion", "conname"},
+      {"pg_ts_config", "cfgname"},      {"pg_ts_dict", "dictname"},       {"pg_ts_parser", "prsname"},
+      {"pg_ts_template", "tmplname"},   {"pg_foreign_data_wrapper", "fdwname"},
+      {"pg_foreign_server", "srvname"}, {"pg_event_trigger", "evtname"},  {"pg_publication", "pubname"},
+      {"pg_statistic_ext", "stxname"},  {"pg_am", "amname"},              {"pg_subscription", "subname"}};
+  auto it = columns.find(catalog);
+  return it == columns.end() ? "" : it->second;
+}
+
+std::string identify_objects(const std::string &catalog, u32 catalog_oid, const std::string &name_column) {
+  return fmt::format("SELECT o.oid, i.type, i.identity, {} FROM pg_catalog.{} o"
+                     " CROSS JOIN LATERAL pg_catalog.pg_identify_object({}, o.oid, 0) i WHERE o.oid = ANY ($1::oid[])",
+                     name_column.empty() ? std::string("''") : "o." + quote_ident(name_column) + "::text",
+                     quote_ident(catalog), catalog_oid);
+}
+
+std::string identities_named(const std::string &catalog, u32 catalog_oid, const std::string &name_column) {
+  std::string sql = fmt::format("SELECT i.identity FROM pg_catalog.{} o"
+                                " CROSS JOIN LATERAL pg_catalog.pg_identify_object({}, o.oid, 0) i",
+                                quote_ident(catalog), catalog_oid);
+  if (!name_column.empty()) sql += " WHERE o." + quote_ident(name_column) + " = ANY ($1::name[])";
+  else sql += " WHERE $1::name[] IS NOT NULL";
+  return sql;
+}
+
+const char *object_relations() {
+  return "SELECT u.cat, u.obj, coalesce(r.oid, 0), rn.nspname, r.relname, own.relkind::text"
+         " FROM unnest($1::oid[], $2::oid[]) AS u(cat, obj)"
+         " LEFT JOIN pg_catalog.pg_class own ON u.cat = 'pg_catalog.pg_class'::pg_catalog.regclass AND own.oid = u.obj"
+         " LEFT JOIN LATERAL (SELECT CASE u.cat"
+         "  WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN CASE"
+         "    WHEN own.relkind IN ('i', 'I') THEN (SELECT x.indrelid FROM pg_catalog.pg_index x WHERE x.indexrelid = own.oid)"
+         "    WHEN own.relkind = 'S' THEN (SELECT d.refobjid FROM pg_catalog.pg_depend d"
+         "      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = own.oid"
+         "      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i') LIMIT 1)"
+         "    ELSE own.oid END"
+         "  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
+         "    (SELECT k.conrelid FROM pg_catalog.pg_constraint k WHERE k.oid = u.obj)"
+         "  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
+         "    (SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE t.oid = u.obj)"
+         "  WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
+         "    (SELECT w.ev_class FROM pg_catalog.pg_rewrite w WHERE w.oid = u.obj)"
+         "  WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN"
+         "    (SELECT p.polrelid FROM pg_catalog.pg_policy p WHERE p.oid = u.obj)"
+         "  WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
+         "    (SELECT a.adrelid FROM pg_catalog.pg_attrdef a WHERE a.oid = u.obj)"
+         "  WHEN 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN"
+         "    (SELECT s.stxrelid FROM pg_catalog.pg_statistic_ext s WHERE s.oid = u.obj)"
+         "  END AS rel) AS o ON true"
+         " LEFT JOIN pg_catalog.pg_class r ON r.oid = o.rel"
+         " LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace";
+}
+
+const char *object_roles() {
+  return "SELECT u.cat, u.obj, d.deptype::text, r.rolname FROM unnest($1::oid[], $2::oid[]) AS u(cat, obj)"
+         " JOIN pg_catalog.pg_shdepend d ON d.classid = u.cat AND d.objid = u.obj"
+         " AND d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass"
+         " AND d.dbid IN (0, (SELECT db.oid FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database()))"
+         " JOIN pg_catalog.pg_roles r ON r.oid = d.refobjid";
+}
+
+const char *role_names() { return "SELECT r.rolname FROM pg_catalog.pg_roles r"; }
+
+const char *attached() {
+  return "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i"
+         " WHERE (i.inhparent = pg_catalog.to_regclass($1) AND i.inhrelid = pg_catalog.to_regclass($2))"
+         " OR (i.inhparent = pg_catalog.to_regclass($2) AND i.inhrelid = pg_catalog.to_regclass($1)))";
 }
 
 }  // namespace pgcutover::sql::schema_support

@@ -23,4 +23,13 @@ std::string column_kinds(int server_version) {
          "WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2, a.attnum";
 }
 
+const char *foreign_keys() {
+  return "SELECT n.nspname, c.relname, k.conname, pn.nspname, p.relname "
+         "FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
+         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "JOIN unnest($1::text[], $2::text[]) AS u(s, t) ON n.nspname = u.s AND c.relname = u.t "
+         "JOIN pg_catalog.pg_class p ON p.oid = k.confrelid JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace "
+         "WHERE k.contype = 'f' ORDER BY 1, 2, 3";
+}
+
 }  // namespace pgcutover::sql::shape

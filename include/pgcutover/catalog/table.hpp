@@ -22,6 +22,12 @@ struct ColumnDef {
   // The binary form of this type embeds database-specific type OIDs (composite
   // values, arrays of user-defined or composite types): copy it as text.
   bool needs_text = false;
+  // The type (this one, or one its binary form goes through: a domain's base,
+  // an element, a composite's field, a range's subtype) that has no binary
+  // send/receive functions, "" if none: the column has only a text form.
+  std::string no_binary_io;
+  // Why the column must go as text ("" when binary suits it).
+  std::string text_reason() const;
   std::string default_expr;  // pg_get_expr of the default, "" if none
   bool collatable = false;         // the type has a collation (text, varchar, char, citext, domains ...)
   bool c_order = false;            // ... and it sorts bytewise here (libc C or POSIX)
@@ -60,7 +66,7 @@ struct TableDef {
   // The columns as version-stable comparisons read them (see sql::Compared).
   std::vector<sql::ComparedColumn> compared_columns() const;
   const ColumnDef *find_column(const std::string &name) const;
-  // First column whose binary form carries database-specific OIDs, or nullptr.
+  // First column that must go as text (see ColumnDef::text_reason), or nullptr.
   const ColumnDef *text_only_column() const;
   // The key as range predicates, key sets and key orderings need it.
   sql::KeySpec key_spec() const { return {key, key_types, key_collate_c}; }

@@ -37,6 +37,13 @@ struct LoadingOptions {
   bool synchronous_commit = false;
 };
 
+// What the copy creates on the target besides the tables' rows.
+struct ObjectOptions {
+  bool no_owner = false;       // pg_restore --no-owner
+  bool no_privileges = false;  // pg_restore --no-privileges
+  bool with_fk_parents = false;
+};
+
 struct CopyOptions {
   ConnectionOptions conn;
   SelectionOptions sel;
@@ -46,7 +53,7 @@ struct CopyOptions {
   int spill_level = 1;
   bool keep_spill = false;
   std::string pg_bin;
-  bool no_owner = false;
+  ObjectOptions objects;
   bool schema = true;  // create missing tables and post-data through pg_dump
   bool restart = false;
   int index_jobs = 0;  // 0: --jobs
@@ -61,6 +68,7 @@ struct PlanOptions {
   SelectionOptions sel;
   std::string strategy = "auto";
   std::string format = "auto";
+  ObjectOptions objects;
   std::string config;  // the sync config file, to show its change columns
 };
 
@@ -69,7 +77,7 @@ struct LoadOptions {
   std::string from_spill;
   int jobs = 2;
   std::string pg_bin;
-  bool no_owner = false;
+  ObjectOptions objects;  // with_fk_parents unused
   std::string tool_schema = "pgcutover";
 };
 
@@ -99,6 +107,7 @@ struct SyncOptions {
   bool copy_uncopied = false;
   std::string spill_dir;
   std::string pg_bin;
+  ObjectOptions objects;  // of the new tables it creates; with_fk_parents unused
   int retries = 5;
   LoadingOptions loading;
 };

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pgcutover/jobs/scope.hpp"
+#include "pgcutover/schema/schema.hpp"
 #include "pgcutover/sync/change_column.hpp"
 #include "pgcutover/sync/drift.hpp"
 
@@ -17,12 +18,19 @@ struct PlanConfig {
   merge::Strategy strategy = merge::Strategy::Auto;
   plan::FormatChoice format = plan::FormatChoice::Auto;
   std::map<std::string, sync::TableConfig> change_columns;  // from the sync config file
+  schema::SchemaOptions schema;  // pg_bin, no_owner, no_privileges: what the copy would restore
 };
 
 struct PlanResult {
   plan::Plan plan;
   std::map<std::string, sync::ChangeMethod> change_methods;  // by table display name
   std::vector<sync::Drift> drift;
+  // What the copy would create on the target (tables it lacks): the count of
+  // schema objects from pg_dump's archive, and why it would stop (roles the
+  // target lacks), "" for nothing.
+  int schema_objects = 0;
+  std::string schema_problem;
+  bool ok() const { return plan.refused.empty() && schema_problem.empty(); }
 };
 
 PlanResult run_plan(const PlanConfig &config);

@@ -22,6 +22,8 @@ struct Scope {
   std::string job;                           // ledger job name; "" derives it from source and tables
   int jobs = 2;
   i64 range_bytes = 256 << 20;
+  bool with_fk_parents = false;       // --with-fk-parents (plan/fk_parents.hpp)
+  bool fk_parents_on_target = false;  // parents the target has are fine (sync's new tables)
 
   // The schemas no job reads: the given ones and the tool's own.
   std::vector<std::string> excluded_schemas() const;

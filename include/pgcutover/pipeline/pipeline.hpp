@@ -68,15 +68,28 @@ struct PipelineOptions {
   // one transaction at the end (range_io's merge_together). For sync: no
   // ledger claims are made for them, and no spill.
   bool together_on_unique_conflict = false;
+  // A range that fails for good (not transient, not an interrupt) fails its
+  // table alone: the table's other ranges are not started, the rest go on,
+  // and the failure is returned in PipelineResult::failed_tables instead of
+  // thrown. For sync: one table's broken merge never stops the others.
+  bool isolate_table_failures = false;
+};
+
+struct TableFailure {
+  std::string table;    // display name
+  std::string message;  // the error with its range and hint
 };
 
 struct PipelineResult {
   i64 done = 0;     // ranges this process committed
   i64 skipped = 0;  // ranges done already or held by another process
+  std::vector<TableFailure> failed_tables;  // with isolate_table_failures, in the order they failed
+  bool failed(const std::string &table) const;
 };
 
 // Copies every range of the plan. Throws the first failure (with table and
-// range filled in) after the ranges in flight have finished or rolled back.
+// range filled in) after the ranges in flight have finished or rolled back
+// (with isolate_table_failures: only an interrupt or a lost snapshot).
 // Transient failures (connection lost, server restarting, deadlock,
 // serialization failure) retry the range on fresh connections, with backoff.
 PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, const pg::SnapshotInfo &snapshot,

@@ -68,6 +68,12 @@ struct BuildOptions {
   // Resuming a job: ranges, strategy and format come from the ledger, so no
   // sampling and no strategy checks against the (partly filled) target.
   bool resume = false;
+  // Foreign keys to tables outside the selection (plan/fk_parents.hpp): take
+  // the parents too, or accept parents the target has (sync's new tables).
+  // Only for what writes rows into tables it may create (copy, plan).
+  bool check_fk_parents = false;
+  bool with_fk_parents = false;
+  bool fk_parents_on_target = false;
 };
 
 // src runs inside the copy's snapshot (SnapshotHolder::conn()); dst is any

@@ -36,24 +36,30 @@ struct PostDataItem {
   bool own() const { return table && kind != "foreign key"; }
 };
 
+class ArchiveObjects;
+
 struct PostData {
   std::filesystem::path archive;
+  const ArchiveObjects *objects = nullptr;  // the archive's entries and what the source says of them
   std::vector<PostDataItem> items;  // in the archive's order
   // The items that build on `table` alone (own()), in the archive's order.
   std::vector<const PostDataItem *> of_table(const sql::QualifiedName &table) const;
   // The foreign keys between two plain tables.
   std::vector<const PostDataItem *> foreign_keys() const;
   std::vector<const PostDataItem *> all() const;
+  // Those of `items` still to restore: whatever the target lacks, by the
+  // object's identity (every kind: indexes, constraints incl. NOT VALID
+  // checks, triggers, rules, policies, partitioned indexes, publications,
+  // statistics ...), plus the idempotent statements (comments, privileges,
+  // index attach). See objects.hpp.
+  std::vector<const PostDataItem *> missing_on_target(pg::Connection &target,
+                                                      const std::vector<const PostDataItem *> &items) const;
 };
 
-// Lists the archive's post-data (pg_restore --list --section=post-data) and
-// ties each item to its table through the source's catalog; `source` must
-// read in the snapshot the archive was dumped in.
-PostData list_post_data(const std::filesystem::path &archive, pg::Connection &source, const SchemaOptions &opt);
-
-// Those of `items` still to restore: every item without a table, and those
-// with one whose index or constraint the target does not have.
-std::vector<const PostDataItem *> missing_on_target(pg::Connection &target, const std::vector<const PostDataItem *> &items);
+// The post-data items among `ids` (entries of objects' archive), each tied to
+// its table through the source's catalog; `source` must read in the snapshot
+// the archive was dumped in.
+PostData list_post_data(const ArchiveObjects &objects, const std::vector<int> &ids, pg::Connection &source);
 
 // Restores the items (pg_restore --use-list, `jobs` at a time, with the
 // post-data maintenance_work_mem, plus `settings`, "-c name=value ..." for

@@ -19,7 +19,8 @@ namespace pgcutover::schema {
 struct SchemaOptions {
   std::string pg_bin;                   // folder of pg_dump / pg_restore ("" = search)
   std::vector<std::string> exclude_schemas;
-  bool no_owner = false;                // --no-owner --no-privileges
+  bool no_owner = false;                // pg_restore --no-owner: the target role owns what it creates
+  bool no_privileges = false;           // pg_restore --no-privileges: no GRANT of the source is restored
   std::string maintenance_work_mem = "512MB";  // for the post-data index builds
 };
 
@@ -32,20 +33,5 @@ std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::
 // Restores one section ("pre-data" or "post-data") of the archive into the target.
 void restore_section(const std::string &target_conninfo, const std::filesystem::path &archive,
                      const std::string &section, int jobs, const SchemaOptions &opt);
-
-// What tables dumped alone (pg_dump --table) need beyond their own
-// definitions and the target lacks: their schemas and the user types their
-// columns use (enum, domain, range, standalone composite; arrays of them).
-struct Support {
-  std::vector<std::string> schemas;
-  std::vector<sql::QualifiedName> types;
-  bool empty() const { return schemas.empty() && types.empty(); }
-};
-Support missing_support(pg::Connection &src, pg::Connection &dst, const std::vector<sql::QualifiedName> &tables);
-
-// Restores just those schemas and types from a whole-database archive
-// (pg_restore --list, filtered, then --use-list), in the archive's order.
-void restore_support(const std::string &target_conninfo, const std::filesystem::path &archive, const Support &need,
-                     const SchemaOptions &opt);
 
 }  // namespace pgcutover::schema

@@ -16,6 +16,9 @@ namespace pgcutover::spill {
 
 inline constexpr const char *MANIFEST_FILE = "manifest.json";
 inline constexpr const char *SCHEMA_ARCHIVE_FILE = "schema.dump";
+// pg_restore --use-list files: what to restore from it before and after the data.
+inline constexpr const char *PRE_DATA_LIST_FILE = "schema.pre-data.list";
+inline constexpr const char *POST_DATA_LIST_FILE = "schema.post-data.list";
 // Claimed (spill::FileClaim) by the one run that keeps its files in a folder:
 // the manifest lists that run's files, so a second --keep-spill run there is refused.
 inline constexpr const char *KEEP_LOCK_FILE = "keep-spill.lock";

@@ -22,7 +22,11 @@ const char *types_present();
 // $1 oid[] -> attrelid, first column of each valid, non-partial index.
 const char *index_leads();
 // $1 oid[] -> attrelid, key column, format_type; primary keys in index order.
-const char *primary_keys();
+// Primary keys' key columns (never their INCLUDE columns), in index order.
+std::string primary_keys(int server_version);
+// The count of an index's key columns in pg_index (alias x) on this version:
+// indnkeyatts (11+, INCLUDE columns follow them in indkey) or indnatts.
+std::string index_key_columns(int server_version);
 // $1 text[] of excluded schemas -> sequence schema, name, table schema, table
 // name, column, type, increment, min, max, cycle, owns (one row per fed
 // column; table, column and owns NULL for a sequence that feeds none).

@@ -53,8 +53,9 @@ std::string merge_from_stage(const QualifiedName &target, const std::string &sta
 std::string delete_matching_stage(const QualifiedName &target, const std::string &stage_qualified,
                                   const std::vector<std::string> &key);
 // $1 table (quoted, qualified) -> one row per unique, non-partial index on
-// plain columns other than the primary key: its column names as a JSON array.
-const char *unique_column_sets();
+// plain columns other than the primary key: its key column names (never its
+// INCLUDE columns) as a JSON array.
+std::string unique_column_sets(int server_version);
 // Target rows holding a unique value (these columns) that a staged row with
 // another key takes: DELETE ... USING stage WHERE values equal AND keys differ.
 std::string delete_unique_holders(const QualifiedName &target, const std::string &stage_qualified,

@@ -1,19 +1,12 @@
 #pragma once
-// Statements of schema/: what tables copied with --table need beyond their
-// own definitions (their schemas, the types their columns use).
+// Statements of schema/: the objects behind a schema archive's entries, and
+// the post-data items that build on one table.
+#include <string>
+
+#include "pgcutover/util/types.hpp"
+
 namespace pgcutover::sql::schema_support {
 
-// Source: $1 text[] schemas, $2 text[] names of tables -> schema, name of every
-// user-defined enum, domain, range or standalone composite type their columns
-// use, directly or through arrays, domains, ranges and composites.
-const char *types_used();
-
-// Target: $1 text[] schemas, $2 text[] names -> those of the pairs that name
-// no type on the target.
-const char *types_missing();
-
-// Target: $1 text[] schemas -> those that do not exist.
-const char *schemas_missing();
 
 // Source (in the copy's snapshot): $1 int[] TOC ids, $2 oid[] catalog oids,
 // $3 oid[] object oids of post-data items -> id, kind ('index' | 'constraint'
@@ -25,8 +18,38 @@ const char *schemas_missing();
 // returned.
 const char *post_data_tables();
 
-// Target: $1 int[] ids, $2 text[] kinds, $3 text[] table schemas, $4 text[]
-// table names, $5 text[] object names -> the ids whose object exists.
-const char *post_data_existing();
+
+// ---- Archive entries' objects (schema/objects.hpp) ----
+
+// $1 oid[] catalog OIDs -> oid, relname of those that are catalogs in pg_catalog.
+const char *catalog_names();
+
+// The name column of a catalog table (pg_class -> relname), "" when it has
+// none (pg_attrdef, pg_cast ...): a lookup by name narrows the target's rows.
+std::string catalog_name_column(const std::string &catalog);
+
+// Source: $1 oid[] OIDs in `catalog` (a pg_catalog table name, with its OID
+// `catalog_oid`) -> oid, pg_identify_object type, identity, name.
+std::string identify_objects(const std::string &catalog, u32 catalog_oid, const std::string &name_column);
+
+// Target: $1 name[] names -> pg_identify_object identity of the catalog's
+// rows with those names (every row when the catalog has no name column).
+std::string identities_named(const std::string &catalog, u32 catalog_oid, const std::string &name_column);
+
+// Source: $1 oid[] catalogs, $2 oid[] objects -> catalog, object, the
+// relation the object belongs to (0 for none), its schema and name, and the
+// object's own relkind when it is a relation.
+const char *object_relations();
+
+// Source: $1 oid[] catalogs, $2 oid[] objects -> catalog, object, deptype
+// ('o' owner, 'a' privileges, 'r' policy, ...), role name, from pg_shdepend.
+const char *object_roles();
+
+// Source or target: every role name.
+const char *role_names();
+
+// Target: $1 text parent identity, $2 text child identity -> whether the
+// child is attached to the parent (either way round).
+const char *attached();
 
 }  // namespace pgcutover::sql::schema_support

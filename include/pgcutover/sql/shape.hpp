@@ -13,4 +13,8 @@ const char *table_shapes();
 // column. Generated columns exist from PostgreSQL 12 on.
 std::string column_kinds(int server_version);
 
+// $1 text[] schemas, $2 text[] names of tables -> schema, table, constraint,
+// referenced schema, referenced table of each of their foreign keys.
+const char *foreign_keys();
+
 }  // namespace pgcutover::sql::shape

@@ -72,6 +72,8 @@ View plan(const jobs::PlanResult &r) {
     refused.push_back({{"table", x.table}, {"reason", x.reason}});
     v.text += "refused: " + x.table + ": " + x.reason + "\n";
   }
+  if (r.schema_objects > 0) v.text += fmt::format("the copy creates {} schema object(s) from pg_dump's archive\n", r.schema_objects);
+  if (!r.schema_problem.empty()) v.text += "refused: " + r.schema_problem + "\n";
   v.text += sync_text;
   for (const sync::Drift &d : r.drift) {
     drift.push_back(to_json(d));
@@ -86,7 +88,9 @@ View plan(const jobs::PlanResult &r) {
             {"whole_database", p.whole_database},
             {"total_bytes", p.total_bytes()},
             {"total_ranges", p.total_ranges()},
-            {"drift", drift}};
+            {"drift", drift},
+            {"schema_objects", r.schema_objects},
+            {"schema_problem", r.schema_problem}};
   return v;
 }
 
