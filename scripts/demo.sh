@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 source scripts/lib/deps.sh
 pgcutover_install_deps
-pgcutover_build build >/dev/null
+pgcutover_build build pgcutover >/dev/null  # the tool alone; scripts/test.sh builds the tests
 
 PGCUTOVER_CLUSTER_ROOT=$(mktemp -d /tmp/pgcutover-demo-XXXXXX)
 export PGCUTOVER_CLUSTER_ROOT

@@ -23,13 +23,19 @@ pgcutover_install_deps() {
   fi
 }
 
-# pgcutover_build [BUILD_DIR]: configure (once) and build everything.
+# pgcutover_build [BUILD_DIR [TARGET...]]: configure (once) and build the
+# targets (everything when none is named: the tests and benchmarks too).
 pgcutover_build() {
   local dir=${1:-build}
+  if [ $# -gt 0 ]; then shift; fi
   if [ ! -f "$dir/build.ninja" ]; then
     cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   fi
-  cmake --build "$dir" -j "$(nproc)"
+  if [ $# -gt 0 ]; then
+    cmake --build "$dir" -j "$(nproc)" --target "$@"
+  else
+    cmake --build "$dir" -j "$(nproc)"
+  fi
 }
 
 # The bin folder of the newest installed PostgreSQL server.

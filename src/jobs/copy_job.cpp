@@ -28,6 +28,7 @@
 #include "pgcutover/schema/objects.hpp"
 #include "pgcutover/schema/tools.hpp"
 #include "pgcutover/spill/claim.hpp"
+#include "pgcutover/sql/copy.hpp"
 #include "pgcutover/spill/manifest.hpp"
 #include "pgcutover/sync/watermark.hpp"
 #include "pgcutover/util/cancel.hpp"
@@ -186,13 +187,49 @@ class CopyJob {
     if (job) ledger_.fence(*dst_);
     {
       report::PhaseTimer t(rep_, "plan_ranges");
+      if (job) bopt.emptied = job->created_tables.tables;
       plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
     }
     // Every refusal is reported before anything is written.
     plan::check_refusals(plan_);
+    if (job) empty_tables_the_job_created(*job);
     if (plan_.tables.empty()) throw_usage("no table to copy", "the source has no user table, or --table matched none");
     create_missing_tables();
+    if (job) keep_created(job->created_tables);
     ledger_.create(*dst_, plan_, created_, "copy", result_.source);
+  }
+
+  // --restart: the tables the job itself created (the ledger knows them) and
+  // this run copies again are emptied first, in one statement, so they are
+  // filled as new ones are (key-less tables included; planned as empty).
+  void empty_tables_the_job_created(const ledger::Job &job) {
+    std::vector<sql::QualifiedName> names;
+    for (const plan::TablePlan &tp : plan_.tables)
+      if (tp.target_exists && tp.table.relkind != 'f' && contains(job.created_tables.tables, tp.table.name))
+        names.push_back(tp.table.name);
+    if (names.empty()) return;
+    std::string list;
+    for (const sql::QualifiedName &n : names) list += (list.empty() ? "" : ", ") + n.display();
+    log::warn("--restart: emptying {} table(s) job {} created and filled before: {}", names.size(), ledger_.job(), list);
+    try {
+      dst_->exec(sql::truncate_tables(names));
+    } catch (const Error &e) {
+      throw Error(e.kind, "--restart: cannot empty the tables job " + ledger_.job() + " created (" + list + "): " + e.what(),
+                  "nothing was emptied; drop what references them from outside the job, or drop the tables and rerun");
+    }
+  }
+
+  // The tables an earlier run of the job created stay the job's (their
+  // post-data and their COPY FREEZE) when --restart copies them again.
+  void keep_created(const ledger::CreatedTables &before) {
+    for (const sql::QualifiedName &n : before.tables)
+      if (!contains(created_.tables, n) && std::any_of(plan_.tables.begin(), plan_.tables.end(),
+                                                       [&](const plan::TablePlan &tp) { return tp.table.name == n; }))
+        created_.tables.push_back(n);
+  }
+
+  static bool contains(const std::vector<sql::QualifiedName> &names, const sql::QualifiedName &n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
   }
 
   void resume(const ledger::Job &job, plan::BuildOptions bopt) {
@@ -201,11 +238,64 @@ class CopyJob {
     bopt.resume = true;
     plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
     plan::check_refusals(plan_);
-    apply_job(plan_, job);
+    ledger::Job changed = job;
+    apply_changed_choices(changed);
+    apply_job(plan_, changed);
     ledger_.join(job);
     created_ = job.created_tables;
     i64 done = std::count_if(job.ranges.begin(), job.ranges.end(), [](const auto &r) { return r.done; });
     log::info("resuming job {}: {} of {} range(s) already done", ledger_.job(), done, job.ranges.size());
+  }
+
+  // A --format or --strategy given to a job that is running. A format only
+  // changes how rows travel: the pending ranges take it (in the ledger, so
+  // every process of the job does). A strategy was chosen with the target as
+  // it was when the job started (tables it created go direct, their keys are
+  // built after the data): a different one is refused before anything moves.
+  void apply_changed_choices(ledger::Job &job) {
+    if (cfg_.format == plan::FormatChoice::Auto && cfg_.strategy == merge::Strategy::Auto) return;
+    struct Change {
+      sql::QualifiedName table;
+      std::string from, to;
+      i64 ranges = 0;
+    };
+    std::vector<Change> formats;
+    std::vector<std::string> strategies;
+    for (const plan::TablePlan &tp : plan_.tables) {
+      auto pending = std::find_if(job.ranges.begin(), job.ranges.end(),
+                                  [&](const ledger::StoredRange &r) { return r.table == tp.table.name && !r.done; });
+      if (pending == job.ranges.end()) continue;
+      if (cfg_.strategy != merge::Strategy::Auto && pending->strategy != merge::to_string(cfg_.strategy))
+        strategies.push_back(tp.table.name.display() + ": " + pending->strategy);
+      std::string format = copybin::to_string(tp.format);
+      if (cfg_.format != plan::FormatChoice::Auto && pending->format != format) {
+        i64 n = std::count_if(job.ranges.begin(), job.ranges.end(),
+                              [&](const ledger::StoredRange &r) { return r.table == tp.table.name && !r.done; });
+        formats.push_back({tp.table.name, pending->format, format, n});
+      }
+    }
+    if (!strategies.empty()) {
+      std::string list;
+      for (const std::string &s : strategies) list += "\n  " + s;
+      throw_usage(fmt::format("job {} is running, and --strategy {} differs from the strategy its pending ranges were "
+                              "planned with:{}",
+                              ledger_.job(), merge::to_string(cfg_.strategy), list),
+                  "rerun without --strategy to finish the job as planned, or add --restart to plan it anew with "
+                  "--strategy " + std::string(merge::to_string(cfg_.strategy)) + "; nothing was changed");
+    }
+    for (const Change &c : formats) {
+      ledger_.set_pending_choice(*dst_, c.table, job_strategy(job, c.table), c.to);
+      for (ledger::StoredRange &r : job.ranges)
+        if (r.table == c.table && !r.done) r.format = c.to;
+      log::info("{}: its {} pending range(s) go as {} (--format), planned as {}", c.table.display(), c.ranges, c.to,
+                c.from);
+    }
+  }
+
+  static std::string job_strategy(const ledger::Job &job, const sql::QualifiedName &table) {
+    for (const ledger::StoredRange &r : job.ranges)
+      if (r.table == table && !r.done) return r.strategy;
+    return "merge";
   }
 
   // Tables the target lacks come from pg_dump's archive of the whole schema:
@@ -270,7 +360,8 @@ class CopyJob {
   // with what the source says of each entry; once per run.
   void ensure_archive() {
     if (objects_) return;
-    fs::path path = schema::dump_schema(ends().source_conninfo, snap_->info(), std::nullopt, archive_dir_.path(), sopt_);
+    fs::path path = schema::dump_schema(ends().source_conninfo, snap_->info(), std::nullopt, archive_dir_.path(), sopt_,
+                                        schema::unreadable_tables(snap_->conn(), sopt_.exclude_schemas));
     archive_ = schema::list_archive(path, sopt_);
     objects_ = schema::ArchiveObjects::read(*archive_, snap_->conn());
   }

@@ -27,7 +27,9 @@ void check_schema(const PlanConfig &cfg, pg::SnapshotHolder &snap, pg::Connectio
     if (sopt.pg_bin.empty()) sopt.pg_bin = schema::find_dump_tools("", snap.conn().server_version()).bin_dir;
     util::TempDir tmp;
     schema::Archive archive = schema::list_archive(
-        schema::dump_schema(cfg.scope.ends.source_conninfo, snap.info(), std::nullopt, tmp.path(), sopt), sopt);
+        schema::dump_schema(cfg.scope.ends.source_conninfo, snap.info(), std::nullopt, tmp.path(), sopt,
+                            schema::unreadable_tables(snap.conn(), sopt.exclude_schemas)),
+        sopt);
     schema::ArchiveObjects objects = schema::ArchiveObjects::read(archive, snap.conn());
     bool whole = out.plan.whole_database && !out.plan.target_has_tables;
     std::vector<int> todo = objects.missing_on_target(dst, whole ? objects.all() : objects.for_tables(missing));

@@ -171,6 +171,11 @@ void Ledger::mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 r
                 "another process restarted the job or finished this range; rerun the same command");
 }
 
+void Ledger::set_pending_choice(pg::Connection &c, const sql::QualifiedName &table, const std::string &strategy,
+                                const std::string &format) const {
+  c.query(sql::ledger::set_pending_choice(ident()), {job_, table.schema, table.name, strategy, format});
+}
+
 i64 Ledger::pending(pg::Connection &c) const {
   return c.query(sql::ledger::count_pending(ident()), {job_}).get_i64(0, 0);
 }

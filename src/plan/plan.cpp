@@ -106,7 +106,8 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
         plan.refused.push_back({table.name.display(), problems});
         continue;
       }
-      tp.target_empty = opt.resume || catalog::table_is_empty(dst, *target);
+      tp.target_empty = opt.resume || std::ranges::find(opt.emptied, table.name) != opt.emptied.end() ||
+                        catalog::table_is_empty(dst, *target);
     }
     std::string too_new = version_problems(src, table, plan.source_version, plan.target_version, missing_types);
     if (!too_new.empty()) {

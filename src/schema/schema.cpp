@@ -12,6 +12,7 @@
 #include "child_process.hpp"
 
 #include "pgcutover/pg/conninfo.hpp"
+#include "pgcutover/pg/connection.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
 #include "pgcutover/util/subprocess.hpp"
@@ -68,7 +69,8 @@ using detail::run_checked;
 
 std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::SnapshotInfo &snapshot,
                                   const std::optional<std::vector<sql::QualifiedName>> &tables,
-                                  const std::filesystem::path &dir, const SchemaOptions &opt) {
+                                  const std::filesystem::path &dir, const SchemaOptions &opt,
+                                  const std::vector<sql::QualifiedName> &exclude_tables) {
   ChildConn src = child_conn(source_conninfo);
   std::filesystem::path out = dir / "schema.dump";
   std::vector<std::string> argv = {find_dump_tools(opt.pg_bin, snapshot.server_version).pg_dump, "--format=custom", "--schema-only", "--encoding=UTF8",
@@ -81,8 +83,16 @@ std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::
     argv.push_back("--strict-names");
     for (const sql::QualifiedName &t : *tables) argv.push_back("--table=" + t.quoted());
   }
+  for (const sql::QualifiedName &t : exclude_tables) argv.push_back("--exclude-table=" + t.quoted());
   run_checked(argv, src.env, "pg_dump of the schema from the source " + src.display,
               "check that pg_dump is at least as new as the source server (--pg-bin) and can read every table");
+  return out;
+}
+
+std::vector<sql::QualifiedName> unreadable_tables(pg::Connection &source, const std::vector<std::string> &exclude_schemas) {
+  pg::Result r = source.query(sql::schema_support::unreadable_tables(), {sql::array_literal(exclude_schemas)});
+  std::vector<sql::QualifiedName> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back({std::string(r.get(i, 0)), std::string(r.get(i, 1))});
   return out;
 }
 

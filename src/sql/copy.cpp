@@ -3,6 +3,7 @@
 #include "pgcutover/sql/catalog.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -145,6 +146,10 @@ std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::st
 }
 
 std::string truncate(const QualifiedName &table) { return fmt::format("TRUNCATE ONLY {}", table); }
+
+std::string truncate_tables(const std::vector<QualifiedName> &tables) {
+  return fmt::format("TRUNCATE ONLY {}", fmt::join(tables, ", "));
+}
 
 std::string delete_all(const QualifiedName &table) { return fmt::format("DELETE FROM ONLY {}", table); }
 std::string drop_table(const QualifiedName &table) { return fmt::format("DROP TABLE IF EXISTS {}", table); }

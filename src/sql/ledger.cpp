@@ -168,6 +168,13 @@ std::string mark_done(const Ident &s) {
       t(s, "ranges"));
 }
 
+std::string set_pending_choice(const Ident &s) {
+  return fmt::format(
+      "UPDATE {} SET strategy = $4, format = $5 WHERE job = $1 AND table_schema = $2 AND table_name = $3"
+      " AND state <> 'done'",
+      t(s, "ranges"));
+}
+
 std::string count_pending(const Ident &s) {
   return fmt::format("SELECT count(*) FROM {} WHERE job = $1 AND state <> 'done'", t(s, "ranges"));
 }

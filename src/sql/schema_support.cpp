@@ -111,4 +111,16 @@ const char *attached() {
          " OR (i.inhparent = pg_catalog.to_regclass($2) AND i.inhrelid = pg_catalog.to_regclass($1)))";
 }
 
+std::string unreadable_tables() {
+  return "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
+         " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+         " WHERE c.relkind IN ('r', 'p', 'm', 'f')"
+         " AND n.nspname <> ALL ($1::text[]) AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+         " AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"
+         " AND NOT pg_catalog.has_table_privilege(c.oid, 'SELECT')"
+         " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+         " AND d.objid = c.oid AND d.deptype = 'e')"
+         " ORDER BY 1, 2";
+}
+
 }  // namespace pgcutover::sql::schema_support

@@ -93,15 +93,15 @@ TEST_F(SourceRole, ForceRowLevelSecurityIsRefusedForTheOwnerToo) {
   // Without FORCE the owner sees every row: copied exactly.
   exec(src_admin(), "ALTER TABLE secret NO FORCE ROW LEVEL SECURITY");
   r = run_pgcutover({"copy", "--source", source_cluster().conninfo(db, "secret_owner"), "--target", dst(), "--table",
-                     "public.secret", "--no-owner"});
+                     "public.secret", "--no-owner", "--no-privileges"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(table_digest(src_admin(), "public.secret", "id"), table_digest(dst(), "public.secret", "id"));
 }
 
 TEST_F(SourceRole, SelectOnlyRoleCopiesSyncsAndVerifiesAndWithBypassRlsTheWholeDatabase) {
   // The readable table alone: copy, sync, verify as the reader (--no-owner: the
-  // target lacks the source's roles, and pg_dump carries the reader's GRANTs).
-  RunResult r = tool("copy", {"--table", "public.plain", "--jobs", "2", "--no-owner"});
+  // target lacks the source's roles; --no-privileges: nor the GRANTs to them).
+  RunResult r = tool("copy", {"--table", "public.plain", "--jobs", "2", "--no-owner", "--no-privileges"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(table_digest(src_admin(), "public.plain", "id"), table_digest(dst(), "public.plain", "id"));
   EXPECT_EQ(query_value(dst(), "SELECT last_value FROM plain_id_seq"), "300");
@@ -119,7 +119,7 @@ TEST_F(SourceRole, SelectOnlyRoleCopiesSyncsAndVerifiesAndWithBypassRlsTheWholeD
 
   // BYPASSRLS: every row of the RLS table, exactly.
   exec(source_cluster().conninfo(), "ALTER ROLE reader BYPASSRLS");
-  r = tool("copy", {"--table", "public.secret", "--no-owner"});
+  r = tool("copy", {"--table", "public.secret", "--no-owner", "--no-privileges"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM secret"), "90");
   EXPECT_EQ(table_digest(src_admin(), "public.secret", "id"), table_digest(dst(), "public.secret", "id"));
@@ -154,7 +154,7 @@ TEST_F(SourceRole, TransactionStartsTheRoleCannotSeeAreWarnedAbout) {
   // reader, so the point the next sync starts from cannot account for it.
   std::thread holder([&] { exec(src_admin(), "BEGIN; SELECT pg_sleep(4); COMMIT"); });
   std::this_thread::sleep_for(700ms);
-  RunResult r = tool("copy", {"--table", "public.plain", "--no-owner"});
+  RunResult r = tool("copy", {"--table", "public.plain", "--no-owner", "--no-privileges"});
   holder.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("the role reader cannot see when 1 other session(s) on this database started their "

@@ -93,6 +93,10 @@ class Ledger {
   void mark_done(pg::Connection &c, const sql::QualifiedName &table, i64 range_id, i64 rows, i64 bytes,
                  const pg::SnapshotInfo &snapshot, const std::string &started_at) const;
   i64 pending(pg::Connection &c) const;
+  // A resumed job's pending ranges of a table go with another strategy and
+  // format from now on (every process of the job reads them from here).
+  void set_pending_choice(pg::Connection &c, const sql::QualifiedName &table, const std::string &strategy,
+                          const std::string &format) const;
   // Tables whose ranges are all done (their data is in), earliest first.
   std::vector<sql::QualifiedName> tables_done(pg::Connection &c) const;
   // The job's post-data lock (session-level): whoever builds indexes of the

@@ -68,6 +68,9 @@ struct BuildOptions {
   // Resuming a job: ranges, strategy and format come from the ledger, so no
   // sampling and no strategy checks against the (partly filled) target.
   bool resume = false;
+  // Tables the copy empties before its data (--restart on tables the same job
+  // created): planned as empty targets.
+  std::vector<sql::QualifiedName> emptied;
   // Foreign keys to tables outside the selection (plan/fk_parents.hpp): take
   // the parents too, or accept parents the target has (sync's new tables).
   // Only for what writes rows into tables it may create (copy, plan).

@@ -24,11 +24,17 @@ struct SchemaOptions {
   std::string maintenance_work_mem = "512MB";  // for the post-data index builds
 };
 
-// Dumps the schema of `tables` (or the whole database when nullopt) at the
-// snapshot into dir/schema.dump and returns its path.
+// Dumps the schema of `tables` (or the whole database when nullopt, but for
+// `exclude_tables`) at the snapshot into dir/schema.dump and returns its path.
 std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::SnapshotInfo &snapshot,
                                   const std::optional<std::vector<sql::QualifiedName>> &tables,
-                                  const std::filesystem::path &dir, const SchemaOptions &opt);
+                                  const std::filesystem::path &dir, const SchemaOptions &opt,
+                                  const std::vector<sql::QualifiedName> &exclude_tables = {});
+
+// Tables of the source the connection's role may not read (pg_dump locks
+// every table it dumps, so a whole-database archive leaves these out; the
+// plan refuses any of them that is copied). Outside the excluded schemas.
+std::vector<sql::QualifiedName> unreadable_tables(pg::Connection &source, const std::vector<std::string> &exclude_schemas);
 
 // Restores one section ("pre-data" or "post-data") of the archive into the target.
 void restore_section(const std::string &target_conninfo, const std::filesystem::path &archive,

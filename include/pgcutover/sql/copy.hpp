@@ -68,6 +68,8 @@ std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedNam
 std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::string> &columns,
                            copybin::StreamFormat format);
 std::string truncate(const QualifiedName &table);
+// Several tables in one statement (their foreign keys among them allowed).
+std::string truncate_tables(const std::vector<QualifiedName> &tables);
 // Every row of the table itself (not its children), for Strategy::Replace:
 // DELETE, not TRUNCATE, which foreign keys referencing the table refuse.
 std::string delete_all(const QualifiedName &table);

@@ -17,6 +17,7 @@ std::string insert_range(const Ident &s);    // $1 job, $2 schema, $3 table, $4 
 std::string select_ranges(const Ident &s);   // $1 job -> schema, table, range, lower, upper (JSON arrays), planned, strategy, format, state
 std::string claim_range(const Ident &s);     // $1 job, $2 schema, $3 table, $4 range, $5 generation -> state (FOR UPDATE SKIP LOCKED)
 std::string mark_done(const Ident &s);       // $1..$4 key, $5 rows, $6 bytes, $7 snapshot id, $8 snapshot time, $9 xmin, $10 done_by, $11 started, $12 generation
+std::string set_pending_choice(const Ident &s); // $1 job, $2 schema, $3 table, $4 strategy, $5 format: its pending ranges
 std::string count_pending(const Ident &s);   // $1 job -> pending ranges
 // $1 job -> schema, name of every table whose ranges are all done, the
 // earliest finished first.

@@ -30,6 +30,10 @@ std::string catalog_name_column(const std::string &catalog);
 
 // Source: $1 oid[] OIDs in `catalog` (a pg_catalog table name, with its OID
 // `catalog_oid`) -> oid, pg_identify_object type, identity, name.
+// Source: $1 text[] schemas left out -> schema, name of every table pg_dump
+// would lock that the session's role may not read (not extension members).
+std::string unreadable_tables();
+
 std::string identify_objects(const std::string &catalog, u32 catalog_oid, const std::string &name_column);
 
 // Target: $1 name[] names -> pg_identify_object identity of the catalog's
