@@ -117,6 +117,9 @@ void add_plan_options(CLI::App &cmd, PlanOptions &o) {
   add_strategy_and_format(cmd, o.strategy, o.format);
   add_object_options(cmd, o.objects);
   cmd.add_option("--config", o.config, "the sync config file, to show its per-table change columns");
+  cmd.add_option("--scan-below", o.scan_below, "the sync's --scan-below: which tables the final sync would scan "
+                                               "or refuse")
+      ->capture_default_str();
 }
 
 void add_load_options(CLI::App &cmd, LoadOptions &o) {
@@ -161,7 +164,10 @@ void add_sync_options(CLI::App &cmd, SyncOptions &o) {
                                          "that did not change are not rewritten")
       ->capture_default_str();
   cmd.add_flag("--allow-scan", o.allow_scan, "allow change detection that reads whole tables (unindexed change "
-                                             "column, or xmin for tables without one)");
+                                             "column, or xmin for tables without one) whatever their size");
+  cmd.add_option("--scan-below", o.scan_below, "tables up to this size are scanned when their change detection "
+                                               "reads the whole table; bigger ones need --allow-scan")
+      ->capture_default_str();
   cmd.add_option("--deletes", o.deletes, "off: deletes are not seen (and the summary says so); detect: compare key "
                                          "sets by ranges and delete on the target what the source no longer has")
       ->check(CLI::IsMember({"off", "detect"}))

@@ -119,6 +119,7 @@ jobs::PlanConfig plan_config(const PlanOptions &o) {
   c.schema = schema_options("", o.objects);
   c.scope.with_fk_parents = o.objects.with_fk_parents;
   c.change_columns = sync::load_config(o.config);
+  c.scan_below = util::parse_size(o.scan_below);
   return c;
 }
 
@@ -157,6 +158,7 @@ jobs::SyncConfig sync_config(const SyncOptions &o) {
   c.since = since(o.since);
   c.overlap_ms = util::parse_duration_ms(o.overlap);
   c.allow_scan = o.allow_scan;
+  c.scan_below = util::parse_size(o.scan_below);
   c.deletes = o.deletes == "detect" ? jobs::Deletes::Detect : jobs::Deletes::Off;
   c.final_sync = o.final_sync;
   c.copy_uncopied = o.copy_uncopied;

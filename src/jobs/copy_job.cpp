@@ -505,6 +505,11 @@ class CopyJob {
     }
     // The point each table was copied at: the earliest snapshot any of its
     // ranges used. It is also the table's watermark: the next sync starts there.
+    for (const plan::TablePlan &tp : plan_.tables) {
+      sync::ChangeMethod m = sync::choose_change_method(tp.table, std::nullopt);
+      sync::ScanCost cost = sync::scan_cost(tp.table, m, sync::DEFAULT_SCAN_BELOW);
+      if (cost.scans) result_.final_sync_scans.push_back({tp.table.name.display(), m, cost});
+    }
     result_.table_points = ledger_.table_points(*dst_);
     for (const ledger::TablePoint &p : result_.table_points)
       sync::commit_watermark(*dst_, cfg_.scope.tool_schema, p.table, {p.taken_at, p.xmin}, "copy");

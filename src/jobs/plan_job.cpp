@@ -63,9 +63,12 @@ PlanResult run_plan(const PlanConfig &cfg) {
   out.drift = sync::find_drift(sc, dc, catalog::select_tables(sc, bopt.tables));
   for (const plan::TablePlan &tp : out.plan.tables) {
     auto c = cfg.change_columns.find(tp.table.name.display());
-    out.change_methods[tp.table.name.display()] = sync::choose_change_method(
+    const sync::ChangeMethod &m = out.change_methods[tp.table.name.display()] = sync::choose_change_method(
         tp.table, c == cfg.change_columns.end() ? std::nullopt : std::optional(c->second));
+    sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg.scan_below);
+    if (cost.scans) out.final_sync_scans.push_back({tp.table.name.display(), m, cost});
   }
+  out.scan_below = cfg.scan_below;
   return out;
 }
 

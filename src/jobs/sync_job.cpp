@@ -188,11 +188,16 @@ class SyncJob {
     auto c = cfg_.change_columns.find(name.display());
     st.method = sync::choose_change_method(tp.table, c == cfg_.change_columns.end() ? std::nullopt : std::optional(c->second));
     const sync::ChangeMethod &m = st.method;
-    if (m.scans && !cfg_.allow_scan)
-      return m.reason + " (" + report::format_bytes(tp.table.total_bytes()) +
+    sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg_.scan_below);
+    if (cost.too_big && !cfg_.allow_scan)
+      return m.reason + " (" + report::format_bytes(cost.bytes) +
              (tp.table.reltuples > 0 ? ", about " + std::to_string(static_cast<i64>(tp.table.reltuples)) + " rows" : "") +
-             "); rerun with --allow-scan, or index the change column on the source first" +
-             (m.column.empty() ? "" : " (" + sql::sync::create_index_concurrently(name, m.column) + ")");
+             fmt::format(", above --scan-below {}); ", report::format_bytes(cfg_.scan_below)) +
+             sync::refusal_fix(tp.table, m);
+    if (cost.scans)
+      log::info("{}: scanned whole ({}, est. {:.1f} s at {} MB/s){}", name.display(), report::format_bytes(cost.bytes),
+                cost.seconds, sync::SCAN_BYTES_PER_SECOND / 1e6,
+                cost.too_big ? " (--allow-scan)" : fmt::format(" (below --scan-below {})", report::format_bytes(cfg_.scan_below)));
     st.watermark = wm->point;
     if (m.kind == sync::ChangeKind::Xmin) {
       // The xmin detector needs the watermark's transaction id within 2^31 transactions.

@@ -1,5 +1,7 @@
 #include "pgcutover/sync/change_column.hpp"
 
+#include "pgcutover/sql/sync.hpp"
+
 #include <algorithm>
 #include <toml++/toml.h>
 
@@ -98,8 +100,32 @@ ChangeMethod choose_change_method(const catalog::TableDef &t, const std::optiona
   }
   m.kind = ChangeKind::Xmin;
   m.scans = true;
-  m.reason = "no timestamp column: rows' transaction ids (xmin) against the watermark's snapshot; scans the table";
+  std::string stamps;
+  for (const catalog::ColumnDef &c : t.columns)
+    if (is_time_type(c.type)) stamps += (stamps.empty() ? "\"" : ", \"") + c.name + "\"";
+  m.reason = stamps.empty()
+                 ? "no timestamp column: rows' transaction ids (xmin) against the watermark's snapshot; scans the table"
+                 : "no updated_at- or created_at-like column (" + stamps +
+                       " may not follow every change: name one with change_column in the config file if it does): "
+                       "rows' transaction ids (xmin) against the watermark's snapshot; scans the table";
   return m;
+}
+
+ScanCost scan_cost(const catalog::TableDef &t, const ChangeMethod &m, i64 scan_below) {
+  ScanCost c;
+  c.bytes = t.total_bytes();
+  c.scans = m.scans;
+  c.seconds = static_cast<double>(c.bytes) / SCAN_BYTES_PER_SECOND;
+  c.too_big = m.scans && c.bytes > scan_below;
+  return c;
+}
+
+std::string refusal_fix(const catalog::TableDef &t, const ChangeMethod &m) {
+  if (!m.column.empty())
+    return "rerun with --allow-scan (or a larger --scan-below), or index the change column on the source first (" +
+           sql::sync::create_index_concurrently(t.name, m.column) + ")";
+  return "rerun with --allow-scan (or a larger --scan-below), or add an indexed updated_at column kept by the "
+         "application and name it with change_column in the config file";
 }
 
 std::map<std::string, TableConfig> load_config(const std::string &path) {

@@ -70,6 +70,7 @@ struct PlanOptions {
   std::string format = "auto";
   ObjectOptions objects;
   std::string config;  // the sync config file, to show its change columns
+  std::string scan_below = "256MB";  // what the final sync would scan or refuse
 };
 
 struct LoadOptions {
@@ -101,6 +102,7 @@ struct SyncOptions {
   std::string since = "auto";
   std::string overlap = "5min";
   bool allow_scan = false;
+  std::string scan_below = "256MB";
   std::string deletes = "off";
   bool final_sync = false;
   std::string config;

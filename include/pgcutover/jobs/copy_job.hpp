@@ -10,6 +10,7 @@
 
 #include "pgcutover/jobs/scope.hpp"
 #include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/sync/change_column.hpp"
 #include "pgcutover/pg/target_checks.hpp"
 #include "pgcutover/pipeline/pipeline.hpp"
 #include "pgcutover/report/model.hpp"
@@ -68,6 +69,9 @@ struct CopyResult {
   std::vector<EarlyBuild> early_indexes;  // tables whose own indexes were built while other data loaded
   int post_data_after = 0;                // post-data items built after all the data
   std::string index_builds;               // "during the data" | "after the data", and why
+  // Days ahead: the tables the final sync will read whole or refuse (default
+  // change columns, the default --scan-below).
+  std::vector<sync::FinalSyncScan> final_sync_scans;
 };
 
 // Runs the copy; ranges and phases are recorded into report. Throws Error;

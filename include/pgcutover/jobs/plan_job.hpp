@@ -19,11 +19,14 @@ struct PlanConfig {
   plan::FormatChoice format = plan::FormatChoice::Auto;
   std::map<std::string, sync::TableConfig> change_columns;  // from the sync config file
   schema::SchemaOptions schema;  // pg_bin, no_owner, no_privileges: what the copy would restore
+  i64 scan_below = sync::DEFAULT_SCAN_BELOW;  // the sync's threshold for scanning tables
 };
 
 struct PlanResult {
   plan::Plan plan;
   std::map<std::string, sync::ChangeMethod> change_methods;  // by table display name
+  std::vector<sync::FinalSyncScan> final_sync_scans;         // tables the final sync reads whole or refuses
+  i64 scan_below = sync::DEFAULT_SCAN_BELOW;
   std::vector<sync::Drift> drift;
   // What the copy would create on the target (tables it lacks): the count of
   // schema objects from pg_dump's archive, and why it would stop (roles the

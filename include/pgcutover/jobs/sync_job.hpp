@@ -24,7 +24,8 @@ struct SyncConfig {
   Scope scope;
   std::optional<util::TimePoint> since;  // nullopt: each table from its watermark
   i64 overlap_ms = 5 * 60 * 1000;        // taken off each starting point
-  bool allow_scan = false;               // change detection that reads whole tables
+  bool allow_scan = false;               // change detection that reads whole tables, whatever their size
+  i64 scan_below = sync::DEFAULT_SCAN_BELOW;  // ... or up to this size (the scan is cheap)
   Deletes deletes = Deletes::Off;
   bool final_sync = false;               // also set sequences
   bool copy_uncopied = false;            // base-copy tables without a watermark instead of refusing them

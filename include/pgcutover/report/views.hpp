@@ -46,5 +46,8 @@ View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::st
 nlohmann::json to_json(const pg::SnapshotInfo &s);
 nlohmann::json to_json(const sync::Drift &d);
 std::string drift_line(const sync::Drift &d);
+// The tables the final sync will scan whole or refuse (above scan_below
+// without --allow-scan), with size and estimated time; "" text when none.
+View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_below);
 
 }  // namespace pgcutover::report::views

@@ -13,8 +13,10 @@
 //               one transaction) from the snapshot.
 //   reread:     every row read and merged once, after schema drift that
 //               changed rows the change column cannot see.
-// An unindexed column also scans the whole table. Scans happen only with
-// --allow-scan; otherwise the table is refused with the cost spelled out.
+// An unindexed column also scans the whole table. A scan is cheap up to
+// --scan-below (256 MB by default): such tables are scanned and the time is
+// shown; bigger ones are scanned only with --allow-scan, otherwise refused
+// with the cost spelled out (and plan, copy and rehearse list both days ahead).
 #include <map>
 #include <optional>
 #include <string>
@@ -40,6 +42,29 @@ struct TableConfig {
 };
 
 ChangeMethod choose_change_method(const catalog::TableDef &table, const std::optional<TableConfig> &config);
+
+// What a scanning change detection costs a sync, for the table's size. The
+// time is an estimate at SCAN_BYTES_PER_SECOND (a sequential scan from disk
+// on a modest server; from memory it is faster).
+inline constexpr i64 DEFAULT_SCAN_BELOW = 256LL << 20;
+inline constexpr double SCAN_BYTES_PER_SECOND = 150.0 * 1000 * 1000;
+struct ScanCost {
+  bool scans = false;    // the method reads the whole table
+  bool too_big = false;  // scans and is above the threshold: refused without --allow-scan
+  i64 bytes = 0;
+  double seconds = 0;    // estimated time of one scan
+};
+ScanCost scan_cost(const catalog::TableDef &table, const ChangeMethod &m, i64 scan_below);
+// A table whose change detection reads it whole, as plan, copy and rehearse
+// list it days before the final sync.
+struct FinalSyncScan {
+  std::string table;  // display name
+  ChangeMethod method;
+  ScanCost cost;
+};
+
+// What to do about a table refused for its scan.
+std::string refusal_fix(const catalog::TableDef &table, const ChangeMethod &m);
 
 // Reads [tables."schema.table"] change_column = "..." from a TOML file.
 std::map<std::string, TableConfig> load_config(const std::string &path);

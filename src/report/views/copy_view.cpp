@@ -55,6 +55,9 @@ View copy(const jobs::CopyResult &r, const RunReport &rep) {
     v.text += fmt::format("post-data: indexes of created tables {}; {} index(es)/key(s) of {} table(s) built while "
                           "other data loaded, {} item(s) after the data\n",
                           r.index_builds, early_items, r.early_indexes.size(), r.post_data_after);
+  View scans = final_sync_scans(r.final_sync_scans, sync::DEFAULT_SCAN_BELOW);
+  v.json["final_sync_scans"] = scans.json;
+  v.text += scans.text;
   return v;
 }
 

@@ -48,6 +48,28 @@ std::string table_text(const plan::TablePlan &t, size_t w) {
 
 }  // namespace
 
+View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_below) {
+  View v;
+  v.json = nlohmann::json::array();
+  if (scans.empty()) return v;
+  i64 scanned = 0, refused = 0;
+  double seconds = 0;
+  std::string lines;
+  for (const sync::FinalSyncScan &s : scans) {
+    v.json.push_back({{"table", s.table}, {"method", sync::to_string(s.method.kind)}, {"bytes", s.cost.bytes},
+                      {"estimated_seconds", s.cost.seconds}, {"refused_without_allow_scan", s.cost.too_big}});
+    if (s.cost.too_big) ++refused; else { ++scanned; seconds += s.cost.seconds; }
+    lines += fmt::format("  {:<38} {:>10}  est. {:>6.1f} s  {}\n", s.table, format_bytes(s.cost.bytes), s.cost.seconds,
+                         s.cost.too_big ? "REFUSED by the final sync unless --allow-scan (above --scan-below)"
+                                        : "scanned (below --scan-below)");
+  }
+  v.text = fmt::format("the final sync reads {} table(s) whole (--scan-below {}): {} scanned (est. {:.1f} s in all at "
+                       "{:.0f} MB/s), {} refused unless --allow-scan:\n",
+                       scans.size(), format_bytes(scan_below), scanned, seconds, sync::SCAN_BYTES_PER_SECOND / 1e6, refused) +
+           lines;
+  return v;
+}
+
 View plan(const jobs::PlanResult &r) {
   const plan::Plan &p = r.plan;
   View v;
@@ -75,6 +97,8 @@ View plan(const jobs::PlanResult &r) {
   if (r.schema_objects > 0) v.text += fmt::format("the copy creates {} schema object(s) from pg_dump's archive\n", r.schema_objects);
   if (!r.schema_problem.empty()) v.text += "refused: " + r.schema_problem + "\n";
   v.text += sync_text;
+  View scans = final_sync_scans(r.final_sync_scans, r.scan_below);
+  v.text += scans.text;
   for (const sync::Drift &d : r.drift) {
     drift.push_back(to_json(d));
     v.text += drift_line(d);
@@ -90,7 +114,8 @@ View plan(const jobs::PlanResult &r) {
             {"total_ranges", p.total_ranges()},
             {"drift", drift},
             {"schema_objects", r.schema_objects},
-            {"schema_problem", r.schema_problem}};
+            {"schema_problem", r.schema_problem},
+            {"final_sync_scans", scans.json}};
   return v;
 }
 
