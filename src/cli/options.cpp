@@ -96,6 +96,8 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o) {
   add_pg_bin(cmd, o.pg_bin);
   add_object_options(cmd, o.objects);
   cmd.add_flag("!--no-schema", o.schema, "do not create missing tables or build their indexes (data only)");
+  cmd.add_flag("--large-objects", o.large_objects, "copy the large objects also when --table names a subset (a "
+                                                   "whole-database copy always does)");
   cmd.add_flag("--restart", o.restart, "forget the job of this name (unfinished, or finished: copy again) and plan anew");
   cmd.add_option("--index-jobs", o.index_jobs, "indexes and constraints built at the same time (default: --jobs after the data, 1 during it)")
       ->check(CLI::Range(1, 64));
@@ -174,6 +176,8 @@ void add_sync_options(CLI::App &cmd, SyncOptions &o) {
       ->capture_default_str();
   cmd.add_flag("--final", o.final_sync, "the last sync: also bring every sequence forward (as `pgcutover sequences`)");
   cmd.add_option("--config", o.config, "TOML file: [tables.\"schema.table\"] change_column = \"updated_at\" | \"xmin\"");
+  cmd.add_flag("--large-objects", o.large_objects, "with --final: sync the large objects also when --table names a "
+                                                   "subset (a whole-database final sync always does)");
   cmd.add_flag("--copy-uncopied", o.copy_uncopied, "base-copy tables never copied before, instead of refusing them");
   add_spill_dir(cmd, o.spill_dir);
   add_pg_bin(cmd, o.pg_bin);

@@ -102,6 +102,7 @@ jobs::CopyConfig copy_config(const CopyOptions &o) {
   c.scope.with_fk_parents = o.objects.with_fk_parents;
   c.create_schema = o.schema;
   c.restart = o.restart;
+  c.large_objects = o.large_objects;
   c.index_jobs = o.index_jobs;
   c.index_builds = o.index_builds == "during-data"  ? jobs::CopyConfig::IndexBuilds::DuringData
                    : o.index_builds == "after-data" ? jobs::CopyConfig::IndexBuilds::AfterData
@@ -162,6 +163,7 @@ jobs::SyncConfig sync_config(const SyncOptions &o) {
   c.deletes = o.deletes == "detect" ? jobs::Deletes::Detect : jobs::Deletes::Off;
   c.final_sync = o.final_sync;
   c.copy_uncopied = o.copy_uncopied;
+  c.large_objects = o.large_objects;
   c.change_columns = sync::load_config(o.config);
   c.pipeline = pipeline_options(o.sel.jobs, o.retries, o.spill_dir);
   c.schema = schema_options(o.pg_bin, o.objects);

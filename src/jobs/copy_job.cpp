@@ -29,6 +29,9 @@
 #include "pgcutover/schema/tools.hpp"
 #include "pgcutover/spill/claim.hpp"
 #include "pgcutover/sql/copy.hpp"
+#include "pgcutover/sql/write_guard.hpp"
+#include "pgcutover/sql/array.hpp"
+#include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/spill/manifest.hpp"
 #include "pgcutover/sync/watermark.hpp"
 #include "pgcutover/util/cancel.hpp"
@@ -192,11 +195,42 @@ class CopyJob {
     }
     // Every refusal is reported before anything is written.
     plan::check_refusals(plan_);
-    if (job) empty_tables_the_job_created(*job);
     if (plan_.tables.empty()) throw_usage("no table to copy", "the source has no user table, or --table matched none");
+    check_large_objects();
+    if (job) empty_tables_the_job_created(*job);
     create_missing_tables();
     if (job) keep_created(job->created_tables);
     ledger_.create(*dst_, plan_, created_, "copy", result_.source);
+  }
+
+  // A whole-database copy (or --large-objects) takes the large objects: the
+  // roles their owners and GRANTs need are checked now, before any data. A
+  // subset leaves them out, and says so.
+  bool takes_large_objects() const { return plan_.whole_database || cfg_.large_objects; }
+  void check_large_objects() {
+    if (takes_large_objects()) {
+      schema::check_roles(schema::large_object_roles(snap_->conn(), *dst_), sopt_);
+    } else if (i64 n = schema::count_large_objects(snap_->conn()); n > 0) {
+      result_.large_objects_left_out = n;
+      log::warn("{} large object(s) of the source are not copied: --table copies a subset of the tables; pass "
+                "--large-objects to take them", n);
+    }
+  }
+
+  // After the data: the large objects, and the materialized views the source
+  // has populated, refreshed (a whole-database copy; a subset's views may
+  // read tables it does not copy: `sync --final` of the whole database
+  // refreshes them).
+  void copy_nontables() {
+    if (takes_large_objects()) {
+      report::PhaseTimer t(rep_, "large_objects");
+      result_.large_objects = schema::sync_large_objects(snap_->conn(), *dst_, sopt_, false);
+    }
+    if (plan_.whole_database) {
+      report::PhaseTimer t(rep_, "refresh_matviews");
+      result_.matviews = schema::refresh_matviews(snap_->conn(), *dst_, cfg_.scope.excluded_schemas());
+      result_.matviews_considered = true;
+    }
   }
 
   // --restart: the tables the job itself created (the ledger knows them) and
@@ -208,11 +242,28 @@ class CopyJob {
       if (tp.target_exists && tp.table.relkind != 'f' && contains(job.created_tables.tables, tp.table.name))
         names.push_back(tp.table.name);
     if (names.empty()) return;
+    emptied_ = names;
     std::string list;
     for (const sql::QualifiedName &n : names) list += (list.empty() ? "" : ", ") + n.display();
     log::warn("--restart: emptying {} table(s) job {} created and filled before: {}", names.size(), ledger_.job(), list);
     try {
+      // One transaction: their ON TRUNCATE triggers (which would write into
+      // other tables) off, the tables emptied, the triggers on as they were.
+      pg::Transaction txn(*dst_);
+      std::vector<std::string> schemas, tables;
+      for (const sql::QualifiedName &n : names) {
+        schemas.push_back(n.schema);
+        tables.push_back(n.name);
+      }
+      pg::Result trg = dst_->query(sql::truncate_triggers(), {sql::array_literal(schemas), sql::array_literal(tables)});
+      for (int i = 0; i < trg.rows(); ++i)
+        dst_->exec(sql::write_guard::disable_trigger({std::string(trg.get(i, 0)), std::string(trg.get(i, 1))},
+                                                     std::string(trg.get(i, 2))));
       dst_->exec(sql::truncate_tables(names));
+      for (int i = 0; i < trg.rows(); ++i)
+        dst_->exec(sql::write_guard::enable_trigger({std::string(trg.get(i, 0)), std::string(trg.get(i, 1))},
+                                                    std::string(trg.get(i, 2)), std::string(trg.get(i, 3))));
+      txn.commit();
     } catch (const Error &e) {
       throw Error(e.kind, "--restart: cannot empty the tables job " + ledger_.job() + " created (" + list + "): " + e.what(),
                   "nothing was emptied; drop what references them from outside the job, or drop the tables and rerun");
@@ -398,7 +449,9 @@ class CopyJob {
     log::info("new TOAST values: {}; range commits {}", pg::describe_toast_compression(popt_.toast_compression),
               popt_.async_commit ? "asynchronous (made durable before the job finishes)" : "synchronous");
     for (plan::TablePlan &tp : plan_.tables) {
-      bool created = std::find(created_.tables.begin(), created_.tables.end(), tp.table.name) != created_.tables.end();
+      // (Not the tables --restart emptied: their post-data may be in, and the
+      // range's TRUNCATE would meet their foreign keys.)
+      bool created = contains(created_.tables, tp.table.name) && !contains(emptied_, tp.table.name);
       tp.freeze = created && tp.ranges.size() == 1 && tp.strategy == merge::Strategy::Direct &&
                   tp.table.relkind == 'r' && !popt_.write.target_name;
       if (tp.freeze) result_.frozen_tables.push_back(tp.table.name);
@@ -495,6 +548,7 @@ class CopyJob {
       ledger_.unlock_post_data(*dst_);
     }
     ledger_.set_state(*dst_, "running", "post_data_done");
+    copy_nontables();
     for (const plan::TablePlan &tp : plan_.tables) result_.tables.push_back(tp.table.name);
     result_.created_tables = created_.tables;
     {
@@ -529,6 +583,7 @@ class CopyJob {
   spill::FileClaim keep_claim_;  // with --keep-spill: this run owns the folder's manifest
   plan::Plan plan_;
   ledger::CreatedTables created_;
+  std::vector<sql::QualifiedName> emptied_;  // by --restart: created by the job before, emptied by this run
   util::TempDir archive_dir_;                // the schema archive, kept for the post-data
   std::optional<schema::Archive> archive_;
   std::optional<schema::ArchiveObjects> objects_;  // reads archive_

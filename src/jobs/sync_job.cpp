@@ -55,11 +55,13 @@ class SyncJob {
     apply_drift();
     take_snapshot();
     plan_changes();
+    check_large_objects();
     sync_changes();
     detect_deletes();
     finish_drift();
     guard_->restore(*dst_);  // triggers and foreign keys set aside, back before the job ends
     reset_sequences();
+    sync_nontables();
     if (cfg_.keep_snapshot) result_.holder = snap_;  // the caller reads the source as of it, then lets it go
     return std::move(result_);
   }
@@ -336,6 +338,35 @@ class SyncJob {
     names.insert(names.end(), failed_.begin(), failed_.end());  // their sequences stand where the source's do too
     result_.sequences = sequences::reset_sequences(snap_->conn(), *dst_, names, plan_.whole_database,
                                                    cfg_.scope.excluded_schemas());
+  }
+
+  // The final sync: large objects made equal (a whole-database sync, or
+  // --large-objects), and the materialized views the source has populated
+  // refreshed (a whole-database sync: a subset's views may read tables it
+  // does not sync), each timed.
+  bool takes_large_objects() const { return plan_.whole_database || cfg_.large_objects; }
+  void check_large_objects() {
+    if (!cfg_.final_sync || !takes_large_objects()) return;
+    schema::SchemaOptions opt = cfg_.schema;
+    schema::check_roles(schema::large_object_roles(snap_->conn(), *dst_), opt);
+  }
+  void sync_nontables() {
+    if (!cfg_.final_sync) return;
+    if (takes_large_objects()) {
+      report::PhaseTimer t(rep_, "large_objects");
+      result_.large_objects = schema::sync_large_objects(snap_->conn(), *dst_, cfg_.schema, plan_.whole_database);
+    } else if (i64 n = schema::count_large_objects(snap_->conn()); n > 0) {
+      result_.large_objects_left_out = n;
+      log::warn("{} large object(s) of the source are not synced: --table syncs a subset of the tables; pass "
+                "--large-objects to take them", n);
+    }
+    if (plan_.whole_database) {
+      report::PhaseTimer t(rep_, "refresh_matviews");
+      result_.matviews = schema::refresh_matviews(snap_->conn(), *dst_, cfg_.scope.excluded_schemas());
+      result_.matviews_considered = true;
+    } else {
+      log::info("materialized views are not refreshed: --table syncs a subset (a whole-database final sync refreshes them)");
+    }
   }
 
   const SyncConfig &cfg_;

@@ -14,6 +14,25 @@ namespace {
 
 constexpr const char *TRIGGER = "trigger";
 constexpr const char *FOREIGN_KEY = "foreign_key";
+constexpr const char *CHECK = "not_valid_check";
+constexpr const char *DOMAIN_CHECK = "not_valid_domain_check";  // table = the domain
+
+std::string set_aside_statement(const std::string &kind, const sql::QualifiedName &t, const std::string &name) {
+  if (kind == TRIGGER) return sql::write_guard::disable_trigger(t, name);
+  if (kind == DOMAIN_CHECK) return sql::write_guard::drop_domain_constraint(t, name);
+  return sql::write_guard::drop_constraint(t, name);
+}
+
+std::string restore_statement(const std::string &kind, const sql::QualifiedName &t, const std::string &name,
+                              const std::string &definition) {
+  if (kind == TRIGGER) return sql::write_guard::enable_trigger(t, name, definition);
+  if (kind == DOMAIN_CHECK) return sql::write_guard::add_domain_constraint(t, name, definition);
+  return sql::write_guard::add_constraint_not_valid(t, name, definition);
+}
+
+const char *kind_word(const std::string &kind) {
+  return kind == TRIGGER ? "trigger" : kind == FOREIGN_KEY ? "foreign key" : kind == CHECK ? "NOT VALID check" : "NOT VALID domain check";
+}
 
 struct SetAside {
   std::string kind;
@@ -44,14 +63,30 @@ void run(pg::Connection &dst, const std::string &statement, const SetAside &a, c
   try {
     dst.exec(statement);
   } catch (const Error &e) {
-    Error named(e.kind, doing + " " + (a.kind == TRIGGER ? "trigger \"" : "foreign key \"") + a.name + "\" on " +
+    Error named(e.kind, doing + " " + kind_word(a.kind) + " \"" + a.name + "\" on " +
                             a.table.display() + " failed: " + e.what(),
                 "it stays recorded in the tool's schema (set_aside) and the next run of pgcutover on this target "
                 "restores it; or restore it by hand: " +
-                    (a.kind == TRIGGER ? sql::write_guard::enable_trigger(a.table, a.name, a.definition)
-                                       : sql::write_guard::add_constraint_not_valid(a.table, a.name, a.definition)));
+                    restore_statement(a.kind, a.table, a.name, a.definition));
     named.sqlstate = e.sqlstate;
     throw named;
+  }
+}
+
+// Records each one and sets it aside, in one transaction per object.
+void set_aside(pg::Connection &dst, const std::string &schema, const std::vector<SetAside> &todo, pg::TargetWrites &w,
+               bool &armed) {
+  const sql::Ident ledger{schema};
+  for (const SetAside &a : todo) {
+    // The record and the change commit together: a crash leaves both or neither.
+    pg::Transaction txn(dst);
+    dst.query(sql::ledger::insert_set_aside(ledger), {a.kind, a.table.schema, a.table.name, a.name, a.definition});
+    run(dst,
+        set_aside_statement(a.kind, a.table, a.name),
+        a, a.kind == TRIGGER ? "disabling" : "dropping");
+    txn.commit();
+    armed = true;
+    w.set_aside.push_back(a.table.display() + ": " + kind_word(a.kind) + " " + a.name);
   }
 }
 
@@ -76,6 +111,13 @@ pg::TargetWrites TargetWriteGuard::prepare(pg::Connection &dst, const std::vecto
   Ledger(schema_, "").ensure_tables(dst);
   restore(dst);  // what a killed run left
   pg::TargetWrites w = pg::probe_target_writes(dst, tables);
+  // NOT VALID checks act on every row written, replica or not, and the source
+  // keeps rows from before its check: set aside like the rest (re-created NOT
+  // VALID, as they were).
+  std::vector<SetAside> checks = rows(dst, sql::write_guard::not_valid_checks(), table_params(tables), CHECK);
+  for (SetAside &d : rows(dst, sql::write_guard::not_valid_domain_checks(), table_params(tables), DOMAIN_CHECK))
+    checks.push_back(std::move(d));
+  set_aside(dst, schema_, checks, w, armed_);
   if (w.replica) {
     pg::use_replica_writes(dst, w);
     return w;
@@ -90,21 +132,11 @@ pg::TargetWrites TargetWriteGuard::prepare(pg::Connection &dst, const std::vecto
   }
   std::vector<SetAside> todo = rows(dst, sql::write_guard::firing_triggers(), params, TRIGGER);
   for (SetAside &fk : rows(dst, sql::write_guard::acting_foreign_keys(), params, FOREIGN_KEY)) todo.push_back(std::move(fk));
-  const sql::Ident ledger{schema_};
-  for (const SetAside &a : todo) {
-    // The record and the change commit together: a crash leaves both or neither.
-    pg::Transaction txn(dst);
-    dst.query(sql::ledger::insert_set_aside(ledger), {a.kind, a.table.schema, a.table.name, a.name, a.definition});
-    run(dst,
-        a.kind == TRIGGER ? sql::write_guard::disable_trigger(a.table, a.name) : sql::write_guard::drop_constraint(a.table, a.name),
-        a, a.kind == TRIGGER ? "disabling" : "dropping");
-    txn.commit();
-    armed_ = true;
-    w.set_aside.push_back(a.table.display() + ": " + (a.kind == TRIGGER ? "trigger " : "foreign key ") + a.name);
-  }
+  set_aside(dst, schema_, todo, w, armed_);
   log::info("{}", w.summary());
   return w;
 }
+
 
 void TargetWriteGuard::restore(pg::Connection &dst) {
   const sql::Ident ledger{schema_};
@@ -113,13 +145,12 @@ void TargetWriteGuard::restore(pg::Connection &dst) {
   for (int i = 0; i < r.rows(); ++i)
     recorded.push_back({std::string(r.get(i, 0)), {std::string(r.get(i, 1)), std::string(r.get(i, 2))}, std::string(r.get(i, 3)),
                         std::string(r.get(i, 4))});
-  if (!recorded.empty()) log::info("restoring {} trigger(s) and foreign key(s) set aside on the target", recorded.size());
+  if (!recorded.empty()) log::info("restoring {} trigger(s), foreign key(s) and NOT VALID check(s) set aside on the target", recorded.size());
   for (const SetAside &a : recorded) {
     {
       pg::Transaction txn(dst);
       run(dst,
-          a.kind == TRIGGER ? sql::write_guard::enable_trigger(a.table, a.name, a.definition)
-                            : sql::write_guard::add_constraint_not_valid(a.table, a.name, a.definition),
+          restore_statement(a.kind, a.table, a.name, a.definition),
           a, a.kind == TRIGGER ? "re-enabling" : "re-creating");
       dst.query(sql::ledger::delete_set_aside(ledger), {a.kind, a.table.schema, a.table.name, a.name});
       txn.commit();

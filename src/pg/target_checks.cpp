@@ -20,18 +20,22 @@ void check_target_writable(Connection &dst) {
 }
 
 std::string TargetWrites::summary() const {
+  std::string aside;
   if (!set_aside.empty())
-    return "target writes: plain sessions; " + std::to_string(set_aside.size()) +
-           " user trigger(s) disabled and foreign key(s) dropped during the writes, then re-enabled and re-created "
-           "(NOT VALID, then VALIDATE)";
-  if (!replica) return "target writes: plain sessions (the target's tables have no user trigger and no foreign key)";
+    aside = "; " + std::to_string(set_aside.size()) +
+            " object(s) set aside during the writes and restored after (user triggers disabled, then re-enabled; "
+            "foreign keys dropped, then re-created NOT VALID and validated; NOT VALID checks of tables and domains "
+            "dropped, then re-created NOT VALID)";
+  if (!replica)
+    return set_aside.empty() ? "target writes: plain sessions (the target's tables have no user trigger and no foreign key)"
+                             : "target writes: plain sessions" + aside;
   std::string s =
       "target writes: session_replication_role = replica (no user trigger fires, no foreign key check or cascade acts)";
   if (!always_triggers.empty()) {
     s += "; ENABLE ALWAYS triggers still fire:";
     for (const std::string &t : always_triggers) s += " " + t + ";";
   }
-  return s;
+  return s + aside;
 }
 
 TargetWrites probe_target_writes(Connection &dst, const std::vector<sql::QualifiedName> &tables) {

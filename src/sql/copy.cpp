@@ -147,6 +147,13 @@ std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::st
 
 std::string truncate(const QualifiedName &table) { return fmt::format("TRUNCATE ONLY {}", table); }
 
+const char *truncate_triggers() {
+  return "SELECT n.nspname, c.relname, t.tgname, t.tgenabled::text FROM pg_catalog.pg_trigger t"
+         " JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+         " JOIN unnest($1::text[], $2::text[]) AS u(s, r) ON n.nspname = u.s AND c.relname = u.r"
+         " WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND (t.tgtype & 32) <> 0 ORDER BY 1, 2, 3";
+}
+
 std::string truncate_tables(const std::vector<QualifiedName> &tables) {
   return fmt::format("TRUNCATE ONLY {}", fmt::join(tables, ", "));
 }

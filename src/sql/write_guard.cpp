@@ -30,6 +30,37 @@ const char *acting_foreign_keys() {
   return q.c_str();
 }
 
+const char *not_valid_checks() {
+  return "SELECT n.nspname, c.relname, k.conname, pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg_constraint k"
+         " JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+         " JOIN unnest($1::text[], $2::text[]) AS u(s, r) ON n.nspname = u.s AND c.relname = u.r"
+         " WHERE k.contype = 'c' AND NOT k.convalidated AND k.conislocal AND k.coninhcount = 0"
+         " AND pg_catalog.pg_has_role(c.relowner, 'USAGE') ORDER BY 1, 2, 3";
+}
+
+const char *not_valid_domain_checks() {
+  return "WITH RECURSIVE used(oid) AS ("
+         "  SELECT a.atttypid FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+         "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+         "  JOIN unnest($1::text[], $2::text[]) AS u(s, r) ON n.nspname = u.s AND c.relname = u.r"
+         "  WHERE a.attnum > 0 AND NOT a.attisdropped"
+         "  UNION SELECT x FROM used JOIN pg_catalog.pg_type t ON t.oid = used.oid,"
+         "  LATERAL (VALUES (t.typbasetype), (t.typelem)) v(x) WHERE v.x <> 0)"
+         " SELECT n.nspname, t.typname, k.conname, pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg_constraint k"
+         " JOIN pg_catalog.pg_type t ON t.oid = k.contypid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
+         " WHERE k.contype = 'c' AND NOT k.convalidated AND t.oid IN (SELECT oid FROM used)"
+         " AND pg_catalog.pg_has_role(t.typowner, 'USAGE') ORDER BY 1, 2, 3";
+}
+
+std::string drop_domain_constraint(const QualifiedName &domain, const std::string &name) {
+  return fmt::format("ALTER DOMAIN {} DROP CONSTRAINT {}", domain, quote_ident(name));
+}
+
+std::string add_domain_constraint(const QualifiedName &domain, const std::string &name, const std::string &definition) {
+  bool already = definition.size() >= 10 && definition.compare(definition.size() - 10, 10, " NOT VALID") == 0;
+  return fmt::format("ALTER DOMAIN {} ADD CONSTRAINT {} {}{}", domain, quote_ident(name), definition, already ? "" : " NOT VALID");
+}
+
 const char *not_owned() {
   static const std::string q = std::string(WITH_TABLES) +
       ", involved(oid) AS (SELECT oid FROM named UNION SELECT k.conrelid FROM pg_catalog.pg_constraint k"
@@ -47,7 +78,8 @@ std::string disable_trigger(const QualifiedName &table, const std::string &trigg
 }
 
 std::string enable_trigger(const QualifiedName &table, const std::string &trigger, const std::string &tgenabled) {
-  return fmt::format("ALTER TABLE {} ENABLE {}TRIGGER {}", table, tgenabled == "A" ? "ALWAYS " : "", quote_ident(trigger));
+  return fmt::format("ALTER TABLE {} ENABLE {}TRIGGER {}", table,
+                     tgenabled == "A" ? "ALWAYS " : tgenabled == "R" ? "REPLICA " : "", quote_ident(trigger));
 }
 
 std::string drop_constraint(const QualifiedName &table, const std::string &name) {

@@ -56,6 +56,7 @@ struct CopyOptions {
   ObjectOptions objects;
   bool schema = true;  // create missing tables and post-data through pg_dump
   bool restart = false;
+  bool large_objects = false;
   int index_jobs = 0;  // 0: --jobs
   std::string index_builds = "auto";
   int retries = 5;
@@ -107,6 +108,7 @@ struct SyncOptions {
   bool final_sync = false;
   std::string config;
   bool copy_uncopied = false;
+  bool large_objects = false;
   std::string spill_dir;
   std::string pg_bin;
   ObjectOptions objects;  // of the new tables it creates; with_fk_parents unused

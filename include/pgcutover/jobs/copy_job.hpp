@@ -15,6 +15,8 @@
 #include "pgcutover/pipeline/pipeline.hpp"
 #include "pgcutover/report/model.hpp"
 #include "pgcutover/report/progress.hpp"
+#include "pgcutover/schema/large_objects.hpp"
+#include "pgcutover/schema/matviews.hpp"
 #include "pgcutover/schema/schema.hpp"
 #include "pgcutover/sequences/sequences.hpp"
 
@@ -28,6 +30,7 @@ struct CopyConfig {
   schema::SchemaOptions schema;        // pg_bin, no_owner; the job adds the excluded schemas
   bool create_schema = true;           // create missing tables and their post-data through pg_dump
   bool restart = false;                // plan anew: forget the job of this name, finished or not
+  bool large_objects = false;          // --large-objects: also with --table (a whole-database copy always takes them)
   pg::ToastCompression toast = pg::ToastCompression::Auto;  // the writers' default_toast_compression
   // When a created table's own indexes are built: during the data (as soon
   // as its ranges are done), after all of it, or Auto: during the data when
@@ -72,6 +75,12 @@ struct CopyResult {
   // Days ahead: the tables the final sync will read whole or refuse (default
   // change columns, the default --scan-below).
   std::vector<sync::FinalSyncScan> final_sync_scans;
+  // Objects that are not tables: materialized views refreshed, large objects
+  // copied (nullopt: not taken; large_objects_left_out says how many).
+  schema::MatviewResult matviews;
+  bool matviews_considered = false;
+  std::optional<schema::LargeObjectResult> large_objects;
+  i64 large_objects_left_out = 0;
 };
 
 // Runs the copy; ranges and phases are recorded into report. Throws Error;

@@ -27,7 +27,8 @@ struct SyncConfig {
   bool allow_scan = false;               // change detection that reads whole tables, whatever their size
   i64 scan_below = sync::DEFAULT_SCAN_BELOW;  // ... or up to this size (the scan is cheap)
   Deletes deletes = Deletes::Off;
-  bool final_sync = false;               // also set sequences
+  bool final_sync = false;               // also set sequences, refresh materialized views, sync large objects
+  bool large_objects = false;            // --large-objects: also with --table (whole-database syncs always)
   bool copy_uncopied = false;            // base-copy tables without a watermark instead of refusing them
   std::map<std::string, sync::TableConfig> change_columns;  // per table display name
   pipeline::PipelineOptions pipeline;    // retries, spill of the copies of new tables
@@ -68,6 +69,11 @@ struct SyncResult {
   // With keep_snapshot: the session still holding `snapshot` open, so other
   // sessions can import it; the snapshot ends when the last owner lets go.
   std::shared_ptr<pg::SnapshotHolder> holder;
+  // Final sync: objects that are not tables.
+  schema::MatviewResult matviews;
+  bool matviews_considered = false;
+  std::optional<schema::LargeObjectResult> large_objects;
+  i64 large_objects_left_out = 0;
   bool ok() const { return not_synced.empty(); }
 };
 

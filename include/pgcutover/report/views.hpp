@@ -48,6 +48,9 @@ nlohmann::json to_json(const sync::Drift &d);
 std::string drift_line(const sync::Drift &d);
 // The tables the final sync will scan whole or refuse (above scan_below
 // without --allow-scan), with size and estimated time; "" text when none.
+// Materialized views refreshed and large objects copied (copy, final sync).
+View nontables(const schema::MatviewResult &matviews, bool matviews_considered,
+               const std::optional<schema::LargeObjectResult> &large_objects, i64 large_objects_left_out);
 View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_below);
 
 }  // namespace pgcutover::report::views

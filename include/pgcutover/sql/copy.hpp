@@ -68,6 +68,9 @@ std::string create_unlogged_stage(const QualifiedName &stage, const QualifiedNam
 std::string copy_in_freeze(const QualifiedName &table, const std::vector<std::string> &columns,
                            copybin::StreamFormat format);
 std::string truncate(const QualifiedName &table);
+// $1 schemas, $2 names -> schema, table, trigger, tgenabled of the enabled
+// ON TRUNCATE user triggers of those tables.
+const char *truncate_triggers();
 // Several tables in one statement (their foreign keys among them allowed).
 std::string truncate_tables(const std::vector<QualifiedName> &tables);
 // Every row of the table itself (not its children), for Strategy::Replace:

@@ -16,6 +16,15 @@ const char *acting_foreign_keys();
 // $1 schemas, $2 names -> schema.table of each table, or table holding one
 // of their foreign keys, that the current role does not own.
 const char *not_owned();
+// $1 schemas, $2 names -> schema, table, name, definition of the NOT VALID
+// check constraints of the named tables (their own, not inherited) that the
+// role may alter: the rows the source kept from before the check would fail it.
+const char *not_valid_checks();
+// The same for the domains the named tables' columns use (through arrays and
+// domains over domains): schema, domain, name, definition.
+const char *not_valid_domain_checks();
+std::string drop_domain_constraint(const QualifiedName &domain, const std::string &name);
+std::string add_domain_constraint(const QualifiedName &domain, const std::string &name, const std::string &definition);
 
 std::string disable_trigger(const QualifiedName &table, const std::string &trigger);
 // ENABLE [ALWAYS] TRIGGER, as tgenabled said ('A' -> ALWAYS)

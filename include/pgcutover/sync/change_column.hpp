@@ -46,7 +46,7 @@ ChangeMethod choose_change_method(const catalog::TableDef &table, const std::opt
 // What a scanning change detection costs a sync, for the table's size. The
 // time is an estimate at SCAN_BYTES_PER_SECOND (a sequential scan from disk
 // on a modest server; from memory it is faster).
-inline constexpr i64 DEFAULT_SCAN_BELOW = 256LL << 20;
+inline constexpr i64 DEFAULT_SCAN_BELOW = 256LL * 1000 * 1000;  // "256MB"
 inline constexpr double SCAN_BYTES_PER_SECOND = 150.0 * 1000 * 1000;
 struct ScanCost {
   bool scans = false;    // the method reads the whole table

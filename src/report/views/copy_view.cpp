@@ -55,9 +55,47 @@ View copy(const jobs::CopyResult &r, const RunReport &rep) {
     v.text += fmt::format("post-data: indexes of created tables {}; {} index(es)/key(s) of {} table(s) built while "
                           "other data loaded, {} item(s) after the data\n",
                           r.index_builds, early_items, r.early_indexes.size(), r.post_data_after);
+  View other = nontables(r.matviews, r.matviews_considered, r.large_objects, r.large_objects_left_out);
+  v.json["objects_not_tables"] = other.json;
+  v.text += other.text;
   View scans = final_sync_scans(r.final_sync_scans, sync::DEFAULT_SCAN_BELOW);
   v.json["final_sync_scans"] = scans.json;
   v.text += scans.text;
+  return v;
+}
+
+View nontables(const schema::MatviewResult &matviews, bool matviews_considered,
+               const std::optional<schema::LargeObjectResult> &large_objects, i64 large_objects_left_out) {
+  View v;
+  nlohmann::json mv = nlohmann::json::array(), skipped = nlohmann::json::array();
+  for (const schema::MatviewRefresh &m : matviews.refreshed)
+    mv.push_back({{"view", m.name.display()}, {"concurrently", m.concurrently}, {"seconds", m.seconds}});
+  for (const schema::MatviewSkip &m : matviews.skipped) skipped.push_back({{"view", m.name.display()}, {"why", m.why}});
+  v.json["materialized_views"] = {{"considered", matviews_considered}, {"refreshed", mv}, {"not_refreshed", skipped},
+                                  {"seconds", matviews.seconds}};
+  if (matviews_considered && (!matviews.refreshed.empty() || !matviews.skipped.empty())) {
+    int conc = 0;
+    for (const schema::MatviewRefresh &m : matviews.refreshed) conc += m.concurrently;
+    v.text += fmt::format("materialized views: {} refreshed ({} concurrently) in {:.2f} s", matviews.refreshed.size(), conc,
+                          matviews.seconds);
+    for (const schema::MatviewSkip &m : matviews.skipped) v.text += fmt::format("; {}: {}", m.name.display(), m.why);
+    v.text += "\n";
+  }
+  if (large_objects) {
+    const schema::LargeObjectResult &l = *large_objects;
+    v.json["large_objects"] = {{"source", l.source_count}, {"created", l.created}, {"rewritten", l.rewritten},
+                               {"unlinked", l.unlinked}, {"bytes", l.bytes}, {"seconds", l.seconds}};
+    if (l.source_count > 0 || l.unlinked > 0)
+      v.text += fmt::format("large objects: {} on the source; {} created, {} written again, {} removed on the target, "
+                            "{} in {:.2f} s\n",
+                            l.source_count, l.created, l.rewritten, l.unlinked, format_bytes(l.bytes), l.seconds);
+  } else {
+    v.json["large_objects"] = {{"left_out", large_objects_left_out}};
+    if (large_objects_left_out > 0)
+      v.text += fmt::format("large objects: {} on the source not taken (--table names a subset; --large-objects takes "
+                            "them)\n",
+                            large_objects_left_out);
+  }
   return v;
 }
 
