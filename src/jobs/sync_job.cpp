@@ -101,7 +101,8 @@ class SyncJob {
     catalog::Catalog sc = catalog::load_catalog(src, excluded);
     catalog::Catalog dc = catalog::load_catalog(*dst_, excluded);
     std::vector<catalog::TableDef> selected = catalog::select_tables(sc, cfg_.scope.tables);
-    drift_scope_ = {cfg_.scope.tool_schema, excluded, cfg_.scope.tables.empty()};
+    drift_scope_ = {cfg_.scope.tool_schema, excluded, cfg_.scope.tables.empty(), cfg_.schema.no_owner,
+                    cfg_.schema.no_privileges};
     drift_ = sync::find_all_drift(src, *dst_, sc, dc, selected, drift_scope_);
     result_.drift = drift_.drift;
     for (const sync::Drift &d : drift_.drift) {
@@ -113,6 +114,7 @@ class SyncJob {
     // New sequences first: an added column's default may call one.
     create_new_sequences(src);
     sync::apply_before_data(src, *dst_, sc, dc, drift_, drift_scope_);
+    guard_->set_aside_new_checks(*dst_, written_, result_.target_writes);  // a domain check the drift just added
     if (drift_.new_tables.empty()) return;
     log::info("{} new table(s) on the source: creating and copying them", drift_.new_tables.size());
     base_copy(drift_.new_tables);
@@ -123,6 +125,7 @@ class SyncJob {
   void prepare_writes(const std::vector<catalog::TableDef> &selected) {
     std::vector<sql::QualifiedName> names;
     for (const catalog::TableDef &t : selected) names.push_back(t.name);
+    written_ = names;
     guard_.emplace(ends_, cfg_.scope.tool_schema);
     result_.target_writes = guard_->prepare(*dst_, names);
     ends_.target_settings.replica_writes = result_.target_writes.replica;
@@ -377,6 +380,7 @@ class SyncJob {
   std::shared_ptr<pg::SnapshotHolder> snap_;
   std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails
   sync::DriftScope drift_scope_;
+  std::vector<sql::QualifiedName> written_;  // the selected tables, as the write guard knows them
   sync::DriftPlan drift_;
   std::string source_time_zone_;  // the writers' TimeZone, for timestamp without time zone and date columns
   plan::Plan plan_;

@@ -114,10 +114,7 @@ pg::TargetWrites TargetWriteGuard::prepare(pg::Connection &dst, const std::vecto
   // NOT VALID checks act on every row written, replica or not, and the source
   // keeps rows from before its check: set aside like the rest (re-created NOT
   // VALID, as they were).
-  std::vector<SetAside> checks = rows(dst, sql::write_guard::not_valid_checks(), table_params(tables), CHECK);
-  for (SetAside &d : rows(dst, sql::write_guard::not_valid_domain_checks(), table_params(tables), DOMAIN_CHECK))
-    checks.push_back(std::move(d));
-  set_aside(dst, schema_, checks, w, armed_);
+  set_aside_new_checks(dst, tables, w);
   if (w.replica) {
     pg::use_replica_writes(dst, w);
     return w;
@@ -137,6 +134,14 @@ pg::TargetWrites TargetWriteGuard::prepare(pg::Connection &dst, const std::vecto
   return w;
 }
 
+
+void TargetWriteGuard::set_aside_new_checks(pg::Connection &dst, const std::vector<sql::QualifiedName> &tables,
+                                            pg::TargetWrites &w) {
+  std::vector<SetAside> checks = rows(dst, sql::write_guard::not_valid_checks(), table_params(tables), CHECK);
+  for (SetAside &d : rows(dst, sql::write_guard::not_valid_domain_checks(), table_params(tables), DOMAIN_CHECK))
+    checks.push_back(std::move(d));
+  set_aside(dst, schema_, checks, w, armed_);  // (a check set aside is no longer in the catalog: found once)
+}
 
 void TargetWriteGuard::restore(pg::Connection &dst) {
   const sql::Ident ledger{schema_};

@@ -18,6 +18,12 @@ const char *to_string(DriftKind k) {
     case DriftKind::EnumLabel: return "enum_label";
     case DriftKind::NewIndex: return "new_index";
     case DriftKind::NewConstraint: return "new_constraint";
+    case DriftKind::BoundChanged: return "bound_changed";
+    case DriftKind::DomainChanged: return "domain_changed";
+    case DriftKind::ConstraintChanged: return "constraint_changed";
+    case DriftKind::EnumRenamed: return "enum_renamed";
+    case DriftKind::Renamed: return "renamed";
+    case DriftKind::CommentChanged: return "comment_changed";
   }
   return "?";
 }

@@ -47,6 +47,28 @@ void enum_drift(const Labels &src, const Labels &dst, std::vector<Drift> &out) {
     auto d = dst.find(type);
     if (d == dst.end()) continue;  // a new type comes with the table that needs it
     std::vector<std::string> now = d->second;
+    // Renamed labels (ALTER TYPE ... RENAME VALUE): a label only the target
+    // has, between the same neighbours as a label only the source has.
+    auto has = [](const std::vector<std::string> &v, const std::string &l) {
+      return std::find(v.begin(), v.end(), l) != v.end();
+    };
+    auto neighbours = [](const std::vector<std::string> &v, size_t i) {
+      return std::pair(i > 0 ? v[i - 1] : std::string("\x01"), i + 1 < v.size() ? v[i + 1] : std::string("\x01"));
+    };
+    for (size_t t = 0; t < now.size(); ++t) {
+      if (has(labels, now[t])) continue;
+      std::string match;
+      int candidates = 0;
+      for (size_t s = 0; s < labels.size(); ++s)
+        if (!has(now, labels[s]) && neighbours(labels, s) == neighbours(now, t)) {
+          match = labels[s];
+          ++candidates;
+        }
+      if (candidates != 1) continue;
+      out.push_back({type, DriftKind::EnumRenamed, match, "'" + now[t] + "' renamed '" + match + "' (rows keep their value)",
+                     false, sql::drift::rename_enum_label(type, now[t], match)});
+      now[t] = match;
+    }
     std::vector<std::string> common_src, common_dst;
     for (const std::string &l : labels)
       if (std::find(now.begin(), now.end(), l) != now.end()) common_src.push_back(l);
@@ -135,6 +157,183 @@ std::vector<sql::QualifiedName> leaves_under(const catalog::Catalog &sc, const s
   return out;
 }
 
+struct Bound {
+  std::string bound, constraint;
+  sql::QualifiedName parent;
+};
+
+std::map<sql::QualifiedName, Bound> partition_bounds(pg::Connection &c, const std::vector<std::string> &excluded) {
+  pg::Result r = c.query(sql::drift::partition_bounds(), {sql::array_literal(excluded)});
+  std::map<sql::QualifiedName, Bound> out;
+  for (int i = 0; i < r.rows(); ++i)
+    out[{std::string(r.get(i, 0)), std::string(r.get(i, 1))}] = {std::string(r.get(i, 2)), std::string(r.get(i, 3)),
+                                                                 {std::string(r.get(i, 4)), std::string(r.get(i, 5))}};
+  return out;
+}
+
+// Partitions both sides have under the same parent with different bounds:
+// the target's is made the source's before the data, and the rows that moved
+// are read again (they move between partitions without touching a change
+// column): the changed partitions' and, when there is one, the parent's
+// DEFAULT partition's (its implicit range grows when another shrinks).
+void bound_drift(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &sc,
+                 const std::vector<catalog::TableDef> &selected, const std::set<sql::QualifiedName> &both,
+                 const std::vector<std::string> &excluded, DriftPlan &plan) {
+  std::map<sql::QualifiedName, Bound> a = partition_bounds(src, excluded), b = partition_bounds(dst, excluded);
+  std::set<sql::QualifiedName> parents;
+  for (const auto &[part, sb] : a) {
+    auto tb = b.find(part);
+    if (tb == b.end() || !both.count(part) || tb->second.parent != sb.parent || tb->second.bound == sb.bound) continue;
+    plan.drift.push_back({part, DriftKind::BoundChanged, "",
+                          "FOR VALUES on the target: " + tb->second.bound + "; on the source: " + sb.bound +
+                              ": detached, the rows outside the new bound taken out (the partitions that hold them "
+                              "now bring them), attached with the source's bound",
+                          false, sql::drift::attach_partition(sb.parent, part, sb.bound)});
+    plan.bound_changes.push_back({part, sb.parent, sb.bound, sb.constraint});
+    for (const sql::QualifiedName &leaf : leaves_under(sc, selected, part)) plan.reread.push_back(leaf);
+    parents.insert(sb.parent);
+  }
+  for (const auto &[part, sb] : a)
+    if (sb.bound == "DEFAULT" && parents.count(sb.parent) && both.count(part))
+      for (const sql::QualifiedName &leaf : leaves_under(sc, selected, part)) plan.reread.push_back(leaf);
+}
+
+using Keyed = std::map<std::vector<std::string>, std::string>;
+
+Keyed keyed(pg::Connection &c, const char *query, const std::vector<std::string> &excluded, int key_columns) {
+  pg::Result r = c.query(query, {sql::array_literal(excluded)});
+  Keyed out;
+  for (int i = 0; i < r.rows(); ++i) {
+    std::vector<std::string> k;
+    for (int j = 0; j < key_columns; ++j) k.emplace_back(r.get(i, j));
+    out[k] = std::string(r.get(i, key_columns));
+  }
+  return out;
+}
+
+// Domains both sides have: default and CHECK constraints made the source's
+// before the data (checks NOT VALID; VALIDATE after the data when the
+// source's is validated).
+void domain_drift(pg::Connection &src, pg::Connection &dst, const std::vector<std::string> &excluded, DriftPlan &plan) {
+  Keyed sd = keyed(src, sql::drift::domain_defaults(), excluded, 2), td = keyed(dst, sql::drift::domain_defaults(), excluded, 2);
+  for (const auto &[k, def] : sd) {
+    auto t = td.find(k);
+    if (t == td.end() || t->second == def) continue;
+    sql::QualifiedName d{k[0], k[1]};
+    plan.drift.push_back({d, DriftKind::DomainChanged, "default",
+                          "default on the target: " + (t->second.empty() ? "none" : t->second) +
+                              "; on the source: " + (def.empty() ? "none" : def),
+                          false, sql::drift::domain_default(d, def)});
+  }
+  Keyed sc = keyed(src, sql::drift::domain_constraints(), excluded, 3), tc = keyed(dst, sql::drift::domain_constraints(), excluded, 3);
+  for (const auto &[k, def] : sc) {
+    if (!td.count({k[0], k[1]})) continue;  // a new domain comes with what uses it
+    auto t = tc.find(k);
+    if (t != tc.end() && t->second == def) continue;
+    sql::QualifiedName d{k[0], k[1]};
+    if (t != tc.end())
+      plan.drift.push_back({d, DriftKind::DomainChanged, k[2], "constraint on the target: " + t->second + "; dropped",
+                            false, sql::drift::domain_drop_check(d, k[2])});
+    bool validated = def.size() < 10 || def.compare(def.size() - 10, 10, " NOT VALID") != 0;
+    plan.drift.push_back({d, DriftKind::DomainChanged, k[2],
+                          "constraint on the source: " + def + "; added NOT VALID" +
+                              (validated ? ", validated after the data" : ""),
+                          false, sql::drift::domain_add_check(d, k[2], def)});
+    if (validated)
+      plan.after_data.emplace_back(d.display() + ": domain_changed \"" + k[2] + "\" (VALIDATE)",
+                                   sql::drift::domain_validate(d, k[2]));
+  }
+  for (const auto &[k, def] : tc)
+    if (sd.count({k[0], k[1]}) && !sc.count(k)) {
+      sql::QualifiedName d{k[0], k[1]};
+      plan.drift.push_back({d, DriftKind::DomainChanged, k[2], "constraint on the target only: " + def + "; dropped", false,
+                            sql::drift::domain_drop_check(d, k[2])});
+    }
+}
+
+// Constraints of the same name with another definition, indexes and
+// constraints under another name, comments: on the tables this sync touches.
+void object_changes(pg::Connection &src, pg::Connection &dst, const std::set<sql::QualifiedName> &both,
+                    const std::vector<std::string> &excluded, DriftPlan &plan) {
+  std::vector<Object> sk = objects(src, sql::drift::local_constraints(), excluded, 4),
+                      tk = objects(dst, sql::drift::local_constraints(), excluded, 4);
+  for (const Object &o : sk) {
+    if (!both.count(o.table)) continue;
+    auto same_name = std::find_if(tk.begin(), tk.end(), [&](const Object &t) { return t.table == o.table && t.name == o.name; });
+    if (same_name != tk.end()) {
+      if (same_name->definition == o.definition) continue;
+      plan.drift.push_back({o.table, DriftKind::ConstraintChanged, o.name,
+                            "on the target: " + same_name->definition + "; on the source: " + o.definition +
+                                ": dropped before the data, created as the source has it after",
+                            false, sql::drift::drop_constraint(o.table, o.name)});
+      plan.after_data.emplace_back(o.table.display() + ": constraint_changed \"" + o.name + "\"",
+                                   sql::drift::add_constraint(o.table, o.name, o.definition));
+      continue;
+    }
+    auto same_def = std::find_if(tk.begin(), tk.end(), [&](const Object &t) {
+      return t.table == o.table && t.definition == o.definition &&
+             std::none_of(sk.begin(), sk.end(), [&](const Object &s) { return s.table == t.table && s.name == t.name; });
+    });
+    if (same_def != tk.end())
+      plan.drift.push_back({o.table, DriftKind::Renamed, o.name, "constraint \"" + same_def->name + "\" renamed", false,
+                            sql::drift::rename_constraint(o.table, same_def->name, o.name)});
+  }
+  std::vector<Object> si = objects(src, sql::drift::plain_indexes(), excluded, 3),
+                      ti = objects(dst, sql::drift::plain_indexes(), excluded, 3);
+  for (const Object &o : si) {
+    if (!both.count(o.table)) continue;
+    if (std::any_of(ti.begin(), ti.end(), [&](const Object &t) { return t.table.schema == o.table.schema && t.name == o.name; }))
+      continue;
+    auto same_def = std::find_if(ti.begin(), ti.end(), [&](const Object &t) {
+      return t.table == o.table && unnamed_index(t.definition) == unnamed_index(o.definition) &&
+             std::none_of(si.begin(), si.end(), [&](const Object &s) { return s.table.schema == t.table.schema && s.name == t.name; });
+    });
+    if (same_def != ti.end())
+      plan.drift.push_back({o.table, DriftKind::Renamed, o.name, "index \"" + same_def->name + "\" renamed", false,
+                            sql::drift::rename_index(o.table.schema, same_def->name, o.name)});
+  }
+  Keyed sm = keyed(src, sql::drift::relation_comments(), excluded, 3), tm = keyed(dst, sql::drift::relation_comments(), excluded, 3);
+  auto comment = [&](const std::vector<std::string> &k, const std::string &text) {
+    sql::QualifiedName t{k[0], k[1]};
+    if (!both.count(t)) return;
+    plan.drift.push_back({t, DriftKind::CommentChanged, k[2], text.empty() ? "removed" : "set as the source has it", false,
+                          sql::drift::comment_on(t, k[2], text)});
+  };
+  for (const auto &[k, text] : sm)
+    if (auto t = tm.find(k); t == tm.end() || t->second != text) comment(k, text);
+  for (const auto &[k, text] : tm)
+    if (!sm.count(k)) comment(k, "");
+}
+
+// A partition the sync creates gets the source's owner, GRANTs and comments
+// (--no-owner / --no-privileges leave those out); a role the target lacks is
+// named and left out.
+void carry_owner_grants_comments(pg::Connection &src, pg::Connection &dst, const sql::QualifiedName &t,
+                                 const DriftScope &scope, const std::string &hint) {
+  std::set<std::string> roles;
+  pg::Result rn = dst.exec("SELECT rolname FROM pg_catalog.pg_roles");
+  for (int i = 0; i < rn.rows(); ++i) roles.emplace(rn.get(i, 0));
+  pg::Result g = src.query(sql::drift::relation_grants(), {t.schema, t.name});
+  const std::string what = t.display() + ": new_table (its owner, GRANTs and comments)";
+  for (int i = 0; i < g.rows(); ++i) {
+    if (i == 0 && !scope.no_owner) {
+      std::string owner(g.get(0, 0));
+      if (roles.count(owner)) run_step(dst, what, sql::drift::set_owner(t, owner), hint);
+      else log::warn("{}: its owner {} does not exist on the target: the target role owns it", t.display(), owner);
+    }
+    if (scope.no_privileges || g.is_null(i, 2)) continue;
+    std::string grantee(g.get(i, 1));
+    if (!grantee.empty() && !roles.count(grantee)) {
+      log::warn("{}: GRANT {} to {} left out: the role does not exist on the target", t.display(), g.get(i, 2), grantee);
+      continue;
+    }
+    run_step(dst, what, sql::drift::grant_on(t, std::string(g.get(i, 2)), grantee, g.get_bool(i, 3)), hint);
+  }
+  pg::Result c = src.query(sql::drift::comments_of(), {t.schema, t.name});
+  for (int i = 0; i < c.rows(); ++i)
+    run_step(dst, what, sql::drift::comment_on(t, std::string(c.get(i, 0)), std::string(c.get(i, 1))), hint);
+}
+
 }  // namespace
 
 DriftPlan find_all_drift(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &sc, const catalog::Catalog &dc,
@@ -186,6 +385,9 @@ DriftPlan find_all_drift(pg::Connection &src, pg::Connection &dst, const catalog
       default: break;
     }
   }
+  bound_drift(src, dst, sc, selected, both, scope.excluded_schemas, plan);
+  domain_drift(src, dst, scope.excluded_schemas, plan);
+  object_changes(src, dst, both, scope.excluded_schemas, plan);
   std::sort(plan.reread.begin(), plan.reread.end());
   plan.reread.erase(std::unique(plan.reread.begin(), plan.reread.end()), plan.reread.end());
 
@@ -203,26 +405,58 @@ DriftPlan find_all_drift(pg::Connection &src, pg::Connection &dst, const catalog
 
 void apply_before_data(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &sc, const catalog::Catalog &dc,
                        DriftPlan &plan, const DriftScope &scope) {
+  const std::string hint = "nothing of this sync's schema changes or data was applied; fix the cause on the target and "
+                           "sync again";
   auto run = [&](const Drift &d) {
     log::info("{}: {}", describe(d), d.detail);
-    run_step(dst, describe(d) + " could not be applied on the target", d.statement,
-             "nothing of this sync's data has moved yet; fix the cause on the target and sync again");
+    run_step(dst, describe(d) + " could not be applied on the target", d.statement, hint);
   };
-  for (const Drift &d : plan.drift)
-    if (d.kind == DriftKind::EnumLabel && !d.statement.empty()) run(d);  // outside a transaction block (before 12)
+  // Before 12, ALTER TYPE ... ADD VALUE cannot run in a transaction block:
+  // the labels go first, on their own (adding a label changes no row).
+  bool labels_inside = dst.server_version() >= 120000;
+  if (!labels_inside)
+    for (const Drift &d : plan.drift)
+      if (d.kind == DriftKind::EnumLabel && !d.statement.empty()) run(d);
+
+  pg::Transaction txn(dst);
+  if (labels_inside)
+    for (const Drift &d : plan.drift)
+      if (d.kind == DriftKind::EnumLabel && !d.statement.empty()) run(d);
   for (const Drift &d : plan.drift)
     if (!plan.blocked.count(d.table) && d.kind == DriftKind::NullChanged && d.statement.find("DROP NOT NULL") != std::string::npos) run(d);
+  // Columns added bare, and the rows they need read again (a crash cannot
+  // leave a column without its reread mark).
+  for (const Drift &d : plan.drift)
+    if (!plan.blocked.count(d.table) && d.kind == DriftKind::AddedColumn) run(d);
+  for (const sql::QualifiedName &t : plan.reread)
+    if (std::optional<Watermark> wm = read_watermark(dst, scope.tool_schema, t))
+      write_watermark(dst, scope.tool_schema, t, REREAD, {wm->point, wm->xmin}, REREAD);
 
-  // Columns added bare, and the rows they need read again: one transaction,
-  // so a crash cannot leave a column without its reread mark.
-  {
-    pg::Transaction txn(dst);
-    for (const Drift &d : plan.drift)
-      if (!plan.blocked.count(d.table) && d.kind == DriftKind::AddedColumn) run(d);
-    for (const sql::QualifiedName &t : plan.reread)
-      if (std::optional<Watermark> wm = read_watermark(dst, scope.tool_schema, t))
-        write_watermark(dst, scope.tool_schema, t, REREAD, {wm->point, wm->xmin}, REREAD);
-    txn.commit();
+  // Renames, domains, comments, constraints whose definition changed (dropped
+  // now, created after the data).
+  for (const Drift &d : plan.drift)
+    if (!plan.blocked.count(d.table) && !d.statement.empty() &&
+        (d.kind == DriftKind::EnumRenamed || d.kind == DriftKind::Renamed || d.kind == DriftKind::DomainChanged ||
+         d.kind == DriftKind::CommentChanged || d.kind == DriftKind::ConstraintChanged))
+      run(d);
+
+  // Partitions whose bound changed: detached and cut to their new bound now;
+  // attached again once the new partitions that take their rows exist.
+  for (const DriftPlan::BoundChange &c : plan.bound_changes) {
+    if (plan.blocked.count(c.partition) || plan.blocked.count(c.parent)) continue;
+    std::string what = c.partition.display() + ": bound_changed could not be applied on the target";
+    run_step(dst, what, sql::drift::detach_partition(c.parent, c.partition), hint);
+    if (!c.constraint.empty()) {
+      i64 moved = 0;
+      try {
+        moved = dst.exec(sql::drift::delete_outside(c.partition, c.constraint)).affected_rows();
+      } catch (const Error &e) {
+        throw Error(e.kind, what + ": " + e.what(), hint);
+      }
+      if (moved > 0)
+        log::info("{}: {} row(s) outside its new bound taken out (the partitions that hold them on the source bring them)",
+                  c.partition.display(), moved);
+    }
   }
 
   // New partitions of parents the target has, created as the source has them.
@@ -234,24 +468,37 @@ void apply_before_data(pg::Connection &src, pg::Connection &dst, const catalog::
     std::string bound(r.get(0, 0)), key(r.get(0, 1)), constraint(r.get(0, 2));
     sql::QualifiedName parent{std::string(r.get(0, 4)), std::string(r.get(0, 5))};
     if (!ensure(parent)) return false;
-    pg::Transaction txn(dst);
+    std::string what = n.display() + ": new_table could not be created on the target";
     if (bound != "DEFAULT" && !constraint.empty()) {
       pg::Result def = dst.query(sql::drift::default_partition(), {parent.schema, parent.name});
       if (def.rows() > 0) {
         sql::QualifiedName dflt{std::string(def.get(0, 0)), std::string(def.get(0, 1))};
-        i64 moved = dst.exec(sql::drift::delete_where(dflt, constraint)).affected_rows();
+        i64 moved = 0;
+        try {
+          moved = dst.exec(sql::drift::delete_where(dflt, constraint)).affected_rows();
+        } catch (const Error &e) {
+          throw Error(e.kind, what + ": " + e.what(), hint);
+        }
         if (moved > 0)
           log::info("{}: {} row(s) of the new partition {} taken out of the DEFAULT partition (the copy brings them from the source)",
                     dflt.display(), moved, n.display());
       }
     }
     log::info("{}: new partition of {}: creating it as the source has it ({})", n.display(), parent.display(), bound);
-    dst.exec(sql::drift::create_partition(n, parent, bound, key, r.get(0, 3) == "t"));
-    txn.commit();
+    run_step(dst, what, sql::drift::create_partition(n, parent, bound, key, r.get(0, 3) == "t"), hint);
+    carry_owner_grants_comments(src, dst, n, scope, hint);
     made.insert(n);
     return true;
   };
   for (const sql::QualifiedName &t : plan.new_tables) ensure(t);
+
+  for (const DriftPlan::BoundChange &c : plan.bound_changes) {
+    if (plan.blocked.count(c.partition) || plan.blocked.count(c.parent)) continue;
+    log::info("{}: bound_changed: attached to {} {}", c.partition.display(), c.parent.display(), c.bound);
+    run_step(dst, c.partition.display() + ": bound_changed could not be applied on the target",
+             sql::drift::attach_partition(c.parent, c.partition, c.bound), hint);
+  }
+  txn.commit();
 }
 
 std::vector<std::string> apply_after_data(pg::Connection &dst, const DriftPlan &plan) {
@@ -262,9 +509,15 @@ std::vector<std::string> apply_after_data(pg::Connection &dst, const DriftPlan &
     try {
       run_step(dst, what + " could not be applied after the data", statement, hint);
     } catch (const Error &e) {
-      if (!not_null || e.sqlstate != "23502") throw;
-      todo.push_back(what + ": NOT NULL not set yet: target rows the source no longer has hold NULL in it; "
-                     "sync with --deletes detect (the next sync sets it)");
+      if (not_null && e.sqlstate == "23502") {
+        todo.push_back(what + ": NOT NULL not set yet: target rows the source no longer has hold NULL in it; "
+                       "sync with --deletes detect (the next sync sets it)");
+      } else if (e.sqlstate == "23514" || e.sqlstate == "23505" || e.sqlstate == "23503") {
+        todo.push_back(what + ": not in place yet: target rows the source no longer has break it (" + e.what() +
+                       "); sync with --deletes detect (the next sync applies it)");
+      } else {
+        throw;
+      }
       log::warn("{}", todo.back());
     }
   };

@@ -32,6 +32,9 @@ class TargetWriteGuard {
   // In replica mode dst itself is switched; the caller sets replica_writes on
   // the target settings of every other writer.
   pg::TargetWrites prepare(pg::Connection &dst, const std::vector<sql::QualifiedName> &tables);
+  // After schema changes made since prepare() (a sync's drift): the NOT VALID
+  // checks of the tables and their domains not set aside yet are, now.
+  void set_aside_new_checks(pg::Connection &dst, const std::vector<sql::QualifiedName> &tables, pg::TargetWrites &w);
   // Re-enables and re-creates everything recorded; throws naming the object.
   void restore(pg::Connection &dst);
 

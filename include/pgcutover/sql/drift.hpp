@@ -14,6 +14,36 @@ namespace pgcutover::sql::drift {
 const char *partition_shape();
 // $1 schema, $2 parent -> schema and name of its DEFAULT partition (no row if none).
 const char *default_partition();
+// $1 text[] schemas left out -> schema, name, bound, partition constraint,
+// parent schema, parent name of every partition.
+const char *partition_bounds();
+// $1 text[] schemas left out -> schema, domain, default text ('' for none).
+const char *domain_defaults();
+// $1 -> schema, domain, constraint, definition (CHECK constraints).
+const char *domain_constraints();
+// $1 -> schema, relation, column ('' for the relation), comment.
+const char *relation_comments();
+// $1 schema, $2 relation -> owner, grantee ('' PUBLIC, NULL for no GRANT row),
+// privilege, grantable, whether the grantee / owner exists ... on the source;
+// role names are checked on the target separately.
+const char *relation_grants();
+// $1 schema, $2 relation -> column ('' for the relation), comment.
+const char *comments_of();
+std::string set_owner(const QualifiedName &table, const std::string &role);
+std::string grant_on(const QualifiedName &table, const std::string &privilege, const std::string &grantee, bool grantable);
+std::string domain_default(const QualifiedName &domain, const std::string &default_text);  // '' drops it
+std::string domain_add_check(const QualifiedName &domain, const std::string &name, const std::string &definition);
+std::string domain_drop_check(const QualifiedName &domain, const std::string &name);
+std::string domain_validate(const QualifiedName &domain, const std::string &name);
+std::string drop_constraint(const QualifiedName &table, const std::string &name);
+std::string rename_constraint(const QualifiedName &table, const std::string &from, const std::string &to);
+std::string rename_index(const std::string &schema, const std::string &from, const std::string &to);
+std::string rename_enum_label(const QualifiedName &type, const std::string &from, const std::string &to);
+std::string comment_on(const QualifiedName &relation, const std::string &column, const std::string &comment);  // '' = NULL
+std::string detach_partition(const QualifiedName &parent, const QualifiedName &partition);
+std::string attach_partition(const QualifiedName &parent, const QualifiedName &partition, const std::string &bound);
+// Rows of the table its (new) partition constraint rejects.
+std::string delete_outside(const QualifiedName &table, const std::string &constraint);
 // $1 excluded schemas -> schema, type, label: every enum label outside the
 // system and excluded schemas, types in name order, labels in sort order.
 // Types that belong to an extension are left out.

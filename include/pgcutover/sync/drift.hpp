@@ -12,6 +12,20 @@
 //   null_changed      NOT NULL dropped before the data, or set after it
 //                     (every row read again first: a backfill that ran
 //                     before SET NOT NULL does not touch the change column)
+//   bound_changed     a partition whose bound differs: detached, the rows
+//                     outside its new bound removed, attached with the
+//                     source's bound (in the transaction that creates the
+//                     new partitions), it and its parent's DEFAULT read again
+//   domain_changed    default set or dropped, check constraints added NOT
+//                     VALID (validated after the data when the source's is)
+//                     or dropped, before the data
+//   constraint_changed dropped before the data, created as the source has
+//                     it after the data
+//   enum_renamed      ALTER TYPE ... RENAME VALUE before the data (rows hold
+//                     the label's OID: nothing to read again)
+//   renamed           an index or constraint the target has under another
+//                     name (same definition): renamed before the data
+//   comment_changed   COMMENT ON before the data
 //   dropped_column, type_changed, dropped_table: the table is not synced
 //                     (blocking), with what to do; nothing of it is touched.
 // A change made on a partitioned parent appears once, on the parent.
@@ -32,7 +46,13 @@ enum class DriftKind {
   DroppedTable,
   EnumLabel,
   NewIndex,
-  NewConstraint
+  NewConstraint,
+  BoundChanged,  // a partition's bound (a MAXVALUE or other partition shrunk to make room for a new month)
+  DomainChanged, // a domain's default or check constraints
+  ConstraintChanged,  // a constraint of the same name with another definition
+  EnumRenamed,   // ALTER TYPE ... RENAME VALUE
+  Renamed,       // an index or constraint under another name
+  CommentChanged
 };
 const char *to_string(DriftKind k);
 

@@ -25,6 +25,8 @@ struct DriftScope {
   std::string tool_schema;
   std::vector<std::string> excluded_schemas;
   bool whole_database = true;  // dropped tables are looked for only then
+  bool no_owner = false;        // new partitions: the target role owns them
+  bool no_privileges = false;   // new partitions: no GRANT of the source
 };
 
 struct DriftPlan {
@@ -34,15 +36,23 @@ struct DriftPlan {
   // The added columns' defaults and NOT NULL, once every row has its value (what, SQL).
   std::vector<std::pair<std::string, std::string>> after_data;
   std::vector<sql::QualifiedName> reread;   // tables whose every row the sync reads again
+  struct BoundChange {
+    sql::QualifiedName partition, parent;
+    std::string bound;       // the source's
+    std::string constraint;  // the source's partition constraint: rows it rejects leave the partition
+  };
+  std::vector<BoundChange> bound_changes;
 };
 
 DriftPlan find_all_drift(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &sc, const catalog::Catalog &dc,
                          const std::vector<catalog::TableDef> &selected, const DriftScope &scope);
 
-// Runs the plan's before-data steps on dst (a replica-mode writer): enum
-// labels, NOT NULL dropped, bare columns with their reread marks. Then the
-// new partitions whose parents exist (or were just made); returns the new
-// tables still to create through pg_dump (not partitions of existing parents).
+// Runs the plan's before-data steps on dst (a replica-mode writer), all in
+// one transaction (enum labels outside it before PostgreSQL 12), so a
+// failure leaves none of them: enum labels, NOT NULL dropped, bare columns
+// with their reread marks, partitions whose bound changed, and the new
+// partitions whose parents exist (or were just made). The new tables that
+// are not partitions of existing parents are created through pg_dump later.
 void apply_before_data(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &sc, const catalog::Catalog &dc,
                        DriftPlan &plan, const DriftScope &scope);
 
