@@ -157,8 +157,9 @@ LargeObjectResult sync_large_objects(pg::Connection &source, pg::Connection &tar
       }
   flush();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log::info("large objects: {} on the source; {} created, {} written again, {} removed on the target ({} bytes) in {:.2f} s",
-            out.source_count, out.created, out.rewritten, out.unlinked, out.bytes, out.seconds);
+  if (out.source_count > 0 || out.unlinked > 0)
+    log::info("large objects: {} on the source; {} created, {} written again, {} removed on the target ({} bytes) in {:.2f} s",
+              out.source_count, out.created, out.rewritten, out.unlinked, out.bytes, out.seconds);
   return out;
 }
 
