@@ -194,6 +194,8 @@ class SyncJob {
     st.method = sync::choose_change_method(tp.table, c == cfg_.change_columns.end() ? std::nullopt : std::optional(c->second));
     const sync::ChangeMethod &m = st.method;
     sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg_.scan_below);
+    if (cost.scans) result_.scans.push_back({name.display(), m, cost});
+    result_.scan_below = cfg_.scan_below;
     if (cost.too_big && !cfg_.allow_scan)
       return m.reason + " (" + report::format_bytes(cost.bytes) +
              (tp.table.reltuples > 0 ? ", about " + std::to_string(static_cast<i64>(tp.table.reltuples)) + " rows" : "") +

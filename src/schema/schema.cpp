@@ -85,7 +85,7 @@ std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::
   }
   for (const sql::QualifiedName &t : exclude_tables) argv.push_back("--exclude-table=" + t.quoted());
   run_checked(argv, src.env, "pg_dump of the schema from the source " + src.display,
-              "check that pg_dump is at least as new as the source server (--pg-bin) and can read every table");
+              "pg_dump's message above is the cause; nothing was written to the target");
   return out;
 }
 
@@ -109,8 +109,10 @@ void restore_section(const std::string &target_conninfo, const std::filesystem::
   if (section == "post-data") env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + opt.maintenance_work_mem);
   run_checked(argv, env, "pg_restore --section=" + section + " into the target " + dst.display,
               section == "pre-data"
-                  ? "an object the schema needs may already exist on the target or a role may be missing (try --no-owner)"
-                  : "the data is copied; fix the cause and create the missing indexes/constraints, or rerun into an empty database");
+                  ? "pg_restore's message above names the archive entry that failed and the server's cause; fix that "
+                    "and rerun the same command"
+                  : "the data is in; pg_restore's message above names the item that failed and the server's cause; "
+                    "fix that and rerun the same command");
 }
 
 }  // namespace pgcutover::schema

@@ -69,6 +69,10 @@ struct SyncResult {
   // With keep_snapshot: the session still holding `snapshot` open, so other
   // sessions can import it; the snapshot ends when the last owner lets go.
   std::shared_ptr<pg::SnapshotHolder> holder;
+  // The tables whose change detection read them whole (or were refused for
+  // it: above scan_below), with size and estimated time.
+  std::vector<sync::FinalSyncScan> scans;
+  i64 scan_below = sync::DEFAULT_SCAN_BELOW;
   // Final sync: objects that are not tables.
   schema::MatviewResult matviews;
   bool matviews_considered = false;

@@ -51,6 +51,7 @@ std::string drift_line(const sync::Drift &d);
 // Materialized views refreshed and large objects copied (copy, final sync).
 View nontables(const schema::MatviewResult &matviews, bool matviews_considered,
                const std::optional<schema::LargeObjectResult> &large_objects, i64 large_objects_left_out);
-View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_below);
+// `ahead`: said days before (plan, copy); else by the sync that did it.
+View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_below, bool ahead = true);
 
 }  // namespace pgcutover::report::views

@@ -48,7 +48,7 @@ std::string table_text(const plan::TablePlan &t, size_t w) {
 
 }  // namespace
 
-View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_below) {
+View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_below, bool ahead) {
   View v;
   v.json = nlohmann::json::array();
   if (scans.empty()) return v;
@@ -63,9 +63,9 @@ View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_be
                          s.cost.too_big ? "REFUSED by the final sync unless --allow-scan (above --scan-below)"
                                         : "scanned (below --scan-below)");
   }
-  v.text = fmt::format("the final sync reads {} table(s) whole (--scan-below {}): {} scanned (est. {:.1f} s in all at "
+  v.text = fmt::format("{} {} table(s) whole (--scan-below {}): {} scanned (est. {:.1f} s in all at "
                        "{:.0f} MB/s), {} refused unless --allow-scan:\n",
-                       scans.size(), format_bytes(scan_below), scanned, seconds, sync::SCAN_BYTES_PER_SECOND / 1e6, refused) +
+                       ahead ? "the final sync reads" : "this sync's change detection read", scans.size(), format_bytes(scan_below), scanned, seconds, sync::SCAN_BYTES_PER_SECOND / 1e6, refused) +
            lines;
   return v;
 }

@@ -58,6 +58,9 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
   v.json["target_writes"] = {{"replica", r.target_writes.replica}, {"always_triggers", r.target_writes.always_triggers}};
   v.json["toast_compression"] = r.toast_compression.empty() ? "server default" : r.toast_compression;
   v.json["deletes"] = r.deletes_detected ? "detected" : "not detected: a timestamp sync cannot see deleted rows";
+  View scans = final_sync_scans(r.scans, r.scan_below, false);
+  v.json["final_sync_scans"] = scans.json;
+  v.text += scans.text;
   View other = nontables(r.matviews, r.matviews_considered, r.large_objects, r.large_objects_left_out);
   v.json["objects_not_tables"] = other.json;
   v.text += other.text;
