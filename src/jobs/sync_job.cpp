@@ -58,8 +58,8 @@ class SyncJob {
     check_large_objects();
     sync_changes();
     detect_deletes();
-    finish_drift();
-    guard_->restore(*dst_);  // triggers and foreign keys set aside, back before the job ends
+    guard_->restore(*dst_);  // triggers, foreign keys and NOT VALID checks set aside, back before the job ends
+    finish_drift();          // (after them: a domain check the drift added is validated here)
     reset_sequences();
     sync_nontables();
     if (cfg_.keep_snapshot) result_.holder = snap_;  // the caller reads the source as of it, then lets it go
