@@ -3,6 +3,8 @@
 // catalogs. Reads only.
 #include "pgcutover/jobs/plan_job.hpp"
 
+#include "pgcutover/sync/drift_apply.hpp"
+
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/schema/objects.hpp"
 #include "pgcutover/schema/tools.hpp"
@@ -60,7 +62,10 @@ PlanResult run_plan(const PlanConfig &cfg) {
   // What a sync would do: each table's change detection and the drift found.
   catalog::Catalog sc = catalog::load_catalog(snap.conn(), bopt.exclude_schemas);
   catalog::Catalog dc = catalog::load_catalog(dst, bopt.exclude_schemas);
-  out.drift = sync::find_drift(sc, dc, catalog::select_tables(sc, bopt.tables));
+  // Everything the sync would find (the tables the source dropped aside:
+  // those need the ledger, which a plan before the first copy has not).
+  sync::DriftScope scope{cfg.scope.tool_schema, bopt.exclude_schemas, false, cfg.schema.no_owner, cfg.schema.no_privileges};
+  out.drift = sync::find_all_drift(snap.conn(), dst, sc, dc, catalog::select_tables(sc, bopt.tables), scope).drift;
   for (const plan::TablePlan &tp : out.plan.tables) {
     auto c = cfg.change_columns.find(tp.table.name.display());
     const sync::ChangeMethod &m = out.change_methods[tp.table.name.display()] = sync::choose_change_method(

@@ -62,6 +62,8 @@ TEST(Drift, ChangesTheSyncDidNotSeeAreAppliedBeforeTheData) {
   exec(src, DRIFT);
   r = run_pgcutover({"plan", "--source", src, "--target", dst});
   EXPECT_NE(r.out.find("public.ev_2025"), std::string::npos) << r.out;
+  for (const char *kind : {"enum_renamed", "renamed", "constraint_changed", "domain_changed", "comment_changed"})
+    EXPECT_NE(r.out.find(kind), std::string::npos) << "plan does not show " << kind << "\n" << r.out;
   r = run_pgcutover({"sync", "--source", src, "--target", dst, "--overlap", "1s", "--final", "--deletes", "detect"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   for (const char *kind : {"enum_renamed", "renamed", "constraint_changed", "domain_changed", "comment_changed"})
