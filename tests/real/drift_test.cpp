@@ -9,6 +9,7 @@
 
 #include "hostile.hpp"
 #include "pg_cluster.hpp"
+#include "real.hpp"
 
 using namespace pgcutover::testing;
 
@@ -53,9 +54,7 @@ const char *DRIFT = R"SQL(
 
 TEST(Drift, ChangesTheSyncDidNotSeeAreAppliedBeforeTheData) {
   const std::string db = "driftreal";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  auto [src, dst] = real::fresh_databases(db);
   exec(src, SCHEMA);
   RunResult r = run_pgcutover({"copy", "--source", src, "--target", dst});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -76,9 +75,7 @@ TEST(Drift, ChangesTheSyncDidNotSeeAreAppliedBeforeTheData) {
 
 TEST(Drift, AFailureBeforeTheDataLeavesNoneOfTheSyncsSchemaChanges) {
   const std::string db = "drifthalf";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  auto [src, dst] = real::fresh_databases(db);
   exec(src, SCHEMA);
   RunResult r = run_pgcutover({"copy", "--source", src, "--target", dst});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -11,16 +11,11 @@
 
 #include "hostile.hpp"
 #include "pg_cluster.hpp"
+#include "real.hpp"
 
 using namespace pgcutover::testing;
 
 namespace {
-
-void create_roles(const std::string &conninfo, std::initializer_list<const char *> roles) {
-  for (const char *r : roles)
-    exec(conninfo, std::string("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '") + r +
-                       "') THEN CREATE ROLE " + r + " NOLOGIN; END IF; END $$");
-}
 
 // Lines the comparison ignores: none. Every line of the source's schema dump
 // must be on the target's (the dumps' random \restrict keys aside).
@@ -30,10 +25,8 @@ const std::vector<std::string> DUMP_DIFFERS = {};
 
 TEST(Everything, WholeDatabaseCopiesWithDefaultOptionsAndComparesEqual) {
   const std::string db = "everything";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
-  create_roles(target_cluster().conninfo(), {"everything_owner", "everything_reader"});
+  auto [src, dst] = real::fresh_databases(db);
+  real::create_roles(target_cluster().conninfo(), {"everything_owner", "everything_reader"});
   run_sql_file(src, fixture_sql("everything_schema.sql"));
   run_sql_file(src, fixture_sql("everything_data.sql"));
 
@@ -62,10 +55,8 @@ TEST(Everything, WholeDatabaseCopiesWithDefaultOptionsAndComparesEqual) {
 
 TEST(Everything, ASubsetSaysWhatItLeavesOutAndTakesLargeObjectsWhenAsked) {
   const std::string db = "everything_subset";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
-  create_roles(target_cluster().conninfo(), {"everything_owner", "everything_reader"});
+  auto [src, dst] = real::fresh_databases(db);
+  real::create_roles(target_cluster().conninfo(), {"everything_owner", "everything_reader"});
   run_sql_file(src, fixture_sql("everything_schema.sql"));
   run_sql_file(src, fixture_sql("everything_data.sql"));
   RunResult r = run_pgcutover({"copy", "--source", src, "--target", dst, "--table", "every.lo_holder"});

@@ -11,6 +11,7 @@
 
 #include "hostile.hpp"
 #include "pg_cluster.hpp"
+#include "real.hpp"
 
 using namespace pgcutover::testing;
 using namespace std::chrono_literals;
@@ -35,9 +36,7 @@ const char *SCHEMA = R"SQL(
 
 TEST(FinalScan, SmallTablesAreScannedBigOnesRefusedAndBothListedDaysAhead) {
   const std::string db = "finalscan";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  auto [src, dst] = real::fresh_databases(db);
   exec(src, SCHEMA);
 
   // Days ahead: plan lists every table the final sync reads whole, with size and cost.

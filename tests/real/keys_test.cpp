@@ -10,6 +10,7 @@
 #include "compare.hpp"
 #include "hostile.hpp"
 #include "pg_cluster.hpp"
+#include "real.hpp"
 
 using namespace pgcutover::testing;
 using namespace std::chrono_literals;
@@ -35,9 +36,7 @@ const char *SCHEMA = R"SQL(
 
 TEST(Keys, IncludeColumnsAreNoPartOfTheKey) {
   const std::string db = "inckeys";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  auto [src, dst] = real::fresh_databases(db);
   exec(src, SCHEMA);
   RunResult r = run_pgcutover({"copy", "--source", src, "--target", dst});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -66,9 +65,7 @@ TEST(Keys, IncludeColumnsAreNoPartOfTheKey) {
 
 TEST(Keys, ATableWhoseMergeFailsFailsAlone) {
   const std::string db = "failalone";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  auto [src, dst] = real::fresh_databases(db);
   exec(src, SCHEMA);
   RunResult r = run_pgcutover({"copy", "--source", src, "--target", dst});
   ASSERT_EQ(r.exit_code, 0) << r.err;

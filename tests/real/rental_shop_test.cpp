@@ -11,25 +11,14 @@
 
 #include "hostile.hpp"
 #include "pg_cluster.hpp"
+#include "real.hpp"
 
 using namespace pgcutover::testing;
 
-namespace {
-
-void create_roles(const std::string &conninfo, std::initializer_list<const char *> roles) {
-  for (const char *r : roles)
-    exec(conninfo, std::string("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '") + r +
-                       "') THEN CREATE ROLE " + r + " NOLOGIN; END IF; END $$");
-}
-
-}  // namespace
-
 TEST(RentalShop, TheWholeManeuverIsExact) {
   const std::string db = "rental_shop";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
-  create_roles(target_cluster().conninfo(), {"rental_app", "rental_readonly"});
+  auto [src, dst] = real::fresh_databases(db);
+  real::create_roles(target_cluster().conninfo(), {"rental_app", "rental_readonly"});
   exec(source_cluster().conninfo(), "ALTER DATABASE " + db + " SET TimeZone = 'America/New_York'");
   run_sql_file(src, fixture_sql("rental_shop_schema.sql"));
   run_sql_file(src, fixture_sql("rental_shop_data.sql"));

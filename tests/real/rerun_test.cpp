@@ -12,16 +12,11 @@
 
 #include "hostile.hpp"
 #include "pg_cluster.hpp"
+#include "real.hpp"
 
 using namespace pgcutover::testing;
 
 namespace {
-
-void create_roles(const std::string &conninfo, std::initializer_list<const char *> roles) {
-  for (const char *r : roles)
-    exec(conninfo, std::string("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '") + r +
-                       "') THEN CREATE ROLE " + r + " NOLOGIN; END IF; END $$");
-}
 
 // On the target, outside the application's schemas: refuses pg_restore's
 // statements of the tag in chaos.fail_tag, and (fail_tag = 'DATA') the rows
@@ -73,7 +68,7 @@ struct Rerun : ::testing::Test {
 }  // namespace
 
 TEST_F(Rerun, AFailureAtEveryPhaseThenTheSameCommandFinishesTheJob) {
-  create_roles(target_cluster().conninfo(), {"rental_app", "rental_readonly"});
+  real::create_roles(target_cluster().conninfo(), {"rental_app", "rental_readonly"});
   exec(source_cluster().conninfo(), "ALTER DATABASE " + db + " SET TimeZone = 'America/New_York'");
   run_sql_file(src(), fixture_sql("rental_shop_schema.sql"));
   run_sql_file(src(), fixture_sql("rental_shop_data.sql"));

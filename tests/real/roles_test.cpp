@@ -7,14 +7,13 @@
 #include "compare.hpp"
 #include "hostile.hpp"
 #include "pg_cluster.hpp"
+#include "real.hpp"
 
 using namespace pgcutover::testing;
 
 TEST(Roles, NamedBeforeAnyDataMoves) {
   const std::string db = "roles22";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  auto [src, dst] = real::fresh_databases(db);
   // Roles are cluster-wide: these exist on the source's cluster only.
   exec(source_cluster().conninfo(), R"SQL(
     DO $$ BEGIN

@@ -13,6 +13,7 @@
 #include "compare.hpp"
 #include "hostile.hpp"
 #include "pg_cluster.hpp"
+#include "real.hpp"
 
 using namespace pgcutover::testing;
 using namespace std::chrono_literals;
@@ -48,9 +49,7 @@ const char *SCHEMA = R"SQL(
 
 TEST(Types, WithoutBinaryIoGoAsTextEverywhere) {
   const std::string db = "nobinary";
-  recreate_database(source_cluster(), db);
-  recreate_database(target_cluster(), db);
-  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  auto [src, dst] = real::fresh_databases(db);
   exec(src, SCHEMA);
 
   RunResult r = run_pgcutover({"plan", "--source", src, "--target", dst, "--json"});
