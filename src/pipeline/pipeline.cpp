@@ -47,8 +47,24 @@ auto with_context(const RangeTask &task, F &&body) {
     if (e.table.empty()) e.table = task.table->table.name.display();
     if (!e.range_id) e.range_id = task.range->id;
     if (task.ends) pg::explain_lock_timeout(e, *task.ends, {task.table->table.name});
-    if (e.hint.empty() && e.kind != ErrorKind::Cancelled)
-      e.hint = "nothing of this range was committed; fix the cause and rerun the same command";
+    if (e.hint.empty() && e.kind != ErrorKind::Cancelled) {
+      // "Fix the cause" only where the cause is one a user can fix: a server's
+      // refusal, a full disk, a malformed stream from a server. Retries used up
+      // on a lost connection want the servers back; a bug wants a report.
+      switch (e.kind) {
+        case ErrorKind::Transient:
+        case ErrorKind::Unreachable:
+          e.hint = "nothing of this range was committed; the retries are used up: when the servers are reachable "
+                   "again, rerun the same command (it resumes)";
+          break;
+        case ErrorKind::Internal:
+          e.hint = "nothing of this range was committed; this is a bug in pgcutover: please report it with this "
+                   "message; rerunning the same command resumes the job";
+          break;
+        default:
+          e.hint = "nothing of this range was committed; fix the cause and rerun the same command";
+      }
+    }
     throw;
   }
 }
