@@ -162,7 +162,18 @@ std::vector<KeyDiff> localize(pg::Connection &src, pg::Connection &dst, const ca
 catalog::TableDef key_only(const catalog::TableDef &table) {
   catalog::TableDef k = table;
   k.columns.clear();
-  for (const std::string &c : table.key) k.columns.push_back(*table.find_column(c));
+  for (size_t i = 0; i < table.key.size(); ++i) {
+    // A generated key column is not among the copied columns: its name and type come from the key.
+    if (const catalog::ColumnDef *c = table.find_column(table.key[i])) {
+      k.columns.push_back(*c);
+    } else {
+      catalog::ColumnDef g;
+      g.name = table.key[i];
+      g.type = i < table.key_types.size() ? table.key_types[i] : "";
+      g.not_null = true;
+      k.columns.push_back(g);
+    }
+  }
   return k;
 }
 
