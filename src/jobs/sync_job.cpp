@@ -96,6 +96,9 @@ class SyncJob {
   // the changed rows, so they are part of this sync.
   void apply_drift() {
     report::PhaseTimer t(rep_, "schema_drift");
+    // What a killed run left set aside comes back first: the drift compares
+    // the target as it really is.
+    ledger::TargetWriteGuard(ends_, cfg_.scope.tool_schema).restore(*dst_);
     pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
     std::vector<std::string> excluded = cfg_.scope.excluded_schemas();
     catalog::Catalog sc = catalog::load_catalog(src, excluded);

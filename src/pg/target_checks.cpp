@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "pgcutover/sql/copy.hpp"
+#include "pgcutover/util/error.hpp"
 #include "pgcutover/sql/misc.hpp"
 #include "pgcutover/sql/server.hpp"
 #include "pgcutover/util/log.hpp"
@@ -36,6 +38,19 @@ std::string TargetWrites::summary() const {
     for (const std::string &t : always_triggers) s += " " + t + ";";
   }
   return s + aside;
+}
+
+void empty_for_reload(Connection &dst, const sql::QualifiedName &table) {
+  dst.exec("SAVEPOINT pgcutover_reload");
+  try {
+    dst.exec(sql::delete_all(table));
+  } catch (const Error &e) {
+    if (e.sqlstate != "55000") throw;
+    dst.exec("ROLLBACK TO SAVEPOINT pgcutover_reload");
+    log::debug("{}: DELETE refused ({}): emptied with TRUNCATE", table.display(), e.what());
+    dst.exec(sql::truncate(table));
+  }
+  dst.exec("RELEASE SAVEPOINT pgcutover_reload");
 }
 
 TargetWrites probe_target_writes(Connection &dst, const std::vector<sql::QualifiedName> &tables) {

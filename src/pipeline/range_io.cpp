@@ -7,6 +7,7 @@
 // source reported, the rows framed, and the rows the target stored are the
 // same number. Any failure unwinds: CopyOut cancels the source query, CopyIn
 // makes the target fail its COPY, and the Transaction rolls back.
+#include "pgcutover/pg/target_checks.hpp"
 #include "pgcutover/pipeline/range_io.hpp"
 
 #include <fmt/format.h>
@@ -114,7 +115,7 @@ WriteResult write_range(pg::Connection &dst, const plan::TablePlan &tp, const Wr
   } else if (append) {
     copy_in_sql = sql::copy_in(target, cols, tp.format);
   } else if (tp.strategy == merge::Strategy::Replace) {
-    dst.exec(sql::delete_all(target));
+    pg::empty_for_reload(dst, target);
     copy_in_sql = sql::copy_in(target, cols, tp.format);
   } else if (w.truncate_and_freeze || tp.freeze) {
     dst.exec(sql::truncate(target));

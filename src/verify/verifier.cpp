@@ -1,4 +1,5 @@
 // Verification and repair (see verifier.hpp for what a digest covers).
+#include "pgcutover/pg/target_checks.hpp"
 #include "pgcutover/verify/verifier.hpp"
 
 #include "pgcutover/pg/probe.hpp"
@@ -120,7 +121,7 @@ void replace_rows(pg::Connection &src, pg::Connection &dst, const plan::TablePla
   const catalog::TableDef &t = tp.table;
   std::vector<std::string> cols = t.column_names();
   pg::Transaction txn(dst);
-  dst.exec(sql::delete_all(t.name));
+  pg::empty_for_reload(dst, t.name);
   copy_rows(src, dst, sql::copy_out(t.name, cols, key_spec(t), plan::KeyRange{}, tp.format, ""),
             sql::copy_in(t.name, cols, tp.format), tp.format, static_cast<int>(cols.size()));
   txn.commit();

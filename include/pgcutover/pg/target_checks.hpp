@@ -56,4 +56,10 @@ std::string describe_toast_compression(const std::string &chosen);
 bool share_one_machine(Connection &a, Connection &b);
 bool same_machine_addresses(const std::string &a, const std::string &b);  // "" = Unix socket
 
+// Inside the caller's transaction: removes every row of the table (ONLY),
+// before it is filled again from the source. DELETE, or TRUNCATE when the
+// table may not take a DELETE (in a publication that publishes deletes, with
+// no replica identity: SQLSTATE 55000), through a savepoint.
+void empty_for_reload(Connection &dst, const sql::QualifiedName &table);
+
 }  // namespace pgcutover::pg
