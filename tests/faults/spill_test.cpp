@@ -123,7 +123,9 @@ TEST_F(Spill, SecondSignalLeavesNoSpillFileBehind) {
   p.send_signal(SIGTERM);
   RunResult r = p.wait(60);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
-  EXPECT_EQ(r.exit_code, 143) << r.err;
+  // The two handlers run on whichever threads the kernel picks; on a loaded
+  // machine the SIGTERM one can run first, and then SIGINT is the second.
+  EXPECT_TRUE(r.exit_code == 143 || r.exit_code == 130) << r.exit_code << "\n" << r.err;
   EXPECT_NE(r.err.find("second signal"), std::string::npos) << r.err;
   EXPECT_TRUE(files().empty()) << "left behind: " << join(files());
   long long left = 0;
