@@ -92,22 +92,8 @@ std::string domain_default(const QualifiedName &domain, const std::string &defau
   return fmt::format("ALTER DOMAIN {} SET DEFAULT {}", domain.quoted(), default_text);
 }
 
-std::string domain_add_check(const QualifiedName &domain, const std::string &name, const std::string &definition) {
-  bool already = definition.size() >= 10 && definition.compare(definition.size() - 10, 10, " NOT VALID") == 0;
-  return fmt::format("ALTER DOMAIN {} ADD CONSTRAINT {} {}{}", domain.quoted(), quote_ident(name), definition,
-                     already ? "" : " NOT VALID");
-}
-
-std::string domain_drop_check(const QualifiedName &domain, const std::string &name) {
-  return fmt::format("ALTER DOMAIN {} DROP CONSTRAINT {}", domain.quoted(), quote_ident(name));
-}
-
 std::string domain_validate(const QualifiedName &domain, const std::string &name) {
   return fmt::format("ALTER DOMAIN {} VALIDATE CONSTRAINT {}", domain.quoted(), quote_ident(name));
-}
-
-std::string drop_constraint(const QualifiedName &table, const std::string &name) {
-  return fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", table.quoted(), quote_ident(name));
 }
 
 std::string rename_constraint(const QualifiedName &table, const std::string &from, const std::string &to) {

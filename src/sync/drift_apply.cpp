@@ -7,6 +7,7 @@
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/sql/array.hpp"
 #include "pgcutover/sql/drift.hpp"
+#include "pgcutover/sql/write_guard.hpp"
 #include "pgcutover/sync/watermark.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
@@ -233,12 +234,12 @@ void domain_drift(pg::Connection &src, pg::Connection &dst, const std::vector<st
     sql::QualifiedName d{k[0], k[1]};
     if (t != tc.end())
       plan.drift.push_back({d, DriftKind::DomainChanged, k[2], "constraint on the target: " + t->second + "; dropped",
-                            false, sql::drift::domain_drop_check(d, k[2])});
+                            false, sql::write_guard::drop_domain_constraint(d, k[2])});
     bool validated = def.size() < 10 || def.compare(def.size() - 10, 10, " NOT VALID") != 0;
     plan.drift.push_back({d, DriftKind::DomainChanged, k[2],
                           "constraint on the source: " + def + "; added NOT VALID" +
                               (validated ? ", validated after the data" : ""),
-                          false, sql::drift::domain_add_check(d, k[2], def)});
+                          false, sql::write_guard::add_domain_constraint(d, k[2], def)});
     if (validated)
       plan.after_data.emplace_back(d.display() + ": domain_changed \"" + k[2] + "\" (VALIDATE)",
                                    sql::drift::domain_validate(d, k[2]));
@@ -247,7 +248,7 @@ void domain_drift(pg::Connection &src, pg::Connection &dst, const std::vector<st
     if (sd.count({k[0], k[1]}) && !sc.count(k)) {
       sql::QualifiedName d{k[0], k[1]};
       plan.drift.push_back({d, DriftKind::DomainChanged, k[2], "constraint on the target only: " + def + "; dropped", false,
-                            sql::drift::domain_drop_check(d, k[2])});
+                            sql::write_guard::drop_domain_constraint(d, k[2])});
     }
 }
 
@@ -265,7 +266,7 @@ void object_changes(pg::Connection &src, pg::Connection &dst, const std::set<sql
       plan.drift.push_back({o.table, DriftKind::ConstraintChanged, o.name,
                             "on the target: " + same_name->definition + "; on the source: " + o.definition +
                                 ": dropped before the data, created as the source has it after",
-                            false, sql::drift::drop_constraint(o.table, o.name)});
+                            false, sql::write_guard::drop_constraint(o.table, o.name)});
       plan.after_data.emplace_back(o.table.display() + ": constraint_changed \"" + o.name + "\"",
                                    sql::drift::add_constraint(o.table, o.name, o.definition));
       continue;

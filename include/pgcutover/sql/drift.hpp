@@ -32,10 +32,7 @@ const char *comments_of();
 std::string set_owner(const QualifiedName &table, const std::string &role);
 std::string grant_on(const QualifiedName &table, const std::string &privilege, const std::string &grantee, bool grantable);
 std::string domain_default(const QualifiedName &domain, const std::string &default_text);  // '' drops it
-std::string domain_add_check(const QualifiedName &domain, const std::string &name, const std::string &definition);
-std::string domain_drop_check(const QualifiedName &domain, const std::string &name);
 std::string domain_validate(const QualifiedName &domain, const std::string &name);
-std::string drop_constraint(const QualifiedName &table, const std::string &name);
 std::string rename_constraint(const QualifiedName &table, const std::string &from, const std::string &to);
 std::string rename_index(const std::string &schema, const std::string &from, const std::string &to);
 std::string rename_enum_label(const QualifiedName &type, const std::string &from, const std::string &to);
