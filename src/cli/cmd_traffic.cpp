@@ -51,6 +51,7 @@ Command traffic_command(CLI::App &root, const CommonOptions &common) {
       ->capture_default_str();
   return {cmd, [o, &common] {
             jobs::TrafficConfig cfg;
+            pg::check_conninfo(o->source, "--source");
             cfg.source_conninfo = o->source;
             cfg.source_settings.role = "source";
             cfg.source_settings.application_name = "pgcutover traffic";

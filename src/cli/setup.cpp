@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/rehearse/config.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/units.hpp"
@@ -77,6 +78,8 @@ std::vector<std::string> choices(const std::string &s, const std::vector<std::st
 
 jobs::Scope scope_of(const ConnectionOptions &conn, const SelectionOptions &sel) {
   jobs::Scope s;
+  pg::check_conninfo(conn.source, "--source");
+  pg::check_conninfo(conn.target, "--target");
   s.ends = {conn.source, conn.target, session_settings("source", conn), session_settings("target", conn)};
   s.ends.source_settings.read_only = true;  // pgcutover never writes the source
   for (const std::string &t : sel.tables) s.tables.push_back(sql::parse_qualified_name(t));
@@ -126,6 +129,7 @@ jobs::PlanConfig plan_config(const PlanOptions &o) {
 
 jobs::LoadConfig load_config(const LoadOptions &o) {
   jobs::LoadConfig c;
+  pg::check_conninfo(o.target, "--target");
   c.target_conninfo = o.target;
   c.target_settings.role = "target";
   c.folder = o.from_spill;
@@ -137,6 +141,7 @@ jobs::LoadConfig load_config(const LoadOptions &o) {
 
 jobs::FinishConfig finish_config(const FinishOptions &o) {
   jobs::FinishConfig c;
+  pg::check_conninfo(o.target, "--target");
   c.target_conninfo = o.target;
   c.target_settings.role = "target";
   c.tool_schema = o.tool_schema;

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/ledger/run_lock.hpp"
 #include "pgcutover/ledger/write_guard.hpp"
 #include "pgcutover/pg/lock_watch.hpp"
 #include "pgcutover/pg/snapshot.hpp"
@@ -126,7 +127,14 @@ class CopyJob {
     pg::refuse_same_database(ends(), *dst_);
     pg::check_target_writable(*dst_);
     check_dump_tools();
+    {
+      pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
+      cfg_.scope.check_tables(src);  // before the tool schema is created on the target
+    }
     ledger_.ensure_tables(*dst_);
+    // Copies share the target with each other (the processes of one job
+    // split its ranges), never with a sync, repair or finish.
+    if (!cfg_.run_lock_held) run_lock_.emplace(ends().target_conninfo, ends().target_settings, cfg_.scope.tool_schema, "copy", ledger::RunMode::Shared);
   }
 
   // pg_dump must be able to read the source. It is chosen here, before the
@@ -515,6 +523,7 @@ class CopyJob {
     // The control connection sat idle through the data phase; a target
     // restart meanwhile (survived by the ranges' retries) would have killed it.
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
+    if (run_lock_) run_lock_->hold();
     for (int round = 0; ledger_.pending(*dst_) > 0; ++round) {
       cancel::throw_if_requested();
       ledger_.check_generation(*dst_);  // the pending ranges may be another plan's (--restart elsewhere)
@@ -578,6 +587,7 @@ class CopyJob {
   pipeline::PipelineOptions popt_;
   schema::SchemaOptions sopt_;
   std::optional<pg::Connection> dst_;
+  std::optional<ledger::RunLock> run_lock_;  // released after the guard restored what it set aside
   std::optional<pg::SnapshotHolder> snap_;
   std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails
   spill::FileClaim keep_claim_;  // with --keep-spill: this run owns the folder's manifest

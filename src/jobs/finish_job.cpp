@@ -9,6 +9,7 @@
 #include "pgcutover/jobs/finish_job.hpp"
 
 #include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/ledger/run_lock.hpp"
 #include "pgcutover/ledger/write_guard.hpp"
 #include "pgcutover/pg/connection.hpp"
 #include "pgcutover/pg/target_checks.hpp"
@@ -44,6 +45,8 @@ FinishResult run_finish(const FinishConfig &cfg) {
     return out;
   }
 
+  // A run writing to the target holds its run lock: named, with its command.
+  ledger::RunLock run_lock(cfg.target_conninfo, cfg.target_settings, cfg.tool_schema, "finish", ledger::RunMode::Exclusive, false);
   // Other pgcutover sessions on this database: a copy, sync or verify at work.
   pg::Result others = dst.exec(sql::ledger::other_tool_sessions());
   if (others.rows() > 0) {

@@ -4,6 +4,7 @@
 // load the range files; build indexes when the tables were created here.
 #include "pgcutover/jobs/load_job.hpp"
 
+#include "pgcutover/ledger/run_lock.hpp"
 #include "pgcutover/schema/objects.hpp"
 
 #include "pgcutover/catalog/catalog.hpp"
@@ -73,6 +74,8 @@ LoadResult run_load(const LoadConfig &cfg, report::RunReport &rep, report::Repor
   pg::Endpoints ends{"", cfg.target_conninfo, {}, cfg.target_settings};
   pg::Connection dst = pg::Connection::open(cfg.target_conninfo, cfg.target_settings);
   pg::check_target_writable(dst);
+  // Direct COPY into empty tables: nothing else may write them meanwhile.
+  ledger::RunLock run_lock(cfg.target_conninfo, cfg.target_settings, cfg.tool_schema, "load", ledger::RunMode::Exclusive, false);
   LoadResult out;
   out.snapshot = man.snapshot;
 

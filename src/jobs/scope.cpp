@@ -2,6 +2,9 @@
 
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pg/conninfo.hpp"
+#include "pgcutover/sql/array.hpp"
+#include "pgcutover/sql/catalog.hpp"
+#include "pgcutover/util/error.hpp"
 
 namespace pgcutover::jobs {
 
@@ -26,6 +29,23 @@ std::string Scope::job_name() const {
   std::vector<std::string> names;
   for (const sql::QualifiedName &t : tables) names.push_back(t.quoted());
   return ledger::default_job_name(pg::display_name(pg::parse_conninfo(ends.source_conninfo)), names);
+}
+
+void Scope::check_tables(pg::Connection &src) const {
+  if (tables.empty()) return;
+  std::vector<std::string> schemas, names;
+  for (const sql::QualifiedName &t : tables) {
+    schemas.push_back(t.schema);
+    names.push_back(t.name);
+  }
+  pg::Result r = src.query(sql::catalog::missing_tables(),
+                           {sql::array_literal(schemas), sql::array_literal(names), sql::array_literal(excluded_schemas())});
+  if (r.rows() == 0) return;
+  std::string list;
+  for (int i = 0; i < r.rows(); ++i)
+    list += (list.empty() ? "" : ", ") + sql::QualifiedName{std::string(r.get(i, 0)), std::string(r.get(i, 1))}.display();
+  throw_usage("no such table on the source: " + list,
+              "check the --table names (schema.table; quote mixed-case names); nothing was written to the target");
 }
 
 Scope Scope::with_tables(std::vector<sql::QualifiedName> t) const {

@@ -20,6 +20,7 @@
 #include <set>
 
 #include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/ledger/run_lock.hpp"
 #include "pgcutover/ledger/write_guard.hpp"
 #include "pgcutover/pg/lock_watch.hpp"
 #include "pgcutover/pg/snapshot.hpp"
@@ -73,7 +74,14 @@ class SyncJob {
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
     pg::refuse_same_database(ends(), *dst_);
     pg::check_target_writable(*dst_);
+    {
+      pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
+      cfg_.scope.check_tables(src);  // before the tool schema is created on the target
+    }
     ledger::Ledger(cfg_.scope.tool_schema, "").ensure_tables(*dst_);
+    // One sync at a time, and none beside a copy: two at once could leave a
+    // row at an older version for good, and collapse each other's watermarks.
+    run_lock_.emplace(ends().target_conninfo, ends().target_settings, cfg_.scope.tool_schema, cfg_.final_sync ? "sync --final" : "sync", ledger::RunMode::Exclusive);
   }
 
   // A base copy through the copy job, quietly: its own report, warnings only.
@@ -85,6 +93,7 @@ class SyncJob {
     copy.pipeline = cfg_.pipeline;
     copy.schema = cfg_.schema;
     copy.writes_decided = result_.target_writes;
+    copy.run_lock_held = true;  // this sync holds the target
     copy.toast = cfg_.toast;
     report::Reporter quiet(false, true);
     report::RunReport sub;
@@ -382,6 +391,7 @@ class SyncJob {
   report::Reporter &reporter_;
   pg::Endpoints ends_;  // the scope's, with the writers' replica setting
   std::optional<pg::Connection> dst_;
+  std::optional<ledger::RunLock> run_lock_;  // released after the guard restored what it set aside
   std::shared_ptr<pg::SnapshotHolder> snap_;
   std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails
   sync::DriftScope drift_scope_;

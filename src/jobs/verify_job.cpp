@@ -10,6 +10,7 @@
 #include "pgcutover/ledger/write_guard.hpp"
 
 #include "pgcutover/ledger/ledger.hpp"
+#include "pgcutover/ledger/run_lock.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -127,6 +128,15 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     }
   }
 
+  // A repair writes: it takes the target's run lock (no sync, copy or other
+  // repair beside it) before anything is compared.
+  std::optional<ledger::RunLock> run_lock;
+  if (cfg.repair) {
+    pg::Connection c = pg::Connection::open(ends.target_conninfo, ends.target_settings);
+    ledger::Ledger(cfg.scope.tool_schema, "").ensure_tables(c);
+    run_lock.emplace(ends.target_conninfo, ends.target_settings, cfg.scope.tool_schema, "verify --repair",
+                     ledger::RunMode::Exclusive);
+  }
   std::optional<ledger::TargetWriteGuard> guard;  // restores what it set aside, also when verify fails
   if (cfg.repair) {
     // Repairs apply rows as the source has them (no trigger, no foreign key

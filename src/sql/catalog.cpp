@@ -151,6 +151,15 @@ SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname, pg_catalog.forma
 }  // namespace
 
 const char *tables() { return TABLES_SQL; }
+
+const char *missing_tables() {
+  return "SELECT u.s, u.n FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(s, n, i) "
+         "WHERE u.s = ANY ($3::text[]) OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
+         "JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace "
+         "WHERE ns.nspname = u.s AND c.relname = u.n AND c.relkind IN ('r', 'p') "
+         "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass "
+         "AND d.objid = c.oid AND d.deptype = 'e')) ORDER BY u.i";
+}
 std::string columns(int server_version) {
   std::string sql = COLUMNS_SQL;
   const std::string slot = "{generated}";

@@ -71,6 +71,14 @@ CREATE TABLE IF NOT EXISTS {4} (
   at             timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (kind, table_schema, table_name, name)
 );
+-- Who holds the target's run lock (ledger/run_lock.hpp), by server session:
+-- a row is current while its session holds the lock.
+CREATE TABLE IF NOT EXISTS {7} (
+  pid            integer PRIMARY KEY,
+  command        text NOT NULL,
+  worker         text NOT NULL,                        -- host:pid of the pgcutover process
+  since          timestamptz NOT NULL
+);
 -- The job's generation: --restart gives the job a new one, and every claim and
 -- done mark must match it, so a process still running the old plan cannot
 -- mark ranges of the new one. Added to ledgers of older versions in place,
@@ -89,7 +97,7 @@ DO $pgcutover$ BEGIN
 END $pgcutover$;
 )SQL",
                      s, t(s, "jobs"), t(s, "ranges"), t(s, "watermarks"), t(s, "set_aside"),
-                     quote_literal(t(s, "jobs")), quote_literal(t(s, "ranges")));
+                     quote_literal(t(s, "jobs")), quote_literal(t(s, "ranges")), t(s, "runs"));
 }
 
 std::string insert_job(const Ident &s) {
@@ -255,6 +263,47 @@ const char *schema_objects() {
          "FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f') "
          "UNION ALL SELECT 'function ' || p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p "
          "WHERE p.pronamespace = n.oid) o ON true WHERE n.nspname = $1 ORDER BY 1";
+}
+
+const char *try_run_lock(bool shared) {
+  return shared ? "SELECT pg_catalog.pg_try_advisory_lock_shared(pg_catalog.hashtext('pgcutover run'), pg_catalog.hashtext($1))"
+                : "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('pgcutover run'), pg_catalog.hashtext($1))";
+}
+
+const char *run_unlock(bool shared) {
+  return shared ? "SELECT pg_catalog.pg_advisory_unlock_shared(pg_catalog.hashtext('pgcutover run'), pg_catalog.hashtext($1))"
+                : "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('pgcutover run'), pg_catalog.hashtext($1))";
+}
+
+const char *run_lock_holders() {
+  // A two-key advisory lock shows its keys as classid, objid (int4 -> oid
+  // wraps negative hashes the same way on both sides) and objsubid 2.
+  return "SELECT l.pid, l.mode, coalesce(host(a.client_addr), 'local'), coalesce(a.usename::text, ''), "
+         "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+         "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+         "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+         "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
+         "AND l.classid = pg_catalog.hashtext('pgcutover run')::oid AND l.objid = pg_catalog.hashtext($1)::oid "
+         "AND l.pid <> pg_catalog.pg_backend_pid() ORDER BY l.pid";
+}
+
+std::string record_run(const Ident &s) {
+  return fmt::format("INSERT INTO {} (pid, command, worker, since) VALUES (pg_catalog.pg_backend_pid(), $1, $2, "
+                     "clock_timestamp()) ON CONFLICT (pid) DO UPDATE SET command = EXCLUDED.command, "
+                     "worker = EXCLUDED.worker, since = EXCLUDED.since",
+                     t(s, "runs"));
+}
+
+std::string run_record(const Ident &s) {
+  return fmt::format("SELECT command, worker, to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                     "FROM {} r JOIN pg_catalog.pg_stat_activity a ON a.pid = r.pid AND a.backend_start <= r.since "
+                     "WHERE r.pid = $1",
+                     t(s, "runs"));
+}
+
+const char *runs_table_exists() {
+  return "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "WHERE n.nspname = $1 AND c.relname = 'runs' AND c.relkind = 'r')";
 }
 
 const char *other_tool_sessions() {

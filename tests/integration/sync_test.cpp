@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "compare.hpp"
@@ -120,6 +121,9 @@ TEST_F(Sync, CutoverManeuverLeavesTargetEqualToSource) {
 
 TEST_F(Sync, ConcurrentWritersThenFinalSyncIsEqual) {
   std::atomic<bool> stop{false};
+  std::atomic<long> writes{0};
+  std::mutex m;
+  std::vector<std::string> errors;  // every writer statement must succeed: a silent writer proves nothing
   std::vector<std::thread> writers;
   for (int w = 0; w < 3; ++w)
     writers.emplace_back([&, w] {
@@ -129,7 +133,11 @@ TEST_F(Sync, ConcurrentWritersThenFinalSyncIsEqual) {
                       "UPDATE t_big SET body = body || '{\"w\": 1}', updated_at = clock_timestamp() WHERE id = " +
                           std::to_string(1 + (i * 37 + w * 101) % 3000) + ";"
                       "UPDATE t_int SET v = 'w', updated_at = clock_timestamp() WHERE id = " + std::to_string(1 + (i * 13 + w) % 3000));
-        } catch (...) {
+          ++writes;
+        } catch (const std::exception &e) {
+          std::lock_guard lock(m);
+          errors.push_back(e.what());
+          return;
         }
       }
     });
@@ -139,6 +147,8 @@ TEST_F(Sync, ConcurrentWritersThenFinalSyncIsEqual) {
   }
   stop = true;
   for (auto &t : writers) t.join();
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  ASSERT_GT(writes.load(), 30) << "the writers wrote (almost) nothing during the syncs";
   RunResult r = sync({"--final"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GE(expect_same_content(src(), dst()), 4);

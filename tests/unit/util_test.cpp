@@ -96,6 +96,35 @@ TEST(Conninfo, UnparsableStringIsNotEchoed) {
   }
 }
 
+// Issue 23, point 8: a malformed conninfo is a usage error naming the option
+// and the keyword, before anything connects; secrets are never echoed.
+TEST(Conninfo, MalformedIsAUsageErrorNamingTheKeyword) {
+  auto message = [](const std::string &conninfo) -> std::string {
+    try {
+      pg::check_conninfo(conninfo, "--target");
+    } catch (const Error &e) {
+      EXPECT_EQ(e.kind, ErrorKind::Usage) << conninfo;
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(message("host=db port=notanumber"), "--target: port \"notanumber\" is not a port number (1 to 65535)");
+  EXPECT_EQ(message("host=db port=70000"), "--target: port \"70000\" is not a port number (1 to 65535)");
+  EXPECT_EQ(message("postgresql://db:abc/app"), "--target: port \"abc\" is not a port number (1 to 65535)");
+  EXPECT_EQ(message("host='' dbname=app"), "--target: host is given but empty");
+  EXPECT_NE(message("host= port=5432").find("host is given without a value"), std::string::npos);
+  EXPECT_EQ(message("host=db bogus=1"), "--target: unknown connection keyword \"bogus\"");
+  EXPECT_EQ(message("host=db connect_timeout=ten"), "--target: connect_timeout is not a whole number");
+  std::string broken = message("host=db password=Secret123 'unclosed");
+  EXPECT_NE(broken.find("cannot be parsed"), std::string::npos) << broken;
+  EXPECT_EQ(broken.find("Secret123"), std::string::npos) << broken;
+  // Well-formed ones pass: several hosts and ports, an empty port in a list, a URI, a password like a keyword.
+  EXPECT_EQ(message("host=a,b port=5432,5433 dbname=app"), "");
+  EXPECT_EQ(message("host=a,b port=,5433"), "");
+  EXPECT_EQ(message("postgresql://u:pw@db:5433/app?connect_timeout=5"), "");
+  EXPECT_EQ(message("host=db password=user=x"), "");
+}
+
 // Two servers share a machine (and its CPUs) when both are reached over a
 // Unix socket or loopback, or at one address: then the copy builds indexes
 // after the data by default.

@@ -43,6 +43,7 @@ struct CopyConfig {
   // used as is (the tables are new, nothing acts on them yet), and the
   // sync's own triggers and foreign keys set aside stay so until it ends.
   std::optional<pg::TargetWrites> writes_decided;
+  bool run_lock_held = false;  // the caller (a sync) holds the target's run lock
 };
 
 // A created table whose own indexes and key constraints were built while

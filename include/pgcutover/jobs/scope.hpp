@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "pgcutover/pg/connection.hpp"
 #include "pgcutover/pg/endpoints.hpp"
 #include "pgcutover/pg/lock_diagnostics.hpp"
 #include "pgcutover/pg/target_checks.hpp"
@@ -32,6 +33,9 @@ struct Scope {
   // The ledger job: the given name, or one derived from the source and the
   // tables, so the same command finds the same job again.
   std::string job_name() const;
+  // Before anything is written to the target: every --table names a table
+  // of the source, or a usage error lists those that do not.
+  void check_tables(pg::Connection &src) const;
   // The same scope narrowed to other tables, under a fresh default job name.
   Scope with_tables(std::vector<sql::QualifiedName> tables) const;
 };

@@ -23,6 +23,12 @@ struct ConninfoView {
 // (without echoing the string) when libpq cannot parse it.
 ConninfoView parse_conninfo(const std::string &conninfo);
 
+// A usage error (exit 2) naming the option and the keyword, before anything
+// connects: a string libpq cannot parse, an unknown keyword, a port or a
+// number-valued setting that is not a number, a host given empty. Values
+// are never echoed, except a port's.
+void check_conninfo(const std::string &conninfo, const std::string &option);
+
 // "host:port/dbname user=name"; fields libpq would default are shown as such.
 std::string display_name(const ConninfoView &view);
 

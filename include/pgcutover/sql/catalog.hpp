@@ -11,6 +11,9 @@ namespace pgcutover::sql::catalog {
 // $1 text[] of excluded schemas -> oid, schema, name, relkind, relispartition,
 // heap bytes, TOAST bytes, reltuples, relpages, has_children, first parent oid.
 const char *tables();
+// $1 text[] schemas, $2 text[] names (pairwise), $3 text[] excluded schemas
+// -> schema, name of each pair that tables() would not list.
+const char *missing_tables();
 // $1 oid[] -> attrelid, name, format_type, type oid, not null, has default,
 // needs_text, default expression, collatable, c_order (the collation sorts
 // bytewise), default_collation, base type oid (under domains), its typtype,

@@ -41,6 +41,13 @@ const char *setup_lock();    // transaction-level advisory lock serializing crea
 const char *job_lock();      // $1 lock name: session-level advisory lock
 const char *job_unlock();    // $1 lock name
 const char *try_job_lock();  // $1 lock name -> granted (bool); session-level, ends with the session
+// The target's run lock (ledger/run_lock.hpp), keyed by $1 the tool schema.
+const char *try_run_lock(bool shared);  // $1 tool schema -> granted (bool)
+const char *run_unlock(bool shared);    // $1 tool schema
+const char *run_lock_holders();         // $1 tool schema -> pid, mode, client, user, backend start of other holders
+std::string record_run(const Ident &s); // $1 command, $2 worker: this session holds the run lock
+std::string run_record(const Ident &s); // $1 pid -> command, worker, since (no row: not recorded, or stale)
+const char *runs_table_exists();        // $1 tool schema -> bool
 // $1 schema -> one row per object in it ("table s.jobs", ...); one row with NULL when the schema
 // exists and is empty; no row when there is no such schema.
 const char *schema_objects();
