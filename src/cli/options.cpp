@@ -122,6 +122,8 @@ void add_plan_options(CLI::App &cmd, PlanOptions &o) {
   cmd.add_option("--scan-below", o.scan_below, "the sync's --scan-below: which tables the final sync would scan "
                                                "or refuse")
       ->capture_default_str();
+  cmd.add_option("--writer-time-zone", o.writer_time_zone,
+                 "the sync's --writer-time-zone: the zone shown for local-time change columns");
 }
 
 void add_load_options(CLI::App &cmd, LoadOptions &o) {
@@ -164,6 +166,12 @@ void add_sync_options(CLI::App &cmd, SyncOptions &o) {
       ->capture_default_str();
   cmd.add_option("--overlap", o.overlap, "taken off each watermark (long transactions commit late); re-read rows "
                                          "that did not change are not rewritten")
+      ->capture_default_str();
+  cmd.add_option("--writer-time-zone", o.writer_time_zone,
+                 "the zone applications write `timestamp without time zone` and `date` change columns in (default: "
+                 "the source role's TimeZone; per table: writer_time_zone in --config)");
+  cmd.add_option("--warn-look-back", o.warn_look_back, "warn when a transaction open on the source longer than this "
+                                                       "holds the next sync's starting point back")
       ->capture_default_str();
   cmd.add_flag("--allow-scan", o.allow_scan, "allow change detection that reads whole tables (unindexed change "
                                              "column, or xmin for tables without one) whatever their size");

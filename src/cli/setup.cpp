@@ -124,6 +124,7 @@ jobs::PlanConfig plan_config(const PlanOptions &o) {
   c.scope.with_fk_parents = o.objects.with_fk_parents;
   c.change_columns = sync::load_config(o.config);
   c.scan_below = util::parse_size(o.scan_below);
+  c.writer_time_zone = o.writer_time_zone;
   return c;
 }
 
@@ -163,6 +164,8 @@ jobs::SyncConfig sync_config(const SyncOptions &o) {
   c.scope = scope_of(o.conn, o.sel);
   c.since = since(o.since);
   c.overlap_ms = util::parse_duration_ms(o.overlap);
+  c.writer_time_zone = o.writer_time_zone;
+  c.look_back_warn_s = static_cast<double>(util::parse_duration_ms(o.warn_look_back)) / 1000.0;
   c.allow_scan = o.allow_scan;
   c.scan_below = util::parse_size(o.scan_below);
   c.deletes = o.deletes == "detect" ? jobs::Deletes::Detect : jobs::Deletes::Off;
@@ -211,6 +214,7 @@ jobs::RehearseConfig rehearse_config(const RehearseOptions &o) {
   sel.tool_schema = file.tool_schema;
   s.scope = scope_of(conn, sel);
   s.overlap_ms = util::parse_duration_ms(file.overlap);
+  s.writer_time_zone = file.writer_time_zone;
   s.allow_scan = file.allow_scan;
   if (file.deletes != "off" && file.deletes != "detect") throw_usage(o.config + ": 'deletes' takes off or detect");
   s.deletes = file.deletes == "detect" ? jobs::Deletes::Detect : jobs::Deletes::Off;

@@ -8,6 +8,7 @@
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/schema/objects.hpp"
 #include "pgcutover/schema/tools.hpp"
+#include "pgcutover/sql/sync.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/temp_dir.hpp"
 
@@ -66,10 +67,12 @@ PlanResult run_plan(const PlanConfig &cfg) {
   // those need the ledger, which a plan before the first copy has not).
   sync::DriftScope scope{cfg.scope.tool_schema, bopt.exclude_schemas, false, cfg.schema.no_owner, cfg.schema.no_privileges};
   out.drift = sync::find_all_drift(snap.conn(), dst, sc, dc, catalog::select_tables(sc, bopt.tables), scope).drift;
+  const std::string role_zone(snap.conn().exec(sql::sync::session_default_time_zone()).get(0, 0));
   for (const plan::TablePlan &tp : out.plan.tables) {
     auto c = cfg.change_columns.find(tp.table.name.display());
-    const sync::ChangeMethod &m = out.change_methods[tp.table.name.display()] = sync::choose_change_method(
-        tp.table, c == cfg.change_columns.end() ? std::nullopt : std::optional(c->second));
+    std::optional<sync::TableConfig> tcfg = c == cfg.change_columns.end() ? std::nullopt : std::optional(c->second);
+    sync::ChangeMethod &m = out.change_methods[tp.table.name.display()] = sync::choose_change_method(tp.table, tcfg);
+    sync::set_writer_time_zone(m, tp.table, tcfg, cfg.writer_time_zone, role_zone);
     sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg.scan_below);
     if (cost.scans) out.final_sync_scans.push_back({tp.table.name.display(), m, cost});
   }

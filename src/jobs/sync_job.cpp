@@ -77,6 +77,7 @@ class SyncJob {
     {
       pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
       cfg_.scope.check_tables(src);  // before the tool schema is created on the target
+      check_time_zones(src);
     }
     ledger::Ledger(cfg_.scope.tool_schema, "").ensure_tables(*dst_);
     // One sync at a time, and none beside a copy: two at once could leave a
@@ -164,9 +165,15 @@ class SyncJob {
     result_.snapshot = snap_->info();
     source_time_zone_ = std::string(snap_->conn().exec(sql::sync::session_default_time_zone()).get(0, 0));
     log::info("syncing changes up to {} (snapshot {})", result_.snapshot.taken_at, result_.snapshot.id);
-    if (result_.snapshot.changes_from != result_.snapshot.taken_at)
-      log::info("a transaction open on the source since {} may still commit older changes: the next sync reads from there",
-                result_.snapshot.changes_from);
+    const pg::SnapshotInfo &si = result_.snapshot;
+    if (si.changes_from != si.taken_at) {
+      std::string what = fmt::format("{}, open for {} since {}, may still commit older changes: the next sync reads from there",
+                                     si.changes_from_holder, report::format_duration(si.changes_from_age_s), si.changes_from);
+      if (si.changes_from_age_s > cfg_.look_back_warn_s)
+        log::warn("{} (end it, or the next sync re-reads {} of changes)", what, report::format_duration(si.changes_from_age_s));
+      else
+        log::info("{}", what);
+    }
   }
 
   // Where the change detection of a table starts: its point (or --since)
@@ -203,7 +210,9 @@ class SyncJob {
       return std::nullopt;
     }
     auto c = cfg_.change_columns.find(name.display());
-    st.method = sync::choose_change_method(tp.table, c == cfg_.change_columns.end() ? std::nullopt : std::optional(c->second));
+    std::optional<sync::TableConfig> tcfg = c == cfg_.change_columns.end() ? std::nullopt : std::optional(c->second);
+    st.method = sync::choose_change_method(tp.table, tcfg);
+    sync::set_writer_time_zone(st.method, tp.table, tcfg, cfg_.writer_time_zone, source_time_zone_);
     const sync::ChangeMethod &m = st.method;
     sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg_.scan_below);
     if (cost.scans) result_.scans.push_back({name.display(), m, cost});
@@ -226,11 +235,12 @@ class SyncJob {
       st.since = "xmin " + wm->xmin;
     } else {
       st.since = start_of(*wm);
+      if (!m.time_zone.empty()) widen_across_fall_back(st);
       const catalog::ColumnDef *c = tp.table.find_column(m.column);
-      tp.filter = sql::sync::change_predicate(m.column, c->type, !c->not_null, st.since, source_time_zone_);
+      tp.filter = sql::sync::change_predicate(m.column, c->type, !c->not_null, st.since, m.time_zone);
       if (!m.scans) {
         pg::Result n = snap_->conn().exec(sql::sync::count_unplaced(name, m.column, c->type, !c->not_null,
-                                                                    result_.snapshot.taken_at, source_time_zone_));
+                                                                    result_.snapshot.taken_at, m.time_zone));
         st.null_stamped = n.get_i64(0, 0);
         st.future_stamped = n.get_i64(0, 1);
         if (*st.null_stamped + *st.future_stamped > 0)
@@ -240,6 +250,40 @@ class SyncJob {
     }
     if (!m.warning.empty()) log::warn("{}: {}", name.display(), m.warning);
     return std::nullopt;
+  }
+
+  // A local-time change column in a zone whose clock steps back inside the
+  // window (a DST fall-back repeats an hour): rows written after the step
+  // carry earlier stamps than the window's start. The start moves back by
+  // the step, so they are read.
+  void widen_across_fall_back(SyncedTable &st) {
+    const std::string &zone = st.method.time_zone;
+    double step = snap_->conn().query(sql::sync::clock_step_back(), {st.since, result_.snapshot.taken_at, zone}).get_double(0, 0);
+    if (step <= 0) return;
+    std::optional<util::TimePoint> start = util::parse_iso(st.since);
+    if (!start) throw_internal("the change window's start '" + st.since + "' is not a time stamp");
+    st.since = util::format_iso(*start - std::chrono::milliseconds(static_cast<i64>(step * 1000)));
+    st.widened_s = step;
+    log::info("{}: the local clock of {} steps back by {} between the last sync and now (a DST fall-back): reading "
+              "from {} instead", st.table.display(), zone, report::format_duration(step), st.since);
+  }
+
+  // Every zone named (option and config file) is one the source knows,
+  // before anything is written.
+  void check_time_zones(pg::Connection &src) {
+    std::vector<std::pair<std::string, std::string>> zones;  // zone, where it was given
+    if (!cfg_.writer_time_zone.empty()) zones.emplace_back(cfg_.writer_time_zone, "--writer-time-zone");
+    for (const auto &[table, tc] : cfg_.change_columns)
+      if (!tc.writer_time_zone.empty()) zones.emplace_back(tc.writer_time_zone, "writer_time_zone of " + table + " in the config file");
+    for (const auto &[zone, where] : zones) {
+      try {
+        src.query(sql::sync::check_time_zone(), {zone});
+      } catch (const Error &e) {
+        if (e.sqlstate != "22023") throw;
+        throw_usage(where + ": the source does not know the time zone \"" + zone + "\"",
+                    "name an IANA zone such as Europe/Berlin or America/New_York (SELECT name FROM pg_timezone_names)");
+      }
+    }
   }
 
   void plan_changes() {

@@ -30,6 +30,10 @@ SnapshotHolder::SnapshotHolder(Connection conn) : conn_(std::move(conn)) {
   info_.xmin = r.get(0, 2);
   info_.xip = r.get(0, 3);
   info_.changes_from = r.get(0, 4);
+  if (!r.is_null(0, 5)) {
+    info_.changes_from_holder = r.get(0, 5);
+    info_.changes_from_age_s = std::stod(std::string(r.get(0, 6)));
+  }
   info_.server_version = conn_.server_version();
   warn_hidden_transactions(conn_);
   info_.holder_pid = PQbackendPID(conn_.raw());

@@ -30,6 +30,7 @@ RehearsalConfig load_rehearsal_config(const std::string &path) {
   c.safety = root["safety"].value_or(1.0);
   c.deletes = root["deletes"].value_or(std::string("detect"));
   c.overlap = root["overlap"].value_or(std::string("5min"));
+  c.writer_time_zone = root["writer_time_zone"].value_or(std::string());
   c.allow_scan = root["allow_scan"].value_or(true);
   c.verify = root["verify"].value_or(std::string("hash"));
   c.tool_schema = root["tool_schema"].value_or(std::string("pgcutover"));

@@ -14,17 +14,29 @@ std::string export_snapshot(int server_version) {
   // The fifth column: the start of the oldest other transaction open in this
   // database now (or now): a transaction that stamped its rows with now() at
   // its start and commits after this snapshot carries that earlier time.
-  // The tool's own sessions (application_name pgcutover) are left out.
+  // Prepared transactions count from the time they were prepared (PostgreSQL
+  // keeps no start time for them; the sync's --overlap covers the work
+  // before PREPARE). Left out: the tool's own sessions (application_name
+  // pgcutover), and backends that are not clients (autovacuum, WAL senders,
+  // parallel workers, whose leader counts) or run a VACUUM (it writes no
+  // rows). Sixth and seventh: what that oldest one is, and its age.
   const std::string iso = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
   return "SELECT pg_catalog.pg_export_snapshot(), to_char(s.now AT TIME ZONE 'UTC', " + iso + "), " +
          (server_version >= 130000 ? "pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text, "
                                      "pg_catalog.pg_current_snapshot()::text, "
                                    : "pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot())::text, "
                                      "pg_catalog.txid_current_snapshot()::text, ") +
-         "to_char(LEAST(s.now, s.oldest) AT TIME ZONE 'UTC', " + iso + ") "
-         "FROM (SELECT pg_catalog.clock_timestamp() AS now, "
-         "(SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a WHERE a.datname = pg_catalog.current_database() "
-         "AND a.pid <> pg_catalog.pg_backend_pid() AND a.application_name <> 'pgcutover') AS oldest) s";
+         "to_char(LEAST(s.now, o.since) AT TIME ZONE 'UTC', " + iso + "), o.who, "
+         "EXTRACT(epoch FROM s.now - o.since)::float8 "
+         "FROM (SELECT pg_catalog.clock_timestamp() AS now) s LEFT JOIN LATERAL (SELECT since, who FROM ("
+         "SELECT a.xact_start AS since, pg_catalog.format('session %s (%s@%s, application %L, %s)', a.pid, a.usename, "
+         "coalesce(host(a.client_addr), 'local'), a.application_name, a.state) AS who "
+         "FROM pg_catalog.pg_stat_activity a WHERE a.datname = pg_catalog.current_database() "
+         "AND a.pid <> pg_catalog.pg_backend_pid() AND a.application_name <> 'pgcutover' AND a.xact_start IS NOT NULL "
+         "AND a.backend_type = 'client backend' AND NOT (a.state = 'active' AND a.query ~* '^\\s*vacuum\\M') "
+         "UNION ALL SELECT p.prepared, pg_catalog.format('prepared transaction %L (xid %s, owner %s)', p.gid, "
+         "p.transaction, p.owner) FROM pg_catalog.pg_prepared_xacts p WHERE p.database = pg_catalog.current_database() "
+         ") h ORDER BY since LIMIT 1) o ON true";
 }
 
 const char *hidden_transaction_starts() {

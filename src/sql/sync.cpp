@@ -35,6 +35,16 @@ const char *session_default_time_zone() {
   return "SELECT reset_val FROM pg_catalog.pg_settings WHERE name = 'TimeZone'";
 }
 
+const char *check_time_zone() { return "SELECT pg_catalog.now() AT TIME ZONE $1"; }
+
+const char *clock_step_back() {
+  return "SELECT coalesce(max(o - later_min), 0)::float8 FROM ("
+         "SELECT o, min(o) OVER (ORDER BY g ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS later_min FROM ("
+         "SELECT g, EXTRACT(epoch FROM (g AT TIME ZONE $3) - (g AT TIME ZONE 'UTC')) AS o FROM ("
+         "SELECT pg_catalog.generate_series($1::timestamptz, $2::timestamptz, interval '1 hour') AS g "
+         "UNION ALL SELECT $2::timestamptz) s) x) y";
+}
+
 std::string xmin_predicate(const std::string &txid) {
   // A 64-bit txid's low 32 bits are its xid; age() counts back from the
   // current xid modulo 2^32, so it stays right across wraparound while the

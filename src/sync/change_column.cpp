@@ -47,6 +47,25 @@ const char *to_string(ChangeKind k) {
   return "?";
 }
 
+void set_writer_time_zone(ChangeMethod &m, const catalog::TableDef &t, const std::optional<TableConfig> &cfg,
+                          const std::string &option_zone, const std::string &role_zone) {
+  m.time_zone.clear();
+  m.time_zone_from.clear();
+  if (m.column.empty()) return;
+  const catalog::ColumnDef *c = t.find_column(m.column);
+  if (!c || !(c->type.rfind("timestamp without time zone", 0) == 0 || c->type == "date")) return;
+  if (cfg && !cfg->writer_time_zone.empty()) {
+    m.time_zone = cfg->writer_time_zone;
+    m.time_zone_from = "the config file";
+  } else if (!option_zone.empty()) {
+    m.time_zone = option_zone;
+    m.time_zone_from = "--writer-time-zone";
+  } else {
+    m.time_zone = role_zone;
+    m.time_zone_from = "the source role's TimeZone";
+  }
+}
+
 ChangeMethod choose_change_method(const catalog::TableDef &t, const std::optional<TableConfig> &cfg) {
   ChangeMethod m;
   if (cfg && !cfg->change_column.empty()) {
@@ -140,8 +159,10 @@ std::map<std::string, TableConfig> load_config(const std::string &path) {
   if (const toml::table *tables = root["tables"].as_table())
     for (const auto &[name, node] : *tables) {
       TableConfig c;
-      if (const toml::table *t = node.as_table())
+      if (const toml::table *t = node.as_table()) {
         if (auto v = (*t)["change_column"].value<std::string>()) c.change_column = *v;
+        if (auto v = (*t)["writer_time_zone"].value<std::string>()) c.writer_time_zone = *v;
+      }
       out[std::string(name.str())] = c;
     }
   return out;

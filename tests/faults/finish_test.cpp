@@ -62,8 +62,8 @@ TEST_F(Finish, RefusedWhileACopyRuns) {
   ASSERT_TRUE(p.wait_for_output("copying 1 table(s)", 30)) << p.err_so_far();
   std::this_thread::sleep_for(500ms);
   RunResult r = run_pgcutover({"finish", "--target", dst()});
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("running"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("in use by pgcutover copy ("), std::string::npos) << r.err;
   EXPECT_EQ(schema_count(), "1");
   RunResult c = p.wait(120);
   ASSERT_EQ(c.exit_code, 0) << c.err;

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <map>
 #include <thread>
 
 #include "compare.hpp"
@@ -128,4 +130,129 @@ TEST_F(ChangeDetection, ALongTransactionCommittingAfterTheSyncIsNotMissed) {
   EXPECT_EQ(on_target("SELECT v FROM long_tx WHERE id = 1"), "long transaction")
       << "the long transaction's row was missed";
   EXPECT_EQ(expect_same_content(src(), dst()), 4);
+}
+
+// Issue 23, point 4: an application that writes local times in a zone of its
+// own (its role's setting, a JVM zone), not the tool role's: the config
+// file's writer_time_zone (or --writer-time-zone) names it, and plan and
+// sync show which zone each table is read in.
+TEST_F(ChangeDetection, AWriterInItsOwnZoneIsReadInThatZone) {
+  hostile::Session app(src(), false);
+  app.exec("SET TimeZone = 'Pacific/Honolulu'");  // two to three hours west of the database's Los Angeles
+  app.exec("UPDATE local_ts SET v = 'written in Honolulu time', updated_at = now() WHERE id <= 7");
+  std::string config = test_temp_path("writer-zone.toml");
+  std::ofstream(config) << "[tables.\"public.local_ts\"]\nwriter_time_zone = \"Pacific/Honolulu\"\n";
+  RunResult plan = run_pgcutover({"plan", "--source", src(), "--target", dst(), "--config", config,
+                                  "--writer-time-zone", "Europe/Berlin", "--json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  std::map<std::string, json> zones;
+  const json planned = json::parse(plan.out);
+  for (const json &t : planned["tables"]) zones[t["table"].get<std::string>()] = t["sync"];
+  EXPECT_EQ(zones["public.local_ts"]["time_zone"], "Pacific/Honolulu");
+  EXPECT_EQ(zones["public.local_ts"]["time_zone_from"], "the config file");
+  EXPECT_EQ(zones["public.daily"]["time_zone"], "Europe/Berlin") << "a date column is local time too";
+  EXPECT_EQ(zones["public.daily"]["time_zone_from"], "--writer-time-zone");
+  EXPECT_TRUE(zones["public.long_tx"]["time_zone"].is_null()) << "timestamptz needs no zone";
+  RunResult r = sync({"--config", config});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(on_target("SELECT count(*) FROM local_ts WHERE v = 'written in Honolulu time'"), "7")
+      << "rows stamped in the writer's zone were missed";
+  bool shown = false;
+  const json synced = json::parse(r.out);
+  for (const json &t : synced["tables"])
+    if (t["table"] == "public.local_ts") {
+      shown = true;
+      EXPECT_EQ(t["time_zone"], "Pacific/Honolulu") << t.dump();
+    } else if (t["table"] == "public.daily") {
+      EXPECT_EQ(t["time_zone"], "America/Los_Angeles") << "the source role's zone by default: " << t.dump();
+      EXPECT_EQ(t["time_zone_from"], "the source role's TimeZone");
+    }
+  EXPECT_TRUE(shown) << r.out;
+  EXPECT_EQ(expect_same_content(src(), dst()), 4);
+  // An unknown zone is a usage error before anything is written.
+  RunResult bad = sync({"--writer-time-zone", "Mars/Olympus_Mons"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("does not know the time zone \"Mars/Olympus_Mons\""), std::string::npos) << bad.err;
+}
+
+// A DST fall-back inside the window repeats an hour of local time: a row
+// written in the second 01:10 carries an earlier stamp than a window that
+// starts at the first 01:30. The start moves back by the hour.
+TEST_F(ChangeDetection, ADstFallBackInTheWindowMovesItsStartBack) {
+  // New York fell back at 2026-11-01 06:00 UTC (02:00 EDT -> 01:00 EST).
+  exec(src(), "UPDATE local_ts SET v = 'second 01:10 (EST)', updated_at = '2026-11-01 01:10' WHERE id = 1");
+  exec(src(), "UPDATE local_ts SET v = 'before the window', updated_at = '2026-10-31 23:00' WHERE id = 2");
+  RunResult r = sync({"--table", "public.local_ts", "--since", "2026-11-01T05:30:00Z", "--writer-time-zone",
+                      "America/New_York"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(on_target("SELECT v FROM local_ts WHERE id = 1"), "second 01:10 (EST)")
+      << "the row written in the repeated hour was missed";
+  json t = json::parse(r.out)["tables"][0];
+  EXPECT_EQ(t["widened_seconds"], 3600.0) << t.dump();
+  EXPECT_EQ(t["since"], "2026-11-01T04:29:59.000000Z") << "--since less the 1 s overlap and the hour: " << t.dump();
+  EXPECT_EQ(on_target("SELECT v FROM local_ts WHERE id = 2"), "v2") << "the widened window reads an hour, not more";
+}
+
+// Issue 23, point 5: a prepared (two-phase) transaction stamps its rows
+// before the sync and commits after it: the look-back includes it, and
+// names it.
+TEST_F(ChangeDetection, APreparedTransactionHoldsTheLookBackAndIsNamed) {
+  hostile::Session tx(src(), false);
+  tx.exec("BEGIN");
+  tx.exec("UPDATE long_tx SET v = 'prepared, committed later', updated_at = now() WHERE id = 3");
+  tx.exec("PREPARE TRANSACTION 'pgcutover_test_2pc'");
+  std::this_thread::sleep_for(2500ms);  // older than --overlap 1s when the sync starts
+  RunResult during = sync();
+  ASSERT_EQ(during.exit_code, 0) << during.err;
+  json held = json::parse(during.out)["snapshot"];
+  ASSERT_TRUE(held.contains("oldest_open_transaction")) << held.dump();
+  EXPECT_NE(held["oldest_open_transaction"]["holder"].get<std::string>().find("prepared transaction 'pgcutover_test_2pc'"),
+            std::string::npos) << held.dump();
+  EXPECT_GE(held["oldest_open_transaction"]["age_seconds"].get<double>(), 2.0) << held.dump();
+  exec(src(), "COMMIT PREPARED 'pgcutover_test_2pc'");
+  RunResult after = sync();
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(on_target("SELECT v FROM long_tx WHERE id = 3"), "prepared, committed later")
+      << "the prepared transaction's row was missed";
+  EXPECT_EQ(expect_same_content(src(), dst()), 4);
+}
+
+// A VACUUM writes no rows: it does not hold the look-back. An idle session
+// in a transaction can still write: it does, named, with a warning past
+// --warn-look-back.
+TEST_F(ChangeDetection, VacuumDoesNotHoldTheLookBackAnIdleTransactionDoesAndIsNamed) {
+  exec(src(), "CREATE TABLE big (id int, v text); INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 200000) g;"
+              "DELETE FROM big WHERE id % 2 = 0");
+  std::string vacuum_error;
+  std::thread vacuum([&] {
+    try {
+      exec(src() + " options='-c vacuum_cost_delay=50 -c vacuum_cost_limit=1'", "VACUUM big");
+    } catch (const std::exception &e) {
+      vacuum_error = e.what();
+    }
+  });
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_EQ(query_value(src(), "SELECT count(*) FROM pg_stat_activity WHERE query = 'VACUUM big' AND state = 'active' "
+                               "AND pid <> pg_backend_pid()"), "1") << "the slow VACUUM is not running: " << vacuum_error;
+  RunResult r = sync();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json snap = json::parse(r.out)["snapshot"];
+  EXPECT_FALSE(snap.contains("oldest_open_transaction")) << "a VACUUM held the look-back: " << snap.dump();
+  EXPECT_EQ(snap["changes_from"], snap["taken_at"]) << snap.dump();
+  exec(src(), "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'VACUUM big' AND pid <> pg_backend_pid()");
+  vacuum.join();
+
+  hostile::Session idle(src(), false);
+  idle.exec("BEGIN");
+  idle.exec("SELECT count(*) FROM long_tx");
+  std::this_thread::sleep_for(2000ms);
+  r = sync({"--warn-look-back", "1s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  snap = json::parse(r.out)["snapshot"];
+  ASSERT_TRUE(snap.contains("oldest_open_transaction")) << snap.dump();
+  EXPECT_NE(snap["oldest_open_transaction"]["holder"].get<std::string>().find("idle in transaction"), std::string::npos)
+      << snap.dump();
+  EXPECT_NE(r.err.find("warning: session"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("idle in transaction"), std::string::npos) << r.err;
+  idle.exec("COMMIT");
 }

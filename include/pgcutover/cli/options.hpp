@@ -72,6 +72,7 @@ struct PlanOptions {
   ObjectOptions objects;
   std::string config;  // the sync config file, to show its change columns
   std::string scan_below = "256MB";  // what the final sync would scan or refuse
+  std::string writer_time_zone;      // the sync's --writer-time-zone
 };
 
 struct LoadOptions {
@@ -102,6 +103,8 @@ struct SyncOptions {
   SelectionOptions sel;
   std::string since = "auto";
   std::string overlap = "5min";
+  std::string writer_time_zone;
+  std::string warn_look_back = "10min";
   bool allow_scan = false;
   std::string scan_below = "256MB";
   std::string deletes = "off";

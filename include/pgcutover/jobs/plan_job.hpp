@@ -20,6 +20,7 @@ struct PlanConfig {
   std::map<std::string, sync::TableConfig> change_columns;  // from the sync config file
   schema::SchemaOptions schema;  // pg_bin, no_owner, no_privileges: what the copy would restore
   i64 scan_below = sync::DEFAULT_SCAN_BELOW;  // the sync's threshold for scanning tables
+  std::string writer_time_zone;               // the sync's --writer-time-zone
 };
 
 struct PlanResult {

@@ -24,6 +24,13 @@ struct SyncConfig {
   Scope scope;
   std::optional<util::TimePoint> since;  // nullopt: each table from its watermark
   i64 overlap_ms = 5 * 60 * 1000;        // taken off each starting point
+  // The zone applications write `timestamp without time zone` and `date`
+  // change columns in ("" = the source role's TimeZone); per table in the
+  // config file too (writer_time_zone).
+  std::string writer_time_zone;
+  // A transaction open longer than this on the source holds the next sync's
+  // look-back back by as much: the summary warns, naming it.
+  double look_back_warn_s = 600;
   bool allow_scan = false;               // change detection that reads whole tables, whatever their size
   i64 scan_below = sync::DEFAULT_SCAN_BELOW;  // ... or up to this size (the scan is cheap)
   Deletes deletes = Deletes::Off;
@@ -43,6 +50,9 @@ struct SyncedTable {
   sql::QualifiedName table;
   sync::ChangeMethod method;
   std::string since;      // where the change detection started ("xmin N" for xmin)
+  // The writers' local clock stepped back within the window (a DST
+  // fall-back): the start was moved back by this much. 0 otherwise.
+  double widened_s = 0;
   std::string watermark;  // the table's point before this sync
   i64 rows_read = 0;
   i64 rows_written = 0;

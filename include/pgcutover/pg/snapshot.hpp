@@ -20,6 +20,12 @@ struct SnapshotInfo {
   // oldest transaction open in the database at the snapshot (it may commit
   // rows stamped with its start time after the snapshot), else taken_at.
   std::string changes_from;
+  // What holds changes_from back, when something does: the oldest open
+  // transaction of another session (idle ones included: they can still
+  // write) or prepared transaction, named, and its age in seconds at the
+  // snapshot. Vacuum's own transactions and the tool's sessions are left out.
+  std::string changes_from_holder;
+  double changes_from_age_s = 0;
   int server_version = 0;
   int holder_pid = 0;      // the source backend holding the snapshot (pg_stat_activity.pid)
 };

@@ -9,6 +9,7 @@
 //   safety = 0.8             # fail when over this fraction of the budget
 //   deletes = "detect"       # or "off"
 //   overlap = "5min"
+//   writer_time_zone = "America/New_York"   # optional; per table too
 //   allow_scan = true        # change detection may scan tables (xmin, unindexed columns)
 //   verify = "hash"          # count | hash | full
 //   [tables."public.orders"]
@@ -53,6 +54,7 @@ struct RehearsalConfig {
   double safety = 1.0;
   std::string deletes = "detect";
   std::string overlap = "5min";
+  std::string writer_time_zone;  // "" = the source role's TimeZone
   bool allow_scan = true;
   std::string verify = "hash";
   std::string tool_schema = "pgcutover";

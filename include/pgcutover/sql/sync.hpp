@@ -23,6 +23,13 @@ std::string count_unplaced(const QualifiedName &table, const std::string &column
 // The TimeZone a new session of the tool's role gets on the source (its
 // database's and role's setting, not the tool's pinned UTC): -> text.
 const char *session_default_time_zone();
+// $1 zone -> the current time in it; fails with 22023 for an unknown zone.
+const char *check_time_zone();
+// $1 start, $2 end (ISO 8601 UTC), $3 zone -> seconds (float8) by which the
+// zone's local clock steps back between them (a DST fall-back repeats its
+// last hour), 0 when it never does. Sampled hourly: every real change of a
+// zone's offset lasts longer.
+const char *clock_step_back();
 // Rows whose xmin is not older than the given transaction id (64-bit txid
 // text), by age so xid wraparound is handled.
 std::string xmin_predicate(const std::string &txid);

@@ -34,14 +34,26 @@ struct ChangeMethod {
   bool scans = false;   // reads the whole table
   std::string reason;
   std::string warning;  // shown in plan and summary ("" if none)
+  // The writers' clock, for a change column of type timestamp without time
+  // zone or date (whose values mean nothing without it); "" otherwise.
+  std::string time_zone;
+  std::string time_zone_from;  // "--writer-time-zone", "the config file", "the source role's TimeZone"
 };
 
 // Per-table settings from the config file ([tables."schema.table"]).
 struct TableConfig {
-  std::string change_column;  // a column name, or "xmin"
+  std::string change_column;     // a column name, or "xmin"
+  std::string writer_time_zone;  // the zone the application writes this table's local time stamps in
 };
 
 ChangeMethod choose_change_method(const catalog::TableDef &table, const std::optional<TableConfig> &config);
+
+// The zone a change column without a time zone is read in: the table's
+// writer_time_zone from the config file, else --writer-time-zone, else the
+// TimeZone a new session of the tool's role gets on the source (what an
+// application connecting as that role would write in).
+void set_writer_time_zone(ChangeMethod &m, const catalog::TableDef &table, const std::optional<TableConfig> &config,
+                          const std::string &option_zone, const std::string &role_zone);
 
 // What a scanning change detection costs a sync, for the table's size. The
 // time is an estimate at SCAN_BYTES_PER_SECOND (a sequential scan from disk

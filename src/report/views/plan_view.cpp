@@ -27,7 +27,9 @@ nlohmann::json table_json(const plan::TablePlan &t, const sync::ChangeMethod &m)
           {"format_reason", t.format_reason},
           {"target_exists", t.target_exists},
           {"sync", {{"method", sync::to_string(m.kind)}, {"column", m.column}, {"scans", m.scans}, {"reason", m.reason},
-                    {"warning", m.warning}, {"deletes", "not seen by a timestamp sync: use sync --deletes detect"}}}};
+                    {"warning", m.warning}, {"deletes", "not seen by a timestamp sync: use sync --deletes detect"},
+                    {"time_zone", m.time_zone.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.time_zone)},
+                    {"time_zone_from", m.time_zone_from}}}};
 }
 
 // 170002 -> "17.2", 100023 -> "10.23", 90624 -> "9.6.24".
@@ -86,7 +88,8 @@ View plan(const jobs::PlanResult &r) {
     const sync::ChangeMethod &m = r.change_methods.at(t.table.name.display());
     tables.push_back(table_json(t, m));
     v.text += table_text(t, w);
-    sync_text += fmt::format("  {:<38} {:<10} {}{}\n", t.table.name.display(), sync::to_string(m.kind), m.reason,
+    sync_text += fmt::format("  {:<38} {:<10} {}{}{}\n", t.table.name.display(), sync::to_string(m.kind), m.reason,
+                             m.time_zone.empty() ? "" : "; local times read in " + m.time_zone + " (" + m.time_zone_from + ")",
                              m.warning.empty() ? "" : "; warning: " + m.warning);
   }
   v.text += fmt::format("{} table(s), {} range(s), {}\n", p.tables.size(), p.total_ranges(), format_bytes(p.total_bytes()));

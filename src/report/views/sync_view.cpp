@@ -24,6 +24,9 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
                       {"reason", t.method.reason},
                       {"warning", t.method.warning},
                       {"since", t.since},
+                      {"time_zone", t.method.time_zone.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.method.time_zone)},
+                      {"time_zone_from", t.method.time_zone_from},
+                      {"widened_seconds", t.widened_s},
                       {"watermark", t.watermark},
                       {"rows_read", t.rows_read},
                       {"rows_written", t.rows_written},
@@ -31,8 +34,10 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
                       {"deleted", t.deleted ? nlohmann::json(*t.deleted) : nlohmann::json("not detected")},
                       {"null_stamped", t.null_stamped ? nlohmann::json(*t.null_stamped) : nlohmann::json(nullptr)},
                       {"future_stamped", t.future_stamped ? nlohmann::json(*t.future_stamped) : nlohmann::json(nullptr)}});
-    v.text += fmt::format("{:<40} {:<10} {:>9} read {:>9} written  {}  since {}\n", t.table.display(),
-                          sync::to_string(t.method.kind), t.rows_read, t.rows_written, deleted, t.since);
+    v.text += fmt::format("{:<40} {:<10} {:>9} read {:>9} written  {}  since {}{}{}\n", t.table.display(),
+                          sync::to_string(t.method.kind), t.rows_read, t.rows_written, deleted, t.since,
+                          t.method.time_zone.empty() ? "" : " (local times in " + t.method.time_zone + ", " + t.method.time_zone_from + ")",
+                          t.widened_s > 0 ? fmt::format(", moved back {} across a DST fall-back", format_duration(t.widened_s)) : "");
   }
   for (const sync::Drift &d : r.drift) {
     drift.push_back(to_json(d));
@@ -43,6 +48,9 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
   if (!r.deletes_detected) v.text += "deletes are not seen by a timestamp sync: use --deletes detect\n";
   v.text += fmt::format("synced up to {} (snapshot {}){}\n", r.snapshot.taken_at, r.snapshot.id,
                         r.final_sync ? fmt::format("; {} sequence(s) set", r.sequences.size()) : "");
+  if (!r.snapshot.changes_from_holder.empty())
+    v.text += fmt::format("next sync reads from {}: {} was open for {} at the snapshot\n", r.snapshot.changes_from,
+                          r.snapshot.changes_from_holder, format_duration(r.snapshot.changes_from_age_s));
   v.text += r.target_writes.summary() + "\n";
   v.text += "new TOAST values: " + pg::describe_toast_compression(r.toast_compression) + "\n";
   nlohmann::json copied = nlohmann::json::array();
