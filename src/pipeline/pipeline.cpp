@@ -250,9 +250,6 @@ void merge_deferred(std::vector<RangeTask *> &tasks, ConnPool &sources, ConnPool
           if (h.before_commit) h.before_commit(c, r);
         },
         &removed);
-    if (removed > 0)
-      log::info("{} target row(s) held unique values the source has on other rows now (deleted or changed there): removed",
-                removed);
     for (size_t i = 0; i < tasks.size(); ++i) {
       tasks[i]->record.start = report.now();
       record_done(*tasks[i], res[i], report, done, skipped);

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <map>
 #include <thread>
 
 #include "pgcutover/copybin/framer.hpp"
@@ -22,6 +23,7 @@
 #include "pgcutover/sql/copy.hpp"
 #include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
+#include "pgcutover/util/log.hpp"
 
 namespace pgcutover::pipeline {
 
@@ -244,21 +246,73 @@ std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst
   }
   for (size_t i = 0; i < ranges.size(); ++i)
     dst.exec(sql::delete_matching_stage(ranges[i].table->table.name, stages[i], ranges[i].table->table.key));
-  i64 removed = 0;
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    const catalog::TableDef &t = ranges[i].table->table;
-    pg::Result sets = dst.query(sql::unique_column_sets(dst.server_version()), {t.name.quoted()});
-    for (int r = 0; r < sets.rows(); ++r) {
-      std::vector<std::string> cols = nlohmann::json::parse(sets.get(r, 0)).get<std::vector<std::string>>();
-      removed += dst.exec(sql::delete_unique_holders(t.name, stages[i], cols, t.key)).affected_rows();
+  // Target rows still holding a unique value a staged row takes have keys no
+  // stage has: their change was not seen (a created_at change column, an
+  // update that left the change column alone). They are never just deleted:
+  // each is read again from the source in the same snapshot and written as
+  // the source has it (gone there: gone here). What those rows bring back
+  // can hold another target row's value: repeated until none does (each
+  // pass deletes target rows, so it ends).
+  i64 removed = 0, reread = 0;
+  std::map<std::string, std::vector<std::vector<std::string>>> unique_sets;  // by table
+  std::vector<std::pair<size_t, std::string>> todo, extra;  // (range, stage reference)
+  for (size_t i = 0; i < ranges.size(); ++i) todo.emplace_back(i, stages[i]);
+  while (!todo.empty()) {
+    auto [i, stage] = todo.back();
+    todo.pop_back();
+    const plan::TablePlan &tp = *ranges[i].table;
+    const catalog::TableDef &t = tp.table;
+    auto sets = unique_sets.find(t.name.quoted());
+    if (sets == unique_sets.end()) {
+      pg::Result r = dst.query(sql::unique_column_sets(dst.server_version()), {t.name.quoted()});
+      std::vector<std::vector<std::string>> cols;
+      for (int row = 0; row < r.rows(); ++row)
+        cols.push_back(nlohmann::json::parse(r.get(row, 0)).get<std::vector<std::string>>());
+      sets = unique_sets.emplace(t.name.quoted(), std::move(cols)).first;
     }
+    std::vector<std::vector<std::string>> holders;
+    for (const std::vector<std::string> &cols : sets->second) {
+      pg::Result r = dst.exec(sql::delete_unique_holders(t.name, stage, cols, t.key));
+      for (int row = 0; row < r.rows(); ++row) {
+        std::vector<std::string> key;
+        for (int c = 0; c < r.columns(); ++c) key.emplace_back(r.get(row, c));
+        holders.push_back(std::move(key));
+      }
+    }
+    if (holders.empty()) continue;
+    removed += static_cast<i64>(holders.size());
+    std::vector<std::string> cols = t.column_names();
+    std::string name = fmt::format("{}_reread_{}", STAGE_TABLE, extra.size());
+    create_stage(dst, name, t.name, cols);
+    pg::CopyIn in(dst, sql::copy_in_stage(name, cols, tp.format));
+    pg::CopyOut from(src, sql::copy_out_keys(t.name, cols, t.key, t.key_types, holders, tp.format));
+    copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
+    while (auto m = from.next()) {
+      framer.feed(*m);
+      in.put(*m);
+    }
+    framer.finish();
+    i64 stored = in.finish();
+    if (stored != from.server_rows() || stored != framer.tuples())
+      count_mismatch("the source sent", from.server_rows(), "the target stored", stored);
+    reread += stored;
+    extra.emplace_back(i, sql::temp_stage_ref(name));
+    todo.emplace_back(i, sql::temp_stage_ref(name));
+  }
+  for (const auto &[i, stage] : extra) {
+    const catalog::TableDef &t = ranges[i].table->table;
+    out[i].merged += dst.exec(sql::insert_from_stage(t.name, stage, t.column_names())).affected_rows();
   }
   for (size_t i = 0; i < ranges.size(); ++i) {
     const catalog::TableDef &t = ranges[i].table->table;
-    out[i].merged = dst.exec(sql::insert_from_stage(t.name, stages[i], t.column_names())).affected_rows();
+    out[i].merged += dst.exec(sql::insert_from_stage(t.name, stages[i], t.column_names())).affected_rows();
     progress.rows.fetch_add(out[i].rows, std::memory_order_relaxed);
     if (before_commit) before_commit(dst, i, out[i]);
   }
+  if (removed > 0)
+    log::info("{} target row(s) held unique values staged rows take: read again from the source, {} of them are "
+              "there now (written as the source has them), {} are gone there (deleted)",
+              removed, reread, removed - reread);
   txn.commit();
   if (holders_removed) *holders_removed = removed;
   return out;

@@ -43,6 +43,19 @@ std::string copy_out(const QualifiedName &table, const std::vector<std::string> 
                      detail::where_range(key, range, filter), detail::format_option(format));
 }
 
+std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns,
+                          const std::vector<std::string> &key, const std::vector<std::string> &key_types,
+                          const std::vector<std::vector<std::string>> &keys, copybin::StreamFormat format) {
+  std::string values;
+  for (const std::vector<std::string> &k : keys) {
+    values += values.empty() ? "(" : ", (";
+    for (size_t i = 0; i < k.size(); ++i) values += (i ? ", " : "") + quote_literal(k[i]) + "::" + key_types.at(i);
+    values += ")";
+  }
+  return fmt::format("COPY (SELECT {} FROM ONLY {} WHERE ({}) IN (VALUES {})) TO STDOUT {}", ident_list(columns), table,
+                     ident_list(key), values, detail::format_option(format));
+}
+
 std::string copy_in(const QualifiedName &table, const std::vector<std::string> &columns,
                     copybin::StreamFormat format) {
   return fmt::format("COPY {}{} FROM STDIN {}", table, copy_columns(columns), detail::format_option(format));
@@ -120,8 +133,10 @@ std::string delete_unique_holders(const QualifiedName &target, const std::string
     other += (i ? ", " : "") + std::string("t.") + quote_ident(key[i]);
   std::string other_s;
   for (size_t i = 0; i < key.size(); ++i) other_s += (i ? ", " : "") + std::string("s.") + quote_ident(key[i]);
-  return fmt::format("DELETE FROM {} AS t USING {} AS s WHERE {} AND ({}) IS DISTINCT FROM ({})", target, stage, same,
-                     other, other_s);
+  std::string returning;
+  for (size_t i = 0; i < key.size(); ++i) returning += (i ? ", " : "") + std::string("t.") + quote_ident(key[i]) + "::text";
+  return fmt::format("DELETE FROM {} AS t USING {} AS s WHERE {} AND ({}) IS DISTINCT FROM ({}) RETURNING {}", target,
+                     stage, same, other, other_s, returning);
 }
 
 std::string insert_from_stage(const QualifiedName &target, const std::string &stage,

@@ -106,3 +106,49 @@ TEST(UniqueMoves, NewKeysSkipTheStageAndAClashFallsBackToTheMerge) {
   EXPECT_EQ(j["tables"][0]["rows_appended"], 0) << r.out;
   expect_same_content(src, dst);
 }
+
+// Issue 23, point 2: a unique value moves to a new row, away from a row
+// whose change the change column cannot see (created_at: updates are
+// invisible to it). The target row holding the value is not simply deleted:
+// the source still has that row, with another value, and the sync writes it
+// as the source has it. A row the source deleted meanwhile goes.
+TEST(UniqueMoves, AHolderTheChangeColumnCannotSeeIsReadAgainNotLost) {
+  const std::string db = "uholder";
+  recreate_database(source_cluster(), db);
+  recreate_database(target_cluster(), db);
+  std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  exec(src, R"SQL(
+    CREATE TABLE member (id int PRIMARY KEY, badge int NOT NULL UNIQUE, email text UNIQUE, v text,
+                         created_at timestamptz NOT NULL DEFAULT clock_timestamp());
+    CREATE INDEX ON member (created_at);
+    INSERT INTO member (id, badge, email, v) SELECT g, g, 'm' || g || '@x', 'v' || g FROM generate_series(1, 3000) g;
+    ANALYZE;
+  )SQL");
+  RunResult r = run_pgcutover({"copy", "--source", src, "--target", dst});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::this_thread::sleep_for(50ms);
+  exec(src, R"SQL(
+    -- invisible to created_at: row 5 gives up its badge, row 6 its email and badge
+    UPDATE member SET badge = 100005, v = 'badge moved away' WHERE id = 5;
+    UPDATE member SET email = 'm6-new@x', badge = 100006, v = 'email and badge moved away' WHERE id = 6;
+    -- a chain: row 8's new badge is row 9's old one, and row 9 moved on (both invisible)
+    UPDATE member SET badge = 100009 WHERE id = 9;
+    UPDATE member SET badge = 9, v = 'took the badge of 9' WHERE id = 8;
+    -- a holder the source deleted
+    DELETE FROM member WHERE id = 10;
+    -- new rows (visible) take the freed values
+    INSERT INTO member (id, badge, email, v) VALUES (5001, 5, 'new5@x', 'takes badge 5'),
+                                                    (5002, 8, 'm6@x', 'takes email of 6 and badge 8'),
+                                                    (5003, 10, 'new10@x', 'takes badge of deleted 10');
+  )SQL");
+  r = run_pgcutover({"sync", "--source", src, "--target", dst, "--overlap", "1s", "--deletes", "detect"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.err.find("merging"), std::string::npos) << "the new rows did not clash: the test lost its point\n" << r.err;
+  EXPECT_EQ(query_value(dst, "SELECT badge || ' ' || v FROM member WHERE id = 5"), "100005 badge moved away")
+      << "the row that gave up its badge was lost";
+  EXPECT_EQ(query_value(dst, "SELECT badge || ' ' || email FROM member WHERE id = 6"), "100006 m6-new@x");
+  EXPECT_EQ(query_value(dst, "SELECT badge || ' ' || v FROM member WHERE id = 8"), "9 took the badge of 9");
+  EXPECT_EQ(query_value(dst, "SELECT badge FROM member WHERE id = 9"), "100009");
+  EXPECT_EQ(query_value(dst, "SELECT count(*) FROM member WHERE id = 10"), "0");
+  expect_same_content(src, dst);
+}

@@ -73,7 +73,8 @@ WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &table, const 
 // holding a unique value a staged row takes are deleted (the source no longer
 // has them with that value), and the staged rows inserted; `before_commit`
 // runs per range; one COMMIT. Returns per range what was written, and how
-// many holder rows were removed in `holders_removed`.
+// many holder rows were removed in `holders_removed` (each read again from
+// the source and written as it is there, unless the source deleted it).
 struct TogetherRange {
   const plan::TablePlan *table = nullptr;
   const plan::KeyRange *range = nullptr;

@@ -14,6 +14,11 @@
 namespace pgcutover::sql {
 
 // COPY (SELECT cols FROM ONLY t WHERE pred) TO STDOUT (FORMAT f).
+// COPY (SELECT cols FROM ONLY t WHERE (key) IN (the given keys, as text
+// cast to the key's types)) TO STDOUT (FORMAT f).
+std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns,
+                          const std::vector<std::string> &key, const std::vector<std::string> &key_types,
+                          const std::vector<std::vector<std::string>> &keys, copybin::StreamFormat format);
 std::string copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
                      const plan::KeyRange &range, copybin::StreamFormat format, const std::string &filter = "");
 
@@ -57,7 +62,8 @@ std::string delete_matching_stage(const QualifiedName &target, const std::string
 // INCLUDE columns) as a JSON array.
 std::string unique_column_sets(int server_version);
 // Target rows holding a unique value (these columns) that a staged row with
-// another key takes: DELETE ... USING stage WHERE values equal AND keys differ.
+// another key takes: DELETE ... USING stage WHERE values equal AND keys
+// differ, RETURNING each deleted row's key columns as text.
 std::string delete_unique_holders(const QualifiedName &target, const std::string &stage_qualified,
                                   const std::vector<std::string> &unique_columns, const std::vector<std::string> &key);
 std::string insert_from_stage(const QualifiedName &target, const std::string &stage_qualified,
