@@ -102,6 +102,7 @@ jobs::CopyConfig copy_config(const CopyOptions &o) {
   c.pipeline.retry_delay_seconds = o.retry_delay;
   if (o.keep_spill && o.spill_dir.empty()) throw_usage("--keep-spill needs --spill-dir");
   c.schema = schema_options(o.pg_bin, o.objects);
+  c.schema.lock_timeout_ms = c.scope.ends.target_settings.lock_timeout_ms;  // pg_restore's sessions wait no longer
   c.scope.with_fk_parents = o.objects.with_fk_parents;
   c.create_schema = o.schema;
   c.restart = o.restart;
@@ -175,6 +176,7 @@ jobs::SyncConfig sync_config(const SyncOptions &o) {
   c.change_columns = sync::load_config(o.config);
   c.pipeline = pipeline_options(o.sel.jobs, o.retries, o.spill_dir);
   c.schema = schema_options(o.pg_bin, o.objects);
+  c.schema.lock_timeout_ms = c.scope.ends.target_settings.lock_timeout_ms;
   c.toast = pg::parse_toast_compression(o.loading.toast_compression);
   c.pipeline.async_commit = !o.loading.synchronous_commit;
   return c;

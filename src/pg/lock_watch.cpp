@@ -27,6 +27,7 @@ struct Server {
   SessionSettings settings;
   std::optional<Connection> conn;
   bool given_up = false;
+  i64 lock_timeout_ms = 0;  // the run's --lock-timeout on this server (0: none)
 };
 
 }  // namespace
@@ -47,10 +48,11 @@ void LockWaitWatcher::run() {
   for (auto [conninfo, settings] :
        {std::pair{ends_.target_conninfo, ends_.target_settings}, std::pair{ends_.source_conninfo, ends_.source_settings}}) {
     if (conninfo.empty()) continue;
+    const i64 lock_timeout_ms = settings.lock_timeout_ms;
     settings.lock_timeout_ms = 0;
     settings.statement_timeout_ms = 5000;  // its own questions never hang
     settings.replica_writes = false;
-    servers.push_back({conninfo, settings, std::nullopt, false});
+    servers.push_back({conninfo, settings, std::nullopt, false, lock_timeout_ms});
   }
   // Last report per (server, waiting pid, what it waits for).
   std::map<std::tuple<std::string, std::string, std::string>, Clock::time_point> reported;
@@ -72,6 +74,15 @@ void LockWaitWatcher::run() {
                           r.get(i, 5).empty() ? std::string_view("''") : r.get(i, 5), r.get(i, 6), r.get(i, 7),
                           r.get(i, 8));
           if (status.empty()) status = line;
+          // A session that set no lock_timeout of its own (pg_restore sets
+          // lock_timeout = 0 in its sessions, whatever PGOPTIONS says) is
+          // held to --lock-timeout here: its statement is cancelled.
+          if (s.lock_timeout_ms > 0 && r.get_i64(i, 1) * 1000 >= s.lock_timeout_ms + 1000) {
+            s.conn->query(sql::server::cancel_backend(), {std::string(r.get(i, 0))});
+            log::warn("{}: lock timeout: gave up after --lock-timeout {} (the statement of pid {} was cancelled)", line,
+                      fmt::format("{}s", s.lock_timeout_ms / 1000.0), r.get(i, 0));
+            continue;
+          }
           auto key = std::make_tuple(s.settings.role, std::string(r.get(i, 0)), std::string(r.get(i, 2)));
           auto now = Clock::now();
           auto it = reported.find(key);

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "pgcutover/schema/schema.hpp"
 #include "pgcutover/util/subprocess.hpp"
 
 namespace pgcutover::schema::detail {
@@ -18,6 +19,11 @@ struct ChildConn {
 };
 
 ChildConn child_conn(const std::string &conninfo);
+
+// PGOPTIONS of a pg_restore on the target: maintenance_work_mem for index
+// builds, --lock-timeout like every other session of the run, and extra
+// "-c name=value" settings.
+std::string restore_options(const SchemaOptions &opt, const std::string &extra = "");
 
 // Runs argv; a non-zero exit throws Permanent "<what> failed (exit N): <stderr>"
 // with the password masked. With a slot, another thread may stop the child

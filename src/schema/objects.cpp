@@ -309,7 +309,7 @@ void restore_use_list(const std::string &target_conninfo, const fs::path &archiv
   if (opt.no_privileges) argv.push_back("--no-privileges");
   argv.push_back(archive.string());
   auto env = dst.env;
-  env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + opt.maintenance_work_mem);
+  env.emplace_back("PGOPTIONS", detail::restore_options(opt));
   detail::run_checked(argv, env, "pg_restore of " + what + " into the target " + dst.display,
                       single_transaction ? "nothing of it was created; fix the cause and rerun the same command"
                                          : "fix the cause and rerun the same command (it creates only what is missing)");

@@ -115,7 +115,7 @@ void restore_items(const std::string &target_conninfo, const PostData &post, con
   if (opt.no_privileges) argv.push_back("--no-privileges");
   argv.push_back(post.archive.string());
   auto env = dst.env;
-  env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + opt.maintenance_work_mem + (settings.empty() ? "" : " ") + settings);
+  env.emplace_back("PGOPTIONS", detail::restore_options(opt, settings));
   try {
     detail::run_checked(argv, env, "pg_restore of " + what + " into the target " + dst.display,
                         "the data is copied; fix the cause and rerun the copy (it builds only what is missing)", slot);

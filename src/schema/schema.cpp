@@ -13,6 +13,7 @@
 
 #include "pgcutover/pg/conninfo.hpp"
 #include "pgcutover/pg/connection.hpp"
+#include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
 #include "pgcutover/util/subprocess.hpp"
@@ -43,7 +44,17 @@ ChildConn child_conn(const std::string &conninfo) {
     c.conninfo += (c.conninfo.empty() ? "" : " ") + key + "=" + quoted + "'";
   }
   c.display = pg::display_name(pg::parse_conninfo(conninfo));
+  // The children's sessions are the tool's: the lock watcher reports their
+  // waits, finish and the look-back treat them as pgcutover's own.
+  c.env.emplace_back("PGAPPNAME", "pgcutover");
   return c;
+}
+
+std::string restore_options(const SchemaOptions &opt, const std::string &extra) {
+  std::string out = "-c maintenance_work_mem=" + opt.maintenance_work_mem;
+  if (opt.lock_timeout_ms > 0) out += " -c lock_timeout=" + std::to_string(opt.lock_timeout_ms);
+  if (!extra.empty()) out += " " + extra;
+  return out;
 }
 
 void run_checked(const std::vector<std::string> &argv, const std::vector<std::pair<std::string, std::string>> &env,
@@ -51,6 +62,9 @@ void run_checked(const std::vector<std::string> &argv, const std::vector<std::pa
   log::debug("running {}", argv[0]);
   util::ProcessResult r = slot ? util::run_process(argv, env, *slot) : util::run_process(argv, env);
   if (slot && slot->stopped()) throw Error(ErrorKind::Cancelled, what + " was stopped: the run is stopping");
+  if (cancel::requested())
+    throw Error(ErrorKind::Cancelled, what + " was stopped with the run (interrupted)",
+                "rerun the same command to finish: what was built is kept, the rest is built then");
   if (r.exit_code != 0) {
     std::string err = r.err;
     while (!err.empty() && err.back() == '\n') err.pop_back();
@@ -106,7 +120,7 @@ void restore_section(const std::string &target_conninfo, const std::filesystem::
   if (opt.no_privileges) argv.push_back("--no-privileges");
   argv.push_back(archive.string());
   auto env = dst.env;
-  if (section == "post-data") env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + opt.maintenance_work_mem);
+  env.emplace_back("PGOPTIONS", detail::restore_options(opt));
   run_checked(argv, env, "pg_restore --section=" + section + " into the target " + dst.display,
               section == "pre-data"
                   ? "pg_restore's message above names the archive entry that failed and the server's cause; fix that "

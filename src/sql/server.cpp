@@ -61,6 +61,8 @@ const char *lock_holders() {
          "ORDER BY l.pid";
 }
 
+const char *cancel_backend() { return "SELECT pg_catalog.pg_cancel_backend($1::int)"; }
+
 std::string lock_waits(int server_version) {
   // Since when the session waits: pg_locks.waitstart from 14 on, else the
   // statement's start. Relation extension and page locks are left out: they

@@ -1,5 +1,7 @@
 #include "pgcutover/util/cancel.hpp"
 
+#include <signal.h>
+
 #include <csignal>
 #include <unistd.h>
 
@@ -34,7 +36,19 @@ void unlink_registered() {
   }
 }
 
+constexpr int CHILD_SLOTS = 64;
+std::atomic<int> child_pids[CHILD_SLOTS];
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler reads child pids");
+
+void stop_children() {
+  for (std::atomic<int> &c : child_pids) {
+    int pid = c.load();
+    if (pid > 0) ::kill(pid, SIGTERM);
+  }
+}
+
 void on_signal(int sig) {
+  stop_children();  // kill() is async-signal-safe
   if (flag.exchange(true)) {
     // Second signal: leave now. Open transactions die with their connections;
     // this process's unloaded spill files go with it (unlink is async-signal-safe).
@@ -55,6 +69,26 @@ void install_signal_handlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+}
+
+bool register_child(int pid) {
+  for (std::atomic<int> &c : child_pids) {
+    int expected = 0;
+    if (c.compare_exchange_strong(expected, pid)) {
+      // A signal that came before the child was listed here: stop it now.
+      if (requested()) ::kill(pid, SIGTERM);
+      return true;
+    }
+  }
+  log::warn("more than {} child processes at once: pid {} would not stop with a signal to pgcutover", CHILD_SLOTS, pid);
+  return false;
+}
+
+void unregister_child(int pid) {
+  for (std::atomic<int> &c : child_pids) {
+    int expected = pid;
+    if (c.compare_exchange_strong(expected, 0)) return;
+  }
 }
 
 bool requested() { return flag.load(std::memory_order_relaxed); }

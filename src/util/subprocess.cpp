@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 
 extern char **environ;
@@ -42,7 +43,8 @@ namespace {
 ProcessResult spawn_and_wait(const std::vector<std::string> &argv,
                              const std::vector<std::pair<std::string, std::string>> &env, bool with_stdout,
                              ChildSlot *slot) {
-  if (slot && slot->stopped()) throw Error(ErrorKind::Cancelled, argv[0] + " was not started: the run is stopping");
+  if ((slot && slot->stopped()) || cancel::requested())
+    throw Error(ErrorKind::Cancelled, argv[0] + " was not started: the run is stopping");
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) throw_internal(std::string("pipe: ") + std::strerror(errno));
   posix_spawn_file_actions_t fa;
@@ -74,6 +76,7 @@ ProcessResult spawn_and_wait(const std::vector<std::string> &argv,
     close(pipefd[0]);
     throw_usage("cannot run " + argv[0] + ": " + std::strerror(rc));
   }
+  const bool listed = cancel::register_child(pid);
   if (slot && !ChildSlotAccess::publish(*slot, pid)) ::kill(pid, SIGTERM);
   ProcessResult res;
   char buf[4096];
@@ -85,13 +88,12 @@ ProcessResult spawn_and_wait(const std::vector<std::string> &argv,
     if (res.err.size() > (64 << 10)) res.err.erase(0, res.err.size() - (64 << 10));
   }
   close(pipefd[0]);
-  if (slot) {
-    // Wait for the exit without reaping, so the pid stays the child's until
-    // the slot no longer names it.
-    siginfo_t info{};
-    while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
-    ChildSlotAccess::clear(*slot);
-  }
+  // Wait for the exit without reaping, so the pid stays the child's until
+  // neither the slot nor the signal handler's table names it.
+  siginfo_t info{};
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
+  if (slot) ChildSlotAccess::clear(*slot);
+  if (listed) cancel::unregister_child(pid);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

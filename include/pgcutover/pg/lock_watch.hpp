@@ -8,6 +8,10 @@
 //   waiting 5s for a lock on public.orders (target): held by pid 1234 user app
 //   application psql, mode AccessExclusiveLock, since 12:00:01, query "ALTER TABLE ..."
 //
+// A statement still waiting a second past --lock-timeout (a pg_restore child,
+// whose sessions set lock_timeout = 0 themselves) is cancelled, with a
+// warning saying so: every wait of a run is bounded by --lock-timeout.
+//
 // It stops on the first signal (cancel::requested) and on destruction; a
 // failure to connect or to ask only ends the watching (logged at debug level):
 // it never fails the job.

@@ -22,6 +22,7 @@ struct SchemaOptions {
   bool no_owner = false;                // pg_restore --no-owner: the target role owns what it creates
   bool no_privileges = false;           // pg_restore --no-privileges: no GRANT of the source is restored
   std::string maintenance_work_mem = "512MB";  // for the post-data index builds
+  i64 lock_timeout_ms = 0;              // --lock-timeout in pg_restore's sessions (0: none)
 };
 
 // Dumps the schema of `tables` (or the whole database when nullopt, but for

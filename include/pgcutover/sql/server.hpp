@@ -29,6 +29,7 @@ const char *lock_holders();
 // lock type), holder pid, user, application, modes held, since (its
 // transaction's start, HH24:MI:SS), query (first 200 characters).
 std::string lock_waits(int server_version);
+const char *cancel_backend();  // $1 pid
 
 // -> in recovery (bool), transaction_read_only ("on"/"off").
 const char *writability();

@@ -11,6 +11,14 @@ int signal_number();             // the first signal received, 0 if none
 void request();                  // for tests and internal stops
 void throw_if_requested();       // throws Error(Cancelled)
 
+// Child processes (pg_dump, pg_restore) stop with the run: both signals are
+// forwarded to every registered child as SIGTERM (pg_restore then cancels
+// its queries on the server and stops its parallel workers), so no child
+// goes on writing to the target after pgcutover stopped. A fixed table the
+// handler reads without locks; register before the child can be waited on.
+bool register_child(int pid);  // false when the table is full (a warning says so)
+void unregister_child(int pid);
+
 // Files the second signal's _exit must not leave behind (this process's
 // unloaded spill files: table data). A fixed table of path buffers with an
 // atomic state per slot, so the handler can unlink() them without locks or
