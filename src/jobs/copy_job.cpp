@@ -442,6 +442,8 @@ class CopyJob {
       if (result_.target_writes.replica) dst_->exec(pg::replica_setup());
     } else {
       guard_.emplace(ends_, cfg_.scope.tool_schema);
+      // The processes of this job share what is set aside: the last one out restores it.
+      if (run_lock_) guard_->share_with(&*run_lock_);
       result_.target_writes = guard_->prepare(*dst_, names);
     }
     ends_.target_settings.replica_writes = result_.target_writes.replica;

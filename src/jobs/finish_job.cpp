@@ -48,7 +48,7 @@ FinishResult run_finish(const FinishConfig &cfg) {
   // A run writing to the target holds its run lock: named, with its command.
   ledger::RunLock run_lock(cfg.target_conninfo, cfg.target_settings, cfg.tool_schema, "finish", ledger::RunMode::Exclusive, false);
   // Other pgcutover sessions on this database: a copy, sync or verify at work.
-  pg::Result others = dst.exec(sql::ledger::other_tool_sessions());
+  pg::Result others = dst.query(sql::ledger::other_tool_sessions(), {std::to_string(run_lock.backend_pid())});
   if (others.rows() > 0) {
     std::vector<std::string> who;
     for (int i = 0; i < others.rows(); ++i) who.push_back("pid " + std::string(others.get(i, 0)) + " (" + std::string(others.get(i, 1)) + ")");

@@ -1,6 +1,8 @@
 // The target's run lock (see run_lock.hpp).
 #include "pgcutover/ledger/run_lock.hpp"
 
+#include <libpq-fe.h>
+
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/sql/ledger.hpp"
 #include "pgcutover/util/error.hpp"
@@ -55,6 +57,32 @@ void RunLock::take() {
   }
   if (record_) c.query(sql::ledger::record_run(sql::Ident{tool_schema_}), {command_, worker_name()});
   conn_.emplace(std::move(c));  // a failure above closes c, and the lock with it
+}
+
+int RunLock::backend_pid() const { return conn_ && !conn_->broken() ? PQbackendPID(conn_->raw()) : 0; }
+
+int RunLock::others() {
+  if (!conn_ || conn_->broken()) return 0;
+  return conn_->query(sql::ledger::run_lock_holders(), {tool_schema_}).rows();
+}
+
+bool RunLock::last_out() {
+  if (mode_ == RunMode::Exclusive) return true;
+  if (!conn_ || conn_->broken()) return true;  // the lock is gone: nobody to ask (the caller restores)
+  conn_->query(sql::ledger::run_unlock(true), {tool_schema_});
+  if (conn_->query(sql::ledger::try_run_lock(false), {tool_schema_}).get_bool(0, 0)) {
+    mode_ = RunMode::Exclusive;
+    return true;
+  }
+  conn_.reset();  // holds nothing any more
+  return false;
+}
+
+void RunLock::share_again() {
+  if (mode_ != RunMode::Exclusive || !conn_ || conn_->broken()) return;
+  conn_->query(sql::ledger::run_unlock(false), {tool_schema_});
+  mode_ = RunMode::Shared;
+  if (!conn_->query(sql::ledger::try_run_lock(true), {tool_schema_}).get_bool(0, 0)) conn_.reset();
 }
 
 void RunLock::hold() {

@@ -1,10 +1,13 @@
 #include "pgcutover/ledger/write_guard.hpp"
 
+#include <chrono>
+
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/sql/array.hpp"
 #include "pgcutover/sql/ledger.hpp"
 #include "pgcutover/sql/write_guard.hpp"
+#include "pgcutover/util/cancel.hpp"
 #include "pgcutover/util/error.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -39,6 +42,8 @@ struct SetAside {
   sql::QualifiedName table;
   std::string name;
   std::string definition;
+  bool validate = false;  // a foreign key that was valid: VALIDATE once back
+  std::string state = "set_aside";  // or "recreated": back NOT VALID, VALIDATE due
 };
 
 std::vector<std::optional<std::string>> table_params(const std::vector<sql::QualifiedName> &tables) {
@@ -54,7 +59,8 @@ std::vector<SetAside> rows(pg::Connection &dst, const char *query, const std::ve
   pg::Result r = dst.query(query, params);
   std::vector<SetAside> out;
   for (int i = 0; i < r.rows(); ++i)
-    out.push_back({kind, {std::string(r.get(i, 0)), std::string(r.get(i, 1))}, std::string(r.get(i, 2)), std::string(r.get(i, 3))});
+    out.push_back({kind, {std::string(r.get(i, 0)), std::string(r.get(i, 1))}, std::string(r.get(i, 2)),
+                   std::string(r.get(i, 3)), r.columns() > 4 && r.get_bool(i, 4)});
   return out;
 }
 
@@ -80,7 +86,8 @@ void set_aside(pg::Connection &dst, const std::string &schema, const std::vector
   for (const SetAside &a : todo) {
     // The record and the change commit together: a crash leaves both or neither.
     pg::Transaction txn(dst);
-    dst.query(sql::ledger::insert_set_aside(ledger), {a.kind, a.table.schema, a.table.name, a.name, a.definition});
+    dst.query(sql::ledger::insert_set_aside(ledger),
+              {a.kind, a.table.schema, a.table.name, a.name, a.definition, a.validate ? "true" : "false"});
     run(dst,
         set_aside_statement(a.kind, a.table, a.name),
         a, a.kind == TRIGGER ? "disabling" : "dropping");
@@ -97,6 +104,7 @@ TargetWriteGuard::TargetWriteGuard(pg::Endpoints ends, std::string tool_schema)
 
 TargetWriteGuard::~TargetWriteGuard() {
   if (!armed_) return;
+  cancel::CleanupScope stopping;  // restoring is part of stopping, also after a first signal
   try {
     pg::Endpoints plain = ends_;
     plain.target_settings.replica_writes = false;
@@ -109,7 +117,12 @@ TargetWriteGuard::~TargetWriteGuard() {
 
 pg::TargetWrites TargetWriteGuard::prepare(pg::Connection &dst, const std::vector<sql::QualifiedName> &tables) {
   Ledger(schema_, "").ensure_tables(dst);
-  restore(dst);  // what a killed run left
+  // What a killed run left; not what another process of this job set aside
+  // and still relies on.
+  if (lock_ && lock_->others() > 0)
+    log::info("another process of this job is writing to the target: what it set aside stays so until the last one ends");
+  else
+    restore_recorded(dst);
   pg::TargetWrites w = pg::probe_target_writes(dst, tables);
   // NOT VALID checks act on every row written, replica or not, and the source
   // keeps rows from before its check: set aside like the rest (re-created NOT
@@ -144,24 +157,57 @@ void TargetWriteGuard::set_aside_new_checks(pg::Connection &dst, const std::vect
 }
 
 void TargetWriteGuard::restore(pg::Connection &dst) {
+  if (lock_ && !lock_->last_out()) {
+    log::info("another process of this job is still writing: it restores the triggers and foreign keys set aside when it ends");
+    armed_ = false;
+    return;
+  }
+  restore_recorded(dst);
+  if (lock_) lock_->share_again();
+}
+
+void TargetWriteGuard::restore_recorded(pg::Connection &dst) {
   const sql::Ident ledger{schema_};
   pg::Result r = dst.exec(sql::ledger::select_set_aside(ledger));
   std::vector<SetAside> recorded;
   for (int i = 0; i < r.rows(); ++i)
     recorded.push_back({std::string(r.get(i, 0)), {std::string(r.get(i, 1)), std::string(r.get(i, 2))}, std::string(r.get(i, 3)),
-                        std::string(r.get(i, 4))});
+                        std::string(r.get(i, 4)), r.get_bool(i, 5), std::string(r.get(i, 6))});
   if (!recorded.empty()) log::info("restoring {} trigger(s), foreign key(s) and NOT VALID check(s) set aside on the target", recorded.size());
+  auto forget = [&](const SetAside &a) {
+    dst.query(sql::ledger::delete_set_aside(ledger), {a.kind, a.table.schema, a.table.name, a.name});
+  };
   for (const SetAside &a : recorded) {
-    {
+    bool validate = a.kind == FOREIGN_KEY && a.validate;
+    if (a.state != "recreated") {
+      // PostgreSQL before 18 cannot add a NOT VALID foreign key to a
+      // partitioned table: it comes back validated at once (a scan of the
+      // table under its lock), timed.
+      const bool at_once = a.kind == FOREIGN_KEY && dst.server_version() < 180000 &&
+                           dst.query(sql::write_guard::is_partitioned(), {a.table.schema, a.table.name}).get_bool(0, 0);
+      auto started = std::chrono::steady_clock::now();
       pg::Transaction txn(dst);
       run(dst,
-          restore_statement(a.kind, a.table, a.name, a.definition),
+          at_once ? sql::write_guard::add_constraint(a.table, a.name, a.definition)
+                  : restore_statement(a.kind, a.table, a.name, a.definition),
           a, a.kind == TRIGGER ? "re-enabling" : "re-creating");
-      dst.query(sql::ledger::delete_set_aside(ledger), {a.kind, a.table.schema, a.table.name, a.name});
+      // A foreign key to validate keeps its record until VALIDATE succeeded.
+      if (validate && !at_once)
+        dst.query(sql::ledger::mark_recreated(ledger), {a.kind, a.table.schema, a.table.name, a.name});
+      else
+        forget(a);
       txn.commit();
+      if (at_once)
+        log::info("foreign key \"{}\" on the partitioned table {} re-created validated at once in {:.1f} s (PostgreSQL "
+                  "{} cannot add it NOT VALID)",
+                  a.name, a.table.display(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                  dst.server_version() / 10000);
+      if (at_once) continue;
     }
-    if (a.kind == FOREIGN_KEY && a.definition.find(" NOT VALID") == std::string::npos)
-      run(dst, sql::write_guard::validate_constraint(a.table, a.name), a, "validating");
+    if (!validate) continue;
+    run(dst, sql::write_guard::validate_constraint(a.table, a.name), a, "validating");
+    forget(a);
   }
   armed_ = false;
 }

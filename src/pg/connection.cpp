@@ -96,10 +96,15 @@ InFlight in_flight;
 class InFlightStatement {
  public:
   InFlightStatement(const void *owner, std::shared_ptr<Canceller> canceller) : owner_(owner) {
+    if (cancel::in_cleanup()) {
+      owner_ = nullptr;  // restoring the target while the run stops: not cancelled with the run
+      return;
+    }
     std::lock_guard lk(in_flight.mu);
     in_flight.statements[owner_] = {std::move(canceller), std::chrono::steady_clock::now()};
   }
   ~InFlightStatement() {
+    if (!owner_) return;
     std::lock_guard lk(in_flight.mu);
     in_flight.statements.erase(owner_);
   }

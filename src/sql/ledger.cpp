@@ -94,10 +94,18 @@ DO $pgcutover$ BEGIN
                  AND attname = 'generation' AND NOT attisdropped) THEN
     ALTER TABLE {2} ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0;
   END IF;
+  -- validate: a foreign key that was valid is validated again once back;
+  -- state: set_aside, or recreated (back NOT VALID, its VALIDATE still due).
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {8}::regclass
+                 AND attname = 'state' AND NOT attisdropped) THEN
+    ALTER TABLE {4} ADD COLUMN IF NOT EXISTS validate boolean NOT NULL DEFAULT true;
+    ALTER TABLE {4} ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'set_aside';
+  END IF;
 END $pgcutover$;
 )SQL",
                      s, t(s, "jobs"), t(s, "ranges"), t(s, "watermarks"), t(s, "set_aside"),
-                     quote_literal(t(s, "jobs")), quote_literal(t(s, "ranges")), t(s, "runs"));
+                     quote_literal(t(s, "jobs")), quote_literal(t(s, "ranges")), t(s, "runs"),
+                     quote_literal(t(s, "set_aside")));
 }
 
 std::string insert_job(const Ident &s) {
@@ -219,13 +227,19 @@ std::string read_watermark(const Ident &s) {
 }
 
 std::string insert_set_aside(const Ident &s) {
-  return fmt::format("INSERT INTO {} (kind, table_schema, table_name, name, definition) VALUES ($1, $2, $3, $4, $5)",
+  return fmt::format("INSERT INTO {} (kind, table_schema, table_name, name, definition, validate) "
+                     "VALUES ($1, $2, $3, $4, $5, $6)",
                      t(s, "set_aside"));
 }
 
 std::string select_set_aside(const Ident &s) {
-  return fmt::format("SELECT kind, table_schema, table_name, name, definition FROM {} "
+  return fmt::format("SELECT kind, table_schema, table_name, name, definition, validate, state FROM {} "
                      "ORDER BY CASE kind WHEN 'trigger' THEN 0 ELSE 1 END, table_schema, table_name, name",
+                     t(s, "set_aside"));
+}
+
+std::string mark_recreated(const Ident &s) {
+  return fmt::format("UPDATE {} SET state = 'recreated' WHERE kind = $1 AND table_schema = $2 AND table_name = $3 AND name = $4",
                      t(s, "set_aside"));
 }
 
@@ -309,7 +323,7 @@ const char *runs_table_exists() {
 const char *other_tool_sessions() {
   return "SELECT pid, coalesce(usename, '') || '@' || coalesce(host(client_addr), 'local') || ' ' || coalesce(state, '') "
          "FROM pg_catalog.pg_stat_activity WHERE datname = pg_catalog.current_database() "
-         "AND application_name = 'pgcutover' AND pid <> pg_catalog.pg_backend_pid() ORDER BY pid";
+         "AND application_name = 'pgcutover' AND pid <> pg_catalog.pg_backend_pid() AND pid <> $1::int ORDER BY pid";
 }
 
 std::string list_jobs(const Ident &s) { return fmt::format("SELECT job, state FROM {} ORDER BY job", t(s, "jobs")); }

@@ -23,7 +23,8 @@ const char *firing_triggers() {
 
 const char *acting_foreign_keys() {
   static const std::string q = std::string(WITH_TABLES) +
-      "SELECT n.nspname, c.relname, k.conname, pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg_constraint k"
+      "SELECT n.nspname, c.relname, k.conname, pg_catalog.pg_get_constraintdef(k.oid), k.convalidated"
+      " FROM pg_catalog.pg_constraint k"
       " JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
       " WHERE k.contype = 'f' AND k.conislocal"
       " AND (k.conrelid IN (SELECT oid FROM tables) OR k.confrelid IN (SELECT oid FROM tables)) ORDER BY 1, 2, 3";
@@ -89,6 +90,15 @@ std::string drop_constraint(const QualifiedName &table, const std::string &name)
 std::string add_constraint_not_valid(const QualifiedName &table, const std::string &name, const std::string &definition) {
   bool already = definition.size() >= 10 && definition.compare(definition.size() - 10, 10, " NOT VALID") == 0;
   return fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}{}", table, quote_ident(name), definition, already ? "" : " NOT VALID");
+}
+
+std::string add_constraint(const QualifiedName &table, const std::string &name, const std::string &definition) {
+  return fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}", table, quote_ident(name), definition);
+}
+
+const char *is_partitioned() {
+  return "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'p')";
 }
 
 std::string validate_constraint(const QualifiedName &table, const std::string &name) {

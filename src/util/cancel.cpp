@@ -129,8 +129,16 @@ void ExitUnlink::reset() noexcept {
   slot_ = -1;
 }
 
+namespace {
+thread_local int cleanup_depth = 0;
+}  // namespace
+
+CleanupScope::CleanupScope() { ++cleanup_depth; }
+CleanupScope::~CleanupScope() { --cleanup_depth; }
+bool in_cleanup() { return cleanup_depth > 0; }
+
 void throw_if_requested() {
-  if (requested())
+  if (requested() && cleanup_depth == 0)
     throw Error(ErrorKind::Cancelled, "interrupted", "rerun the same command to finish: ranges already committed are kept");
 }
 

@@ -174,7 +174,7 @@ void crash(Cluster &c, int hold_walwriter_ms = 0, const std::function<void()> &j
     if (alive.empty()) break;
     if (Clock::now() > t0 + 30s) {
       std::string list;
-      for (pid_t p : alive) list += " " + std::to_string(p) + " (" + cmdline_of(p) + ")";
+      for (pid_t p : alive) list.append(" ").append(std::to_string(p)).append(" (").append(cmdline_of(p)).append(")");
       throw std::runtime_error("30 s after SIGKILL to the postmaster " + std::to_string(pm) +
                                ", these server processes still run:" + list);
     }

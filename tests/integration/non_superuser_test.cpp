@@ -4,6 +4,7 @@
 // the ledger) and restore them after the data, also when the run fails. No
 // trigger fires, no cascade acts, and nothing stays disabled or dropped.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -228,4 +229,82 @@ TEST_F(NonSuperuser, FinishRestoresWhatAKilledRunLeftSetAsideBeforeRemovingTheLe
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(query_value(dst_admin(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgcutover'"), "0");
   EXPECT_EQ(query_value(dst_admin(), "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'parent_audit'"), "O");
+}
+
+// Issue 23, point 3 (a): a foreign key that fails its VALIDATE stays recorded
+// (re-created NOT VALID, its VALIDATE due) until a VALIDATE succeeds. A sync
+// of the parent alone deletes a parent whose children it does not sync.
+TEST_F(NonSuperuser, AFailedValidationStaysRecordedUntilAValidateSucceeds) {
+  RunResult r = tool("copy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  exec(src(), "DELETE FROM parent WHERE id = 1001");  // its children go with it on the source
+  r = tool("sync", {"--overlap", "1s", "--table", "public.parent", "--deletes", "detect"});
+  EXPECT_NE(r.exit_code, 0) << "the children of the deleted parent should fail the foreign key's VALIDATE\n" << r.err;
+  EXPECT_NE(r.err.find("validating foreign key \"child_parent_id_fkey\""), std::string::npos) << r.err;
+  EXPECT_EQ(query_value(dst_admin(), "SELECT string_agg(kind || ' ' || name || ' ' || state, ',') FROM pgcutover.set_aside"),
+            "foreign_key child_parent_id_fkey recreated")
+      << "the record went before the VALIDATE it is for";
+  EXPECT_EQ(query_value(dst_admin(), "SELECT convalidated FROM pg_constraint WHERE conname = 'child_parent_id_fkey'"), "f");
+  // The owner deletes the orphans; the next run validates, and only then forgets.
+  exec(dst_admin(), "DELETE FROM child WHERE parent_id = 1001");
+  r = tool("sync", {"--overlap", "1s", "--table", "public.plain"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_restored("after the run that followed the failed validation");
+}
+
+// (b) The first SIGINT stops the run and restores what it set aside: the
+// restore is part of stopping.
+TEST_F(NonSuperuser, ASignalStopsTheRunAndRestoresWhatItSetAside) {
+  exec(src(), "INSERT INTO plain (id, v) SELECT g, repeat(md5(g::text), 6) FROM generate_series(1000, 150000) g");
+  PgcutoverProcess p({"copy", "--source", src(), "--target", dst(), "--jobs", "1", "--range-bytes", "1MB"});
+  ASSERT_TRUE(p.wait_for_output("copying 3 table(s)", 60)) << p.err_so_far();
+  std::this_thread::sleep_for(700ms);
+  ASSERT_TRUE(p.running()) << "the copy ended before the signal: the test proves nothing";
+  ASSERT_NE(query_value(dst_admin(), "SELECT count(*) FROM pgcutover.set_aside"), "0") << "nothing was set aside";
+  p.send_signal(SIGINT);
+  RunResult r = p.wait(60);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  expect_restored("right after the interrupted copy");
+  r = tool("copy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same("plain", "after the rerun");
+  expect_nothing_fired("the rerun");
+}
+
+// (c) A foreign key on a partitioned table (here the target's own, pointing
+// at a synced table) cannot come back NOT VALID before PostgreSQL 18: it is
+// re-created validated at once, timed.
+TEST_F(NonSuperuser, AForeignKeyOnAPartitionedTableComesBackValidated) {
+  exec(dst(), "CREATE TABLE orders (id int, parent_id int REFERENCES parent (id)) PARTITION BY RANGE (id);"
+              "CREATE TABLE orders_1 PARTITION OF orders FOR VALUES FROM (0) TO (1000000)");
+  RunResult r = tool("copy", {"--table", "public.parent", "--table", "public.child", "--table", "public.plain"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  exec(dst_admin(), "INSERT INTO orders VALUES (1, 1001)");  // the key acts again
+  EXPECT_EQ(query_value(dst_admin(), "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_parent_id_fkey' "
+                                     "AND conrelid = 'orders'::regclass"), "t");
+  EXPECT_EQ(query_value(dst_admin(), "SELECT count(*) FROM pgcutover.set_aside"), "0");
+  int major = std::stoi(query_value(dst_admin(), "SHOW server_version_num")) / 10000;
+  if (major < 18) EXPECT_NE(r.err.find("re-created validated at once"), std::string::npos) << r.err;
+  EXPECT_ANY_THROW(exec(dst_admin(), "INSERT INTO orders VALUES (2, 424242)")) << "the foreign key does not act";
+}
+
+// (d) A second process joining the job does not restore what the first set
+// aside while the first still writes: the last one out restores it.
+TEST_F(NonSuperuser, ASecondProcessOfTheJobLeavesTheSetAsideToTheLastOut) {
+  exec(src(), "INSERT INTO plain (id, v) SELECT g, repeat(md5(g::text), 6) FROM generate_series(1000, 150000) g");
+  exec(dst(), "CREATE TRIGGER plain_audit AFTER INSERT ON plain FOR EACH ROW EXECUTE FUNCTION audit_row()");
+  std::vector<std::string> args = {"copy", "--source", src(), "--target", dst(), "--jobs", "1", "--range-bytes", "1MB"};
+  PgcutoverProcess a(args);
+  ASSERT_TRUE(a.wait_for_output("copying 3 table(s)", 60)) << a.err_so_far();
+  PgcutoverProcess b(args);
+  ASSERT_TRUE(b.wait_for_output("resuming job", 60)) << b.err_so_far();
+  ASSERT_TRUE(a.running()) << "the first process ended before the second joined: the test proves nothing";
+  RunResult ra = a.wait(180), rb = b.wait(180);
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  expect_same("plain", "after both processes");
+  EXPECT_EQ(query_value(dst_admin(), "SELECT count(*) FROM audit"), "0")
+      << "a trigger fired on the first process's rows after the second joined";
+  EXPECT_EQ(query_value(dst_admin(), "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'plain_audit'"), "O");
+  EXPECT_EQ(query_value(dst_admin(), "SELECT count(*) FROM pgcutover.set_aside"), "0");
 }

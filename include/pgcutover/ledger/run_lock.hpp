@@ -31,6 +31,16 @@ class RunLock {
   RunLock &operator=(const RunLock &) = delete;
   ~RunLock();  // never throws
 
+  int backend_pid() const;  // the server session holding the lock (0 when none)
+  // Other sessions holding the lock now (the other processes of a shared run).
+  int others();
+  // For a shared holder at its end: true when no other process holds the
+  // lock any more, and this one now holds it alone (exclusive) until it ends
+  // or share_again(); false when another still holds it (that one is then
+  // last out), and this one no longer holds it.
+  bool last_out();
+  void share_again();  // after last_out(): shared again, best effort
+
   // Still held: when its connection died (a target restart), takes it
   // again, or throws naming who took it meanwhile.
   void hold();

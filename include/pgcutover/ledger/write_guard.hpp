@@ -17,6 +17,7 @@
 
 #include "pgcutover/pg/connection.hpp"
 #include "pgcutover/pg/endpoints.hpp"
+#include "pgcutover/ledger/run_lock.hpp"
 #include "pgcutover/pg/target_checks.hpp"
 
 namespace pgcutover::ledger {
@@ -36,12 +37,25 @@ class TargetWriteGuard {
   // checks of the tables and their domains not set aside yet are, now.
   void set_aside_new_checks(pg::Connection &dst, const std::vector<sql::QualifiedName> &tables, pg::TargetWrites &w);
   // Re-enables and re-creates everything recorded; throws naming the object.
+  // A foreign key that was valid is re-created NOT VALID and validated; its
+  // record stays (state recreated) until the VALIDATE succeeded, so a kill
+  // or a failed validation is finished by the next run or finish. On a
+  // partitioned table before PostgreSQL 18 (no NOT VALID there) it is
+  // re-created validated at once, timed. With a shared run lock, only the
+  // last process of the job out restores (the others' rows must not meet
+  // the triggers and keys meanwhile).
   void restore(pg::Connection &dst);
+  // The processes of one job share what is set aside: with the job's
+  // shared run lock, prepare() leaves what is recorded alone while another
+  // process holds the lock, and restore() restores only when this one is last.
+  void share_with(RunLock *lock) { lock_ = lock; }
 
  private:
   pg::Endpoints ends_;
   std::string schema_;
   bool armed_ = false;  // this run set something aside that is not restored yet
+  RunLock *lock_ = nullptr;
+  void restore_recorded(pg::Connection &dst);
 };
 
 }  // namespace pgcutover::ledger

@@ -26,8 +26,9 @@ std::string table_points(const Ident &s);    // $1 job -> schema, table, earlies
 std::string upsert_watermark(const Ident &s);  // $1 schema, $2 table, $3 part, $4 point, $5 xmin, $6 method
 std::string read_watermark(const Ident &s);    // $1 schema, $2 table -> earliest point, its xmin
 // Triggers and foreign keys set aside on the target (see ledger/write_guard.hpp).
-std::string insert_set_aside(const Ident &s);  // $1 kind, $2 schema, $3 table, $4 name, $5 definition
-std::string select_set_aside(const Ident &s);  // -> kind, schema, table, name, definition (triggers first)
+std::string insert_set_aside(const Ident &s);  // $1 kind, $2 schema, $3 table, $4 name, $5 definition, $6 validate
+std::string select_set_aside(const Ident &s);  // -> kind, schema, table, name, definition, validate, state (triggers first)
+std::string mark_recreated(const Ident &s);    // $1 kind, $2 schema, $3 table, $4 name: back, VALIDATE due
 std::string delete_set_aside(const Ident &s);  // $1 kind, $2 schema, $3 table, $4 name
 // Every table with a watermark: copied or synced by the tool -> schema, name.
 std::string watermarked_tables(const Ident &s);
@@ -51,7 +52,8 @@ const char *runs_table_exists();        // $1 tool schema -> bool
 // $1 schema -> one row per object in it ("table s.jobs", ...); one row with NULL when the schema
 // exists and is empty; no row when there is no such schema.
 const char *schema_objects();
-// -> pid, "user@client state" of every other session of pgcutover on this database.
+// $1 a pid also left out (this run's lock session) -> pid, "user@client state"
+// of every other session of pgcutover on this database.
 const char *other_tool_sessions();
 std::string list_jobs(const Ident &s);           // -> job, state
 std::string lock_ledger_nowait(const Ident &s);  // the ledger's tables, ACCESS EXCLUSIVE NOWAIT

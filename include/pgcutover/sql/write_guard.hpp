@@ -9,7 +9,7 @@ namespace pgcutover::sql::write_guard {
 // $1 schemas, $2 names -> schema, table, trigger, tgenabled: user triggers
 // that fire in a plain session (enabled 'O' or ALWAYS 'A').
 const char *firing_triggers();
-// $1 schemas, $2 names -> schema, table, constraint, definition: foreign keys
+// $1 schemas, $2 names -> schema, table, constraint, definition, validated: foreign keys
 // declared (not inherited) on one of the tables or their ancestors, or
 // referencing one of them or their ancestors.
 const char *acting_foreign_keys();
@@ -32,5 +32,8 @@ std::string enable_trigger(const QualifiedName &table, const std::string &trigge
 std::string drop_constraint(const QualifiedName &table, const std::string &name);
 // ADD CONSTRAINT ... NOT VALID (the definition's own NOT VALID kept once)
 std::string add_constraint_not_valid(const QualifiedName &table, const std::string &name, const std::string &definition);
+// ADD CONSTRAINT as defined (validated at once)
+std::string add_constraint(const QualifiedName &table, const std::string &name, const std::string &definition);
+const char *is_partitioned();  // $1 schema, $2 table -> bool
 std::string validate_constraint(const QualifiedName &table, const std::string &name);
 }  // namespace pgcutover::sql::write_guard

@@ -9,7 +9,21 @@ void install_signal_handlers();  // SIGINT, SIGTERM
 bool requested();
 int signal_number();             // the first signal received, 0 if none
 void request();                  // for tests and internal stops
-void throw_if_requested();       // throws Error(Cancelled)
+void throw_if_requested();       // throws Error(Cancelled), except in a cleanup scope
+
+// Restoring what a run changed on the target is part of stopping: while a
+// CleanupScope lives on a thread, that thread may connect and run statements
+// after the first signal (throw_if_requested does not throw there, and its
+// statements are not cancelled with the run's). The second signal still
+// exits at once; what was not restored then stays recorded for the next run.
+class CleanupScope {
+ public:
+  CleanupScope();
+  ~CleanupScope();
+  CleanupScope(const CleanupScope &) = delete;
+  CleanupScope &operator=(const CleanupScope &) = delete;
+};
+bool in_cleanup();  // this thread is in a CleanupScope
 
 // Child processes (pg_dump, pg_restore) stop with the run: both signals are
 // forwarded to every registered child as SIGTERM (pg_restore then cancels
