@@ -57,7 +57,7 @@ std::vector<Drift> column_drift(const catalog::TableDef &t, const catalog::Table
       out.push_back({t.name, DriftKind::NullChanged, c.name,
                      c.not_null ? "is NOT NULL on the source: every row read again, then SET NOT NULL after the data"
                                 : "allows NULL on the source: DROP NOT NULL on the target before the data",
-                     false});
+                     false, "", c.not_null});
   }
   for (const catalog::ColumnDef &dc : d.columns)
     if (!t.find_column(dc.name))

@@ -241,8 +241,8 @@ void domain_drift(pg::Connection &src, pg::Connection &dst, const std::vector<st
                               (validated ? ", validated after the data" : ""),
                           false, sql::write_guard::add_domain_constraint(d, k[2], def)});
     if (validated)
-      plan.after_data.emplace_back(d.display() + ": domain_changed \"" + k[2] + "\" (VALIDATE)",
-                                   sql::drift::domain_validate(d, k[2]));
+      plan.after_data.push_back({d.display() + ": domain_changed \"" + k[2] + "\" (VALIDATE)",
+                                   sql::drift::domain_validate(d, k[2])});
   }
   for (const auto &[k, def] : tc)
     if (sd.count({k[0], k[1]}) && !sc.count(k)) {
@@ -267,8 +267,8 @@ void object_changes(pg::Connection &src, pg::Connection &dst, const std::set<sql
                             "on the target: " + same_name->definition + "; on the source: " + o.definition +
                                 ": dropped before the data, created as the source has it after",
                             false, sql::write_guard::drop_constraint(o.table, o.name)});
-      plan.after_data.emplace_back(o.table.display() + ": constraint_changed \"" + o.name + "\"",
-                                   sql::drift::add_constraint(o.table, o.name, o.definition));
+      plan.after_data.push_back({o.table.display() + ": constraint_changed \"" + o.name + "\"",
+                                   sql::drift::add_constraint(o.table, o.name, o.definition)});
       continue;
     }
     auto same_def = std::find_if(tk.begin(), tk.end(), [&](const Object &t) {
@@ -371,8 +371,8 @@ DriftPlan find_all_drift(pg::Connection &src, pg::Connection &dst, const catalog
         for (const sql::QualifiedName &leaf : leaves_under(sc, selected, d.table)) plan.reread.push_back(leaf);
         d.statement = sql::drift::add_bare_column(d.table, c->name, c->type);
         if (!c->default_expr.empty())
-          plan.after_data.emplace_back(describe(d) + " (its default)", sql::drift::set_default(d.table, c->name, c->default_expr));
-        if (c->not_null) plan.after_data.emplace_back(describe(d) + " (NOT NULL)", sql::drift::set_not_null(d.table, c->name));
+          plan.after_data.push_back({describe(d) + " (its default)", sql::drift::set_default(d.table, c->name, c->default_expr)});
+        if (c->not_null) plan.after_data.push_back({describe(d) + " (NOT NULL)", sql::drift::set_not_null(d.table, c->name), true});
         break;
       case DriftKind::NullChanged:
         if (c->not_null)
@@ -424,7 +424,7 @@ void apply_before_data(pg::Connection &src, pg::Connection &dst, const catalog::
     for (const Drift &d : plan.drift)
       if (d.kind == DriftKind::EnumLabel && !d.statement.empty()) run(d);
   for (const Drift &d : plan.drift)
-    if (!plan.blocked.count(d.table) && d.kind == DriftKind::NullChanged && d.statement.find("DROP NOT NULL") != std::string::npos) run(d);
+    if (!plan.blocked.count(d.table) && d.kind == DriftKind::NullChanged && !d.sets_not_null) run(d);
   // Columns added bare, and the rows they need read again (a crash cannot
   // leave a column without its reread mark).
   for (const Drift &d : plan.drift)
@@ -505,8 +505,7 @@ void apply_before_data(pg::Connection &src, pg::Connection &dst, const catalog::
 std::vector<std::string> apply_after_data(pg::Connection &dst, const DriftPlan &plan) {
   const std::string hint = "the data is synced; fix the cause on the target and sync again (the step is retried)";
   std::vector<std::string> todo;
-  auto step = [&](const std::string &what, const std::string &statement) {
-    bool not_null = statement.find("SET NOT NULL") != std::string::npos;
+  auto step = [&](const std::string &what, const std::string &statement, bool not_null) {
     try {
       run_step(dst, what + " could not be applied after the data", statement, hint);
     } catch (const Error &e) {
@@ -525,13 +524,13 @@ std::vector<std::string> apply_after_data(pg::Connection &dst, const DriftPlan &
   for (const Drift &d : plan.drift) {
     if (plan.blocked.count(d.table) || d.statement.empty()) continue;
     bool after = d.kind == DriftKind::DefaultChanged || d.kind == DriftKind::NewIndex || d.kind == DriftKind::NewConstraint ||
-                 (d.kind == DriftKind::NullChanged && d.statement.find("SET NOT NULL") != std::string::npos);
+                 (d.kind == DriftKind::NullChanged && d.sets_not_null);
     if (!after) continue;
     log::info("{}: {}", describe(d), d.detail);
-    step(describe(d), d.statement);
+    step(describe(d), d.statement, d.kind == DriftKind::NullChanged);
   }
   // The added columns' defaults and NOT NULL, now that every row has the source's value.
-  for (const auto &[what, statement] : plan.after_data) step(what, statement);
+  for (const DriftPlan::AfterDataStep &a : plan.after_data) step(a.what, a.statement, a.sets_not_null);
   return todo;
 }
 

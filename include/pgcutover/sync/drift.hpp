@@ -63,6 +63,7 @@ struct Drift {
   std::string detail;
   bool blocking = false;     // stops the sync for the table
   std::string statement;     // what the sync runs on the target for it ("" if nothing or not yet known)
+  bool sets_not_null = false;  // null_changed: SET NOT NULL (after the data), else DROP NOT NULL (before it)
 };
 
 // Column and table drift of the selected tables and their partitioned or

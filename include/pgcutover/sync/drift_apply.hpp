@@ -33,8 +33,12 @@ struct DriftPlan {
   std::vector<Drift> drift;                 // everything found, for the summary
   std::set<sql::QualifiedName> blocked;     // tables with blocking drift: not synced
   std::vector<sql::QualifiedName> new_tables;  // leaves to create (if needed) and base-copy
-  // The added columns' defaults and NOT NULL, once every row has its value (what, SQL).
-  std::vector<std::pair<std::string, std::string>> after_data;
+  // The added columns' defaults and NOT NULL, once every row has its value.
+  struct AfterDataStep {
+    std::string what, statement;
+    bool sets_not_null = false;  // fails with 23502 while target-only rows hold NULL: retried by the next sync
+  };
+  std::vector<AfterDataStep> after_data;
   std::vector<sql::QualifiedName> reread;   // tables whose every row the sync reads again
   struct BoundChange {
     sql::QualifiedName partition, parent;
