@@ -34,6 +34,7 @@
 // done, and the servers' pace varies).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -138,11 +139,44 @@ std::string cmdline_of(pid_t pid) {
   return s;
 }
 
+bool waiting_in_epoll(pid_t pid) {
+  long nr = -1;
+  std::istringstream(read_text("/proc/" + std::to_string(pid) + "/syscall")) >> nr;
+#ifdef SYS_epoll_wait
+  if (nr == SYS_epoll_wait) return true;
+#endif
+  return nr == SYS_epoll_pwait;
+}
+
+// Stops the WAL writer (SIGSTOP) where it holds nothing: in its main loop's
+// wait for its latch (epoll). Stopped inside a write it could hold
+// WALWriteLock, and every backend needing it would wait for good (an LWLock
+// wait sees neither a signal nor the postmaster's death). Returns its pid.
+pid_t stop_idle_walwriter(const Cluster &c) {
+  pid_t walwriter = 0;
+  for (pid_t k : children_of(postmaster_pid(c)))
+    if (cmdline_of(k).find("walwriter") != std::string::npos) walwriter = k;
+  if (!walwriter) throw std::runtime_error("the target has no walwriter process to hold");
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    ::kill(walwriter, SIGSTOP);
+    for (int i = 0; i < 200; ++i) {
+      auto st = proc_stat(walwriter);
+      if (!st) throw std::runtime_error("the target's walwriter exited");
+      if (st->state == 'T' || st->state == 't') break;
+      std::this_thread::sleep_for(1ms);
+    }
+    if (waiting_in_epoll(walwriter)) return walwriter;
+    ::kill(walwriter, SIGCONT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt % 7));
+  }
+  throw std::runtime_error("could not catch the target's walwriter idle in 500 attempts");
+}
+
 // SIGKILL to the postmaster only; its children (backends mid-COPY included)
 // exit by themselves when they notice. Returns once every one is gone.
 //
-// hold_walwriter_ms > 0: first the WAL writer is stopped (SIGSTOP) for that
-// long, so the asynchronous commits of that time stay in the server's WAL
+// hold_walwriter_ms > 0: first the WAL writer is stopped (SIGSTOP, while idle) for
+// that long, so the asynchronous commits of that time stay in the server's WAL
 // buffers, unwritten, as they may for a moment on any busy server; then the
 // postmaster is killed and the WAL writer let go (SIGCONT: it sees the
 // postmaster gone and exits without writing). The crash then loses the
@@ -153,17 +187,13 @@ void crash(Cluster &c, int hold_walwriter_ms = 0, const std::function<void()> &j
   if (process_gone(pm)) throw std::runtime_error("the target's postmaster " + std::to_string(pm) + " is not running");
   std::vector<pid_t> kids = children_of(pm);
   if (kids.empty()) throw std::runtime_error("the target's postmaster has no children: not a running server?");
-  pid_t walwriter = 0;
-  for (pid_t k : kids)
-    if (cmdline_of(k).find("walwriter") != std::string::npos) walwriter = k;
   if (hold_walwriter_ms > 0) {
-    if (!walwriter) throw std::runtime_error("the target has no walwriter process to hold");
-    ::kill(walwriter, SIGSTOP);
+    stop_idle_walwriter(c);
     std::this_thread::sleep_for(std::chrono::milliseconds(hold_walwriter_ms));
   }
   if (just_before_kill) just_before_kill();
   if (::kill(pm, SIGKILL) != 0) throw std::runtime_error("kill -9 " + std::to_string(pm) + " failed");
-  for (pid_t k : kids)  // a WAL writer held here or by hold_walwriter() goes on, sees the postmaster gone, exits
+  for (pid_t k : kids)  // a WAL writer held here or by stop_idle_walwriter() goes on, sees the postmaster gone, exits
     if (auto st = proc_stat(k); st && (st->state == 'T' || st->state == 't')) ::kill(k, SIGCONT);
   const auto t0 = Clock::now();
   for (;;) {
@@ -192,18 +222,6 @@ void crash(Cluster &c, int hold_walwriter_ms = 0, const std::function<void()> &j
     }
     std::this_thread::sleep_for(20ms);
   }
-}
-
-// Stops the WAL writer (SIGSTOP) until the next crash(): from here on the
-// asynchronous commits stay in the WAL buffers unless a backend writes them
-// (a full buffer, a synchronous commit flushes everything before it).
-pid_t hold_walwriter(const Cluster &c) {
-  for (pid_t k : children_of(postmaster_pid(c)))
-    if (cmdline_of(k).find("walwriter") != std::string::npos) {
-      ::kill(k, SIGSTOP);
-      return k;
-    }
-  throw std::runtime_error("the target has no walwriter process to hold");
 }
 
 // pg_ctl start -w: the server must go through crash recovery.
@@ -422,7 +440,7 @@ struct TargetCrash : ::testing::Test {
   // full WAL buffers) writes its asynchronous commits out; right after its
   // exit the target crashes. Returns the run's result (the target is up again).
   RunResult run_held_then_crash(const std::vector<std::string> &args, const std::string &what) {
-    const pid_t walwriter = hold_walwriter(target->cluster());
+    const pid_t walwriter = stop_idle_walwriter(target->cluster());
     auto t0 = Clock::now();
     PgcutoverProcess p(args);
     while (p.running() && seconds_since(t0) < 120) std::this_thread::sleep_for(20ms);
@@ -525,7 +543,8 @@ TEST_F(TargetCrash, CopyKilledAtRandomPointsLosesNothingTheLedgerCallsDone) {
                              (hold_ms ? ", WAL writer held " + std::to_string(hold_ms) + " ms before" : "") + ", " +
                              (survive ? "retries" : "no retries") + (restart ? ", --restart" : "") + ")";
     RunResult r = crash_and_finish(p, what, hold_ms, before_kill, after_restart);
-    const bool pending = running && (!at_kill || at_kill->first < at_kill->second);
+    // Ranges were still to copy when the kill point came (the WAL writer's hold may let the rest finish).
+    const bool pending = running && (!last || last->first < last->second || !at_kill || at_kill->first < at_kill->second);
     kills_while_running += running;
     kills_with_work_pending += pending;
     std::cerr << "  ranges done at the kill: "
@@ -552,6 +571,8 @@ TEST_F(TargetCrash, CopyKilledAtRandomPointsLosesNothingTheLedgerCallsDone) {
   EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_index WHERE indrelid = 'public.items'::regclass AND indisprimary"),
             "1")
       << "the copy did not finish the post-data (primary key)";
+  EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_index WHERE indrelid = 'public.items'::regclass"), "2")
+      << "public.items lacks indexes on the target (the source has its key and items_updated_at)";
 
   // The durable end: exit 0 means every range is on disk.
   RunResult r = run_held_then_crash(copy(true, {"--restart"}), "copy --restart");
@@ -713,4 +734,51 @@ TEST_F(TargetCrash, DISABLED_CrashBetweenRestartsTruncateAndItsLedgerResetLosesN
   r = run_pgcutover(copy, {}, 180);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   expect_exact("a plain rerun after the crash");
+}
+
+// Also found here, pinned the same way: the copy creates the missing tables
+// (pg_restore of the pre-data, committed) and records the job with the
+// tables it created (Ledger::create) in a later transaction. A crash in
+// between (here held open by a lock on the ledger's jobs) leaves tables no job
+// calls its own; the rerun takes them for the target's own tables, copies the
+// rows and exits 0 without their primary key and indexes (the post-data is
+// only restored for tables the job created). Disabled until the two are one
+// step (run it with --gtest_also_run_disabled_tests).
+TEST_F(TargetCrash, DISABLED_CrashBetweenCreatingTheTablesAndRecordingTheJobLosesNoIndex) {
+  auto copy = [&](const std::string &table) {
+    return std::vector<std::string>{"copy", "--source", src(), "--target", dst(), "--table", table,
+                                    "--range-bytes", "1MB", "--jobs", "2", "--retries", "0"};
+  };
+  RunResult r = run_pgcutover(copy("public.events"), {}, 180);  // the ledger's tables exist from here on
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::thread holder([&] {
+    try {
+      exec(dst(), "BEGIN; LOCK pgcutover.jobs IN EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT");
+    } catch (const std::exception &) {  // the crash ends it
+    }
+  });
+  std::optional<PgcutoverProcess> p;
+  p.emplace(copy("public.items"));
+  // The table is created; recording the job waits for the lock.
+  bool waiting = false;
+  for (int i = 0; i < 300 && !waiting; ++i) {
+    waiting = query_value(dst(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
+                                 "'DELETE FROM \"pgcutover\".\"jobs\"%'") != "0";
+    if (!waiting) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(waiting) << "the copy never reached recording its job\n" << p->err_so_far();
+  EXPECT_TRUE(target_has("public.items")) << "the table should be created by now";
+  crash(target->cluster());
+  start_after_crash(target->cluster());
+  holder.join();
+  r = p->wait(60);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  r = run_pgcutover(copy("public.items"), {}, 180);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_exact("the rerun after the crash");
+  EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_index WHERE indrelid = 'public.items'::regclass AND indisprimary"),
+            "1")
+      << "public.items has no primary key on the target";
+  EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_index WHERE indrelid = 'public.items'::regclass"), "2")
+      << "public.items lacks indexes on the target (the source has its key and items_updated_at)";
 }
