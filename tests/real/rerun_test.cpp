@@ -25,7 +25,9 @@ const char *CHAOS = R"SQL(
   CREATE SCHEMA chaos;
   CREATE FUNCTION chaos.refuse() RETURNS event_trigger LANGUAGE plpgsql AS $$
   BEGIN
-    IF current_setting('application_name') = 'pg_restore' AND tg_tag = current_setting('chaos.fail_tag', true) THEN
+    -- pg_restore run by pgcutover carries the tool's application_name
+    IF current_setting('application_name') IN ('pg_restore', 'pgcutover')
+       AND tg_tag = current_setting('chaos.fail_tag', true) THEN
       RAISE EXCEPTION 'chaos: % refused by the test', tg_tag;
     END IF;
   END $$;
