@@ -126,9 +126,9 @@ class CopyJob {
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
     pg::refuse_same_database(ends(), *dst_);
     pg::check_target_writable(*dst_);
-    check_dump_tools();
     {
       pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
+      check_dump_tools(src);
       cfg_.scope.check_tables(src);  // before the tool schema is created on the target
     }
     ledger_.ensure_tables(*dst_);
@@ -141,9 +141,8 @@ class CopyJob {
   // ledger or anything else is written to the target; when none fits and the
   // copy would have to create tables, the copy stops here saying which
   // version it needs and how to go on (--no-schema into tables made beforehand).
-  void check_dump_tools() {
+  void check_dump_tools(pg::Connection &src) {
     if (!cfg_.create_schema) return;
-    pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
     try {
       schema::DumpTools tools = schema::find_dump_tools(sopt_.pg_bin, src.server_version());
       if (sopt_.pg_bin.empty()) sopt_.pg_bin = tools.bin_dir;
@@ -205,10 +204,17 @@ class CopyJob {
     plan::check_refusals(plan_);
     if (plan_.tables.empty()) throw_usage("no table to copy", "the source has no user table, or --table matched none");
     check_large_objects();
-    if (job) empty_tables_the_job_created(*job);
-    create_missing_tables();
+    std::vector<int> pre = plan_missing_tables();
     if (job) keep_created(job->created_tables);
-    ledger_.create(*dst_, plan_, created_, "copy", result_.source);
+    if (job) choose_tables_to_empty(*job);
+    // The job is recorded before its tables are created ("creating"), and the
+    // tables it emptied commit with it: a crash anywhere in between leaves a
+    // job that owns what it created, planned anew by the next run.
+    ledger_.create(*dst_, plan_, created_, "copy", result_.source, pre.empty() ? "running" : "creating",
+                   [&] { empty_tables_the_job_created(); });
+    if (pre.empty()) return;
+    create_missing_tables(pre);
+    ledger_.set_state(*dst_, "running", "pre_data_done");
   }
 
   // A whole-database copy (or --large-objects) takes the large objects: the
@@ -241,25 +247,29 @@ class CopyJob {
     }
   }
 
-  // --restart: the tables the job itself created (the ledger knows them) and
-  // this run copies again are emptied first, in one statement, so they are
-  // filled as new ones are (key-less tables included; planned as empty).
-  void empty_tables_the_job_created(const ledger::Job &job) {
-    std::vector<sql::QualifiedName> names;
+  // --restart (or a job whose tables were being created): the tables the job
+  // itself created (the ledger knows them) and this run copies again are
+  // emptied, in one statement, in the transaction that records the new job,
+  // so they are filled as new ones are (key-less tables included; planned as
+  // empty).
+  void choose_tables_to_empty(const ledger::Job &job) {
     for (const plan::TablePlan &tp : plan_.tables)
       if (tp.target_exists && tp.table.relkind != 'f' && contains(job.created_tables.tables, tp.table.name))
-        names.push_back(tp.table.name);
-    if (names.empty()) return;
-    emptied_ = names;
+        emptied_.push_back(tp.table.name);
+  }
+
+  void empty_tables_the_job_created() {
+    if (emptied_.empty()) return;
     std::string list;
-    for (const sql::QualifiedName &n : names) list += (list.empty() ? "" : ", ") + n.display();
-    log::warn("--restart: emptying {} table(s) job {} created and filled before: {}", names.size(), ledger_.job(), list);
+    for (const sql::QualifiedName &n : emptied_) list += (list.empty() ? "" : ", ") + n.display();
+    log::warn("{}emptying {} table(s) job {} created before: {}",
+              cfg_.restart ? "--restart: " : "an earlier run stopped while creating tables; ", emptied_.size(),
+              ledger_.job(), list);
     try {
-      // One transaction: their ON TRUNCATE triggers (which would write into
-      // other tables) off, the tables emptied, the triggers on as they were.
-      pg::Transaction txn(*dst_);
+      // Their ON TRUNCATE triggers (which would write into other tables) off,
+      // the tables emptied, the triggers on as they were.
       std::vector<std::string> schemas, tables;
-      for (const sql::QualifiedName &n : names) {
+      for (const sql::QualifiedName &n : emptied_) {
         schemas.push_back(n.schema);
         tables.push_back(n.name);
       }
@@ -267,14 +277,14 @@ class CopyJob {
       for (int i = 0; i < trg.rows(); ++i)
         dst_->exec(sql::write_guard::disable_trigger({std::string(trg.get(i, 0)), std::string(trg.get(i, 1))},
                                                      std::string(trg.get(i, 2))));
-      dst_->exec(sql::truncate_tables(names));
+      dst_->exec(sql::truncate_tables(emptied_));
       for (int i = 0; i < trg.rows(); ++i)
         dst_->exec(sql::write_guard::enable_trigger({std::string(trg.get(i, 0)), std::string(trg.get(i, 1))},
                                                     std::string(trg.get(i, 2)), std::string(trg.get(i, 3))));
-      txn.commit();
     } catch (const Error &e) {
-      throw Error(e.kind, "--restart: cannot empty the tables job " + ledger_.job() + " created (" + list + "): " + e.what(),
-                  "nothing was emptied; drop what references them from outside the job, or drop the tables and rerun");
+      throw Error(e.kind, "cannot empty the tables job " + ledger_.job() + " created (" + list + "): " + e.what(),
+                  "nothing was emptied and the job is as it was; drop what references them from outside the job, or "
+                  "drop the tables and rerun");
     }
   }
 
@@ -357,20 +367,17 @@ class CopyJob {
     return "merge";
   }
 
-  // Tables the target lacks come from pg_dump's archive of the whole schema:
-  // their definitions and everything they need (schemas, types, functions,
-  // sequences, collations, extensions, other tables' definitions a partition
-  // or a row type needs; pg_dump's dependencies, from pg_depend) now, in one
-  // transaction, only what the target lacks; their post-data in finish().
-  // The roles their owners and GRANTs name are checked first.
-  void create_missing_tables() {
+  // Which tables the job creates (the target lacks them) and the pre-data
+  // entries that create them, checked (the roles their owners and GRANTs
+  // name) before anything is written.
+  std::vector<int> plan_missing_tables() {
     std::vector<sql::QualifiedName> missing;
     for (const plan::TablePlan &tp : plan_.tables)
       if (!tp.target_exists) missing.push_back(tp.table.name);
     created_.whole = plan_.whole_database && !plan_.target_has_tables;
     created_.tables = missing;
     created_.tables.insert(created_.tables.end(), plan_.missing_ancestors.begin(), plan_.missing_ancestors.end());
-    if (missing.empty()) return;
+    if (missing.empty()) return {};
     if (!cfg_.create_schema) {
       std::string list;
       for (const auto &m : missing) list += (list.empty() ? "" : ", ") + m.display();
@@ -378,16 +385,25 @@ class CopyJob {
     }
     report::PhaseTimer t(rep_, "create_tables");
     ensure_archive();
-    std::vector<int> entries = job_entries();
-    std::vector<int> todo = objects_->missing_on_target(*dst_, entries);
+    std::vector<int> todo = objects_->missing_on_target(*dst_, job_entries());
     schema::check_roles(schema::missing_roles(*objects_, todo, *dst_), sopt_);
     std::vector<int> pre = objects_->in_section(todo, schema::Section::PreData);
     log::info("creating {} table(s) on the target: {} schema object(s) from pg_dump's archive, in one transaction",
               missing.size(), pre.size());
     note_tables_created_empty(pre);
+    return pre;
+  }
+
+  // The missing tables' definitions and everything they need (schemas,
+  // types, functions, sequences, collations, extensions, other tables'
+  // definitions a partition or a row type needs; pg_dump's dependencies,
+  // from pg_depend), from pg_dump's archive of the whole schema, in one
+  // transaction; their post-data in finish().
+  void create_missing_tables(const std::vector<int> &pre) {
+    report::PhaseTimer t(rep_, "create_tables");
     schema::restore_entries(ends().target_conninfo, *archive_, pre, 1, true, sopt_,
                             "the definitions of the tables and what they need");
-    if (popt_.spill_dir && popt_.keep_spill) keep_schema_archive(entries);
+    if (popt_.spill_dir && popt_.keep_spill) keep_schema_archive(job_entries());
   }
 
   // Tables whose definitions come along because something the job's tables

@@ -69,10 +69,8 @@ PlanResult run_plan(const PlanConfig &cfg) {
   out.drift = sync::find_all_drift(snap.conn(), dst, sc, dc, catalog::select_tables(sc, bopt.tables), scope).drift;
   const std::string role_zone(snap.conn().exec(sql::sync::session_default_time_zone()).get(0, 0));
   for (const plan::TablePlan &tp : out.plan.tables) {
-    auto c = cfg.change_columns.find(tp.table.name.display());
-    std::optional<sync::TableConfig> tcfg = c == cfg.change_columns.end() ? std::nullopt : std::optional(c->second);
-    sync::ChangeMethod &m = out.change_methods[tp.table.name.display()] = sync::choose_change_method(tp.table, tcfg);
-    sync::set_writer_time_zone(m, tp.table, tcfg, cfg.writer_time_zone, role_zone);
+    const sync::ChangeMethod &m = out.change_methods[tp.table.name.display()] =
+        sync::change_method_for(tp.table, cfg.change_columns, cfg.writer_time_zone, role_zone);
     sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg.scan_below);
     if (cost.scans) out.final_sync_scans.push_back({tp.table.name.display(), m, cost});
   }

@@ -74,11 +74,9 @@ class SyncJob {
     dst_ = pg::Connection::open(ends().target_conninfo, ends().target_settings);
     pg::refuse_same_database(ends(), *dst_);
     pg::check_target_writable(*dst_);
-    {
-      pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
-      cfg_.scope.check_tables(src);  // before the tool schema is created on the target
-      check_time_zones(src);
-    }
+    src_ = pg::Connection::open(ends().source_conninfo, ends().source_settings);
+    cfg_.scope.check_tables(*src_);  // before the tool schema is created on the target
+    check_time_zones(*src_);
     ledger::Ledger(cfg_.scope.tool_schema, "").ensure_tables(*dst_);
     // One sync at a time, and none beside a copy: two at once could leave a
     // row at an older version for good, and collapse each other's watermarks.
@@ -109,7 +107,8 @@ class SyncJob {
     // What a killed run left set aside comes back first: the drift compares
     // the target as it really is.
     ledger::TargetWriteGuard(ends_, cfg_.scope.tool_schema).restore(*dst_);
-    pg::Connection src = pg::Connection::open(ends().source_conninfo, ends().source_settings);
+    pg::Connection src = std::move(*src_);  // connect()'s, done with here
+    src_.reset();
     std::vector<std::string> excluded = cfg_.scope.excluded_schemas();
     catalog::Catalog sc = catalog::load_catalog(src, excluded);
     catalog::Catalog dc = catalog::load_catalog(*dst_, excluded);
@@ -209,10 +208,7 @@ class SyncJob {
       st.watermark = wm->point;
       return std::nullopt;
     }
-    auto c = cfg_.change_columns.find(name.display());
-    std::optional<sync::TableConfig> tcfg = c == cfg_.change_columns.end() ? std::nullopt : std::optional(c->second);
-    st.method = sync::choose_change_method(tp.table, tcfg);
-    sync::set_writer_time_zone(st.method, tp.table, tcfg, cfg_.writer_time_zone, source_time_zone_);
+    st.method = sync::change_method_for(tp.table, cfg_.change_columns, cfg_.writer_time_zone, source_time_zone_);
     const sync::ChangeMethod &m = st.method;
     sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg_.scan_below);
     if (cost.scans) result_.scans.push_back({name.display(), m, cost});
@@ -435,6 +431,7 @@ class SyncJob {
   report::Reporter &reporter_;
   pg::Endpoints ends_;  // the scope's, with the writers' replica setting
   std::optional<pg::Connection> dst_;
+  std::optional<pg::Connection> src_;  // from connect() to the drift phase
   std::optional<ledger::RunLock> run_lock_;  // released after the guard restored what it set aside
   std::shared_ptr<pg::SnapshotHolder> snap_;
   std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails

@@ -95,8 +95,10 @@ std::optional<Job> Ledger::load(pg::Connection &c) const {
 }
 
 void Ledger::create(pg::Connection &c, const plan::Plan &plan, const CreatedTables &created_tables,
-                    const std::string &command, const std::string &source) {
+                    const std::string &command, const std::string &source, const std::string &state,
+                    const std::function<void()> &in_transaction) {
   pg::Transaction txn(c);
+  if (in_transaction) in_transaction();
   i64 generation = c.query(sql::ledger::next_generation(ident()), {job_}).get_i64(0, 0);
   c.query(sql::ledger::reset_job(ident()), {job_});
   // Stored as {"whole": bool, "tables": [[schema, name], ...]}.
@@ -105,7 +107,7 @@ void Ledger::create(pg::Connection &c, const plan::Plan &plan, const CreatedTabl
   nlohmann::json pj = nlohmann::json::array();
   for (const plan::TablePlan &tp : plan.tables) pj.push_back(tp.table.name.display());
   c.query(sql::ledger::insert_job(ident()),
-          {job_, command, source, pj.dump(), created_json.dump(), std::to_string(generation), worker_name()});
+          {job_, command, source, pj.dump(), created_json.dump(), std::to_string(generation), worker_name(), state});
   std::string ins = sql::ledger::insert_range(ident());
   for (const plan::TablePlan &tp : plan.tables)
     for (const plan::KeyRange &r : tp.ranges)

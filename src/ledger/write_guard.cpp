@@ -191,8 +191,9 @@ void TargetWriteGuard::restore_recorded(pg::Connection &dst) {
           at_once ? sql::write_guard::add_constraint(a.table, a.name, a.definition)
                   : restore_statement(a.kind, a.table, a.name, a.definition),
           a, a.kind == TRIGGER ? "re-enabling" : "re-creating");
+      if (at_once) validate = false;  // the ADD itself validated it
       // A foreign key to validate keeps its record until VALIDATE succeeded.
-      if (validate && !at_once)
+      if (validate)
         dst.query(sql::ledger::mark_recreated(ledger), {a.kind, a.table.schema, a.table.name, a.name});
       else
         forget(a);
@@ -203,7 +204,6 @@ void TargetWriteGuard::restore_recorded(pg::Connection &dst) {
                   a.name, a.table.display(),
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                   dst.server_version() / 10000);
-      if (at_once) continue;
     }
     if (!validate) continue;
     run(dst, sql::write_guard::validate_constraint(a.table, a.name), a, "validating");

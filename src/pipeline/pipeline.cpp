@@ -242,14 +242,12 @@ void merge_deferred(std::vector<RangeTask *> &tasks, ConnPool &sources, ConnPool
   auto src = sources.acquire();
   auto dst = targets.acquire();
   try {
-    i64 removed = 0;
     std::vector<WriteResult> res = merge_together(
         *src, *dst, ranges, opt.chunk_bytes, report.progress,
         [&](pg::Connection &c, size_t i, const WriteResult &r) {
           RangeHooks h = ledger_hooks(opt, *tasks[i], snapshot, started_at);
           if (h.before_commit) h.before_commit(c, r);
-        },
-        &removed);
+        });
     for (size_t i = 0; i < tasks.size(); ++i) {
       tasks[i]->record.start = report.now();
       record_done(*tasks[i], res[i], report, done, skipped);

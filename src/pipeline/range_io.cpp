@@ -210,39 +210,53 @@ WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan:
   });
 }
 
+namespace {
+
+// A new temp stage shaped like tp's table, filled from the source by
+// copy_out_sql (in tp's format), every tuple checked and counted.
+WriteResult fill_stage(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp, const std::string &stage,
+                       const std::string &copy_out_sql, i64 chunk_bytes, report::Progress &progress) {
+  std::vector<std::string> cols = tp.table.column_names();
+  create_stage(dst, stage, tp.table.name, cols);
+  pg::CopyIn in(dst, sql::copy_in_stage(stage, cols, tp.format));
+  pg::CopyOut from(src, copy_out_sql);
+  copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
+  Batcher batch(chunk_bytes);
+  WriteResult res;
+  auto flush = [&] {
+    framer.feed(batch.view());
+    in.put(batch.view());
+    res.bytes += static_cast<i64>(batch.view().size());
+    progress.bytes.fetch_add(static_cast<i64>(batch.view().size()), std::memory_order_relaxed);
+    batch.clear();
+  };
+  while (auto m = from.next())
+    if (batch.add(*m)) flush();
+  if (!batch.empty()) flush();
+  framer.finish();
+  i64 stored = in.finish();
+  if (stored != from.server_rows() || stored != framer.tuples())
+    count_mismatch("the source sent", from.server_rows(), "the target stored", stored);
+  res.rows = stored;
+  return res;
+}
+
+}  // namespace
+
 std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst, const std::vector<TogetherRange> &ranges,
                                         i64 chunk_bytes, report::Progress &progress,
-                                        const std::function<void(pg::Connection &, size_t, const WriteResult &)> &before_commit,
-                                        i64 *holders_removed) {
+                                        const std::function<void(pg::Connection &, size_t, const WriteResult &)> &before_commit) {
   pg::Transaction txn(dst);
   std::vector<WriteResult> out(ranges.size());
   std::vector<std::string> stages;
   for (size_t i = 0; i < ranges.size(); ++i) {
     const plan::TablePlan &tp = *ranges[i].table;
     const catalog::TableDef &t = tp.table;
-    std::vector<std::string> cols = t.column_names();
     std::string stage = fmt::format("{}_together_{}", STAGE_TABLE, i);
     stages.push_back(sql::temp_stage_ref(stage));
-    create_stage(dst, stage, t.name, cols);
-    pg::CopyIn in(dst, sql::copy_in_stage(stage, cols, tp.format));
-    pg::CopyOut out_stream(src, sql::copy_out(t.name, cols, key_spec(t), *ranges[i].range, tp.format, tp.filter));
-    copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
-    Batcher batch(chunk_bytes);
-    auto flush = [&] {
-      framer.feed(batch.view());
-      in.put(batch.view());
-      out[i].bytes += static_cast<i64>(batch.view().size());
-      progress.bytes.fetch_add(static_cast<i64>(batch.view().size()), std::memory_order_relaxed);
-      batch.clear();
-    };
-    while (auto m = out_stream.next())
-      if (batch.add(*m)) flush();
-    if (!batch.empty()) flush();
-    framer.finish();
-    i64 stored = in.finish();
-    if (stored != out_stream.server_rows() || stored != framer.tuples())
-      count_mismatch("the source sent", out_stream.server_rows(), "the target stored", stored);
-    out[i].rows = stored;
+    out[i] = fill_stage(src, dst, tp, stage,
+                        sql::copy_out(t.name, t.column_names(), key_spec(t), *ranges[i].range, tp.format, tp.filter),
+                        chunk_bytes, progress);
   }
   for (size_t i = 0; i < ranges.size(); ++i)
     dst.exec(sql::delete_matching_stage(ranges[i].table->table.name, stages[i], ranges[i].table->table.key));
@@ -281,21 +295,11 @@ std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst
     }
     if (holders.empty()) continue;
     removed += static_cast<i64>(holders.size());
-    std::vector<std::string> cols = t.column_names();
     std::string name = fmt::format("{}_reread_{}", STAGE_TABLE, extra.size());
-    create_stage(dst, name, t.name, cols);
-    pg::CopyIn in(dst, sql::copy_in_stage(name, cols, tp.format));
-    pg::CopyOut from(src, sql::copy_out_keys(t.name, cols, t.key, t.key_types, holders, tp.format));
-    copybin::Framer framer(tp.format, static_cast<int>(cols.size()));
-    while (auto m = from.next()) {
-      framer.feed(*m);
-      in.put(*m);
-    }
-    framer.finish();
-    i64 stored = in.finish();
-    if (stored != from.server_rows() || stored != framer.tuples())
-      count_mismatch("the source sent", from.server_rows(), "the target stored", stored);
-    reread += stored;
+    reread += fill_stage(src, dst, tp, name,
+                         sql::copy_out_keys(t.name, t.column_names(), t.key, t.key_types, holders, tp.format),
+                         chunk_bytes, progress)
+                  .rows;
     extra.emplace_back(i, sql::temp_stage_ref(name));
     todo.emplace_back(i, sql::temp_stage_ref(name));
   }
@@ -314,7 +318,6 @@ std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst
               "there now (written as the source has them), {} are gone there (deleted)",
               removed, reread, removed - reread);
   txn.commit();
-  if (holders_removed) *holders_removed = removed;
   return out;
 }
 

@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS {1} (
   source         text NOT NULL,
   plan           jsonb NOT NULL,
   created_tables jsonb NOT NULL DEFAULT '[]',
-  state          text NOT NULL DEFAULT 'running',      -- running | finished
+  state          text NOT NULL DEFAULT 'running',      -- creating | running | finished
   schema_state   text NOT NULL DEFAULT 'pre_data_done', -- pre_data_done | post_data_done
   created_at     timestamptz NOT NULL DEFAULT now(),
   finished_at    timestamptz
@@ -110,8 +110,8 @@ END $pgcutover$;
 
 std::string insert_job(const Ident &s) {
   return fmt::format(
-      "INSERT INTO {} (job, command, source, plan, created_tables, generation, started_by, started_at) "
-      "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, clock_timestamp())",
+      "INSERT INTO {} (job, command, source, plan, created_tables, generation, started_by, started_at, state) "
+      "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, clock_timestamp(), $8)",
       t(s, "jobs"));
 }
 

@@ -47,10 +47,10 @@ const char *to_string(ChangeKind k) {
   return "?";
 }
 
+namespace {
+
 void set_writer_time_zone(ChangeMethod &m, const catalog::TableDef &t, const std::optional<TableConfig> &cfg,
                           const std::string &option_zone, const std::string &role_zone) {
-  m.time_zone.clear();
-  m.time_zone_from.clear();
   if (m.column.empty()) return;
   const catalog::ColumnDef *c = t.find_column(m.column);
   if (!c || !(c->type.rfind("timestamp without time zone", 0) == 0 || c->type == "date")) return;
@@ -65,6 +65,8 @@ void set_writer_time_zone(ChangeMethod &m, const catalog::TableDef &t, const std
     m.time_zone_from = "the source role's TimeZone";
   }
 }
+
+}  // namespace
 
 ChangeMethod choose_change_method(const catalog::TableDef &t, const std::optional<TableConfig> &cfg) {
   ChangeMethod m;
@@ -127,6 +129,15 @@ ChangeMethod choose_change_method(const catalog::TableDef &t, const std::optiona
                  : "no updated_at- or created_at-like column (" + stamps +
                        " may not follow every change: name one with change_column in the config file if it does): "
                        "rows' transaction ids (xmin) against the watermark's snapshot; scans the table";
+  return m;
+}
+
+ChangeMethod change_method_for(const catalog::TableDef &t, const std::map<std::string, TableConfig> &configs,
+                               const std::string &option_zone, const std::string &role_zone) {
+  auto c = configs.find(t.name.display());
+  std::optional<TableConfig> cfg = c == configs.end() ? std::nullopt : std::optional(c->second);
+  ChangeMethod m = choose_change_method(t, cfg);
+  set_writer_time_zone(m, t, cfg, option_zone, role_zone);
   return m;
 }
 

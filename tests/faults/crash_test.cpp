@@ -692,15 +692,14 @@ TEST_F(TargetCrash, SyncKilledAtRandomPointsConvergesExactly) {
             << lost_done_marks << " took back range commits the run had made; " << seconds_since(t_test) << " s\n";
 }
 
-// Found by the random crashes above (issue 23 point 6), pinned here: `copy
-// --restart` of a finished job fences the job (new generation, state still
-// "finished"), empties the tables the job created (committed), and only then
-// replaces the job's ranges in the ledger. A crash in between (here held open
-// by a lock on the ledger's ranges) leaves a finished job whose ranges are all
-// done over empty tables, and a plain rerun says "already finished: nothing
-// copied" and exits 0. Disabled until the restart is made atomic (run it with
-// --gtest_also_run_disabled_tests).
-TEST_F(TargetCrash, DISABLED_CrashBetweenRestartsTruncateAndItsLedgerResetLosesNothing) {
+// Found by the random crashes above (issue 23 point 6): `copy --restart` of a
+// finished job used to empty the tables the job created (committed) and only
+// then replace the job's ranges in the ledger, so a crash in between left a
+// finished job whose ranges were all done over empty tables (a plain rerun
+// said "nothing to copy" and exited 0). The emptying now commits with the new
+// job: held here, by a lock on the ledger's ranges, after the TRUNCATE and
+// before the ledger's reset, then crashed.
+TEST_F(TargetCrash, CrashBetweenRestartsTruncateAndItsLedgerResetLosesNothing) {
   std::vector<std::string> copy = {"copy", "--source", src(), "--target", dst(), "--range-bytes", "1MB",
                                    "--jobs", "2", "--retries", "0"};
   RunResult r = run_pgcutover(copy, {}, 180);
@@ -724,7 +723,11 @@ TEST_F(TargetCrash, DISABLED_CrashBetweenRestartsTruncateAndItsLedgerResetLosesN
     if (!waiting) std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(waiting) << "the restart never reached the ledger's reset\n" << p->err_so_far();
-  EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM public.items"), "0") << "the tables should be emptied by now";
+  // The TRUNCATE has run (its lock is held), uncommitted.
+  EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_locks WHERE relation = 'public.items'::regclass AND mode = "
+                               "'AccessExclusiveLock' AND granted"),
+            "1")
+      << "the restart should have emptied public.items by now";
   crash(target->cluster());
   start_after_crash(target->cluster());
   holder.join();
@@ -736,15 +739,15 @@ TEST_F(TargetCrash, DISABLED_CrashBetweenRestartsTruncateAndItsLedgerResetLosesN
   expect_exact("a plain rerun after the crash");
 }
 
-// Also found here, pinned the same way: the copy creates the missing tables
-// (pg_restore of the pre-data, committed) and records the job with the
-// tables it created (Ledger::create) in a later transaction. A crash in
-// between (here held open by a lock on the ledger's jobs) leaves tables no job
-// calls its own; the rerun takes them for the target's own tables, copies the
-// rows and exits 0 without their primary key and indexes (the post-data is
-// only restored for tables the job created). Disabled until the two are one
-// step (run it with --gtest_also_run_disabled_tests).
-TEST_F(TargetCrash, DISABLED_CrashBetweenCreatingTheTablesAndRecordingTheJobLosesNoIndex) {
+// Also found here: the copy used to create the missing tables (pg_restore of
+// the pre-data, committed) and record the job with the tables it created in a
+// later transaction, so a crash in between left tables no job called its own;
+// the rerun took them for the target's own tables, copied the rows and exited
+// 0 without their primary key and indexes. The job is now recorded first
+// ("creating", with the tables it will create) and set running after they
+// are: held here between the two (the job's row locked while it says
+// "creating", so setting it running waits), then crashed.
+TEST_F(TargetCrash, CrashBetweenCreatingTheTablesAndRecordingTheJobLosesNoIndex) {
   auto copy = [&](const std::string &table) {
     return std::vector<std::string>{"copy", "--source", src(), "--target", dst(), "--table", table,
                                     "--range-bytes", "1MB", "--jobs", "2", "--retries", "0"};
@@ -753,20 +756,24 @@ TEST_F(TargetCrash, DISABLED_CrashBetweenCreatingTheTablesAndRecordingTheJobLose
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::thread holder([&] {
     try {
-      exec(dst(), "BEGIN; LOCK pgcutover.jobs IN EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT");
+      // Each PERFORM reads committed rows anew (READ COMMITTED): the row is
+      // locked the moment the copy's job is recorded, long before pg_restore
+      // (a process of its own) has created the table.
+      exec(dst(), "BEGIN; DO $$ BEGIN LOOP PERFORM 1 FROM pgcutover.jobs WHERE state = 'creating' FOR SHARE; "
+                  "EXIT WHEN FOUND; PERFORM pg_sleep(0.002); END LOOP; END $$; SELECT pg_sleep(60); COMMIT");
     } catch (const std::exception &) {  // the crash ends it
     }
   });
   std::optional<PgcutoverProcess> p;
   p.emplace(copy("public.items"));
-  // The table is created; recording the job waits for the lock.
+  // The table is created; setting the job running waits for the lock.
   bool waiting = false;
   for (int i = 0; i < 300 && !waiting; ++i) {
     waiting = query_value(dst(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
-                                 "'DELETE FROM \"pgcutover\".\"jobs\"%'") != "0";
+                                 "'UPDATE \"pgcutover\".\"jobs\"%'") != "0";
     if (!waiting) std::this_thread::sleep_for(100ms);
   }
-  EXPECT_TRUE(waiting) << "the copy never reached recording its job\n" << p->err_so_far();
+  EXPECT_TRUE(waiting) << "the copy never reached setting its job running\n" << p->err_so_far();
   EXPECT_TRUE(target_has("public.items")) << "the table should be created by now";
   crash(target->cluster());
   start_after_crash(target->cluster());

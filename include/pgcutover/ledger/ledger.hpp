@@ -7,6 +7,7 @@
 // the range's transaction; a process that dies releases its claims with its
 // transactions.
 #include <nlohmann/json.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,9 +67,15 @@ class Ledger {
   // (nothing was ever copied into this target with this tool schema).
   std::optional<Job> load_if_exists(pg::Connection &c) const;
   // Replaces any earlier job of this name with the plan, all ranges pending,
-  // under a new generation, which this ledger works in from then on.
+  // under a new generation, which this ledger works in from then on. The job
+  // starts in `state`: "running", or "creating" while the tables it records
+  // as created are being created (set "running" after they are: a job found
+  // "creating" is planned anew, its created tables still its own).
+  // in_transaction runs first in the same transaction (what must commit
+  // together with the new job, or not at all).
   void create(pg::Connection &c, const plan::Plan &plan, const CreatedTables &created_tables,
-              const std::string &command, const std::string &source);
+              const std::string &command, const std::string &source, const std::string &state = "running",
+              const std::function<void()> &in_transaction = {});
   // --restart, before planning: gives the existing job a new generation and
   // commits it, so processes still running the old plan fail their next
   // claim. Waits for their ranges in flight (they hold the job row FOR SHARE).

@@ -70,19 +70,17 @@ WriteResult load_spill(pg::Connection &dst, const plan::TablePlan &table, const 
 // (a swap across ranges, or a value freed by a row that was deleted or
 // changed on the source): each failed alone with a unique violation. All are
 // staged in one transaction; then every staged key is deleted, target rows
-// holding a unique value a staged row takes are deleted (the source no longer
-// has them with that value), and the staged rows inserted; `before_commit`
-// runs per range; one COMMIT. Returns per range what was written, and how
-// many holder rows were removed in `holders_removed` (each read again from
-// the source and written as it is there, unless the source deleted it).
+// holding a unique value a staged row takes are deleted and read again from
+// the source (written as they are there, unless the source deleted them),
+// and the staged rows inserted; `before_commit` runs per range; one COMMIT.
+// Returns per range what was written.
 struct TogetherRange {
   const plan::TablePlan *table = nullptr;
   const plan::KeyRange *range = nullptr;
 };
 std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst, const std::vector<TogetherRange> &ranges,
                                         i64 chunk_bytes, report::Progress &progress,
-                                        const std::function<void(pg::Connection &, size_t, const WriteResult &)> &before_commit,
-                                        i64 *holders_removed);
+                                        const std::function<void(pg::Connection &, size_t, const WriteResult &)> &before_commit);
 
 // The header a spill file carries for one range.
 nlohmann::json spill_meta(const plan::TablePlan &table, const plan::KeyRange &range,

@@ -48,12 +48,13 @@ struct TableConfig {
 
 ChangeMethod choose_change_method(const catalog::TableDef &table, const std::optional<TableConfig> &config);
 
-// The zone a change column without a time zone is read in: the table's
-// writer_time_zone from the config file, else --writer-time-zone, else the
-// TimeZone a new session of the tool's role gets on the source (what an
-// application connecting as that role would write in).
-void set_writer_time_zone(ChangeMethod &m, const catalog::TableDef &table, const std::optional<TableConfig> &config,
-                          const std::string &option_zone, const std::string &role_zone);
+// What a sync does with the table, its config file entry (if any) applied,
+// and for a change column without a time zone the zone it is read in: the
+// table's writer_time_zone from the config file, else --writer-time-zone
+// (option_zone), else the TimeZone a new session of the tool's role gets on
+// the source (role_zone: what an application connecting as it writes in).
+ChangeMethod change_method_for(const catalog::TableDef &table, const std::map<std::string, TableConfig> &configs,
+                               const std::string &option_zone, const std::string &role_zone);
 
 // What a scanning change detection costs a sync, for the table's size. The
 // time is an estimate at SCAN_BYTES_PER_SECOND (a sequential scan from disk
