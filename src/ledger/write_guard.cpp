@@ -26,11 +26,13 @@ std::string set_aside_statement(const std::string &kind, const sql::QualifiedNam
   return sql::write_guard::drop_constraint(t, name);
 }
 
+// validated: the constraint was valid when set aside (only foreign keys are
+// set aside valid; the checks are set aside because they are not).
 std::string restore_statement(const std::string &kind, const sql::QualifiedName &t, const std::string &name,
-                              const std::string &definition) {
+                              const std::string &definition, bool validated) {
   if (kind == TRIGGER) return sql::write_guard::enable_trigger(t, name, definition);
-  if (kind == DOMAIN_CHECK) return sql::write_guard::add_domain_constraint(t, name, definition);
-  return sql::write_guard::add_constraint_not_valid(t, name, definition);
+  if (kind == DOMAIN_CHECK) return sql::write_guard::add_domain_constraint(t, name, definition, validated);
+  return sql::write_guard::add_constraint_not_valid(t, name, definition, validated);
 }
 
 const char *kind_word(const std::string &kind) {
@@ -73,7 +75,7 @@ void run(pg::Connection &dst, const std::string &statement, const SetAside &a, c
                             a.table.display() + " failed: " + e.what(),
                 "it stays recorded in the tool's schema (set_aside) and the next run of pgcutover on this target "
                 "restores it; or restore it by hand: " +
-                    restore_statement(a.kind, a.table, a.name, a.definition));
+                    restore_statement(a.kind, a.table, a.name, a.definition, a.validate));
     named.sqlstate = e.sqlstate;
     throw named;
   }
@@ -189,7 +191,7 @@ void TargetWriteGuard::restore_recorded(pg::Connection &dst) {
       pg::Transaction txn(dst);
       run(dst,
           at_once ? sql::write_guard::add_constraint(a.table, a.name, a.definition)
-                  : restore_statement(a.kind, a.table, a.name, a.definition),
+                  : restore_statement(a.kind, a.table, a.name, a.definition, a.validate),
           a, a.kind == TRIGGER ? "re-enabling" : "re-creating");
       if (at_once) validate = false;  // the ADD itself validated it
       // A foreign key to validate keeps its record until VALIDATE succeeded.

@@ -38,7 +38,7 @@ std::string copy_columns(const std::vector<std::string> &columns) {
 }  // namespace
 
 std::string copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
-                     const plan::KeyRange &range, copybin::StreamFormat format, const std::string &filter) {
+                     const KeyInterval &range, copybin::StreamFormat format, const std::string &filter) {
   return fmt::format("COPY (SELECT {} FROM ONLY {}{}) TO STDOUT {}", ident_list(columns), table,
                      detail::where_range(key, range, filter), detail::format_option(format));
 }

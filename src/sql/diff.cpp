@@ -7,24 +7,24 @@
 
 namespace pgcutover::sql::diff {
 
-std::string count_range(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range) {
+std::string count_range(const QualifiedName &table, const KeySpec &key, const KeyInterval &range) {
   return fmt::format("SELECT count(*), 0::text FROM ONLY {}{}", table, detail::where_range(key, range));
 }
 
 std::string server_digest(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
-                          const plan::KeyRange &range, RowHash hash) {
+                          const KeyInterval &range, RowHash hash) {
   return fmt::format("SELECT count(*), {} FROM ONLY {}{}", row_hash_sum(hash, compared_row_text(columns)), table,
                      detail::where_range(key, range));
 }
 
 std::string key_hashes(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
-                       const plan::KeyRange &range, RowHash hash) {
+                       const KeyInterval &range, RowHash hash) {
   return fmt::format("SELECT {}, {} FROM ONLY {}{}", detail::as_text(key.columns),
                      row_md5(hash, compared_row_text(columns)), table,
                      detail::where_range(key, range));
 }
 
-std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step,
+std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const KeyInterval &range, i64 step,
                           const std::string &filter) {
   return fmt::format(
       "SELECT {}, pgcutover_rn FROM (SELECT {}, row_number() OVER (ORDER BY {}) AS pgcutover_rn FROM ONLY {}{}) s "

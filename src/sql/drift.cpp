@@ -67,8 +67,8 @@ const char *domain_defaults() {
 
 const char *domain_constraints() {
   static const std::string q = fmt::format(
-      "SELECT n.nspname, t.typname, k.conname, pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg_constraint k"
-      " JOIN pg_catalog.pg_type t ON t.oid = k.contypid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
+      "SELECT n.nspname, t.typname, k.conname, pg_catalog.pg_get_constraintdef(k.oid), k.convalidated"
+      " FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_type t ON t.oid = k.contypid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
       " WHERE k.contype = 'c' AND {}"
       " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_type'::regclass"
       " AND d.objid = t.oid AND d.deptype = 'e') ORDER BY 1, 2, 3",

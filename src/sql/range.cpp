@@ -26,7 +26,7 @@ std::string key_order_expr(const KeySpec &key) {
   return key.columns.size() == 1 ? cols : "(" + cols + ")";
 }
 
-std::string bound_literal(const KeySpec &key, const plan::KeyBound &b) {
+std::string bound_literal(const KeySpec &key, const KeyValue &b) {
   if (b.values.size() != key.columns.size()) throw_internal("key bound has the wrong number of values");
   std::string out;
   for (size_t i = 0; i < b.values.size(); ++i) {
@@ -36,7 +36,7 @@ std::string bound_literal(const KeySpec &key, const plan::KeyBound &b) {
   return key.columns.size() == 1 ? out : "(" + out + ")";
 }
 
-std::string where_range(const KeySpec &key, const plan::KeyRange &range, const std::string &filter) {
+std::string where_range(const KeySpec &key, const KeyInterval &range, const std::string &filter) {
   std::string pred = range_predicate(key, range);
   if (!filter.empty()) pred = pred.empty() ? "(" + filter + ")" : pred + " AND (" + filter + ")";
   return pred.empty() ? "" : " WHERE " + pred;
@@ -59,7 +59,7 @@ std::string key_set_predicate(const KeySpec &key, int first_param) {
   return fmt::format("{} IN (SELECT {} FROM unnest({}) AS u({}))", key_expr(key), casts, arrays, names);
 }
 
-std::string key_set_literals(const KeySpec &key, const std::vector<plan::KeyBound> &keys) {
+std::string key_set_literals(const KeySpec &key, const std::vector<KeyValue> &keys) {
   std::string out = key_expr(key) + " IN (";
   for (size_t i = 0; i < keys.size(); ++i) out += (i ? ", " : "") + bound_literal(key, keys[i]);
   return out + ")";
@@ -67,7 +67,7 @@ std::string key_set_literals(const KeySpec &key, const std::vector<plan::KeyBoun
 
 }  // namespace detail
 
-std::string range_predicate(const KeySpec &key, const plan::KeyRange &range) {
+std::string range_predicate(const KeySpec &key, const KeyInterval &range) {
   std::string out;
   if (range.lower) out = detail::key_order_expr(key) + " >= " + detail::bound_literal(key, *range.lower);
   if (range.upper) {
@@ -86,9 +86,9 @@ std::string order_by_key(const KeySpec &key, const std::string &prefix) {
   return out;
 }
 
-std::vector<std::string> key_set_params(const KeySpec &key, const std::vector<plan::KeyBound> &keys) {
+std::vector<std::string> key_set_params(const KeySpec &key, const std::vector<KeyValue> &keys) {
   std::vector<std::vector<std::string>> columns(key.columns.size());
-  for (const plan::KeyBound &k : keys) {
+  for (const KeyValue &k : keys) {
     if (k.values.size() != key.columns.size()) throw_internal("key has the wrong number of values");
     for (size_t i = 0; i < k.values.size(); ++i) columns[i].push_back(k.values[i]);
   }

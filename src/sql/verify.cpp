@@ -8,13 +8,13 @@
 namespace pgcutover::sql::verify {
 
 std::string ordered_copy_out(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
-                             const plan::KeyRange &range, copybin::StreamFormat format) {
+                             const KeyInterval &range, copybin::StreamFormat format) {
   return fmt::format("COPY (SELECT {} FROM ONLY {}{} ORDER BY {}) TO STDOUT {}", compared_list(columns), table,
                      detail::where_range(key, range), order_by_key(key), detail::format_option(format));
 }
 
 std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
-                          const std::vector<plan::KeyBound> &keys, copybin::StreamFormat format) {
+                          const std::vector<KeyValue> &keys, copybin::StreamFormat format) {
   return fmt::format("COPY (SELECT {} FROM ONLY {} WHERE {}) TO STDOUT {}", ident_list(columns), table,
                      detail::key_set_literals(key, keys), detail::format_option(format));
 }

@@ -57,9 +57,10 @@ std::string drop_domain_constraint(const QualifiedName &domain, const std::strin
   return fmt::format("ALTER DOMAIN {} DROP CONSTRAINT {}", domain, quote_ident(name));
 }
 
-std::string add_domain_constraint(const QualifiedName &domain, const std::string &name, const std::string &definition) {
-  bool already = definition.size() >= 10 && definition.compare(definition.size() - 10, 10, " NOT VALID") == 0;
-  return fmt::format("ALTER DOMAIN {} ADD CONSTRAINT {} {}{}", domain, quote_ident(name), definition, already ? "" : " NOT VALID");
+std::string add_domain_constraint(const QualifiedName &domain, const std::string &name, const std::string &definition,
+                                  bool validated) {
+  return fmt::format("ALTER DOMAIN {} ADD CONSTRAINT {} {}{}", domain, quote_ident(name), definition,
+                     validated ? " NOT VALID" : "");
 }
 
 const char *not_owned() {
@@ -87,9 +88,10 @@ std::string drop_constraint(const QualifiedName &table, const std::string &name)
   return fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", table, quote_ident(name));
 }
 
-std::string add_constraint_not_valid(const QualifiedName &table, const std::string &name, const std::string &definition) {
-  bool already = definition.size() >= 10 && definition.compare(definition.size() - 10, 10, " NOT VALID") == 0;
-  return fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}{}", table, quote_ident(name), definition, already ? "" : " NOT VALID");
+std::string add_constraint_not_valid(const QualifiedName &table, const std::string &name, const std::string &definition,
+                                     bool validated) {
+  return fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}{}", table, quote_ident(name), definition,
+                     validated ? " NOT VALID" : "");
 }
 
 std::string add_constraint(const QualifiedName &table, const std::string &name, const std::string &definition) {

@@ -212,6 +212,21 @@ Keyed keyed(pg::Connection &c, const char *query, const std::vector<std::string>
   return out;
 }
 
+// A domain's CHECK constraints by (schema, domain, name): the definition and
+// whether the server has validated it.
+struct DomainCheck {
+  std::string def;
+  bool validated = true;
+};
+std::map<std::vector<std::string>, DomainCheck> domain_checks(pg::Connection &c, const std::vector<std::string> &excluded) {
+  pg::Result r = c.query(sql::drift::domain_constraints(), {sql::array_literal(excluded)});
+  std::map<std::vector<std::string>, DomainCheck> out;
+  for (int i = 0; i < r.rows(); ++i)
+    out[{std::string(r.get(i, 0)), std::string(r.get(i, 1)), std::string(r.get(i, 2))}] = {std::string(r.get(i, 3)),
+                                                                                           r.get_bool(i, 4)};
+  return out;
+}
+
 // Domains both sides have: default and CHECK constraints made the source's
 // before the data (checks NOT VALID; VALIDATE after the data when the
 // source's is validated).
@@ -226,28 +241,29 @@ void domain_drift(pg::Connection &src, pg::Connection &dst, const std::vector<st
                               "; on the source: " + (def.empty() ? "none" : def),
                           false, sql::drift::domain_default(d, def)});
   }
-  Keyed sc = keyed(src, sql::drift::domain_constraints(), excluded, 3), tc = keyed(dst, sql::drift::domain_constraints(), excluded, 3);
-  for (const auto &[k, def] : sc) {
+  auto sc = domain_checks(src, excluded), tc = domain_checks(dst, excluded);
+  for (const auto &[k, check] : sc) {
     if (!td.count({k[0], k[1]})) continue;  // a new domain comes with what uses it
+    const std::string &def = check.def;
     auto t = tc.find(k);
-    if (t != tc.end() && t->second == def) continue;
+    if (t != tc.end() && t->second.def == def) continue;
     sql::QualifiedName d{k[0], k[1]};
     if (t != tc.end())
-      plan.drift.push_back({d, DriftKind::DomainChanged, k[2], "constraint on the target: " + t->second + "; dropped",
+      plan.drift.push_back({d, DriftKind::DomainChanged, k[2], "constraint on the target: " + t->second.def + "; dropped",
                             false, sql::write_guard::drop_domain_constraint(d, k[2])});
-    bool validated = def.size() < 10 || def.compare(def.size() - 10, 10, " NOT VALID") != 0;
+    bool validated = check.validated;
     plan.drift.push_back({d, DriftKind::DomainChanged, k[2],
                           "constraint on the source: " + def + "; added NOT VALID" +
                               (validated ? ", validated after the data" : ""),
-                          false, sql::write_guard::add_domain_constraint(d, k[2], def)});
+                          false, sql::write_guard::add_domain_constraint(d, k[2], def, validated)});
     if (validated)
       plan.after_data.push_back({d.display() + ": domain_changed \"" + k[2] + "\" (VALIDATE)",
                                    sql::drift::domain_validate(d, k[2])});
   }
-  for (const auto &[k, def] : tc)
+  for (const auto &[k, check] : tc)
     if (sd.count({k[0], k[1]}) && !sc.count(k)) {
       sql::QualifiedName d{k[0], k[1]};
-      plan.drift.push_back({d, DriftKind::DomainChanged, k[2], "constraint on the target only: " + def + "; dropped", false,
+      plan.drift.push_back({d, DriftKind::DomainChanged, k[2], "constraint on the target only: " + check.def + "; dropped", false,
                             sql::write_guard::drop_domain_constraint(d, k[2])});
     }
 }

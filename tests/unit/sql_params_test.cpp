@@ -18,7 +18,7 @@ TEST(ArrayLiteral, QuotesEveryElementAndEscapes) {
 
 TEST(KeySets, TravelAsOneTextArrayPerKeyColumn) {
   KeySpec comp{{"Order", "group"}, {"integer", "character varying(10)"}};
-  std::vector<plan::KeyBound> keys{{{"1", "x"}}, {{"2", "y\"z"}}};
+  std::vector<sql::KeyValue> keys{{{"1", "x"}}, {{"2", "y\"z"}}};
   EXPECT_EQ(key_set_params(comp, keys), (std::vector<std::string>{"{\"1\",\"2\"}", "{\"x\",\"y\\\"z\"}"}));
   EXPECT_EQ(diff::delete_keys({"s", "t"}, comp),
             "DELETE FROM ONLY \"s\".\"t\" WHERE (\"Order\", \"group\") IN (SELECT u.k1::integer, "
@@ -31,7 +31,7 @@ TEST(KeySets, TravelAsOneTextArrayPerKeyColumn) {
 
 TEST(KeySets, CopyTakesLiterals) {
   KeySpec one{{"id"}, {"bigint"}};
-  EXPECT_EQ(verify::copy_out_keys({"s", "t"}, {"id"}, one, {plan::KeyBound{{"1"}}, plan::KeyBound{{"it's"}}},
+  EXPECT_EQ(verify::copy_out_keys({"s", "t"}, {"id"}, one, {sql::KeyValue{{"1"}}, sql::KeyValue{{"it's"}}},
                                   copybin::StreamFormat::Text),
             "COPY (SELECT \"id\" FROM ONLY \"s\".\"t\" WHERE \"id\" IN ('1'::bigint, 'it''s'::bigint)) TO STDOUT "
             "(FORMAT text)");

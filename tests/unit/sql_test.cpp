@@ -1,6 +1,7 @@
 // Quoting and statement text, golden strings over hostile names.
 #include <gtest/gtest.h>
 
+#include "pgcutover/plan/key_range.hpp"
 #include "pgcutover/sql/ident.hpp"
 #include "pgcutover/sql/statements.hpp"
 #include "pgcutover/util/error.hpp"

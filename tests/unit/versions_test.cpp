@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "pgcutover/plan/key_range.hpp"
 #include "pgcutover/schema/tools.hpp"
 #include "pgcutover/sql/catalog.hpp"
 #include "pgcutover/sql/compare.hpp"

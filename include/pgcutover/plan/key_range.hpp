@@ -6,14 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "pgcutover/sql/range.hpp"
 #include "pgcutover/util/types.hpp"
 
 namespace pgcutover::plan {
 
-struct KeyBound {
-  std::vector<std::string> values;  // one per key column, text form
-  bool operator==(const KeyBound &) const = default;
-};
+using KeyBound = sql::KeyValue;  // one value per key column, text form
 
 struct KeyRange {
   i64 id = 0;                      // index within its table, 0-based
@@ -28,6 +26,8 @@ struct KeyRange {
 
   bool whole_table() const { return !lower && !upper; }
   std::string describe() const;    // "[lower, upper)" for messages
+  // Its bounds, as the SQL builders take them.
+  operator sql::KeyInterval() const { return {lower ? &*lower : nullptr, upper ? &*upper : nullptr}; }
 };
 
 }  // namespace pgcutover::plan

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "pgcutover/copybin/format.hpp"
-#include "pgcutover/plan/key_range.hpp"
 #include "pgcutover/sql/ident.hpp"
 #include "pgcutover/sql/range.hpp"
 
@@ -20,7 +19,7 @@ std::string copy_out_keys(const QualifiedName &table, const std::vector<std::str
                           const std::vector<std::string> &key, const std::vector<std::string> &key_types,
                           const std::vector<std::vector<std::string>> &keys, copybin::StreamFormat format);
 std::string copy_out(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
-                     const plan::KeyRange &range, copybin::StreamFormat format, const std::string &filter = "");
+                     const KeyInterval &range, copybin::StreamFormat format, const std::string &filter = "");
 
 // COPY t (cols) FROM STDIN (FORMAT f).
 std::string copy_in(const QualifiedName &table, const std::vector<std::string> &columns,

@@ -14,16 +14,16 @@
 namespace pgcutover::sql::diff {
 
 // count(*), 0 of a range.
-std::string count_range(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range);
+std::string count_range(const QualifiedName &table, const KeySpec &key, const KeyInterval &range);
 // count(*) and an order-independent 64-bit hash sum of every row's
 // version-stable text form, computed on the server with the given hash.
 std::string server_digest(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
-                          const plan::KeyRange &range, RowHash hash);
+                          const KeyInterval &range, RowHash hash);
 // Every key in the range (as text) with md5 of its row's text form (row_md5).
 std::string key_hashes(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
-                       const plan::KeyRange &range, RowHash hash);
+                       const KeyInterval &range, RowHash hash);
 // Every step-th key of the range in key order (as text), to cut sub-ranges.
-std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const plan::KeyRange &range, i64 step,
+std::string key_quantiles(const QualifiedName &table, const KeySpec &key, const KeyInterval &range, i64 step,
                           const std::string &filter = "");
 // The key and columns (as text) of the rows whose keys are in the key set.
 std::string rows_by_keys(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key);

@@ -6,10 +6,26 @@
 #include <vector>
 
 #include "pgcutover/copybin/format.hpp"
-#include "pgcutover/plan/key_range.hpp"
 #include "pgcutover/sql/ident.hpp"
 
 namespace pgcutover::sql {
+
+// One key: each key column's value in its text form (rendered as
+// 'text'::type literals).
+struct KeyValue {
+  std::vector<std::string> values;
+  bool operator==(const KeyValue &) const = default;
+};
+
+// A range of keys as plain values: lower inclusive, upper exclusive, either
+// one absent (nullptr: open). It points into its owner (plan::KeyRange
+// converts to one), so it lives no longer than the range it views.
+struct KeyInterval {
+  const KeyValue *lower = nullptr;
+  const KeyValue *upper = nullptr;
+
+  bool whole_table() const { return !lower && !upper; }
+};
 
 // The key columns and their types (format_type text), for range predicates.
 //
@@ -33,7 +49,7 @@ struct KeySpec {
 
 // WHERE-clause body for a key range ("" for the whole table). Composite keys
 // use row comparison, which a btree index on the key serves.
-std::string range_predicate(const KeySpec &key, const plan::KeyRange &range);
+std::string range_predicate(const KeySpec &key, const KeyInterval &range);
 
 // ORDER BY list of the key columns (quoted, with COLLATE "C" where the key
 // asks for it), each prefixed (e.g. "s.").
@@ -41,6 +57,6 @@ std::string order_by_key(const KeySpec &key, const std::string &prefix = "");
 
 // The parameters of a key-set statement (see key_set_predicate): one text[]
 // array literal per key column, element i of each being key i's value.
-std::vector<std::string> key_set_params(const KeySpec &key, const std::vector<plan::KeyBound> &keys);
+std::vector<std::string> key_set_params(const KeySpec &key, const std::vector<KeyValue> &keys);
 
 }  // namespace pgcutover::sql

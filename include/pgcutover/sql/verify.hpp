@@ -11,11 +11,11 @@ namespace pgcutover::sql::verify {
 // through a send function (floats) stream the same bytes in binary format as
 // the plain column, and the same text on every major in text format.
 std::string ordered_copy_out(const QualifiedName &table, const std::vector<ComparedColumn> &columns, const KeySpec &key,
-                             const plan::KeyRange &range, copybin::StreamFormat format);
+                             const KeyInterval &range, copybin::StreamFormat format);
 // COPY of the rows with the given keys (for repair). COPY takes no
 // parameters: the keys are literals.
 std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
-                          const std::vector<plan::KeyBound> &keys, copybin::StreamFormat format);
+                          const std::vector<KeyValue> &keys, copybin::StreamFormat format);
 
 // Moved to sql::diff (kept here for callers not yet switched).
 using diff::key_quantiles;

@@ -24,14 +24,18 @@ const char *not_valid_checks();
 // domains over domains): schema, domain, name, definition.
 const char *not_valid_domain_checks();
 std::string drop_domain_constraint(const QualifiedName &domain, const std::string &name);
-std::string add_domain_constraint(const QualifiedName &domain, const std::string &name, const std::string &definition);
+// ADD ... NOT VALID from pg_get_constraintdef's definition, which already
+// ends in NOT VALID when the constraint was not validated (convalidated).
+std::string add_domain_constraint(const QualifiedName &domain, const std::string &name, const std::string &definition,
+                                  bool validated);
 
 std::string disable_trigger(const QualifiedName &table, const std::string &trigger);
 // ENABLE [ALWAYS] TRIGGER, as tgenabled said ('A' -> ALWAYS)
 std::string enable_trigger(const QualifiedName &table, const std::string &trigger, const std::string &tgenabled);
 std::string drop_constraint(const QualifiedName &table, const std::string &name);
-// ADD CONSTRAINT ... NOT VALID (the definition's own NOT VALID kept once)
-std::string add_constraint_not_valid(const QualifiedName &table, const std::string &name, const std::string &definition);
+// ADD CONSTRAINT ... NOT VALID, the same way (validated: convalidated)
+std::string add_constraint_not_valid(const QualifiedName &table, const std::string &name, const std::string &definition,
+                                     bool validated);
 // ADD CONSTRAINT as defined (validated at once)
 std::string add_constraint(const QualifiedName &table, const std::string &name, const std::string &definition);
 const char *is_partitioned();  // $1 schema, $2 table -> bool
