@@ -14,10 +14,10 @@ Command bench_command(CLI::App &root, const CommonOptions &common) {
             jobs::BenchConfig cfg = bench_config(*opt);
             report::Reporter reporter(false, common.quiet || common.json);
             strategy_bench::BenchResult res = jobs::run_bench(cfg);
-            if (!opt->csv.empty()) std::ofstream(opt->csv) << report::views::bench_csv(res);
-            if (!opt->svg.empty()) std::ofstream(opt->svg) << report::views::bench_svg(res);
+            if (!opt->csv.empty()) std::ofstream(opt->csv) << views::bench_csv(res);
+            if (!opt->svg.empty()) std::ofstream(opt->svg) << views::bench_svg(res);
             // The ranking is the point of the command: printed even with --quiet.
-            return print(report::views::bench(res), {common.json, false, common.verbose}, 0);
+            return print(views::bench(res), {common.json, false, common.verbose}, 0);
           },
           [] { return Interruption{"the measurement in flight was stopped", "rerun the bench"}; }};
 }

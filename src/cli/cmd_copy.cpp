@@ -14,7 +14,7 @@ Command copy_command(CLI::App &root, const CommonOptions &common) {
             report::Reporter reporter(live_progress(common), common.quiet);
             report::RunReport rep;
             jobs::CopyResult res = jobs::run_copy(cfg, rep, reporter);
-            return print(report::views::copy(res, rep), common, 0);
+            return print(views::copy(res, rep), common, 0);
           },
           [] {
             return Interruption{"the ranges in flight were rolled back on the target",
@@ -30,7 +30,7 @@ Command plan_command(CLI::App &root, const CommonOptions &common) {
             jobs::PlanConfig cfg = plan_config(*opt);
             report::Reporter reporter(false, common.quiet);
             jobs::PlanResult res = jobs::run_plan(cfg);
-            return print(report::views::plan(res), common, res.ok() ? 0 : 3);
+            return print(views::plan(res), common, res.ok() ? 0 : 3);
           },
           [] { return Interruption{"plan only reads: nothing was written", ""}; }};
 }
@@ -44,7 +44,7 @@ Command load_command(CLI::App &root, const CommonOptions &common) {
             report::Reporter reporter(live_progress(common), common.quiet);
             report::RunReport rep;
             jobs::LoadResult res = jobs::run_load(cfg, rep, reporter);
-            return print(report::views::load(res, rep), common, 0);
+            return print(views::load(res, rep), common, 0);
           },
           [] {
             return Interruption{"the ranges in flight were rolled back on the target; ranges loaded before stay",

@@ -12,7 +12,7 @@ Command finish_command(CLI::App &root, const CommonOptions &common) {
   return {cmd,
           [opt, &common] {
             jobs::FinishResult res = jobs::run_finish(finish_config(*opt));
-            return print(report::views::finish(res), common, 0);
+            return print(views::finish(res), common, 0);
           },
           [] {
             return Interruption{"nothing was removed (the removal is one transaction)", "run finish again"};

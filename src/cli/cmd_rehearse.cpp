@@ -18,7 +18,7 @@ Command rehearse_command(CLI::App &root, const CommonOptions &common) {
             report::RunReport rep;
             jobs::RehearseResult res = jobs::run_rehearse(cfg, rep, reporter);
             const pg::Endpoints &ends = cfg.sync.scope.ends;
-            report::views::View v = report::views::rehearse(
+            views::View v = views::rehearse(
                 res, rep, pg::display_name(pg::parse_conninfo(ends.source_conninfo)),
                 pg::display_name(pg::parse_conninfo(ends.target_conninfo)), cfg.config_path);
             rehearse::write_reports(opt->report_dir, v.json);

@@ -14,7 +14,7 @@ Command sync_command(CLI::App &root, const CommonOptions &common) {
             report::Reporter reporter(live_progress(common), common.quiet);
             report::RunReport rep;
             jobs::SyncResult res = jobs::run_sync(cfg, rep, reporter);
-            return print(report::views::sync(res, rep), common, res.ok() ? 0 : 3);
+            return print(views::sync(res, rep), common, res.ok() ? 0 : 3);
           },
           [] {
             return Interruption{"the ranges in flight were rolled back on the target; ranges merged before stay, "
@@ -30,7 +30,7 @@ Command sequences_command(CLI::App &root, const CommonOptions &common) {
   return {cmd, [opt, &common] {
             jobs::Scope scope = scope_of(opt->conn, opt->sel);
             report::Reporter reporter(false, common.quiet);
-            return print(report::views::sequences(jobs::run_sequences(scope)), common, 0);
+            return print(views::sequences(jobs::run_sequences(scope)), common, 0);
           },
           [] {
             return Interruption{"sequences set before the signal stay set", "rerun the same command to set them all"};

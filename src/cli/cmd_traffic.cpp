@@ -64,8 +64,8 @@ Command traffic_command(CLI::App &root, const CommonOptions &common) {
             cfg.mix = parse_mix(o->mix);
             cfg.seed = o->seed;
             jobs::TrafficResult res = jobs::run_traffic(cfg);
-            report::views::View v =
-                report::views::traffic(res, pg::display_name(pg::parse_conninfo(o->source)));
+            views::View v =
+                views::traffic(res, pg::display_name(pg::parse_conninfo(o->source)));
             return print(v, common, res.stopped_early ? 130 : 0);
           }};
 }

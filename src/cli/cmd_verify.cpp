@@ -13,7 +13,7 @@ Command verify_command(CLI::App &root, const CommonOptions &common) {
             report::Reporter reporter(live_progress(common), common.quiet);
             report::RunReport rep;
             jobs::VerifyResult res = jobs::run_verify(cfg, rep, reporter);
-            return print(report::views::verify(res, rep), common, res.ok ? 0 : 3);
+            return print(views::verify(res, rep), common, res.ok ? 0 : 3);
           },
           [opt] {
             if (opt->repair)

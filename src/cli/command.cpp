@@ -4,7 +4,7 @@
 
 namespace pgcutover::cli {
 
-int print(const report::views::View &view, const CommonOptions &common, int exit_code) {
+int print(const views::View &view, const CommonOptions &common, int exit_code) {
   if (common.json) std::printf("%s\n", view.json.dump(2).c_str());
   else if (!common.quiet) std::printf("%s", view.text.c_str());
   return exit_code;

@@ -5,7 +5,7 @@
 
 #include "pgcutover/jobs/rehearse_job.hpp"
 #include "pgcutover/rehearse/report_files.hpp"
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
 using namespace pgcutover;
 
@@ -13,8 +13,8 @@ TEST(RehearseView, FailureBeforeTheSyncRenders) {
   jobs::RehearseResult r;
   r.failure = Error(ErrorKind::Permanent, "column a.attgenerated does not exist");
   report::RunReport rep;
-  report::views::View v;
-  ASSERT_NO_THROW(v = report::views::rehearse(r, rep, "src", "dst", "cfg.toml"));
+  views::View v;
+  ASSERT_NO_THROW(v = views::rehearse(r, rep, "src", "dst", "cfg.toml"));
   EXPECT_EQ(v.json["failure"], "column a.attgenerated does not exist");
   EXPECT_FALSE(v.json["verdict"]["fits"].get<bool>());
   EXPECT_NO_THROW(rehearse::markdown_report(v.json));
@@ -91,7 +91,7 @@ double attr_of(const std::string &html, const std::string &id, const std::string
 }  // namespace
 
 TEST(RehearseView, ProjectionShowsTheBudgetBesideEachFigureAndTheLatestLastSync) {
-  report::views::View v = report::views::rehearse(sample_result(60), sample_report(), "src", "dst", "cfg.toml");
+  views::View v = views::rehearse(sample_result(60), sample_report(), "src", "dst", "cfg.toml");
   ASSERT_EQ(v.json["projection"].size(), 3u);
   for (auto &p : v.json["projection"]) {
     EXPECT_EQ(p["budget_seconds"], 60.0);
@@ -109,7 +109,7 @@ TEST(RehearseView, ProjectionShowsTheBudgetBesideEachFigureAndTheLatestLastSync)
 
 TEST(RehearseView, TimelineHasAnAxisAndTheBudgetOnItsScaleOrSaysItIsOff) {
   // Within 4x the rehearsal's time: the scale reaches the budget.
-  std::string html = rehearse::html_report(report::views::rehearse(sample_result(20), sample_report(), "s", "d", "c").json);
+  std::string html = rehearse::html_report(views::rehearse(sample_result(20), sample_report(), "s", "d", "c").json);
   double width = attr_of(html, "phases", "width");
   double scale = attr_of(html, "phases", "data-scale-seconds");
   EXPECT_GE(scale, 20.0);
@@ -122,7 +122,7 @@ TEST(RehearseView, TimelineHasAnAxisAndTheBudgetOnItsScaleOrSaysItIsOff) {
   EXPECT_NE(html.find("class=\"tick\""), std::string::npos);
   EXPECT_NE(html.find(">10s</text>"), std::string::npos) << "tick labels in seconds";
   // Far off: pinned at the right edge, the label says where it is.
-  html = rehearse::html_report(report::views::rehearse(sample_result(7200), sample_report(), "s", "d", "c").json);
+  html = rehearse::html_report(views::rehearse(sample_result(7200), sample_report(), "s", "d", "c").json);
   budget_x = attr_of(html, "budget-line", "x1");
   EXPECT_LT(budget_x, attr_of(html, "phases", "width"));
   EXPECT_NE(html.find("budget 2h00m (off scale, further right)"), std::string::npos);
@@ -132,7 +132,7 @@ TEST(RehearseView, TimelineHasAnAxisAndTheBudgetOnItsScaleOrSaysItIsOff) {
 }
 
 TEST(RehearseView, TablesSlowestVerdictQueriesAndHistoryInAllThreeFiles) {
-  report::views::View v = report::views::rehearse(sample_result(60), sample_report(), "src", "dst", "cfg.toml");
+  views::View v = views::rehearse(sample_result(60), sample_report(), "src", "dst", "cfg.toml");
   std::string md = rehearse::markdown_report(v.json), html = rehearse::html_report(v.json);
   // Per table: rows read, written, deleted and the change rate.
   EXPECT_EQ(v.json["sync"]["tables"][0]["rows_written"], 117);

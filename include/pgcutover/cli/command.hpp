@@ -6,7 +6,7 @@
 #include <functional>
 
 #include "pgcutover/cli/options.hpp"
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
 namespace pgcutover::cli {
 
@@ -35,7 +35,7 @@ Command finish_command(CLI::App &root, const CommonOptions &common);
 Command traffic_command(CLI::App &root, const CommonOptions &common);
 
 // Prints the view's JSON (--json) or its text (unless --quiet); returns exit_code.
-int print(const report::views::View &view, const CommonOptions &common, int exit_code);
+int print(const views::View &view, const CommonOptions &common, int exit_code);
 // A live progress line only on a terminal and without --json.
 bool live_progress(const CommonOptions &common);
 

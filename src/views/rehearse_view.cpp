@@ -6,10 +6,10 @@
 #include <algorithm>
 
 #include "pgcutover/rehearse/report_files.hpp"
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 #include "pgcutover/util/time.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
 namespace {
 
@@ -25,7 +25,7 @@ std::string failed_phase(const jobs::RehearseResult &r) {
 
 }  // namespace
 
-View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::string &source, const std::string &target,
+View rehearse(const jobs::RehearseResult &r, const report::RunReport &rep, const std::string &source, const std::string &target,
               const std::string &config_path) {
   nlohmann::json sync_json = {{"tables", nlohmann::json::array()}};
   if (r.sync) {
@@ -122,4 +122,4 @@ View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::st
   return out;
 }
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
 using strategy_bench::BenchResult;
 using strategy_bench::Combo;
@@ -110,4 +110,4 @@ std::string bench_svg(const BenchResult &r) {
 
 View bench(const BenchResult &r) { return {bench_json(r), bench_text(r)}; }
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views

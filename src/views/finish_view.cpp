@@ -1,9 +1,9 @@
 // The view of the finish result.
 #include <fmt/format.h>
 
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
 View finish(const jobs::FinishResult &r) {
   View v;
@@ -22,4 +22,4 @@ View finish(const jobs::FinishResult &r) {
   return v;
 }
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views

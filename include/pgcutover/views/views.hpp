@@ -18,7 +18,7 @@
 #include "pgcutover/jobs/verify_job.hpp"
 #include "pgcutover/report/model.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
 // What a command prints: the JSON for --json, the text otherwise.
 struct View {
@@ -26,11 +26,11 @@ struct View {
   std::string text;
 };
 
-View copy(const jobs::CopyResult &r, const RunReport &rep);
+View copy(const jobs::CopyResult &r, const report::RunReport &rep);
 View plan(const jobs::PlanResult &r);
-View load(const jobs::LoadResult &r, const RunReport &rep);
-View sync(const jobs::SyncResult &r, const RunReport &rep);
-View verify(const jobs::VerifyResult &r, const RunReport &rep);
+View load(const jobs::LoadResult &r, const report::RunReport &rep);
+View sync(const jobs::SyncResult &r, const report::RunReport &rep);
+View verify(const jobs::VerifyResult &r, const report::RunReport &rep);
 View sequences(const jobs::SequencesResult &r);
 View finish(const jobs::FinishResult &r);
 View traffic(const jobs::TrafficResult &r, const std::string &source);
@@ -39,7 +39,7 @@ std::string bench_csv(const strategy_bench::BenchResult &r);  // every run
 std::string bench_svg(const strategy_bench::BenchResult &r);  // median MB/s per combination
 // The rehearsal's report document (report.json; report.md and report.html
 // are drawn from it) and its text (report.md).
-View rehearse(const jobs::RehearseResult &r, const RunReport &rep, const std::string &source, const std::string &target,
+View rehearse(const jobs::RehearseResult &r, const report::RunReport &rep, const std::string &source, const std::string &target,
               const std::string &config_path);
 
 // Pieces the views share.
@@ -54,4 +54,4 @@ View nontables(const schema::MatviewResult &matviews, bool matviews_considered,
 // `ahead`: said days before (plan, copy); else by the sync that did it.
 View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_below, bool ahead = true);
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views

@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
 nlohmann::json to_json(const pg::SnapshotInfo &s) {
   nlohmann::json j = {{"id", s.id}, {"taken_at", s.taken_at}, {"xmin", s.xmin}, {"changes_from", s.changes_from}};
@@ -20,4 +20,4 @@ std::string drift_line(const sync::Drift &d) {
   return fmt::format("drift: {} {} {} {}\n", d.table.display(), sync::to_string(d.kind), d.column, d.detail);
 }
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views

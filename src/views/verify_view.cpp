@@ -2,9 +2,9 @@
 // first few in the text, all in the JSON), sequences, totals.
 #include <fmt/format.h>
 
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
 namespace {
 
@@ -49,7 +49,7 @@ std::string table_text(const jobs::TableVerdict &t, bool named_keys) {
 
 }  // namespace
 
-View verify(const jobs::VerifyResult &r, const RunReport &rep) {
+View verify(const jobs::VerifyResult &r, const report::RunReport &rep) {
   View v;
   bool named_keys = r.mode == verify::Mode::Full || r.repair;
   nlohmann::json tables = nlohmann::json::array(), seqs = nlohmann::json::array(), missing = nlohmann::json::array();
@@ -74,7 +74,7 @@ View verify(const jobs::VerifyResult &r, const RunReport &rep) {
   }
   double mbps = r.seconds > 0 ? static_cast<double>(r.table_bytes) / 1e6 / r.seconds : 0.0;
   v.text += fmt::format("{}: {} table(s), {} rows, {} of table data in {:.2f}s ({:.1f} MB/s), {} sequence(s) checked\n",
-                        r.ok ? "OK" : "DIFFERENCES", r.tables.size(), r.rows, format_bytes(r.table_bytes), r.seconds,
+                        r.ok ? "OK" : "DIFFERENCES", r.tables.size(), r.rows, report::format_bytes(r.table_bytes), r.seconds,
                         mbps, r.sequences.size());
   v.json = rep.to_json();
   v.json.erase("ranges");
@@ -95,4 +95,4 @@ View verify(const jobs::VerifyResult &r, const RunReport &rep) {
   return v;
 }
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views

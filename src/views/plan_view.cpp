@@ -2,9 +2,9 @@
 // do, and the drift between the catalogs.
 #include <fmt/format.h>
 
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
 namespace {
 
@@ -42,7 +42,7 @@ std::string table_text(const plan::TablePlan &t, size_t w) {
   std::string key;
   for (const std::string &k : t.table.key) key += (key.empty() ? "" : ",") + k;
   return fmt::format("{:<{}}  {:>10}  {:>10}  {:>12}  {:>6}  {:<6}  {:<6}  key ({}); {}; {}\n", t.table.name.display(), w,
-                     format_bytes(t.table.heap_bytes), format_bytes(t.table.toast_bytes),
+                     report::format_bytes(t.table.heap_bytes), report::format_bytes(t.table.toast_bytes),
                      t.table.reltuples < 0 ? std::string("?") : std::to_string(static_cast<i64>(t.table.reltuples)),
                      t.ranges.size(), copybin::to_string(t.format), merge::to_string(t.strategy),
                      key.empty() ? "none" : key, t.strategy_reason, t.format_reason);
@@ -61,13 +61,13 @@ View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_be
     v.json.push_back({{"table", s.table}, {"method", sync::to_string(s.method.kind)}, {"bytes", s.cost.bytes},
                       {"estimated_seconds", s.cost.seconds}, {"refused_without_allow_scan", s.cost.too_big}});
     if (s.cost.too_big) ++refused; else { ++scanned; seconds += s.cost.seconds; }
-    lines += fmt::format("  {:<38} {:>10}  est. {:>6.1f} s  {}\n", s.table, format_bytes(s.cost.bytes), s.cost.seconds,
+    lines += fmt::format("  {:<38} {:>10}  est. {:>6.1f} s  {}\n", s.table, report::format_bytes(s.cost.bytes), s.cost.seconds,
                          s.cost.too_big ? "REFUSED by the final sync unless --allow-scan (above --scan-below)"
                                         : "scanned (below --scan-below)");
   }
   v.text = fmt::format("{} {} table(s) whole (--scan-below {}): {} scanned (est. {:.1f} s in all at "
                        "{:.0f} MB/s), {} refused unless --allow-scan:\n",
-                       ahead ? "the final sync reads" : "this sync's change detection read", scans.size(), format_bytes(scan_below), scanned, seconds, sync::SCAN_BYTES_PER_SECOND / 1e6, refused) +
+                       ahead ? "the final sync reads" : "this sync's change detection read", scans.size(), report::format_bytes(scan_below), scanned, seconds, sync::SCAN_BYTES_PER_SECOND / 1e6, refused) +
            lines;
   return v;
 }
@@ -92,7 +92,7 @@ View plan(const jobs::PlanResult &r) {
                              m.time_zone.empty() ? "" : "; local times read in " + m.time_zone + " (" + m.time_zone_from + ")",
                              m.warning.empty() ? "" : "; warning: " + m.warning);
   }
-  v.text += fmt::format("{} table(s), {} range(s), {}\n", p.tables.size(), p.total_ranges(), format_bytes(p.total_bytes()));
+  v.text += fmt::format("{} table(s), {} range(s), {}\n", p.tables.size(), p.total_ranges(), report::format_bytes(p.total_bytes()));
   for (const plan::Refusal &x : p.refused) {
     refused.push_back({{"table", x.table}, {"reason", x.reason}});
     v.text += "refused: " + x.table + ": " + x.reason + "\n";
@@ -122,4 +122,4 @@ View plan(const jobs::PlanResult &r) {
   return v;
 }
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views

@@ -1,9 +1,9 @@
 // Views of the sync and sequences results.
 #include <fmt/format.h>
 
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
 namespace {
 
@@ -13,7 +13,7 @@ nlohmann::json sequence_json(const sequences::SequenceChange &c) {
 
 }  // namespace
 
-View sync(const jobs::SyncResult &r, const RunReport &rep) {
+View sync(const jobs::SyncResult &r, const report::RunReport &rep) {
   View v;
   nlohmann::json tables = nlohmann::json::array(), drift = nlohmann::json::array(), seqs = nlohmann::json::array();
   for (const jobs::SyncedTable &t : r.tables) {
@@ -37,7 +37,7 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
     v.text += fmt::format("{:<40} {:<10} {:>9} read {:>9} written  {}  since {}{}{}\n", t.table.display(),
                           sync::to_string(t.method.kind), t.rows_read, t.rows_written, deleted, t.since,
                           t.method.time_zone.empty() ? "" : " (local times in " + t.method.time_zone + ", " + t.method.time_zone_from + ")",
-                          t.widened_s > 0 ? fmt::format(", moved back {} across a DST fall-back", format_duration(t.widened_s)) : "");
+                          t.widened_s > 0 ? fmt::format(", moved back {} across a DST fall-back", report::format_duration(t.widened_s)) : "");
   }
   for (const sync::Drift &d : r.drift) {
     drift.push_back(to_json(d));
@@ -50,7 +50,7 @@ View sync(const jobs::SyncResult &r, const RunReport &rep) {
                         r.final_sync ? fmt::format("; {} sequence(s) set", r.sequences.size()) : "");
   if (!r.snapshot.changes_from_holder.empty())
     v.text += fmt::format("next sync reads from {}: {} was open for {} at the snapshot\n", r.snapshot.changes_from,
-                          r.snapshot.changes_from_holder, format_duration(r.snapshot.changes_from_age_s));
+                          r.snapshot.changes_from_holder, report::format_duration(r.snapshot.changes_from_age_s));
   v.text += r.target_writes.summary() + "\n";
   v.text += "new TOAST values: " + pg::describe_toast_compression(r.toast_compression) + "\n";
   nlohmann::json copied = nlohmann::json::array();
@@ -87,4 +87,4 @@ View sequences(const jobs::SequencesResult &r) {
   return v;
 }
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views

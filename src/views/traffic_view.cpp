@@ -1,9 +1,9 @@
 // View of a traffic run: totals, then per table what the writer did.
 #include <fmt/format.h>
 
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
 View traffic(const jobs::TrafficResult &r, const std::string &source) {
   View v;
@@ -31,4 +31,4 @@ View traffic(const jobs::TrafficResult &r, const std::string &source) {
   return v;
 }
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views

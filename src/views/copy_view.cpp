@@ -1,11 +1,11 @@
 // Views of the copy and load results.
 #include <fmt/format.h>
 
-#include "pgcutover/report/views.hpp"
+#include "pgcutover/views/views.hpp"
 
-namespace pgcutover::report::views {
+namespace pgcutover::views {
 
-View copy(const jobs::CopyResult &r, const RunReport &rep) {
+View copy(const jobs::CopyResult &r, const report::RunReport &rep) {
   nlohmann::json seqs = nlohmann::json::array();
   for (const auto &c : r.sequences)
     seqs.push_back({{"sequence", c.sequence}, {"table", c.table}, {"old_value", c.old_value},
@@ -88,7 +88,7 @@ View nontables(const schema::MatviewResult &matviews, bool matviews_considered,
     if (l.source_count > 0 || l.unlinked > 0)
       v.text += fmt::format("large objects: {} on the source; {} created, {} written again, {} removed on the target, "
                             "{} in {:.2f} s\n",
-                            l.source_count, l.created, l.rewritten, l.unlinked, format_bytes(l.bytes), l.seconds);
+                            l.source_count, l.created, l.rewritten, l.unlinked, report::format_bytes(l.bytes), l.seconds);
   } else {
     v.json["large_objects"] = {{"left_out", large_objects_left_out}};
     if (large_objects_left_out > 0)
@@ -99,7 +99,7 @@ View nontables(const schema::MatviewResult &matviews, bool matviews_considered,
   return v;
 }
 
-View load(const jobs::LoadResult &r, const RunReport &rep) {
+View load(const jobs::LoadResult &r, const report::RunReport &rep) {
   View v;
   v.json = rep.to_json();
   v.json["command"] = "load";
@@ -108,4 +108,4 @@ View load(const jobs::LoadResult &r, const RunReport &rep) {
   return v;
 }
 
-}  // namespace pgcutover::report::views
+}  // namespace pgcutover::views
