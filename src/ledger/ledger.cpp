@@ -25,11 +25,6 @@ std::optional<plan::KeyBound> bound_from_json(std::string_view text) {
   return plan::KeyBound{j.get<std::vector<std::string>>()};
 }
 
-pg::Param opt_text(const std::optional<plan::KeyBound> &b) {
-  if (!b) return std::nullopt;
-  return sql::array_literal(b->values);
-}
-
 }  // namespace
 
 Ledger::Ledger(std::string schema, std::string job) : schema_(std::move(schema)), job_(std::move(job)) {}
@@ -71,9 +66,10 @@ std::optional<Job> Ledger::load(pg::Connection &c) const {
   if (j.rows() == 0) return std::nullopt;
   Job job;
   job.state = j.get(0, 0);
-  nlohmann::json created = nlohmann::json::parse(j.get(0, 1));
-  job.created_tables.whole = created.value("whole", false);
-  for (const auto &t : created.value("tables", nlohmann::json::array())) job.created_tables.tables.push_back({t.at(0), t.at(1)});
+  job.created_tables.whole = j.get_bool(0, 1);
+  pg::Result created = c.query(sql::ledger::select_created(ident()), {job_});
+  for (int i = 0; i < created.rows(); ++i)
+    job.created_tables.tables.push_back({std::string(created.get(i, 0)), std::string(created.get(i, 1))});
   job.schema_state = j.get(0, 2);
   job.finished_at = j.get(0, 3);
   job.generation = j.get_i64(0, 4);
@@ -101,19 +97,43 @@ void Ledger::create(pg::Connection &c, const plan::Plan &plan, const CreatedTabl
   if (in_transaction) in_transaction();
   i64 generation = c.query(sql::ledger::next_generation(ident()), {job_}).get_i64(0, 0);
   c.query(sql::ledger::reset_job(ident()), {job_});
-  // Stored as {"whole": bool, "tables": [[schema, name], ...]}.
-  nlohmann::json created_json = {{"whole", created_tables.whole}, {"tables", nlohmann::json::array()}};
-  for (const auto &n : created_tables.tables) created_json["tables"].push_back({n.schema, n.name});
   nlohmann::json pj = nlohmann::json::array();
   for (const plan::TablePlan &tp : plan.tables) pj.push_back(tp.table.name.display());
-  c.query(sql::ledger::insert_job(ident()),
-          {job_, command, source, pj.dump(), created_json.dump(), std::to_string(generation), worker_name(), state});
-  std::string ins = sql::ledger::insert_range(ident());
+  c.query(sql::ledger::insert_job(ident()), {job_, command, source, pj.dump(), created_tables.whole ? "true" : "false",
+                                             std::to_string(generation), worker_name(), state});
+  if (!created_tables.tables.empty()) {
+    std::vector<std::string> schemas, names;
+    for (const sql::QualifiedName &n : created_tables.tables) {
+      schemas.push_back(n.schema);
+      names.push_back(n.name);
+    }
+    c.query(sql::ledger::insert_created(ident()), {job_, sql::array_literal(schemas), sql::array_literal(names)});
+  }
+  // The ranges go in batches (one statement per few thousand ranges, not
+  // one per range: a plan of 10,000 tables has at least as many ranges).
+  constexpr size_t BATCH = 5000;
+  std::string ins = sql::ledger::insert_ranges(ident());
+  std::vector<std::string> cols[8];
+  auto flush = [&] {
+    if (cols[0].empty()) return;
+    std::vector<pg::Param> params{job_, std::to_string(generation)};
+    for (std::vector<std::string> &col : cols) {
+      params.push_back(sql::array_literal(col));
+      col.clear();
+    }
+    c.query(ins, params);
+  };
+  auto bound = [](const std::optional<plan::KeyBound> &b) { return b ? sql::array_literal(b->values) : std::string(); };
   for (const plan::TablePlan &tp : plan.tables)
-    for (const plan::KeyRange &r : tp.ranges)
-      c.query(ins, {job_, tp.table.name.schema, tp.table.name.name, std::to_string(r.id), opt_text(r.lower),
-                    opt_text(r.upper), std::to_string(r.planned_bytes), merge::to_string(tp.strategy),
-                    copybin::to_string(tp.format), std::to_string(generation)});
+    for (const plan::KeyRange &r : tp.ranges) {
+      std::string row[8] = {tp.table.name.schema,       tp.table.name.name,
+                            std::to_string(r.id),        bound(r.lower),
+                            bound(r.upper),              std::to_string(r.planned_bytes),
+                            merge::to_string(tp.strategy), copybin::to_string(tp.format)};
+      for (int i = 0; i < 8; ++i) cols[i].push_back(std::move(row[i]));
+      if (cols[0].size() >= BATCH) flush();
+    }
+  flush();
   txn.commit();
   generation_ = generation;
 }

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS {1} (
   command        text NOT NULL,
   source         text NOT NULL,
   plan           jsonb NOT NULL,
-  created_tables jsonb NOT NULL DEFAULT '[]',
+  created_tables jsonb NOT NULL DEFAULT '[]',         -- unused since `created` (kept for older ledgers)
+  created_whole  boolean NOT NULL DEFAULT false,       -- the job created the whole schema of an empty target
   state          text NOT NULL DEFAULT 'running',      -- creating | running | finished
   schema_state   text NOT NULL DEFAULT 'pre_data_done', -- pre_data_done | post_data_done
   created_at     timestamptz NOT NULL DEFAULT now(),
@@ -71,6 +72,15 @@ CREATE TABLE IF NOT EXISTS {4} (
   at             timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (kind, table_schema, table_name, name)
 );
+-- The tables a job created on the target (their post-data is built when
+-- the data is in), in the order it recorded them.
+CREATE TABLE IF NOT EXISTS {9} (
+  job            text NOT NULL REFERENCES {1} (job) ON DELETE CASCADE,
+  position       integer NOT NULL,
+  table_schema   text NOT NULL,
+  table_name     text NOT NULL,
+  PRIMARY KEY (job, position)
+);
 -- Who holds the target's run lock (ledger/run_lock.hpp), by server session:
 -- a row is current while its session holds the lock.
 CREATE TABLE IF NOT EXISTS {7} (
@@ -101,25 +111,48 @@ DO $pgcutover$ BEGIN
     ALTER TABLE {4} ADD COLUMN IF NOT EXISTS validate boolean NOT NULL DEFAULT true;
     ALTER TABLE {4} ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'set_aside';
   END IF;
+  -- Created tables were JSON in the job's row: moved to {9}.
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {5}::regclass
+                 AND attname = 'created_whole' AND NOT attisdropped) THEN
+    ALTER TABLE {1} ADD COLUMN IF NOT EXISTS created_whole boolean NOT NULL DEFAULT false;
+    UPDATE {1} SET created_whole = coalesce((created_tables ->> 'whole')::boolean, false)
+      WHERE jsonb_typeof(created_tables) = 'object';
+    INSERT INTO {9} (job, position, table_schema, table_name)
+      SELECT j.job, e.n, e.t ->> 0, e.t ->> 1 FROM {1} j,
+             jsonb_array_elements(CASE WHEN jsonb_typeof(j.created_tables -> 'tables') = 'array'
+                                       THEN j.created_tables -> 'tables' ELSE '[]' END) WITH ORDINALITY AS e(t, n)
+      ON CONFLICT DO NOTHING;
+  END IF;
 END $pgcutover$;
 )SQL",
                      s, t(s, "jobs"), t(s, "ranges"), t(s, "watermarks"), t(s, "set_aside"),
                      quote_literal(t(s, "jobs")), quote_literal(t(s, "ranges")), t(s, "runs"),
-                     quote_literal(t(s, "set_aside")));
+                     quote_literal(t(s, "set_aside")), t(s, "created"));
 }
 
 std::string insert_job(const Ident &s) {
   return fmt::format(
-      "INSERT INTO {} (job, command, source, plan, created_tables, generation, started_by, started_at, state) "
-      "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, clock_timestamp(), $8)",
+      "INSERT INTO {} (job, command, source, plan, created_whole, generation, started_by, started_at, state) "
+      "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, clock_timestamp(), $8)",
       t(s, "jobs"));
 }
 
 std::string select_job(const Ident &s) {
   return fmt::format(
-      "SELECT state, created_tables::text, schema_state, "
+      "SELECT state, created_whole, schema_state, "
       "coalesce(to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), generation FROM {} WHERE job = $1",
       t(s, "jobs"));
+}
+
+std::string insert_created(const Ident &s) {
+  return fmt::format(
+      "INSERT INTO {} (job, position, table_schema, table_name) "
+      "SELECT $1, u.n, u.s, u.t FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(s, t, n)",
+      t(s, "created"));
+}
+
+std::string select_created(const Ident &s) {
+  return fmt::format("SELECT table_schema, table_name FROM {} WHERE job = $1 ORDER BY position", t(s, "created"));
 }
 
 std::string reset_job(const Ident &s) { return fmt::format("DELETE FROM {} WHERE job = $1", t(s, "jobs")); }
@@ -153,10 +186,12 @@ std::string job_generation(const Ident &s, bool lock) {
       t(s, "jobs"), lock ? " FOR SHARE" : "");
 }
 
-std::string insert_range(const Ident &s) {
+std::string insert_ranges(const Ident &s) {
   return fmt::format(
       "INSERT INTO {} (job, table_schema, table_name, range_id, lower_bound, upper_bound, planned_bytes, strategy, format, "
-      "generation) VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9, $10)",
+      "generation) SELECT $1, r.s, r.t, r.id, nullif(r.lo, '')::text[], nullif(r.up, '')::text[], r.bytes, r.strategy, "
+      "r.format, $2 FROM unnest($3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::bigint[], $9::text[], "
+      "$10::text[]) AS r(s, t, id, lo, up, bytes, strategy, format)",
       t(s, "ranges"));
 }
 

@@ -789,3 +789,61 @@ TEST_F(TargetCrash, CrashBetweenCreatingTheTablesAndRecordingTheJobLosesNoIndex)
   EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_index WHERE indrelid = 'public.items'::regclass"), "2")
       << "public.items lacks indexes on the target (the source has its key and items_updated_at)";
 }
+
+// The ledger of an earlier version kept the tables a job created as JSON in
+// the job's row (jobs.created_tables); it now keeps them in `created`, moved
+// there in place the first time a newer run opens the ledger. A job stopped
+// mid-data under the old layout still owns its tables after the move: the
+// rerun resumes it and builds their primary key and indexes. (The job is held
+// with its ranges locked, so no range can be claimed, and killed.)
+TEST_F(TargetCrash, AJobRecordedByAnEarlierLedgerLayoutKeepsTheTablesItCreated) {
+  auto copy = [&](const std::string &table) {
+    return std::vector<std::string>{"copy", "--source", src(), "--target", dst(), "--table", table,
+                                    "--range-bytes", "1MB", "--jobs", "2", "--retries", "0"};
+  };
+  RunResult r = run_pgcutover(copy("public.events"), {}, 180);  // the ledger's tables exist from here on
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::thread holder([&] {
+    try {
+      exec(dst(), "SET application_name = 'range holder'; BEGIN; DO $$ BEGIN LOOP PERFORM 1 FROM pgcutover.ranges r "
+                  "JOIN pgcutover.jobs j USING (job) WHERE j.state = 'creating' FOR UPDATE OF r; "
+                  "EXIT WHEN FOUND; PERFORM pg_sleep(0.002); END LOOP; END $$; SELECT pg_sleep(120); COMMIT");
+    } catch (const std::exception &) {  // terminated below
+    }
+  });
+  std::optional<PgcutoverProcess> p;
+  p.emplace(copy("public.items"));
+  bool held = false;
+  for (int i = 0; i < 600 && !held; ++i) {
+    held = query_value(dst(), "SELECT count(*) FROM pgcutover.jobs j JOIN pgcutover.ranges r USING (job) WHERE "
+                              "j.state = 'running' AND r.table_name = 'items' AND r.state = 'pending'") != "0" &&
+           target_has("public.items");
+    if (!held) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(held) << "the copy never reached its data with the ranges held\n" << p->err_so_far();
+  std::this_thread::sleep_for(1s);  // a round or two of finding every range held
+  p->send_signal(SIGKILL);
+  r = p->wait(60);
+  EXPECT_NE(r.exit_code, 0);
+  exec(dst(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'range holder'");
+  holder.join();
+  ASSERT_EQ(query_value(dst(), "SELECT count(*) FROM pg_index WHERE indrelid = 'public.items'::regclass"), "0")
+      << "the post-data of public.items should not be built yet";
+  // The earlier layout: no `created`, no jobs.created_whole, the JSON filled.
+  exec(dst(), "UPDATE pgcutover.jobs j SET created_tables = jsonb_build_object('whole', j.created_whole, 'tables', "
+              "coalesce((SELECT jsonb_agg(jsonb_build_array(c.table_schema, c.table_name) ORDER BY c.position) "
+              "FROM pgcutover.created c WHERE c.job = j.job), '[]'::jsonb)); "
+              "DROP TABLE pgcutover.created; ALTER TABLE pgcutover.jobs DROP COLUMN created_whole");
+  ASSERT_EQ(query_value(dst(), "SELECT count(*) FROM pgcutover.jobs WHERE created_tables::text LIKE '%items%' AND "
+                               "state = 'running'"),
+            "1");
+  r = run_pgcutover(copy("public.items"), {}, 180);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming job"), std::string::npos) << r.err;
+  expect_exact("the rerun on the earlier ledger layout");
+  EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_index WHERE indrelid = 'public.items'::regclass AND indisprimary"),
+            "1")
+      << "public.items has no primary key on the target";
+  EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_index WHERE indrelid = 'public.items'::regclass"), "2")
+      << "public.items lacks indexes on the target (the source has its key and items_updated_at)";
+}

@@ -6,14 +6,19 @@
 
 namespace pgcutover::sql::ledger {
 std::string create_tables(const Ident &s);
-std::string insert_job(const Ident &s);      // $1 job, $2 command, $3 source, $4 plan json, $5 created tables json, $6 generation, $7 started_by
-std::string select_job(const Ident &s);      // $1 job -> state, created_tables, schema_state, finished_at ("" if not), generation
+std::string insert_job(const Ident &s);      // $1 job, $2 command, $3 source, $4 plan json, $5 created_whole, $6 generation, $7 started_by, $8 state
+std::string select_job(const Ident &s);      // $1 job -> state, created_whole, schema_state, finished_at ("" if not), generation
+std::string insert_created(const Ident &s);  // $1 job, $2 schemas text[], $3 names text[] (in order)
+std::string select_created(const Ident &s);  // $1 job -> table_schema, table_name, in order
 std::string reset_job(const Ident &s);       // $1 job: delete its ranges (a finished job starts over)
 std::string update_job(const Ident &s);      // $1 job, $2 state, $3 schema_state, $4 generation
 std::string next_generation(const Ident &s); // $1 job -> a generation later than the job's
 std::string fence_job(const Ident &s);       // $1 job, $2 generation, $3 started_by: --restart fences old workers out
 std::string job_generation(const Ident &s, bool lock);  // $1 job -> generation, started_by, started_at (FOR SHARE when lock)
-std::string insert_range(const Ident &s);    // $1 job, $2 schema, $3 table, $4 range, $5 lower text[], $6 upper text[], $7 planned, $8 strategy, $9 format, $10 generation
+// $1 job, $2 generation, then one array per column, element i for range i:
+// $3 schemas, $4 tables, $5 range ids, $6 lower and $7 upper bounds (text[]
+// literals, '' when open), $8 planned bytes, $9 strategies, $10 formats.
+std::string insert_ranges(const Ident &s);
 std::string select_ranges(const Ident &s);   // $1 job -> schema, table, range, lower, upper (JSON arrays), planned, strategy, format, state
 std::string claim_range(const Ident &s);     // $1 job, $2 schema, $3 table, $4 range, $5 generation -> state (FOR UPDATE SKIP LOCKED)
 std::string mark_done(const Ident &s);       // $1..$4 key, $5 rows, $6 bytes, $7 snapshot id, $8 snapshot time, $9 xmin, $10 done_by, $11 started, $12 generation
