@@ -89,6 +89,8 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     TableDef &t = cat.tables[by_oid.at(static_cast<u32>(keys.get_i64(i, 0)))];
     t.key.emplace_back(keys.get(i, 1));
     t.key_types.emplace_back(keys.get(i, 2));
+    t.key_index = keys.get(i, 3);
+    t.key_is_primary = keys.get_bool(i, 4);
   }
   return cat;
 }

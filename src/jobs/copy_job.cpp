@@ -30,6 +30,7 @@
 #include "pgcutover/schema/tools.hpp"
 #include "pgcutover/spill/claim.hpp"
 #include "pgcutover/sql/copy.hpp"
+#include "pgcutover/sql/server.hpp"
 #include "pgcutover/sql/write_guard.hpp"
 #include "pgcutover/sql/array.hpp"
 #include "pgcutover/pg/transaction.hpp"
@@ -175,6 +176,14 @@ class CopyJob {
     result_.source = snap_->conn().display_name();
     result_.target = dst_->display_name();
     result_.snapshot = snap_->info();
+    reader_.emplace(pg::Connection::open(ends().source_conninfo, ends().source_settings), snap_->info());
+  }
+
+  // Planning reads table after table through the reader, whose locks go
+  // every few tables (pg::SnapshotReader).
+  plan::Plan build_plan(plan::BuildOptions bopt) {
+    bopt.between_tables = [this] { reader_->between_tables(); };
+    return plan::build_plan(reader_->conn(), *dst_, bopt);
   }
 
   // One process at a time: a second process on the job waits here, then
@@ -198,7 +207,7 @@ class CopyJob {
     {
       report::PhaseTimer t(rep_, "plan_ranges");
       if (job) bopt.emptied = job->created_tables.tables;
-      plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
+      plan_ = build_plan(bopt);
     }
     // Every refusal is reported before anything is written.
     plan::check_refusals(plan_);
@@ -305,7 +314,7 @@ class CopyJob {
     result_.resumed = true;
     report::PhaseTimer t(rep_, "plan_ranges");
     bopt.resume = true;
-    plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
+    plan_ = build_plan(bopt);
     plan::check_refusals(plan_);
     ledger::Job changed = job;
     apply_changed_choices(changed);
@@ -388,8 +397,8 @@ class CopyJob {
     std::vector<int> todo = objects_->missing_on_target(*dst_, job_entries());
     schema::check_roles(schema::missing_roles(*objects_, todo, *dst_), sopt_);
     std::vector<int> pre = objects_->in_section(todo, schema::Section::PreData);
-    log::info("creating {} table(s) on the target: {} schema object(s) from pg_dump's archive, in one transaction",
-              missing.size(), pre.size());
+    log::info("creating {} table(s) on the target: {} schema object(s) from pg_dump's archive", missing.size(),
+              pre.size());
     note_tables_created_empty(pre);
     return pre;
   }
@@ -401,8 +410,21 @@ class CopyJob {
   // transaction; their post-data in finish().
   void create_missing_tables(const std::vector<int> &pre) {
     report::PhaseTimer t(rep_, "create_tables");
-    schema::restore_entries(ends().target_conninfo, *archive_, pre, 1, true, sopt_,
-                            "the definitions of the tables and what they need");
+    // One transaction, unless it would hold more locks than a sixteenth of
+    // the target's lock table: then one per batch (the job is recorded
+    // "creating", so a failure between batches is finished by a rerun).
+    i64 slots = dst_->exec(sql::server::lock_table_slots()).get_i64(0, 0);
+    size_t batch = static_cast<size_t>(std::max<i64>(10, slots / 16));
+    if (pre.size() <= batch) {
+      schema::restore_entries(ends().target_conninfo, *archive_, pre, 1, true, sopt_,
+                              "the definitions of the tables and what they need");
+    } else {
+      int n = schema::restore_entries_in_batches(ends().target_conninfo, *archive_, pre, batch, sopt_,
+                                                 "the definitions of the tables and what they need");
+      log::info("created in {} transactions of at most {} schema objects each (the target's lock table holds {} "
+                "locks: max_locks_per_transaction x (max_connections + max_prepared_transactions))",
+                n, batch, slots);
+    }
     if (popt_.spill_dir && popt_.keep_spill) keep_schema_archive(job_entries());
   }
 
@@ -581,8 +603,8 @@ class CopyJob {
     {
       // Sequences feeding the copied tables stand where the source's do.
       report::PhaseTimer t(rep_, "reset_sequences");
-      result_.sequences = sequences::reset_sequences(snap_->conn(), *dst_, result_.tables, plan_.whole_database,
-                                                     cfg_.scope.excluded_schemas());
+      result_.sequences = sequences::reset_sequences(reader_->conn(), *dst_, result_.tables, plan_.whole_database,
+                                                     cfg_.scope.excluded_schemas(), [this] { reader_->between_tables(); });
     }
     // The point each table was copied at: the earliest snapshot any of its
     // ranges used. It is also the table's watermark: the next sync starts there.
@@ -592,8 +614,9 @@ class CopyJob {
       if (cost.scans) result_.final_sync_scans.push_back({tp.table.name.display(), m, cost});
     }
     result_.table_points = ledger_.table_points(*dst_);
-    for (const ledger::TablePoint &p : result_.table_points)
-      sync::commit_watermark(*dst_, cfg_.scope.tool_schema, p.table, {p.taken_at, p.xmin}, "copy");
+    std::vector<std::pair<sql::QualifiedName, sync::Watermark>> points;
+    for (const ledger::TablePoint &p : result_.table_points) points.push_back({p.table, {p.taken_at, p.xmin}});
+    sync::commit_watermarks(*dst_, cfg_.scope.tool_schema, points, "copy");
     ledger_.set_state(*dst_, "finished", "post_data_done");
   }
 
@@ -607,6 +630,7 @@ class CopyJob {
   std::optional<pg::Connection> dst_;
   std::optional<ledger::RunLock> run_lock_;  // released after the guard restored what it set aside
   std::optional<pg::SnapshotHolder> snap_;
+  std::optional<pg::SnapshotReader> reader_;  // in snap_'s snapshot: table-by-table reads
   std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails
   spill::FileClaim keep_claim_;  // with --keep-spill: this run owns the folder's manifest
   plan::Plan plan_;

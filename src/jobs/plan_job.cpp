@@ -57,7 +57,9 @@ PlanResult run_plan(const PlanConfig &cfg) {
   pg::SnapshotHolder snap(pg::Connection::open(ends.source_conninfo, ends.source_settings));
 
   PlanResult out;
-  out.plan = plan::build_plan(snap.conn(), dst, bopt);
+  pg::SnapshotReader reader(pg::Connection::open(ends.source_conninfo, ends.source_settings), snap.info());
+  bopt.between_tables = [&] { reader.between_tables(); };  // table by table, its locks going (pg::SnapshotReader)
+  out.plan = plan::build_plan(reader.conn(), dst, bopt);
   check_schema(cfg, snap, dst, out);
 
   // What a sync would do: each table's change detection and the drift found.

@@ -162,6 +162,7 @@ class SyncJob {
   void take_snapshot() {
     snap_ = std::make_shared<pg::SnapshotHolder>(pg::Connection::open(ends().source_conninfo, ends().source_settings));
     result_.snapshot = snap_->info();
+    reader_.emplace(pg::Connection::open(ends().source_conninfo, ends().source_settings), snap_->info());
     source_time_zone_ = std::string(snap_->conn().exec(sql::sync::session_default_time_zone()).get(0, 0));
     log::info("syncing changes up to {} (snapshot {})", result_.snapshot.taken_at, result_.snapshot.id);
     const pg::SnapshotInfo &si = result_.snapshot;
@@ -197,8 +198,9 @@ class SyncJob {
                 report::format_bytes(tp.table.total_bytes()));
       return std::nullopt;
     }
-    std::optional<sync::Watermark> wm = sync::read_watermark(*dst_, cfg_.scope.tool_schema, name);
-    if (!wm) return NEVER_COPIED;
+    auto found = watermarks_.find(name);
+    if (found == watermarks_.end()) return NEVER_COPIED;
+    const sync::Watermark *wm = &found->second;
     if (wm->reread) {
       // Schema drift changed rows behind the change column's back: all of them are read.
       st.method.kind = sync::ChangeKind::Reread;
@@ -225,7 +227,7 @@ class SyncJob {
     st.watermark = wm->point;
     if (m.kind == sync::ChangeKind::Xmin) {
       // The xmin detector needs the watermark's transaction id within 2^31 transactions.
-      if (sync::xid_age(snap_->conn(), wm->xmin) > 2000000000)
+      if (sync::xid_age(reader_->conn(), wm->xmin) > 2000000000)
         return "the watermark is too many transactions old for xmin detection; copy the table again";
       tp.filter = sql::sync::xmin_predicate(wm->xmin);
       st.since = "xmin " + wm->xmin;
@@ -235,7 +237,7 @@ class SyncJob {
       const catalog::ColumnDef *c = tp.table.find_column(m.column);
       tp.filter = sql::sync::change_predicate(m.column, c->type, !c->not_null, st.since, m.time_zone);
       if (!m.scans) {
-        pg::Result n = snap_->conn().exec(sql::sync::count_unplaced(name, m.column, c->type, !c->not_null,
+        pg::Result n = reader_->conn().exec(sql::sync::count_unplaced(name, m.column, c->type, !c->not_null,
                                                                     result_.snapshot.taken_at, m.time_zone));
         st.null_stamped = n.get_i64(0, 0);
         st.future_stamped = n.get_i64(0, 1);
@@ -254,7 +256,7 @@ class SyncJob {
   // the step, so they are read.
   void widen_across_fall_back(SyncedTable &st) {
     const std::string &zone = st.method.time_zone;
-    double step = snap_->conn().query(sql::sync::clock_step_back(), {st.since, result_.snapshot.taken_at, zone}).get_double(0, 0);
+    double step = reader_->conn().query(sql::sync::clock_step_back(), {st.since, result_.snapshot.taken_at, zone}).get_double(0, 0);
     if (step <= 0) return;
     std::optional<util::TimePoint> start = util::parse_iso(st.since);
     if (!start) throw_internal("the change window's start '" + st.since + "' is not a time stamp");
@@ -286,11 +288,14 @@ class SyncJob {
     report::PhaseTimer t(rep_, "plan_changes");
     plan::BuildOptions bopt = cfg_.scope.build_options();
     bopt.resume = true;  // no sampling: ranges come from the copy or cover the whole table
-    plan_ = plan::build_plan(snap_->conn(), *dst_, bopt);
+    bopt.between_tables = [this] { reader_->between_tables(); };
+    plan_ = plan::build_plan(reader_->conn(), *dst_, bopt);
     for (const plan::Refusal &r : plan_.refused) result_.not_synced.push_back(r.table + ": " + r.reason);
     std::vector<plan::TablePlan> keep;
     std::vector<sql::QualifiedName> uncopied;
+    watermarks_ = sync::read_watermarks(*dst_, cfg_.scope.tool_schema);  // every table's, in one statement
     for (plan::TablePlan &tp : plan_.tables) {
+      reader_->between_tables();
       SyncedTable st;
       st.table = tp.table.name;
       std::optional<std::string> refusal = prepare(tp, st);
@@ -312,7 +317,7 @@ class SyncJob {
         tp.skip_unchanged = true;
         if (st.method.kind == sync::ChangeKind::UpdatedAt || st.method.kind == sync::ChangeKind::CreatedAt)
           tp.change_column = st.method.column;
-        tp.ranges = sync::change_ranges(snap_->conn(), *dst_, tp, st.method, cfg_.scope.range_bytes, cfg_.scope.jobs);
+        tp.ranges = sync::change_ranges(reader_->conn(), *dst_, tp, st.method, cfg_.scope.range_bytes, cfg_.scope.jobs);
       }
       result_.tables.push_back(std::move(st));
       keep.push_back(std::move(tp));
@@ -350,8 +355,9 @@ class SyncJob {
       if (done.failed(tp.table.name.display())) failed_.push_back(tp.table.name);
     std::erase_if(plan_.tables, [&](const plan::TablePlan &tp) { return done.failed(tp.table.name.display()); });
     std::erase_if(result_.tables, [&](const SyncedTable &st) { return done.failed(st.table.display()); });
-    for (const plan::TablePlan &tp : plan_.tables)
-      sync::commit_watermark(*dst_, schema, tp.table.name, {si.changes_from, si.xmin}, "sync");
+    std::vector<std::pair<sql::QualifiedName, sync::Watermark>> points;
+    for (const plan::TablePlan &tp : plan_.tables) points.push_back({tp.table.name, {si.changes_from, si.xmin}});
+    sync::commit_watermarks(*dst_, schema, points, "sync");
     struct Counts {
       i64 sent = 0, merged = 0, appended = 0;
     };
@@ -374,7 +380,12 @@ class SyncJob {
   void detect_deletes() {
     if (cfg_.deletes != Deletes::Detect) return;
     report::PhaseTimer t(rep_, "detect_deletes");
-    std::map<std::string, i64> deleted = sync::delete_missing_rows(plan_, ends(), result_.snapshot, cfg_.scope.jobs);
+    // Deletes can be anywhere in a table: a table without changed rows (no
+    // range to merge) is compared whole.
+    plan::Plan keys = plan_;
+    for (plan::TablePlan &tp : keys.tables)
+      if (tp.ranges.empty()) tp.ranges = {plan::KeyRange{0, std::nullopt, std::nullopt, tp.table.total_bytes()}};
+    std::map<std::string, i64> deleted = sync::delete_missing_rows(keys, ends(), result_.snapshot, cfg_.scope.jobs);
     for (SyncedTable &st : result_.tables) st.deleted = deleted[st.table.display()];
   }
 
@@ -393,8 +404,8 @@ class SyncJob {
     std::vector<sql::QualifiedName> names;
     for (const plan::TablePlan &tp : plan_.tables) names.push_back(tp.table.name);
     names.insert(names.end(), failed_.begin(), failed_.end());  // their sequences stand where the source's do too
-    result_.sequences = sequences::reset_sequences(snap_->conn(), *dst_, names, plan_.whole_database,
-                                                   cfg_.scope.excluded_schemas());
+    result_.sequences = sequences::reset_sequences(reader_->conn(), *dst_, names, plan_.whole_database,
+                                                   cfg_.scope.excluded_schemas(), [this] { reader_->between_tables(); });
   }
 
   // The final sync: large objects made equal (a whole-database sync, or
@@ -434,6 +445,8 @@ class SyncJob {
   std::optional<pg::Connection> src_;  // from connect() to the drift phase
   std::optional<ledger::RunLock> run_lock_;  // released after the guard restored what it set aside
   std::shared_ptr<pg::SnapshotHolder> snap_;
+  std::optional<pg::SnapshotReader> reader_;  // in snap_'s snapshot: table-by-table reads
+  std::map<sql::QualifiedName, sync::Watermark> watermarks_;  // on the target when the changes were planned
   std::optional<ledger::TargetWriteGuard> guard_;  // restores what it set aside, also when the job fails
   sync::DriftScope drift_scope_;
   std::vector<sql::QualifiedName> written_;  // the selected tables, as the write guard knows them

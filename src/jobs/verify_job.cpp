@@ -94,28 +94,32 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
   // The source's in the caller's snapshot when it gives one (imported, its
   // holder kept open by the caller), else exported here.
   std::optional<pg::SnapshotHolder> src_holder;
-  std::optional<pg::Connection> src_imported;
   pg::SnapshotInfo src_info;
   if (cfg.source_snapshot) {
-    src_imported.emplace(pg::Connection::open(ends.source_conninfo, ends.source_settings));
-    pg::import_snapshot(*src_imported, *cfg.source_snapshot);
-    src_info = *cfg.source_snapshot;
+    src_info = *cfg.source_snapshot;  // imported by the readers below
     out.source_as_of = "the sync's snapshot (" + src_info.taken_at + ")";
   } else {
     src_holder.emplace(pg::Connection::open(ends.source_conninfo, ends.source_settings));
     src_info = src_holder->info();
     out.source_as_of = "a fresh snapshot (" + src_info.taken_at + ")";
   }
-  pg::Connection &src = src_holder ? src_holder->conn() : *src_imported;
   pg::SnapshotHolder dst(pg::Connection::open(ends.target_conninfo, ends.target_settings));
   out.snapshots = {src_info, dst.info()};
   log::info("verifying as of {} on the source (snapshot {}) and {} on the target", out.snapshots.source.taken_at,
             out.snapshots.source.id, out.snapshots.target.taken_at);
 
+  // Table-by-table reads on both sides go through readers whose locks go
+  // every few tables (pg::SnapshotReader).
+  pg::SnapshotReader src_reader(pg::Connection::open(ends.source_conninfo, ends.source_settings), src_info);
+  pg::SnapshotReader dst_reader(pg::Connection::open(ends.target_conninfo, ends.target_settings), dst.info());
+  bopt.between_tables = [&] {
+    src_reader.between_tables();
+    dst_reader.between_tables();
+  };
   plan::Plan plan;
   {
     report::PhaseTimer t(rep, "plan_ranges");
-    plan = plan::build_plan(src, dst.conn(), bopt);
+    plan = plan::build_plan(src_reader.conn(), dst_reader.conn(), bopt);
     plan::check_refusals(plan);
     std::erase_if(plan.tables, [&](const plan::TablePlan &tp) {
       if (!tp.target_exists) out.missing_tables.push_back(tp.table.name);
@@ -124,7 +128,10 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     if (!use_ledger_ranges(dst.conn(), cfg.scope, plan)) {
       plan::PlanOptions po;
       po.range_bytes = bopt.ranges.range_bytes;
-      for (plan::TablePlan &tp : plan.tables) tp.ranges = plan::plan_ranges(src, tp.table, po);
+      for (plan::TablePlan &tp : plan.tables) {
+        tp.ranges = plan::plan_ranges(src_reader.conn(), tp.table, po);
+        src_reader.between_tables();
+      }
     }
   }
 
@@ -168,7 +175,8 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     pg::Connection live = pg::Connection::open(ends.target_conninfo, ends.target_settings);
     const verify::SequenceBaseline *base = cfg.sequence_baseline ? &*cfg.sequence_baseline : nullptr;
     if (base) out.sequences_as_of = cfg.sequence_baseline_rule;
-    out.sequences = verify::check_sequences(src, live, names, plan.whole_database, bopt.exclude_schemas, base);
+    out.sequences = verify::check_sequences(src_reader.conn(), live, names, plan.whole_database, bopt.exclude_schemas,
+                                            base, [&] { src_reader.between_tables(); });
   }
 
   out.ok = out.missing_tables.empty();

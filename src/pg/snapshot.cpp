@@ -62,6 +62,20 @@ void import_snapshot(Connection &conn, const std::string &snapshot_id) {
   conn.exec(sql::server::set_transaction_snapshot(snapshot_id));
 }
 
+void renew_snapshot(Connection &conn, const std::string &snapshot_id) {
+  conn.exec(std::string("COMMIT; ") + sql::server::begin_snapshot_read() + "; " +
+            sql::server::set_transaction_snapshot(snapshot_id));
+}
+
+SnapshotReader::SnapshotReader(Connection conn, const SnapshotInfo &snapshot)
+    : conn_(std::move(conn)), snapshot_id_(snapshot.id) {
+  import_snapshot(conn_, snapshot);
+}
+
+void SnapshotReader::between_tables() {
+  if (++tables_ % RENEW_EVERY == 0) renew_snapshot(conn_, snapshot_id_);
+}
+
 Error snapshot_lost(const SnapshotInfo &snapshot) {
   return Error(ErrorKind::Transient,
                "the source session holding the copy's snapshot " + snapshot.id + " (pid " +

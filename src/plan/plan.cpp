@@ -72,7 +72,22 @@ std::vector<bool> key_collate_c(const catalog::TableDef &src, const catalog::Tab
   return out;
 }
 
+bool same_key(const catalog::TableDef &a, const catalog::TableDef &b) {
+  std::vector<std::string> x = a.key, y = b.key;
+  std::sort(x.begin(), x.end());
+  std::sort(y.begin(), y.end());
+  return x == y;
+}
+
 }  // namespace
+
+std::string describe_key(const catalog::TableDef &t) {
+  if (!t.has_key()) return "no key (no primary key, no unique index over NOT NULL columns)";
+  std::string cols;
+  for (const std::string &k : t.key) cols += (cols.empty() ? "" : ", ") + k;
+  return (t.key_is_primary ? "primary key " : "unique index ") + t.key_index + " (" + cols + ")" +
+         (t.key_is_primary ? "" : " over NOT NULL columns, standing in for a primary key");
+}
 
 Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &opt) {
   Plan plan;
@@ -93,7 +108,10 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
   refuse_unencodable(src, dst, selected, plan.refused);                 // text the target's encoding lacks
   // Downgrades: what the older target cannot hold, per column (version_checks.hpp).
   const std::set<u32> missing_types = builtin_types_missing(dst, selected, plan.source_version, plan.target_version);
+  bool first = true;
   for (catalog::TableDef &t : selected) {
+    if (!first && opt.between_tables) opt.between_tables();
+    first = false;
     TablePlan tp;
     tp.table = std::move(t);
     const catalog::TableDef &table = tp.table;
@@ -162,6 +180,16 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
       continue;
     }
     if (tp.strategy == merge::Strategy::Merge && !tp.target_exists) tp.strategy = merge::Strategy::Direct;
+    // Rows are matched on the source's key: the target's table must have the
+    // same one (its index is the upsert's arbiter), unless it is only filled.
+    if (target && table.has_key() && !same_key(table, *target) &&
+        (opt.resume || tp.strategy != merge::Strategy::Direct)) {
+      plan.refused.push_back({table.name.display(), "the key differs: on the source " + describe_key(table) +
+                                                        ", on the target " + describe_key(*target) +
+                                                        "; rows cannot be matched: give the target table the "
+                                                        "source's key (or empty it and copy again)"});
+      continue;
+    }
     if (!tp.target_exists) {
       for (const catalog::TableDef *up = src_cat.find_oid(table.parent_oid); up; up = src_cat.find_oid(up->parent_oid))
         if (!dst_cat.find(up->name) &&

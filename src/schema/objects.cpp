@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <set>
+
+#include <fmt/format.h>
 
 #include "child_process.hpp"
 #include "pgcutover/sql/array.hpp"
@@ -328,6 +331,30 @@ void restore_entries(const std::string &target_conninfo, const Archive &archive,
     throw;
   }
   fs::remove(use);
+}
+
+int restore_entries_in_batches(const std::string &target_conninfo, const Archive &archive, const std::vector<int> &ids,
+                               size_t batch, const SchemaOptions &opt, const std::string &what) {
+  std::set<int> wanted(ids.begin(), ids.end());
+  std::vector<int> ordered;
+  for (const ArchiveEntry &e : archive.entries)
+    if (wanted.count(e.id)) ordered.push_back(e.id);
+  batch = std::max<size_t>(batch, 1);
+  int batches = static_cast<int>((ordered.size() + batch - 1) / batch);
+  for (int b = 0; b < batches; ++b) {
+    std::vector<int> part(ordered.begin() + static_cast<long>(b * batch),
+                          ordered.begin() + static_cast<long>(std::min(ordered.size(), (b + 1) * batch)));
+    try {
+      restore_entries(target_conninfo, archive, part, 1, true, opt, what);
+    } catch (Error &e) {
+      if (batches > 1)
+        e.hint = fmt::format("batch {} of {} ({} entries each, one transaction each) was rolled back; the {} before it "
+                             "are in; fix the cause and rerun the same command: it creates what is still missing",
+                             b + 1, batches, batch, b);
+      throw;
+    }
+  }
+  return batches;
 }
 
 }  // namespace pgcutover::schema

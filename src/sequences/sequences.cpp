@@ -62,10 +62,14 @@ catalog::SequenceState required_position(const catalog::SequenceDef &s, const ca
 
 std::vector<SequenceChange> reset_sequences(pg::Connection &src, pg::Connection &dst,
                                             const std::vector<sql::QualifiedName> &tables, bool whole_database,
-                                            const std::vector<std::string> &exclude_schemas) {
+                                            const std::vector<std::string> &exclude_schemas,
+                                            const std::function<void()> &between_tables) {
   std::vector<SequenceChange> out;
   std::vector<catalog::SequenceDef> dst_seqs = catalog::load_sequences(dst, exclude_schemas);
+  bool first = true;
   for (const catalog::SequenceDef &s : in_scope(src, tables, whole_database, exclude_schemas)) {
+    if (!first && between_tables) between_tables();
+    first = false;
     if (!has_sequence(dst_seqs, s.name)) {
       log::warn("sequence {} (feeding {}) does not exist on the target: not set", s.name.display(),
                 s.feeds.empty() ? std::string("nothing") : s.fed_list());

@@ -106,16 +106,34 @@ SELECT x.indrelid, a.attname
  WHERE x.indrelid = ANY ($1::oid[]) AND x.indisvalid AND x.indpred IS NULL
 )SQL";
 
-// The key columns of each primary key: the first indnkeyatts of indkey. The
-// INCLUDE columns after them (11+) are carried by the index but are no part of
-// the key: no ON CONFLICT, range or key comparison may name them.
+// The key of each table: its primary key, else (as logical replication's
+// REPLICA IDENTITY USING INDEX takes one) a unique index that can stand for
+// it: valid, immediate (an ON CONFLICT arbiter), neither partial nor on
+// expressions, every key column NOT NULL; the one with the fewest columns,
+// then the oldest. Its key columns are the first indnkeyatts of indkey: the
+// INCLUDE columns after them (11+) are carried by the index but are no part
+// of the key: no ON CONFLICT, range or key comparison may name them.
+// -> table oid, column, type, index name, whether it is the primary key.
 constexpr const char *KEYS_SQL = R"SQL(
-SELECT x.indrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
-  FROM pg_catalog.pg_index x
-  CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-  JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
- WHERE x.indisprimary AND x.indrelid = ANY ($1::oid[]) AND k.ord <= {key_columns}
- ORDER BY x.indrelid, k.ord
+WITH usable AS (
+  SELECT x.indrelid, x.indexrelid, x.indisprimary, x.indkey, {key_columns} AS nkey
+    FROM pg_catalog.pg_index x
+   WHERE x.indrelid = ANY ($1::oid[])
+     AND (x.indisprimary
+          OR (x.indisunique AND x.indisvalid AND x.indimmediate AND x.indpred IS NULL AND x.indexprs IS NULL
+              AND NOT EXISTS (SELECT 1 FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                                LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                               WHERE k.ord <= {key_columns} AND (k.attnum <= 0 OR NOT coalesce(a.attnotnull, false)))))
+), chosen AS (
+  SELECT DISTINCT ON (indrelid) * FROM usable ORDER BY indrelid, indisprimary DESC, nkey, indexrelid
+)
+SELECT c.indrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), ic.relname, c.indisprimary
+  FROM chosen c
+  JOIN pg_catalog.pg_class ic ON ic.oid = c.indexrelid
+  CROSS JOIN LATERAL unnest(c.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.indrelid AND a.attnum = k.attnum
+ WHERE k.ord <= c.nkey
+ ORDER BY c.indrelid, k.ord
 )SQL";
 
 // Sequences with their parameters and every column they feed: owned (serial,
@@ -181,7 +199,8 @@ std::string index_key_columns(int server_version) {
 std::string primary_keys(int server_version) {
   std::string sql = KEYS_SQL;
   const std::string slot = "{key_columns}";
-  sql.replace(sql.find(slot), slot.size(), index_key_columns(server_version));
+  for (size_t at = sql.find(slot); at != std::string::npos; at = sql.find(slot, at))
+    sql.replace(at, slot.size(), index_key_columns(server_version));
   return sql;
 }
 const char *sequences() { return SEQUENCES_SQL; }

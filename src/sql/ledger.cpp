@@ -287,6 +287,31 @@ std::string watermarked_tables(const Ident &s) {
   return fmt::format("SELECT DISTINCT table_schema, table_name FROM {} ORDER BY 1, 2", t(s, "watermarks"));
 }
 
+std::string read_watermarks(const Ident &s) {
+  return fmt::format(
+      "SELECT DISTINCT ON (table_schema, table_name) table_schema, table_name, "
+      "to_char(point AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), snapshot_xmin, "
+      "bool_or(method = 'reread') OVER (PARTITION BY table_schema, table_name) FROM {} "
+      "ORDER BY table_schema, table_name, point",
+      t(s, "watermarks"));
+}
+
+std::string clear_watermark_parts_of(const Ident &s) {
+  return fmt::format(
+      "DELETE FROM {} w USING unnest($1::text[], $2::text[]) AS u(s, t) "
+      "WHERE w.table_schema = u.s AND w.table_name = u.t AND w.part <> ''",
+      t(s, "watermarks"));
+}
+
+std::string upsert_watermarks(const Ident &s) {
+  return fmt::format(
+      "INSERT INTO {} (table_schema, table_name, part, point, snapshot_xmin, method) "
+      "SELECT u.s, u.t, '', u.p::timestamptz, u.x, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+      "AS u(s, t, p, x) ON CONFLICT (table_schema, table_name, part) DO UPDATE SET "
+      "point = EXCLUDED.point, snapshot_xmin = EXCLUDED.snapshot_xmin, method = EXCLUDED.method, updated_at = now()",
+      t(s, "watermarks"));
+}
+
 std::string clear_watermark_parts(const Ident &s) {
   return fmt::format("DELETE FROM {} WHERE table_schema = $1 AND table_name = $2 AND part <> ''", t(s, "watermarks"));
 }

@@ -10,6 +10,11 @@ const char *commit() { return "COMMIT"; }
 const char *rollback() { return "ROLLBACK"; }
 const char *begin_snapshot_read() { return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"; }
 
+const char *lock_table_slots() {
+  return "SELECT current_setting('max_locks_per_transaction')::bigint * "
+         "(current_setting('max_connections')::bigint + current_setting('max_prepared_transactions')::bigint)";
+}
+
 std::string export_snapshot(int server_version) {
   // The fifth column: the start of the oldest other transaction open in this
   // database now (or now): a transaction that stamped its rows with now() at

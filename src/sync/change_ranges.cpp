@@ -47,6 +47,9 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &d
     return plan::plan_ranges(src, t, po);
   }
   i64 changed = src.exec(sql::sync::count_where(t.name, tp.filter)).get_i64(0, 0);
+  // Nothing changed in the snapshot the ranges read: no range at all (a sync
+  // of thousands of unchanged tables then costs this count per table).
+  if (changed == 0) return {};
   double row_bytes = static_cast<double>(t.total_bytes()) / std::max(1.0, t.reltuples);
   i64 est = static_cast<i64>(static_cast<double>(changed) * row_bytes);
   // Past a few MB the merge is worth splitting over the jobs even when the
@@ -87,7 +90,6 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &d
     r.new_keys = true;
     out.push_back(std::move(r));
   }
-  if (out.empty()) return whole;  // nothing changed (a race with the count): one empty range
   return out;
 }
 

@@ -1,10 +1,13 @@
 // Delete detection (see deletes.hpp): key sets compared with diff/.
 #include "pgcutover/sync/deletes.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "pgcutover/diff/key_diff.hpp"
+#include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pg/transaction.hpp"
+#include "pgcutover/pipeline/conn_pool.hpp"
 #include "pgcutover/pipeline/parallel.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -29,22 +32,40 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pg:
     for (const plan::KeyRange &r : plan.tables[i].ranges) work.push_back({&keys_only[i], r});
   std::map<std::string, i64> deleted;
   std::mutex mu;
-  pipeline::run_each(work, jobs, [&](const Work &w) {
-    pg::Connection src = pg::Connection::open(ends.source_conninfo, ends.source_settings);
-    pg::import_snapshot(src, snap.id);
-    pg::Connection dst = pg::Connection::open(ends.target_conninfo, ends.target_settings);
+  // Connections are reused across ranges (a run over thousands of tables
+  // would otherwise open two per range); the source's snapshot is renewed
+  // after each range, which releases its locks (see pg::renew_snapshot).
+  int n_jobs = std::max(1, jobs);
+  pipeline::ConnPool sources(
+      [&] {
+        pg::Connection c = pg::Connection::open(ends.source_conninfo, ends.source_settings);
+        pg::import_snapshot(c, snap);
+        return c;
+      },
+      n_jobs);
+  pipeline::ConnPool targets([&] { return pg::Connection::open(ends.target_conninfo, ends.target_settings); }, n_jobs);
+  pipeline::run_each(work, n_jobs, [&](const Work &w) {
+    auto src = sources.acquire();
+    auto dst = targets.acquire();
     i64 n = 0;
-    for (;;) {
-      bool more = false;
-      std::vector<diff::KeyDiff> diffs = diff::localize(src, dst, *w.table, w.range, KEYS_PER_ROUND, &more);
-      std::vector<plan::KeyBound> extra;
-      for (const diff::KeyDiff &d : diffs)
-        if (d.kind == diff::DiffKind::Extra) extra.push_back(d.key);
-      if (extra.empty()) break;
-      pg::Transaction txn(dst);
-      n += diff::delete_keys(dst, *w.table, extra);
-      txn.commit();
-      if (!more) break;
+    try {
+      for (;;) {
+        bool more = false;
+        std::vector<diff::KeyDiff> diffs = diff::localize(*src, *dst, *w.table, w.range, KEYS_PER_ROUND, &more);
+        std::vector<plan::KeyBound> extra;
+        for (const diff::KeyDiff &d : diffs)
+          if (d.kind == diff::DiffKind::Extra) extra.push_back(d.key);
+        if (extra.empty()) break;
+        pg::Transaction txn(*dst);
+        n += diff::delete_keys(*dst, *w.table, extra);
+        txn.commit();
+        if (!more) break;
+      }
+      pg::renew_snapshot(*src, snap.id);
+    } catch (...) {
+      src.discard();
+      dst.discard();
+      throw;
     }
     std::lock_guard lk(mu);
     deleted[w.table->name.display()] += n;

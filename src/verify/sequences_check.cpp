@@ -19,11 +19,15 @@ std::string str(sequences::i128 v) { return std::to_string(static_cast<long long
 std::vector<SequenceVerdict> check_sequences(pg::Connection &src, pg::Connection &dst,
                                              const std::vector<sql::QualifiedName> &tables, bool whole_database,
                                              const std::vector<std::string> &exclude_schemas,
-                                             const SequenceBaseline *baseline) {
+                                             const SequenceBaseline *baseline,
+                                             const std::function<void()> &between_tables) {
   std::set<sql::QualifiedName> wanted(tables.begin(), tables.end());
   std::vector<catalog::SequenceDef> dst_seqs = catalog::load_sequences(dst, exclude_schemas);
   std::vector<SequenceVerdict> out;
+  bool first = true;
   for (const catalog::SequenceDef &s : catalog::load_sequences(src, exclude_schemas)) {
+    if (!first && between_tables) between_tables();
+    first = false;
     if (!whole_database && !s.feeds_any(wanted)) continue;
     SequenceVerdict v;
     v.sequence = s.name.display();

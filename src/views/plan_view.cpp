@@ -19,6 +19,9 @@ nlohmann::json table_json(const plan::TablePlan &t, const sync::ChangeMethod &m)
           {"toast_bytes", t.table.toast_bytes},
           {"estimated_rows", t.table.reltuples < 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<i64>(t.table.reltuples))},
           {"key", t.table.key},
+          {"key_index", t.table.key_index.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.table.key_index)},
+          {"key_is_primary", t.table.key_is_primary},
+          {"key_rule", plan::describe_key(t.table)},
           {"ranges", ranges.size()},
           {"range_list", ranges},
           {"strategy", merge::to_string(t.strategy)},
@@ -41,6 +44,7 @@ std::string server_version_text(int v) {
 std::string table_text(const plan::TablePlan &t, size_t w) {
   std::string key;
   for (const std::string &k : t.table.key) key += (key.empty() ? "" : ",") + k;
+  if (!key.empty() && !t.table.key_is_primary) key += " by unique index " + t.table.key_index + ", no primary key";
   return fmt::format("{:<{}}  {:>10}  {:>10}  {:>12}  {:>6}  {:<6}  {:<6}  key ({}); {}; {}\n", t.table.name.display(), w,
                      report::format_bytes(t.table.heap_bytes), report::format_bytes(t.table.toast_bytes),
                      t.table.reltuples < 0 ? std::string("?") : std::to_string(static_cast<i64>(t.table.reltuples)),

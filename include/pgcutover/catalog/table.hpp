@@ -49,8 +49,13 @@ struct TableDef {
   bool has_children = false;     // inheritance or partition parent
   u32 parent_oid = 0;            // first inheritance / partition parent, 0 if none
   std::vector<ColumnDef> columns;   // copyable columns: no dropped, no generated ones
-  std::vector<std::string> key;     // primary key columns, in index order; empty if none
+  // The key: the primary key's columns, or, without one, those of a unique
+  // index over NOT NULL columns (sql::catalog::primary_keys); in index
+  // order; empty if none.
+  std::vector<std::string> key;
   std::vector<std::string> key_types;
+  std::string key_index;         // the index behind the key
+  bool key_is_primary = false;   // ... the primary key's (else a unique index)
   // Per key column: compare it under COLLATE "C" (set by plan::build_plan,
   // which sees both servers; empty means never). See sql::KeySpec.
   std::vector<bool> key_collate_c;

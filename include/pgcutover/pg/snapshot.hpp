@@ -37,8 +37,10 @@ class SnapshotHolder {
   SnapshotHolder &operator=(const SnapshotHolder &) = delete;
 
   const SnapshotInfo &info() const { return info_; }
-  // The holder's connection runs inside the snapshot: catalog reads and range
-  // planning use it, so they see the same point in time as the readers.
+  // The holder's connection runs inside the snapshot. Its transaction lasts
+  // the whole run, and so does every lock taken in it: reads of the source's
+  // catalogs may use it, reads of its tables (one after another) go through a
+  // SnapshotReader, which lets their locks go.
   Connection &conn() { return conn_; }
 
   // True when the holder's session is gone (its backend terminated, the
@@ -53,12 +55,38 @@ class SnapshotHolder {
   SnapshotInfo info_;
 };
 
+// A session reading table after table in an exported snapshot (planning
+// ranges, change detection, sequences): it imports the snapshot, and every
+// RENEW_EVERY tables renews it (see renew_snapshot), so it holds the locks of
+// a few tables at a time, not of every table of the database.
+class SnapshotReader {
+ public:
+  static constexpr int RENEW_EVERY = 32;
+  SnapshotReader(Connection conn, const SnapshotInfo &snapshot);
+  Connection &conn() { return conn_; }
+  // After a table's statements.
+  void between_tables();
+
+ private:
+  Connection conn_;
+  std::string snapshot_id_;
+  int tables_ = 0;
+};
+
 // Starts a read-only REPEATABLE READ transaction on conn in the given snapshot.
 // When the snapshot can no longer be imported (its holder is gone), throws
 // snapshot_lost() instead of the server's bare "invalid snapshot identifier".
 void import_snapshot(Connection &conn, const SnapshotInfo &snapshot);
 // The same by id, with the server's own error when the import fails.
 void import_snapshot(Connection &conn, const std::string &snapshot_id);
+// Ends conn's transaction in the snapshot, and with it every lock it took,
+// and starts another in the same snapshot (one round trip). A session that
+// reads table after table in one snapshot renews it between them: locks are
+// held until a transaction ends, and the server's lock table is sized by
+// max_locks_per_transaction for all sessions together, so one transaction
+// that reads thousands of tables (and their indexes) runs it out. Throws
+// like import_snapshot (the holder is gone).
+void renew_snapshot(Connection &conn, const std::string &snapshot_id);
 
 // The error that ends a run whose snapshot holder is gone: what happened,
 // and that a rerun resumes.

@@ -2,6 +2,7 @@
 // The plan: per table what the copy will do (format, strategy, ranges) and
 // why, plus every table it refuses and the reason. `pgcutover plan` prints it;
 // `pgcutover copy` runs it.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -77,7 +78,14 @@ struct BuildOptions {
   bool check_fk_parents = false;
   bool with_fk_parents = false;
   bool fk_parents_on_target = false;
+  // Called after each table's statements (pg::SnapshotReader::between_tables
+  // of the sessions build_plan reads through).
+  std::function<void()> between_tables;
 };
+
+// How rows of a table are matched, for messages and `plan`: "primary key
+// name (cols)", or the unique index standing in for one, or none.
+std::string describe_key(const catalog::TableDef &t);
 
 // src runs inside the copy's snapshot (SnapshotHolder::conn()); dst is any
 // target connection. Reads both catalogs, compares columns, chooses format and

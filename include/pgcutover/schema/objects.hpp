@@ -99,6 +99,15 @@ void check_roles(const MissingRoles &missing, const SchemaOptions &opt);
 void restore_entries(const std::string &target_conninfo, const Archive &archive, const std::vector<int> &ids, int jobs,
                      bool single_transaction, const SchemaOptions &opt, const std::string &what);
 
+// The same in one transaction per batch of at most `batch` entries, batches
+// in archive order (each entry's dependencies come before it): a restore
+// that creates thousands of relations in one transaction would hold a lock
+// on each until it commits, more than the target's lock table has room for
+// on default settings. Returns the number of batches; a failure names the
+// batch, the earlier ones committed.
+int restore_entries_in_batches(const std::string &target_conninfo, const Archive &archive, const std::vector<int> &ids,
+                               size_t batch, const SchemaOptions &opt, const std::string &what);
+
 // Writes the entries' lines (archive order) as a pg_restore --use-list file.
 void write_use_list(const Archive &archive, const std::vector<int> &ids, const std::filesystem::path &file);
 

@@ -12,6 +12,7 @@
 //     every column it feeds on the target (above the max for an ascending
 //     sequence, below the min for a descending one), and never backwards; if
 //     that is past its bound it stands exhausted at the bound.
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -35,9 +36,12 @@ struct SequenceChange {
 };
 
 // Sets the target's sequences feeding `tables` (all sequences when whole_database).
+// between_tables runs after each sequence's reads (a pg::SnapshotReader's, when
+// src reads in a snapshot: each sequence read there holds a lock).
 std::vector<SequenceChange> reset_sequences(pg::Connection &src, pg::Connection &dst,
                                             const std::vector<sql::QualifiedName> &tables, bool whole_database,
-                                            const std::vector<std::string> &exclude_schemas);
+                                            const std::vector<std::string> &exclude_schemas,
+                                            const std::function<void()> &between_tables = {});
 
 // The source's sequences in scope that the target lacks, except those owned
 // by (or the identity of) a table the target lacks: pg_dump creates those

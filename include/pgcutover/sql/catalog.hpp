@@ -24,8 +24,9 @@ std::string columns(int server_version);
 const char *types_present();
 // $1 oid[] -> attrelid, first column of each valid, non-partial index.
 const char *index_leads();
-// $1 oid[] -> attrelid, key column, format_type; primary keys in index order.
-// Primary keys' key columns (never their INCLUDE columns), in index order.
+// $1 oid[] -> attrelid, key column, format_type, index name, is primary: each
+// table's key (its primary key, else a unique index over NOT NULL columns),
+// its key columns (never INCLUDE columns) in index order.
 std::string primary_keys(int server_version);
 // The count of an index's key columns in pg_index (alias x) on this version:
 // indnkeyatts (11+, INCLUDE columns follow them in indkey) or indnatts.

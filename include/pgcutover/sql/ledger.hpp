@@ -38,6 +38,13 @@ std::string delete_set_aside(const Ident &s);  // $1 kind, $2 schema, $3 table, 
 // Every table with a watermark: copied or synced by the tool -> schema, name.
 std::string watermarked_tables(const Ident &s);
 std::string clear_watermark_parts(const Ident &s);  // $1 schema, $2 table
+// Many tables at once: every table's earliest point, its xmin and reread ->
+// schema, table, point, xmin, reread.
+std::string read_watermarks(const Ident &s);
+// $1 schemas, $2 tables (text[]): their parts deleted.
+std::string clear_watermark_parts_of(const Ident &s);
+// $1 schemas, $2 tables, $3 points, $4 xmins (text[]), $5 method: each table's committed point.
+std::string upsert_watermarks(const Ident &s);
 // The history of rehearsals (ledger/rehearsals.hpp), created on first use.
 std::string create_rehearsals(const Ident &s);
 std::string insert_rehearsal(const Ident &s);   // $1 run_at, $2 total, $3 sync, $4 budget, $5 safety, $6 fits, $7 go, $8 entry json

@@ -10,6 +10,9 @@ const char *commit();
 const char *rollback();
 // The snapshot readers' transaction: REPEATABLE READ READ ONLY.
 const char *begin_snapshot_read();
+// -> the server's lock table size: max_locks_per_transaction x (max_connections
+// + max_prepared_transactions), the locks all sessions together can hold.
+const char *lock_table_slots();
 // -> snapshot id, clock_timestamp ISO 8601 UTC, xmin (txid text), the txid
 // snapshot text. pg_current_snapshot() from 13 on, txid_current_snapshot() before.
 std::string export_snapshot(int server_version);

@@ -18,7 +18,8 @@ namespace pgcutover::sync {
 // dst is the target: when the change set is worth splitting and the key is
 // one integer column of a plain table, the keys above the target's largest
 // (rows inserted on the source since) get a range of their own, marked
-// new_keys, which the writers COPY straight in without a stage.
+// new_keys, which the writers COPY straight in without a stage. No range
+// when no row changed (the table's point still moves with the sync's).
 std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &table,
                                           const ChangeMethod &method, i64 range_bytes, int jobs);
 

@@ -5,8 +5,10 @@
 // when every range of a table committed, the parts collapse into the table's
 // point. Until then the table's point is the earliest row, so a crash never
 // skips a window.
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pgcutover/pg/connection.hpp"
@@ -34,5 +36,10 @@ std::vector<sql::QualifiedName> watermarked_tables(pg::Connection &c, const std:
 // Replaces the table's parts by one committed point (one transaction).
 void commit_watermark(pg::Connection &c, const std::string &tool_schema, const sql::QualifiedName &t, const Watermark &w,
                       const std::string &method);
+// The same for many tables, in one transaction of two statements.
+void commit_watermarks(pg::Connection &c, const std::string &tool_schema,
+                       const std::vector<std::pair<sql::QualifiedName, Watermark>> &points, const std::string &method);
+// Every table's watermark (read_watermark of each), in one statement.
+std::map<sql::QualifiedName, Watermark> read_watermarks(pg::Connection &c, const std::string &tool_schema);
 
 }  // namespace pgcutover::sync

@@ -4,6 +4,7 @@
 // ascending, below the min descending; or the next insert with a default id
 // collides); a CYCLE sequence exactly where the source's stands. The rule is
 // sequences/sequences.hpp's.
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@ using SequenceBaseline = std::map<std::string, catalog::SequenceState>;
 std::vector<SequenceVerdict> check_sequences(pg::Connection &src, pg::Connection &dst,
                                              const std::vector<sql::QualifiedName> &tables, bool whole_database,
                                              const std::vector<std::string> &exclude_schemas,
-                                             const SequenceBaseline *baseline = nullptr);
+                                             const SequenceBaseline *baseline = nullptr,
+                                             const std::function<void()> &between_tables = {});
 
 }  // namespace pgcutover::verify
