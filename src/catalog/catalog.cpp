@@ -57,6 +57,7 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     cat.tables.push_back(std::move(t));
   }
   cat.default_collation_c = conn.exec(sql::catalog::default_collation_is_c()).get_bool(0, 0);
+  cat.default_collation_order = conn.exec(sql::catalog::default_collation_order()).get(0, 0);
   if (cat.tables.empty()) return cat;
 
   std::string oids = oid_array(cat.tables);
@@ -79,6 +80,7 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     c.elem_type_oid = static_cast<u32>(cols.get_i64(i, 13));
     c.elem_typtype = cols.get(i, 14).empty() ? '\0' : cols.get(i, 14)[0];
     c.no_binary_io = cols.get(i, 15);
+    c.collation_order = cols.get(i, 16);
     t.columns.push_back(std::move(c));
   }
   pg::Result leads = conn.query(sql::catalog::index_leads(), {oids});

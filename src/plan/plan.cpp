@@ -51,24 +51,52 @@ std::string compare_columns(const catalog::TableDef &src, const catalog::TableDe
 }
 
 // Which key columns range predicates and key orderings compare under
-// COLLATE "C" (see sql::KeySpec): every collatable one, unless it sorts
-// bytewise on both servers already. Then the plain comparison is the same on
-// both sides and keeps the primary-key index; otherwise the explicit COLLATE
-// makes both servers agree at the price of index use for ranges. A table the
-// copy will create gets the source column's collation, or the target
-// database's default when the column uses its database's default.
-std::vector<bool> key_collate_c(const catalog::TableDef &src, const catalog::TableDef *dst, const catalog::Catalog &dst_cat) {
-  std::vector<bool> out;
+// COLLATE "C" (see sql::KeySpec), and why: every collatable one, unless it
+// sorts bytewise on both servers already, or both order it alike (the same
+// provider, locale and recorded library version). Then the plain comparison
+// is the same on both sides and keeps the key index; otherwise the explicit
+// COLLATE makes both servers agree at the price of index use for ranges.
+struct KeyOrder {
+  std::vector<bool> collate_c;
+  std::string rule;
+};
+
+// A table the copy creates takes the target database's default when its
+// column uses its database's default; a named collation's order on the
+// target is not known before the table exists (so COLLATE "C").
+KeyOrder key_order(const catalog::TableDef &src, const catalog::TableDef *dst, const catalog::Catalog &dst_cat) {
+  KeyOrder out;
+  bool any = false, all_c = true, all_same = true;
+  std::string differ;
   for (const std::string &k : src.key) {
     const catalog::ColumnDef *c = src.find_column(k);
     if (!c || !c->collatable) {
-      out.push_back(false);
+      out.collate_c.push_back(false);
       continue;
     }
+    any = true;
     const catalog::ColumnDef *d = dst ? dst->find_column(k) : nullptr;
     bool target_c = d ? d->c_order : c->default_collation ? dst_cat.default_collation_c : c->c_order;
-    out.push_back(!(c->c_order && target_c));
+    std::string target_order = d ? d->collation_order : c->default_collation ? dst_cat.default_collation_order : "";
+    bool both_c = c->c_order && target_c;
+    // The same collation, provider, locale and library version on both servers.
+    bool same = !both_c && !target_order.empty() && target_order == c->collation_order &&
+                c->collation_order.find("//") == std::string::npos && c->collation_order.back() != '/' &&
+                c->collation_order.find("/nondeterministic") == std::string::npos;
+    out.collate_c.push_back(!both_c && !same);
+    all_c = all_c && both_c;
+    all_same = all_same && (both_c || same);
+    if (!both_c && !same && differ.empty())
+      differ = "\"" + k + "\": source " + c->collation_order + ", target " +
+               (target_order.empty() ? std::string("not known before the table is created") : target_order);
   }
+  if (!any) return out;
+  if (all_c) out.rule = "text key sorted bytewise (C) on both servers: the key index serves ranges";
+  else if (all_same) out.rule = "text key in the same collation on both servers (" +
+                                src.find_column(src.key[0])->collation_order + "): the key index serves ranges";
+  else out.rule = "text key ordered differently on the two servers (" + differ +
+                  "; provider/locale/version): ranges compare under COLLATE \"C\", which no index serves, so each "
+                  "range reads the whole table";
   return out;
 }
 
@@ -117,7 +145,9 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
     const catalog::TableDef &table = tp.table;
     const catalog::TableDef *target = dst_cat.find(table.name);
     tp.target_exists = target != nullptr;
-    tp.table.key_collate_c = key_collate_c(table, target, dst_cat);
+    KeyOrder order = key_order(table, target, dst_cat);
+    tp.table.key_collate_c = std::move(order.collate_c);
+    tp.key_order = std::move(order.rule);
     if (target) {
       std::string problems = compare_columns(table, *target);
       if (!problems.empty()) {

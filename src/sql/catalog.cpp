@@ -25,6 +25,25 @@ SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relispartition,
  ORDER BY n.nspname, c.relname
 )SQL";
 
+// How a collation orders text, as "provider/locale/version": the same text
+// on two servers means the same order (a version the server does not record
+// -- libc before 13, a database default before 15 -- is left empty, and an
+// empty version never counts as the same; a nondeterministic collation gets
+// "/nondeterministic"). Columns that may not exist in older catalogs are read
+// through to_jsonb.
+constexpr const char *DEFAULT_ORDER_SQL =
+    "coalesce(pg_catalog.to_jsonb(db)->>'datlocprovider', 'c') || '/' || "
+    "CASE coalesce(pg_catalog.to_jsonb(db)->>'datlocprovider', 'c') WHEN 'c' THEN db.datcollate "
+    "ELSE coalesce(pg_catalog.to_jsonb(db)->>'datlocale', pg_catalog.to_jsonb(db)->>'daticulocale', '') END || '/' || "
+    "coalesce(pg_catalog.to_jsonb(db)->>'datcollversion', '')";
+constexpr const char *NAMED_ORDER_SQL =
+    "co.collprovider::text || '/' || "
+    "CASE co.collprovider WHEN 'c' THEN co.collcollate "
+    "ELSE coalesce(pg_catalog.to_jsonb(co)->>'colllocale', pg_catalog.to_jsonb(co)->>'colliculocale', co.collcollate, '') "
+    "END || '/' || coalesce(co.collversion, '') || "
+    "CASE WHEN coalesce((pg_catalog.to_jsonb(co)->>'collisdeterministic')::boolean, true) THEN '' "
+    "ELSE '/nondeterministic' END";
+
 // needs_text: the type, through any domains, is composite, or an array whose
 // element is user-defined (OID >= 16384, FirstNormalObjectId) or composite.
 // Those binary forms carry type OIDs that differ between databases.
@@ -89,7 +108,12 @@ SELECT c.attrelid, c.attname, pg_catalog.format_type(c.atttypid, c.atttypmod), c
        c.attcollation = 100 AS default_collation,
        bt.oid AS base_oid, bt.typtype::text AS base_typtype,
        coalesce(et.oid, 0) AS elem_oid, coalesce(et.typtype::text, '') AS elem_typtype,
-       coalesce(nb.type_name, '') AS no_binary_io
+       coalesce(nb.type_name, '') AS no_binary_io,
+       CASE WHEN c.attcollation = 0 THEN ''
+            WHEN c.attcollation = 100 THEN
+              (SELECT {default_order} FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database())
+            ELSE (SELECT {named_order} FROM pg_catalog.pg_collation co WHERE co.oid = c.attcollation)
+       END AS collation_order
   FROM cols c
   JOIN base b ON b.start_oid = c.atttypid
   LEFT JOIN no_binary nb ON nb.start_oid = c.atttypid
@@ -187,7 +211,15 @@ std::string columns(int server_version) {
               server_version >= 140000
                   ? "\n     UNION ALL SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid"
                   : "");
+  for (const auto &[slot_name, text] : {std::pair<std::string, const char *>{"{default_order}", DEFAULT_ORDER_SQL},
+                                        {"{named_order}", NAMED_ORDER_SQL}})
+    sql.replace(sql.find(slot_name), slot_name.size(), text);
   return sql;
+}
+
+std::string default_collation_order() {
+  return fmt::format("SELECT {} FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database()",
+                     DEFAULT_ORDER_SQL);
 }
 
 const char *types_present() { return "SELECT t.oid FROM pg_catalog.pg_type t WHERE t.oid = ANY ($1::oid[])"; }

@@ -22,6 +22,7 @@ nlohmann::json table_json(const plan::TablePlan &t, const sync::ChangeMethod &m)
           {"key_index", t.table.key_index.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.table.key_index)},
           {"key_is_primary", t.table.key_is_primary},
           {"key_rule", plan::describe_key(t.table)},
+          {"key_order", t.key_order.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.key_order)},
           {"ranges", ranges.size()},
           {"range_list", ranges},
           {"strategy", merge::to_string(t.strategy)},
@@ -49,7 +50,8 @@ std::string table_text(const plan::TablePlan &t, size_t w) {
                      report::format_bytes(t.table.heap_bytes), report::format_bytes(t.table.toast_bytes),
                      t.table.reltuples < 0 ? std::string("?") : std::to_string(static_cast<i64>(t.table.reltuples)),
                      t.ranges.size(), copybin::to_string(t.format), merge::to_string(t.strategy),
-                     key.empty() ? "none" : key, t.strategy_reason, t.format_reason);
+                     key.empty() ? "none" : key, t.strategy_reason, t.format_reason) +
+         (t.key_order.empty() ? "" : fmt::format("{:<{}}  {}\n", "", w, t.key_order));
 }
 
 }  // namespace

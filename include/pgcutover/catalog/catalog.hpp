@@ -15,6 +15,7 @@ namespace pgcutover::catalog {
 struct Catalog {
   std::vector<TableDef> tables;  // sorted by name
   bool default_collation_c = false;  // the database's default collation sorts bytewise
+  std::string default_collation_order;  // ... and how it orders text (ColumnDef::collation_order)
   int server_version = 0;            // server_version_num of the server it was read from
   const TableDef *find(const sql::QualifiedName &name) const;
   const TableDef *find_oid(u32 oid) const;

@@ -32,6 +32,10 @@ struct ColumnDef {
   bool collatable = false;         // the type has a collation (text, varchar, char, citext, domains ...)
   bool c_order = false;            // ... and it sorts bytewise here (libc C or POSIX)
   bool default_collation = false;  // ... and it is the database default
+  // ... and how it orders text: "provider/locale/version" ("" when not
+  // collatable; an empty version: the server records none). Two servers
+  // with the same text order keys alike (see plan::key_order).
+  std::string collation_order;
   // The type under its domains, and for an array its element type: what the
   // version checks (plan/version_checks) and version-stable comparisons
   // (sql::compare_expr) look at. typtype as pg_type spells it ('b', 'm', ...).

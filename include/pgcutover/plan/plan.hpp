@@ -24,6 +24,10 @@ struct TablePlan {
   std::string format_reason;
   merge::Strategy strategy = merge::Strategy::Merge;  // Direct or Merge, never Auto
   std::string strategy_reason;
+  // How ranges of a text key are compared, and why ("" when no key column
+  // has a collation): in the key's own order when both servers order it
+  // alike, through the key index; else under COLLATE "C" (scans).
+  std::string key_order;
   std::vector<KeyRange> ranges;
   // Sync: an extra condition on the rows read (SQL from sql::, e.g. the change
   // column past the watermark), and whether the merge skips rows that are

@@ -28,6 +28,9 @@ const char *index_leads();
 // table's key (its primary key, else a unique index over NOT NULL columns),
 // its key columns (never INCLUDE columns) in index order.
 std::string primary_keys(int server_version);
+// -> how the database's default collation orders text: "provider/locale/version"
+// (as the columns' collation_order).
+std::string default_collation_order();
 // The count of an index's key columns in pg_index (alias x) on this version:
 // indnkeyatts (11+, INCLUDE columns follow them in indkey) or indnatts.
 std::string index_key_columns(int server_version);
