@@ -1,5 +1,6 @@
-# Sourced by perf/*.sh: throwaway PostgreSQL clusters for throughput runs, and
-# CPU accounting helpers.
+# Sourced by perf/*.sh: throwaway PostgreSQL clusters for throughput runs, CPU
+# accounting helpers, and helpers the scripts share (logging, one-line queries, the
+# first error line of a log, settling before a timed run, generated source databases).
 #
 # Clusters live in $PERF_OUT/NAME (default perf/out/NAME): data/ (also the unix
 # socket dir), server.log, port, profile. Two settings profiles, chosen by
@@ -19,6 +20,9 @@
 #
 #   perf_cluster_start NAME   initdb if missing, start on a free port if not running
 #   perf_cluster_stop NAME    stop if running (fast mode)
+#   perf_cluster_running NAME whether the cluster's server runs (pg_ctl status)
+#   perf_cluster_dir NAME     $PERF_OUT/NAME
+#   perf_as_server_user CMD...  CMD as the server's OS user (postgres when root), from /
 #   perf_conninfo NAME [DB]   host=127.0.0.1 port=N dbname=DB user=postgres
 #   perf_postmaster_pid NAME  first line of postmaster.pid
 #   perf_cluster_ticks NAME   utime+stime of the postmaster, its live children and
@@ -33,9 +37,41 @@
 #                             the same, plus a ninth field: the peak of the summed RSS (kB)
 #                             of CMD's whole process tree, sampled every 0.2 s (maxrss_kb is
 #                             the largest single process only)
+#   perf_tree_rss_sampler ROOT OUT
+#                             perf_measure_tree's sampler: the running peak of the summed RSS
+#                             (kB) of ROOT's process tree, written to OUT every 0.2 s until
+#                             ROOT exits
 #   perf_wal_lsn NAME         pg_current_wal_lsn() of a cluster
 #   perf_wal_bytes NAME LSN0 LSN1  pg_wal_lsn_diff(LSN1, LSN0)
 #   perf_top_snapshot         the busiest processes right now (top's second sample)
+#   perf_psql ARGS...         psql -X -q -v ON_ERROR_STOP=1 ARGS
+#   perf_first_error LOG [ERE]
+#                             the first line of LOG naming an error (ERROR, FATAL, Error:,
+#                             error:, or ERE), else the first with error or fatal in any
+#                             case, else its last non-empty line; tabs and | as spaces, at
+#                             most 200 characters; nothing for an empty or missing LOG
+#   perf_settle SRC_CI TGT_CI wait (up to 120 s) until neither server (conninfos) runs an
+#                             autovacuum worker, then sync and CHECKPOINT on the target and
+#                             on the source; sets PERF_SETTLED to the seconds it took
+#   perf_source_db NAME DB KEY STAMP REGEN MESSAGE CMD...
+#                             generate-or-reuse a source database DB on cluster NAME: when
+#                             REGEN is 1, NAME/ready_KEY is missing or does not hold STAMP, or
+#                             DB does not exist, log MESSAGE, run CMD (which makes DB), write
+#                             STAMP to NAME/ready_KEY and log the time; else log the reuse.
+#                             Sets PERF_GEN_S to CMD's seconds (empty when DB was reused)
+#   perf_cache_db NAME DB     read database DB's files into the OS page cache (a warning on
+#                             stderr when not all of them could be read)
+#   perf_machine              "N cores (CPU model), X GiB RAM, kernel K"
+#   perf_summary_setup CMDLINE SRC TGT PG_VERSION SRC_SETTINGS TGT_SETTINGS
+#                             a summary's opening bullets: the command, the machine, the
+#                             server version and clusters (with PERF_PROFILE), and each
+#                             cluster's settings
+# Short helpers, unprefixed (a script that defines its own after sourcing this
+# file, as some still do, gets the same):
+#   log MESSAGE...            MESSAGE on stderr after an [HH:MM:SS] time stamp
+#   loadavg                   the 1, 5 and 15 minute load averages
+#   q CONNINFO SQL            one query: psql -Atc SQL (perf_psql), unaligned, tuples only
+#   ci NAME DB                perf_conninfo NAME DB
 
 PERF_DIR=${PERF_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 PERF_OUT=${PERF_OUT:-$PERF_DIR/out}
@@ -280,4 +316,74 @@ perf_top_snapshot() {
   top -b -n 2 -d 2 -w 160 2>/dev/null |
     awk '/^top -/ { n++ } n == 2 && (/^(top|Tasks|%Cpu|MiB)/ || /PID USER/ || ($9 + 0 > 0 && c++ < 12))' ||
     ps -eo pcpu,etime,comm --sort=-pcpu | head -n 12
+}
+
+# ---------------------------------------------------------------- script helpers
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+q() { perf_psql -d "$1" -Atc "$2"; }
+ci() { perf_conninfo "$1" "$2"; }
+
+perf_first_error() {
+  local l ere="ERROR|FATAL|[Ee]rror:${2:+|$2}"
+  l=$(grep -m1 -E "$ere" "$1" 2>/dev/null || true)   # no such line: try the next rule
+  [ -n "$l" ] || l=$(grep -m1 -iE 'error|fatal' "$1" 2>/dev/null || true)
+  [ -n "$l" ] || l=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 || true)
+  echo "$l" | tr '\t|' '  ' | cut -c1-200
+}
+
+PERF_SETTLED=0
+perf_settle() {
+  local src=${1:?perf_settle SRC_CONNINFO TGT_CONNINFO} tgt=${2:?perf_settle SRC_CONNINFO TGT_CONNINFO} t0 busy
+  local av="SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+  t0=$(date +%s)
+  while :; do
+    busy=$(( $(q "$src" "$av") + $(q "$tgt" "$av") ))
+    [ "$busy" -gt 0 ] && [ $(( $(date +%s) - t0 )) -lt 120 ] || break
+    sleep 2
+  done
+  sync
+  perf_psql -d "$tgt" -c CHECKPOINT
+  perf_psql -d "$src" -c CHECKPOINT
+  PERF_SETTLED=$(( $(date +%s) - t0 ))
+}
+
+PERF_GEN_S=
+perf_source_db() {
+  local name=${1:?perf_source_db NAME DB KEY STAMP REGEN MESSAGE CMD...} db=$2 key=$3 stamp=$4 regen=$5 msg=$6 ready t0
+  shift 6
+  ready=$(perf_cluster_dir "$name")/ready_$key
+  PERF_GEN_S=
+  if [ "$regen" -eq 1 ] || [ ! -f "$ready" ] || [ "$(cat "$ready")" != "$stamp" ] ||
+     [ "$(q "$(ci "$name" postgres)" "SELECT count(*) FROM pg_database WHERE datname = '$db'")" != 1 ]; then
+    log "$msg"
+    rm -f "$ready"
+    t0=$(date +%s)
+    "$@"
+    echo "$stamp" >"$ready"
+    PERF_GEN_S=$(( $(date +%s) - t0 ))
+    log "generated in $PERF_GEN_S s"
+  else
+    log "reusing $db in $(perf_cluster_dir "$name") (--regen to rebuild)"
+  fi
+}
+
+perf_cache_db() {
+  local oid
+  oid=$(q "$(ci "$1" postgres)" "SELECT oid FROM pg_database WHERE datname = '$2'")
+  cat "$(perf_cluster_dir "$1")/data/base/$oid"/* >/dev/null 2>&1 ||
+    echo "warning: the source database files were not all read into the page cache" >&2
+}
+
+perf_machine() {
+  echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
+}
+
+perf_summary_setup() {
+  echo "- command: \`$1\`"
+  echo "- machine: $(perf_machine)"
+  echo "- PostgreSQL $4, clusters perf/out/$2 and perf/out/$3 on this machine (TCP 127.0.0.1), $PERF_PROFILE profile"
+  echo "- source settings: $5"
+  echo "- target settings: $6"
 }

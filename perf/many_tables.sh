@@ -135,8 +135,6 @@ LOGDIR=$OUTDIR/$STAMP
 WORK=$OUTDIR/pgcopydb
 RUNS=$OUTDIR/runs.tsv
 mkdir -p "$LOGDIR"
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 loud() { echo "################################################################" >&2; log "$*"; echo "################################################################" >&2; }
 
 # ---------------------------------------------------------------- binaries
@@ -185,8 +183,6 @@ cleanup() {
   return $rc
 }
 trap cleanup EXIT
-q() { perf_psql -d "$1" -Atc "$2"; }
-ci() { perf_conninfo "$1" "$2"; }
 uri() { echo "postgres://postgres@127.0.0.1:$(cat "$(perf_cluster_dir "$1")/port")/$2"; }
 SRC_ADMIN=$(ci "$SRC" postgres)
 TGT_ADMIN=$(ci "$TGT" postgres)
@@ -259,28 +255,14 @@ END
 declare -A GEN_S SRC_OBJS SRC_COUNTS SRC_BYTES
 for n in "${TABLE_LIST[@]}"; do
   db=many_$n
-  ready=$(perf_cluster_dir "$SRC")/ready_$n
-  want_ready="tables=$n schemas=$SCHEMAS rows=$ROWS v1"
-  if [ "$REGEN" -eq 1 ] || [ ! -f "$ready" ] || [ "$(cat "$ready")" != "$want_ready" ] ||
-     [ "$(q "$SRC_ADMIN" "SELECT count(*) FROM pg_database WHERE datname = '$db'")" != 1 ]; then
-    log "generating $db: $n tables over $(( n < SCHEMAS ? n : SCHEMAS )) schemas, $ROWS rows each"
-    rm -f "$ready"
-    t0=$(date +%s)
-    generate "$n"
-    echo "$want_ready" >"$ready"
-    GEN_S[$n]=$(( $(date +%s) - t0 ))
-    log "generated in ${GEN_S[$n]} s"
-  else
-    log "reusing $db in $(perf_cluster_dir "$SRC") (--regen to rebuild)"
-  fi
+  perf_source_db "$SRC" "$db" "$n" "tables=$n schemas=$SCHEMAS rows=$ROWS v1" "$REGEN" \
+    "generating $db: $n tables over $(( n < SCHEMAS ? n : SCHEMAS )) schemas, $ROWS rows each" generate "$n"
+  [ -z "$PERF_GEN_S" ] || GEN_S[$n]=$PERF_GEN_S
   SRC_OBJS[$n]=$(q "$(ci "$SRC" "$db")" "$OBJ_Q")
   SRC_COUNTS[$n]=$(counts_of "$(ci "$SRC" "$db")")
   SRC_BYTES[$n]=$(q "$SRC_ADMIN" "SELECT pg_database_size('$db')")
   log "$db: ${SRC_OBJS[$n]}; ${SRC_COUNTS[$n]}; database $(( SRC_BYTES[$n] / 1000000 )) MB"
-  # Warm the OS page cache with the source database's files.
-  oid=$(q "$SRC_ADMIN" "SELECT oid FROM pg_database WHERE datname = '$db'")
-  cat "$(perf_cluster_dir "$SRC")/data/base/$oid"/* >/dev/null 2>&1 ||
-    echo "warning: the source database files were not all read into the page cache" >&2
+  perf_cache_db "$SRC" "$db"
 done
 PG_VERSION=$(q "$TGT_ADMIN" "SHOW server_version")
 SRC_SETTINGS=$(q "$SRC_ADMIN" "$SETTINGS_Q")
@@ -316,22 +298,6 @@ method_cmd() {  # method_cmd METHOD N: sets CMD
   if [ "$TIMEOUT" -gt 0 ]; then CMD=(timeout -k 30 "$TIMEOUT" "${CMD[@]}"); fi
 }
 
-# Both clusters quiet: no autovacuum worker (up to 120 s), then sync and CHECKPOINT.
-SETTLED=0
-settle() {
-  local t0 busy
-  t0=$(date +%s)
-  while :; do
-    busy=$(( $(q "$SRC_ADMIN" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'") +
-             $(q "$TGT_ADMIN" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'") ))
-    [ "$busy" -gt 0 ] && [ $(( $(date +%s) - t0 )) -lt 120 ] || break
-    sleep 2
-  done
-  sync
-  perf_psql -d "$TGT_ADMIN" -c CHECKPOINT
-  perf_psql -d "$SRC_ADMIN" -c CHECKPOINT
-  SETTLED=$(( $(date +%s) - t0 ))
-}
 fresh_target() {  # fresh_target DB: drop every many* database on the target, create DB empty
   local d
   for d in $(q "$TGT_ADMIN" "SELECT datname FROM pg_database WHERE datname LIKE 'many%'"); do
@@ -340,13 +306,7 @@ fresh_target() {  # fresh_target DB: drop every many* database on the target, cr
   perf_psql -d "$TGT_ADMIN" -c "CREATE DATABASE $1"
   rm -rf "$WORK"
 }
-first_error() {  # the first line of LOG that names an error, else its last non-empty line
-  local l
-  l=$(grep -m1 -E 'ERROR|FATAL|[Ee]rror:|out of shared memory' "$1" 2>/dev/null || true)
-  [ -n "$l" ] || l=$(grep -m1 -iE 'error|fatal' "$1" 2>/dev/null || true)
-  [ -n "$l" ] || l=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 || true)
-  echo "$l" | tr '\t|' '  ' | cut -c1-200
-}
+first_error() { perf_first_error "$1" 'out of shared memory'; }   # lock table exhaustion names no ERROR
 # The 1 % change: 3 rows in ceil(N/100) tables, different tables and rows per repetition.
 CHANGED_Q=
 change_source() {  # change_source N REP
@@ -371,7 +331,7 @@ record() {  # record N METHOD REP RES LB LA OK
   local wall u sy rss sc tc mb _rc
   read -r wall u sy rss sc tc mb _rc <<<"$4"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$wall" "$u" "$sy" "$rss" "$sc" "$tc" "$mb" \
-    "$SETTLED" "$5" "$6" "$7" >>"$RUNS"
+    "$PERF_SETTLED" "$5" "$6" "$7" >>"$RUNS"
   [ "$7" = yes ] || FAILS=$((FAILS + 1))
   log "$(printf '%-20s N=%s rep %s: %8.1f s  client %.1f s  src %.1f s  tgt %.1f s  load %s  %s' "$2" "$1" "$3" "$wall" \
     "$(awk -v a="$u" -v b="$sy" 'BEGIN { print a + b }')" "$sc" "$tc" "$6" "$7")"
@@ -384,7 +344,7 @@ not_run() {  # not_run N METHOD REP WHY
 timed() {  # timed N METHOD REP: run and time one method; sets OK and RC
   local n=$1 m=$2 rep=$3 out res lb la
   out=$LOGDIR/n$n-$m-r$rep.log
-  settle
+  perf_settle "$SRC_ADMIN" "$TGT_ADMIN"   # both clusters quiet, then sync and CHECKPOINT
   method_cmd "$m" "$n"
   echo "${CMD[*]}" >"$out.cmd"
   lb=$(loadavg)
@@ -458,11 +418,7 @@ export ORDER LABELS NINFO
 {
   echo "## pgcutover with many tables ($STAMP)"
   echo
-  echo "- command: \`$CMDLINE\`"
-  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
-  echo "- PostgreSQL $PG_VERSION, clusters perf/out/$SRC and perf/out/$TGT on this machine (TCP 127.0.0.1), production profile"
-  echo "- source settings: $SRC_SETTINGS"
-  echo "- target settings: $TGT_SETTINGS"
+  perf_summary_setup "$CMDLINE" "$SRC" "$TGT" "$PG_VERSION" "$SRC_SETTINGS" "$TGT_SETTINGS"
   [ -z "$BIN" ] || echo "- $BIN_VERSION: private copy of $ORIG_BIN (sha256 $BIN_SHA) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || echo ' (+ uncommitted changes in the work tree; the binary may or may not contain them)')"
   echo "- $PGCOPYDB_VERSION"
   echo "- load average (1/5/15 min): before $LOAD_BEFORE, after $LOAD_AFTER; timed part $T_TOTAL s; $REPEAT repetition(s), copy methods alternated"

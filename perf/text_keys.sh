@@ -126,8 +126,6 @@ LOGDIR=$OUTDIR/$STAMP
 RUNS=$OUTDIR/runs.tsv
 PLANS=$LOGDIR/plan.tsv
 mkdir -p "$LOGDIR"
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # ---------------------------------------------------------------- binaries
 declare -A ORIG BIN VERSION SHA
@@ -164,8 +162,6 @@ done
 LOAD_BEFORE=$(loadavg)
 perf_cluster_start "$SRC"
 perf_cluster_start "$TGT"
-q() { perf_psql -d "$1" -Atc "$2"; }
-ci() { perf_conninfo "$1" "$2"; }
 SRC_ADMIN=$(ci "$SRC" postgres)
 TGT_ADMIN=$(ci "$TGT" postgres)
 PG_VERSION=$(q "$TGT_ADMIN" "SHOW server_version")
@@ -207,29 +203,15 @@ ORDER BY $order_by" -c "VACUUM (FREEZE, ANALYZE) public.words"
 declare -A GEN_S SRC_DIGEST SRC_COLL SRC_BYTES
 for c in "${CASE_LIST[@]}"; do
   db=$(db_of "$c")
-  ready=$(perf_cluster_dir "$SRC")/ready_$c
-  want_ready="rows=$ROWS order=$ORDER v1"
-  if [ "$REGEN" -eq 1 ] || [ ! -f "$ready" ] || [ "$(cat "$ready")" != "$want_ready" ] ||
-     [ "$(q "$SRC_ADMIN" "SELECT count(*) FROM pg_database WHERE datname = '$db'")" != 1 ]; then
-    log "generating $db on $SRC: $ROWS rows, physical order $ORDER"
-    rm -f "$ready"
-    t0=$(date +%s)
-    generate "$c"
-    echo "$want_ready" >"$ready"
-    GEN_S[$c]=$(( $(date +%s) - t0 ))
-    log "generated in ${GEN_S[$c]} s"
-  else
-    log "reusing $db in $(perf_cluster_dir "$SRC") (--regen to rebuild)"
-  fi
+  perf_source_db "$SRC" "$db" "$c" "rows=$ROWS order=$ORDER v1" "$REGEN" \
+    "generating $db on $SRC: $ROWS rows, physical order $ORDER" generate "$c"
+  [ -z "$PERF_GEN_S" ] || GEN_S[$c]=$PERF_GEN_S
   SRC_DIGEST[$c]=$(q "$(ci "$SRC" "$db")" "$DIGEST_Q")
   SRC_COLL[$c]=$(q "$(ci "$SRC" "$db")" "$COLL_Q")
   SRC_BYTES[$c]=$(q "$(ci "$SRC" "$db")" "SELECT pg_table_size('public.words')")
   log "$db: ${SRC_DIGEST[$c]}; table $(( SRC_BYTES[$c] / 1000000 )) MB; ${SRC_COLL[$c]}"
   [ "${SRC_DIGEST[$c]%% *}" = "$ROWS" ] || { echo "text_keys.sh: $db has ${SRC_DIGEST[$c]%% *} rows, not $ROWS (--regen)" >&2; exit 1; }
-  # Warm the OS page cache with the source database's files.
-  oid=$(q "$SRC_ADMIN" "SELECT oid FROM pg_database WHERE datname = '$db'")
-  cat "$(perf_cluster_dir "$SRC")/data/base/$oid"/* >/dev/null 2>&1 ||
-    echo "warning: the source database files were not all read into the page cache" >&2
+  perf_cache_db "$SRC" "$db"
 done
 # Same source digest in both cases: the same rows.
 if [ ${#CASE_LIST[@]} -eq 2 ] && [ "${SRC_DIGEST[icu]}" != "${SRC_DIGEST[c]}" ]; then
@@ -237,21 +219,6 @@ if [ ${#CASE_LIST[@]} -eq 2 ] && [ "${SRC_DIGEST[icu]}" != "${SRC_DIGEST[c]}" ];
 fi
 
 # ---------------------------------------------------------------- helpers
-SETTLED=0
-settle() {  # no autovacuum worker on either cluster (up to 120 s), sync, CHECKPOINT on both
-  local t0 busy
-  t0=$(date +%s)
-  while :; do
-    busy=$(( $(q "$SRC_ADMIN" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'") +
-             $(q "$TGT_ADMIN" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'") ))
-    [ "$busy" -gt 0 ] && [ $(( $(date +%s) - t0 )) -lt 120 ] || break
-    sleep 2
-  done
-  sync
-  perf_psql -d "$TGT_ADMIN" -c CHECKPOINT
-  perf_psql -d "$SRC_ADMIN" -c CHECKPOINT
-  SETTLED=$(( $(date +%s) - t0 ))
-}
 fresh_target() {  # fresh_target CASE NAME [ddl]: drop every tk_* database on the target, create NAME
   local d
   for d in $(q "$TGT_ADMIN" "SELECT datname FROM pg_database WHERE datname LIKE 'tk\\_%'"); do
@@ -260,13 +227,10 @@ fresh_target() {  # fresh_target CASE NAME [ddl]: drop every tk_* database on th
   perf_psql -d "$TGT_ADMIN" -c "$(create_db_sql "$1" "$2")"
   [ -z "${3-}" ] || perf_psql -d "$(ci "$TGT" "$2")" -c "$3"
 }
-first_error() {  # the first line of LOG that names an error, else its last non-empty line
+first_error() {  # perf_first_error LOG, "(no output)" for an empty log
   local l
-  l=$(grep -m1 -E 'ERROR|FATAL|[Ee]rror:' "$1" 2>/dev/null || true)
-  [ -n "$l" ] || l=$(grep -m1 -iE 'error|fatal' "$1" 2>/dev/null || true)
-  [ -n "$l" ] || l=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 || true)
-  [ -n "$l" ] || l="(no output)"
-  echo "$l" | tr '\t|' '  ' | cut -c1-200
+  l=$(perf_first_error "$1")
+  echo "${l:-(no output)}"
 }
 STATS_Q="SELECT concat_ws(' ', seq_scan, seq_tup_read, coalesce(idx_scan, 0), coalesce(idx_tup_fetch, 0))
   FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = 'words'"
@@ -294,7 +258,7 @@ timed() {
   local cmd=("$@")
   if [ "$TIMEOUT" -gt 0 ]; then cmd=(timeout -k 30 "$TIMEOUT" "${cmd[@]}"); fi
   printf '%q ' "${cmd[@]}" >"$LOG.cmd"; echo >>"$LOG.cmd"
-  settle
+  perf_settle "$SRC_ADMIN" "$TGT_ADMIN"   # both clusters quiet, then sync and CHECKPOINT
   reset_stats "$sc" "$tc"
   LB=$(loadavg)
   RES=$(perf_measure "$SRC" "$TGT" "$LOG" "${cmd[@]}")
@@ -317,7 +281,7 @@ record() {  # record CASE METHOD BIN REP
   read -r s1 s2 s3 s4 <<<"$SST"
   read -r t1 t2 t3 t4 <<<"$TST"
   printf '%s\t' "$1" "$2" "$3" "$4" "$wall" "$u" "$sy" "$rss" "$scpu" "$tcpu" "$mb" "$s1" "$s2" "$s3" "$s4" "$t1" "$t2" "$t3" "$t4" \
-    "$SETTLED" "$LB" "$LA" >>"$RUNS"
+    "$PERF_SETTLED" "$LB" "$LA" >>"$RUNS"
   printf '%s\n' "$OK" >>"$RUNS"
   if [ "$OK" != yes ]; then
     FAILS=$((FAILS + 1))
@@ -383,7 +347,7 @@ for rep in $(seq 1 "$REPEAT"); do
       [ "$RC" -ne 0 ] || check_content "$c" "$db"
       record "$c" "copy_$b" "$b" "$rep"
       if [ "$OK" != yes ]; then
-        RES="0 0 0 0 0 0 0 -1"; SST="- - - -"; TST="- - - -"; LB=-; LA=-; SETTLED=0
+        RES="0 0 0 0 0 0 0 -1"; SST="- - - -"; TST="- - - -"; LB=-; LA=-; PERF_SETTLED=0
         OK="not run: copy_$b failed"; LOG=-
         record "$c" "verify_$b" "$b" "$rep"
         continue
@@ -407,11 +371,7 @@ export RUNS PLANS CASEINFO
 {
   echo "## Text keys under a real collation ($STAMP)"
   echo
-  echo "- command: \`$CMDLINE\`"
-  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
-  echo "- PostgreSQL $PG_VERSION, clusters perf/out/$SRC and perf/out/$TGT on this machine (TCP 127.0.0.1), production profile"
-  echo "- source settings: $SRC_SETTINGS"
-  echo "- target settings: $TGT_SETTINGS"
+  perf_summary_setup "$CMDLINE" "$SRC" "$TGT" "$PG_VERSION" "$SRC_SETTINGS" "$TGT_SETTINGS"
   for b in new base; do
     echo "- $(echo "$b" | tr a-z A-Z): ${VERSION[$b]}, private copy of ${ORIG[$b]} (sha256 ${SHA[$b]}, built $(date -r "${ORIG[$b]}" '+%F %T'))"
   done

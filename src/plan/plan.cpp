@@ -210,10 +210,13 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
       continue;
     }
     if (tp.strategy == merge::Strategy::Merge && !tp.target_exists) tp.strategy = merge::Strategy::Direct;
-    // Rows are matched on the source's key: the target's table must have the
-    // same one (its index is the upsert's arbiter), unless it is only filled.
-    if (target && table.has_key() && !same_key(table, *target) &&
-        (opt.resume || tp.strategy != merge::Strategy::Direct)) {
+    // Rows are matched on the source's key: the target's table must not have
+    // another one, and a table that is merged into needs it (its index is the
+    // upsert's arbiter). A table without a key on the target is only filled,
+    // or is one the job created whose key comes with its post-data (resume).
+    bool other_key = target && target->has_key() && !same_key(table, *target);
+    bool no_key_to_merge = target && !target->has_key() && !opt.resume && tp.strategy == merge::Strategy::Merge;
+    if (table.has_key() && (other_key || no_key_to_merge)) {
       plan.refused.push_back({table.name.display(), "the key differs: on the source " + describe_key(table) +
                                                         ", on the target " + describe_key(*target) +
                                                         "; rows cannot be matched: give the target table the "

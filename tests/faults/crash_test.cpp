@@ -283,6 +283,14 @@ struct TargetCrash : ::testing::Test {
 
   long long source_count(const std::string &table) { return to_ll(query_value(src(), "SELECT count(*) FROM " + table)); }
 
+  // A copy of one table (the crash tests that hold a run at one point).
+  std::vector<std::string> copy_table(const std::string &table) {
+    return {"copy", "--source", src(), "--target", dst(), "--table", table,
+            "--range-bytes", "1MB", "--jobs", "2", "--retries", "0"};
+  }
+  // public.events copied first: the ledger's tables exist from here on.
+  RunResult copy_events_first() { return run_pgcutover(copy_table("public.events"), {}, 180); }
+
   bool target_has(const std::string &rel) {
     return query_value(dst(), "SELECT to_regclass('" + rel + "') IS NOT NULL") == "t";
   }
@@ -748,11 +756,7 @@ TEST_F(TargetCrash, CrashBetweenRestartsTruncateAndItsLedgerResetLosesNothing) {
 // are: held here between the two (the job's row locked while it says
 // "creating", so setting it running waits), then crashed.
 TEST_F(TargetCrash, CrashBetweenCreatingTheTablesAndRecordingTheJobLosesNoIndex) {
-  auto copy = [&](const std::string &table) {
-    return std::vector<std::string>{"copy", "--source", src(), "--target", dst(), "--table", table,
-                                    "--range-bytes", "1MB", "--jobs", "2", "--retries", "0"};
-  };
-  RunResult r = run_pgcutover(copy("public.events"), {}, 180);  // the ledger's tables exist from here on
+  RunResult r = copy_events_first();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::thread holder([&] {
     try {
@@ -765,7 +769,7 @@ TEST_F(TargetCrash, CrashBetweenCreatingTheTablesAndRecordingTheJobLosesNoIndex)
     }
   });
   std::optional<PgcutoverProcess> p;
-  p.emplace(copy("public.items"));
+  p.emplace(copy_table("public.items"));
   // The table is created; setting the job running waits for the lock.
   bool waiting = false;
   for (int i = 0; i < 300 && !waiting; ++i) {
@@ -780,7 +784,7 @@ TEST_F(TargetCrash, CrashBetweenCreatingTheTablesAndRecordingTheJobLosesNoIndex)
   holder.join();
   r = p->wait(60);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  r = run_pgcutover(copy("public.items"), {}, 180);
+  r = run_pgcutover(copy_table("public.items"), {}, 180);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_exact("the rerun after the crash");
   EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_index WHERE indrelid = 'public.items'::regclass AND indisprimary"),
@@ -797,11 +801,7 @@ TEST_F(TargetCrash, CrashBetweenCreatingTheTablesAndRecordingTheJobLosesNoIndex)
 // rerun resumes it and builds their primary key and indexes. (The job is held
 // with its ranges locked, so no range can be claimed, and killed.)
 TEST_F(TargetCrash, AJobRecordedByAnEarlierLedgerLayoutKeepsTheTablesItCreated) {
-  auto copy = [&](const std::string &table) {
-    return std::vector<std::string>{"copy", "--source", src(), "--target", dst(), "--table", table,
-                                    "--range-bytes", "1MB", "--jobs", "2", "--retries", "0"};
-  };
-  RunResult r = run_pgcutover(copy("public.events"), {}, 180);  // the ledger's tables exist from here on
+  RunResult r = copy_events_first();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::thread holder([&] {
     try {
@@ -812,7 +812,7 @@ TEST_F(TargetCrash, AJobRecordedByAnEarlierLedgerLayoutKeepsTheTablesItCreated) 
     }
   });
   std::optional<PgcutoverProcess> p;
-  p.emplace(copy("public.items"));
+  p.emplace(copy_table("public.items"));
   bool held = false;
   for (int i = 0; i < 600 && !held; ++i) {
     held = query_value(dst(), "SELECT count(*) FROM pgcutover.jobs j JOIN pgcutover.ranges r USING (job) WHERE "
@@ -837,7 +837,7 @@ TEST_F(TargetCrash, AJobRecordedByAnEarlierLedgerLayoutKeepsTheTablesItCreated) 
   ASSERT_EQ(query_value(dst(), "SELECT count(*) FROM pgcutover.jobs WHERE created_tables::text LIKE '%items%' AND "
                                "state = 'running'"),
             "1");
-  r = run_pgcutover(copy("public.items"), {}, 180);
+  r = run_pgcutover(copy_table("public.items"), {}, 180);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("resuming job"), std::string::npos) << r.err;
   expect_exact("the rerun on the earlier ledger layout");
