@@ -197,9 +197,14 @@ log "load before: $LOAD_BEFORE"
 perf_cluster_start "$SRC"; perf_cluster_start "$TGT"
 KILLED_PID=
 cleanup() {
-  # exit trap: the killed run may already be gone, which is what is wanted
-  [ -z "$KILLED_PID" ] || kill -KILL "$KILLED_PID" 2>/dev/null || true
-  [ "$KEEP" -eq 1 ] || { perf_cluster_stop "$SRC" || true; perf_cluster_stop "$TGT" || true; }
+  # exit trap: the killed run is usually gone already; one still running is killed, loudly if that fails
+  if [ -n "$KILLED_PID" ] && kill -0 "$KILLED_PID" 2>/dev/null; then
+    kill -KILL "$KILLED_PID" || log "cleanup: could not kill the run $KILLED_PID"
+  fi
+  if [ "$KEEP" -ne 1 ]; then
+    perf_cluster_stop "$SRC" || log "cleanup: stopping $SRC failed"
+    perf_cluster_stop "$TGT" || log "cleanup: stopping $TGT failed"
+  fi
 }
 trap cleanup EXIT
 SRC_ADMIN=$(perf_conninfo "$SRC" postgres); SRC_CI=$(perf_conninfo "$SRC" bench)

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pgcutover/pg/snapshot.hpp"
+
 namespace pgcutover::pipeline {
 
 ConnPool::ConnPool(Factory factory, int size) : factory_(std::move(factory)) {
@@ -31,6 +33,15 @@ void ConnPool::give_back(std::unique_ptr<pg::Connection> conn, pg::Connection *r
   }
   if (conn && conn->broken()) conn.reset();
   free_.push(std::move(conn));
+}
+
+void ConnPool::Lease::renew_snapshot(const std::string &snapshot_id) {
+  if (!conn_) return;
+  try {
+    pg::renew_snapshot(*conn_, snapshot_id);
+  } catch (const Error &) {
+    discard();
+  }
 }
 
 ConnPool::Lease::~Lease() {

@@ -32,19 +32,6 @@ namespace pgcutover::pipeline {
 
 namespace {
 
-// After a range is read: the source session's locks (its table and the
-// indexes the range used) are released by renewing its snapshot, so a run
-// over thousands of tables holds a few locks per session, not thousands. A
-// renewal that fails leaves the connection out of the pool: the next one
-// opened imports the snapshot, or says it is lost.
-void release_locks(ConnPool::Lease &src, const pg::SnapshotInfo &snapshot) {
-  try {
-    pg::renew_snapshot(*src, snapshot.id);
-  } catch (const Error &) {
-    src.discard();
-  }
-}
-
 // Adds table and range to an error leaving a stage: context is added once, here.
 template <typename F>
 auto with_context(const RangeTask &task, F &&body) {
@@ -265,7 +252,7 @@ void merge_deferred(std::vector<RangeTask *> &tasks, ConnPool &sources, ConnPool
       tasks[i]->record.start = report.now();
       record_done(*tasks[i], res[i], report, done, skipped);
     }
-    release_locks(src, snapshot);
+    src.renew_snapshot(snapshot.id);  // its locks go: thousands of tables, a few locks per session
   } catch (Error &e) {
     src.discard();
     dst.discard();
@@ -406,7 +393,7 @@ PipelineResult run_pipeline(const plan::Plan &plan, const pg::Endpoints &ends, c
                       src.discard();
                       throw;
                     }
-                    release_locks(src, snapshot);
+                    src.renew_snapshot(snapshot.id);  // its locks go: thousands of tables, a few locks per session
                     return task;
                     });
                     } catch (const Error &e) {

@@ -40,7 +40,6 @@ std::optional<i64> first_new_key(pg::Connection &dst, const catalog::TableDef &t
 std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp,
                                           const ChangeMethod &m, i64 range_bytes, int jobs) {
   const catalog::TableDef &t = tp.table;
-  std::vector<plan::KeyRange> whole = {plan::KeyRange{0, std::nullopt, std::nullopt, t.total_bytes()}};
   if (m.scans) {
     plan::PlanOptions po;
     po.range_bytes = range_bytes;
@@ -59,7 +58,7 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &d
   // Rows inserted on the source since (keys above the target's largest) skip
   // the stage and the upsert; only worth a range of their own in a larger sync.
   std::optional<i64> fresh = worth_splitting ? first_new_key(dst, t) : std::nullopt;
-  plan::KeyRange existing = whole[0];  // the keys the target may hold: merged
+  plan::KeyRange existing{0, std::nullopt, std::nullopt, t.total_bytes()};  // the keys the target may hold: merged
   i64 to_merge = changed;
   if (fresh) {
     existing.upper = plan::KeyBound{{std::to_string(*fresh)}};

@@ -34,7 +34,7 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pg:
   std::mutex mu;
   // Connections are reused across ranges (a run over thousands of tables
   // would otherwise open two per range); the source's snapshot is renewed
-  // after each range, which releases its locks (see pg::renew_snapshot).
+  // after each range, which releases its locks (ConnPool::Lease::renew_snapshot).
   int n_jobs = std::max(1, jobs);
   pipeline::ConnPool sources(
       [&] {
@@ -61,12 +61,12 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pg:
         txn.commit();
         if (!more) break;
       }
-      pg::renew_snapshot(*src, snap.id);
     } catch (...) {
       src.discard();
       dst.discard();
       throw;
     }
+    src.renew_snapshot(snap.id);
     std::lock_guard lk(mu);
     deleted[w.table->name.display()] += n;
   });

@@ -181,14 +181,9 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
         dst.discard();
         throw;
       }
-      // Each side's locks released between ranges (see pg::renew_snapshot).
-      for (auto [lease, id] : {std::pair{&src, &snaps.source.id}, std::pair{&dst, &snaps.target.id}}) {
-        try {
-          pg::renew_snapshot(**lease, *id);
-        } catch (const Error &) {
-          lease->discard();
-        }
-      }
+      // Each side's locks released between ranges.
+      src.renew_snapshot(snaps.source.id);
+      dst.renew_snapshot(snaps.target.id);
       report.progress.ranges_done.fetch_add(1, std::memory_order_relaxed);
       report.progress.planned_done.fetch_add(v->range.planned_bytes, std::memory_order_relaxed);
       report.progress.bytes.fetch_add(v->source.bytes, std::memory_order_relaxed);

@@ -30,6 +30,11 @@ class ConnPool {
     pg::Connection &operator*() { return *conn_; }
     pg::Connection *operator->() { return conn_.get(); }
     void discard() { conn_.reset(); }
+    // Between ranges read in an imported snapshot: ends the transaction (and
+    // its locks) and starts another in the same snapshot (pg::renew_snapshot).
+    // A renewal that fails discards the connection: the next one the pool
+    // opens imports the snapshot, or says it is lost.
+    void renew_snapshot(const std::string &snapshot_id);
 
    private:
     ConnPool *pool_;
