@@ -107,6 +107,11 @@ void add_copy_options(CLI::App &cmd, CopyOptions &o) {
       ->check(CLI::IsMember({"auto", "during-data", "after-data"}))
       ->capture_default_str();
   add_retries(cmd, o.retries);
+  cmd.add_option("--freeze-above", o.freeze_above,
+                 "load a one-range table the copy created with TRUNCATE + COPY FREEZE (no later freezing "
+                 "vacuum) when its data is at least this big; below it the TRUNCATE costs more than it saves "
+                 "(0: every one-range table)")
+      ->capture_default_str();
   add_loading(cmd, o.loading);
   cmd.add_option("--retry-delay", o.retry_delay, "seconds before the first retry; doubles each time, at most 30")
       ->check(CLI::Range(0.0, 60.0))

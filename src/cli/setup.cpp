@@ -108,6 +108,7 @@ jobs::CopyConfig copy_config(const CopyOptions &o) {
   c.restart = o.restart;
   c.large_objects = o.large_objects;
   c.index_jobs = o.index_jobs;
+  c.freeze_min_bytes = util::parse_size(o.freeze_above);
   c.index_builds = o.index_builds == "during-data"  ? jobs::CopyConfig::IndexBuilds::DuringData
                    : o.index_builds == "after-data" ? jobs::CopyConfig::IndexBuilds::AfterData
                                                     : jobs::CopyConfig::IndexBuilds::Auto;

@@ -95,6 +95,9 @@ class CopyJob {
     popt_.ledger = &ledger_;
     sopt_ = cfg.schema;
     sopt_.exclude_schemas = cfg.scope.excluded_schemas();
+    // Like the ranges: every ledger write after a restore commits
+    // synchronously on the target, which makes the restore durable first.
+    sopt_.async_commit = popt_.async_commit;
   }
 
   CopyResult run() {
@@ -425,6 +428,7 @@ class CopyJob {
                 "locks: max_locks_per_transaction x (max_connections + max_prepared_transactions))",
                 n, batch, slots);
     }
+    if (sopt_.async_commit) pg::make_durable(*dst_);  // the restore's commits, before the ledger says so
     if (popt_.spill_dir && popt_.keep_spill) keep_schema_archive(job_entries());
   }
 
@@ -489,7 +493,8 @@ class CopyJob {
 
   // How the writers load: TOAST compression, asynchronous range commits, and
   // COPY FREEZE for one-range tables this copy created (nothing else writes
-  // them, and the range's transaction truncates what a failed attempt left).
+  // them, and the range's transaction truncates what a failed attempt left)
+  // that are big enough to be worth the TRUNCATE (CopyConfig::freeze_min_bytes).
   void choose_loading() {
     popt_.toast_compression = pg::writer_toast_compression(*dst_, cfg_.toast);
     result_.toast_compression = popt_.toast_compression;
@@ -501,7 +506,8 @@ class CopyJob {
       // range's TRUNCATE would meet their foreign keys.)
       bool created = contains(created_.tables, tp.table.name) && !contains(emptied_, tp.table.name);
       tp.freeze = created && tp.ranges.size() == 1 && tp.strategy == merge::Strategy::Direct &&
-                  tp.table.relkind == 'r' && !popt_.write.target_name;
+                  tp.table.relkind == 'r' && !popt_.write.target_name &&
+                  tp.ranges.front().planned_bytes >= cfg_.freeze_min_bytes;
       if (tp.freeze) result_.frozen_tables.push_back(tp.table.name);
     }
   }
@@ -594,6 +600,7 @@ class CopyJob {
       log::info("building {} post-data item(s): indexes, constraints, triggers (pg_restore --jobs={})", rest.size(),
                 index_jobs());
       schema::restore_items(ends().target_conninfo, post_, rest, index_jobs(), sopt_, "the post-data");
+      if (sopt_.async_commit) pg::make_durable(*dst_);  // this and the early builds, before post_data_done
       ledger_.unlock_post_data(*dst_);
     }
     ledger_.set_state(*dst_, "running", "post_data_done");

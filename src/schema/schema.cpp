@@ -53,6 +53,7 @@ ChildConn child_conn(const std::string &conninfo) {
 std::string restore_options(const SchemaOptions &opt, const std::string &extra) {
   std::string out = "-c maintenance_work_mem=" + opt.maintenance_work_mem;
   if (opt.lock_timeout_ms > 0) out += " -c lock_timeout=" + std::to_string(opt.lock_timeout_ms);
+  if (opt.async_commit) out += " -c synchronous_commit=off";
   if (!extra.empty()) out += " " + extra;
   return out;
 }

@@ -59,6 +59,7 @@ struct CopyOptions {
   bool large_objects = false;
   int index_jobs = 0;  // 0: --jobs
   std::string index_builds = "auto";
+  std::string freeze_above = "16MB";  // --freeze-above
   int retries = 5;
   double retry_delay = 1.0;
   LoadingOptions loading;

@@ -23,6 +23,12 @@ struct SchemaOptions {
   bool no_privileges = false;           // pg_restore --no-privileges: no GRANT of the source is restored
   std::string maintenance_work_mem = "512MB";  // for the post-data index builds
   i64 lock_timeout_ms = 0;              // --lock-timeout in pg_restore's sessions (0: none)
+  // pg_restore's sessions commit without waiting for the WAL flush (one
+  // CREATE and one commit per object: thousands of flushes for thousands of
+  // tables). Only for a caller that commits synchronously on the target
+  // after the restore and before it records anything built (the copy job's
+  // ledger writes): that flush makes the restore's commits durable too.
+  bool async_commit = false;
 };
 
 // Dumps the schema of `tables` (or the whole database when nullopt, but for
