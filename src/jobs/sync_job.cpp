@@ -189,10 +189,17 @@ class SyncJob {
     const sql::QualifiedName &name = tp.table.name;
     if (drift_.blocked.count(name)) return "schema drift (see above); the table was left untouched";
     if (!tp.table.has_key()) {
-      // Rows without a key cannot be matched: the table is replaced whole.
-      st.method.kind = sync::ChangeKind::Reload;
-      st.method.scans = true;
-      st.method.reason = "no primary key: changed rows cannot be matched, so all rows are replaced";
+      // Rows without a key cannot be matched: the table is replaced whole,
+      // and like any whole read it is refused above --scan-below unless
+      // --allow-scan (plan and copy said so days ahead).
+      st.method = sync::change_method_for(tp.table, cfg_.change_columns, cfg_.writer_time_zone, source_time_zone_);
+      sync::ScanCost cost = sync::scan_cost(tp.table, st.method, cfg_.scan_below);
+      result_.scans.push_back({name.display(), st.method, cost, sync::refusal_fix(tp.table, st.method)});
+      result_.scan_below = cfg_.scan_below;
+      if (cost.too_big && !cfg_.allow_scan)
+        return st.method.reason + fmt::format(" ({}, above --scan-below {}); ", report::format_bytes(cost.bytes),
+                                              report::format_bytes(cfg_.scan_below)) +
+               sync::refusal_fix(tp.table, st.method);
       st.since = "whole table";
       log::warn("{}: no primary key: all its rows ({}) are replaced in one transaction on every sync", name.display(),
                 report::format_bytes(tp.table.total_bytes()));
@@ -213,7 +220,7 @@ class SyncJob {
     st.method = sync::change_method_for(tp.table, cfg_.change_columns, cfg_.writer_time_zone, source_time_zone_);
     const sync::ChangeMethod &m = st.method;
     sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg_.scan_below);
-    if (cost.scans) result_.scans.push_back({name.display(), m, cost});
+    if (cost.scans) result_.scans.push_back({name.display(), m, cost, sync::refusal_fix(tp.table, m)});
     result_.scan_below = cfg_.scan_below;
     if (cost.too_big && !cfg_.allow_scan)
       return m.reason + " (" + report::format_bytes(cost.bytes) +

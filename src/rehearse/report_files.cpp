@@ -144,6 +144,17 @@ std::string markdown_report(const nlohmann::json &r) {
     for (const auto &t : arr(r, "slowest_tables"))
       out += fmt::format("{}. {} ({:.2f}s)\n", ++i, t.value("table", ""), t.value("sync_seconds", 0.0));
   }
+  if (r["sync"].contains("final_sync_scans") && !r["sync"]["final_sync_scans"].empty()) {
+    // Their cost does not shrink with a later last sync: each final sync
+    // reads them whole (or replaces a key-less one), whatever changed.
+    out += "\n### Tables the final sync reads whole\n\nTheir cost is the same at every sync, however little changed:\n\n"
+           "| table | method | size | est. s | with the default --scan-below | choices |\n|---|---|---:|---:|---|---|\n";
+    for (const auto &s : r["sync"]["final_sync_scans"])
+      out += fmt::format("| {} | {} | {} | {:.1f} | {} | {} |\n", s.value("table", ""), s.value("method", ""),
+                         fmt::format("{:.1f} MB", static_cast<double>(s.value("bytes", i64{0})) / 1e6), s.value("estimated_seconds", 0.0),
+                         s.value("refused_without_allow_scan", false) ? "refused unless --allow-scan" : "scanned",
+                         s.value("choices", ""));
+  }
   out += "\n## If the final sync ran later\n\nEstimated final-sync time after a period without syncing, from the rows "
          "changed per table since the last sync (changes/h) and the merge cost per row measured here:\n\n"
          "| after | estimated | budget | budget x safety | fits |\n|---|---:|---:|---:|---|\n";

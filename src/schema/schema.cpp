@@ -99,8 +99,26 @@ std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::
     for (const sql::QualifiedName &t : *tables) argv.push_back("--table=" + t.quoted());
   }
   for (const sql::QualifiedName &t : exclude_tables) argv.push_back("--exclude-table=" + t.quoted());
-  run_checked(argv, src.env, "pg_dump of the schema from the source " + src.display,
-              "pg_dump's message above is the cause; nothing was written to the target");
+  try {
+    run_checked(argv, src.env, "pg_dump of the schema from the source " + src.display,
+                "pg_dump's message above is the cause; nothing was written to the target");
+  } catch (Error &e) {
+    // pg_dump locks every table it dumps in one transaction: past the
+    // source's lock table (a few thousand tables on default settings) it
+    // fails with the server's "out of shared memory".
+    std::string_view what = e.what();
+    if (what.find("max_locks_per_transaction") != std::string_view::npos ||
+        what.find("out of shared memory") != std::string_view::npos)
+      e.hint = "pg_dump holds a lock on every table it dumps (" +
+               (tables ? std::to_string(tables->size()) + " table(s) here" : std::string("the whole database here")) +
+               ") until it ends, and the source's lock table (max_locks_per_transaction x (max_connections + "
+               "max_prepared_transactions) slots, for the whole server) is too small for that: raise "
+               "max_locks_per_transaction on the source (a restart) above the number of tables divided by "
+               "max_connections, or create the tables on the target beforehand (pg_dump --schema-only of a few "
+               "schemas at a time, pg_restore --section=pre-data) so the copy needs no dump; nothing was written to "
+               "the target";
+    throw;
+  }
   return out;
 }
 

@@ -70,6 +70,15 @@ void set_writer_time_zone(ChangeMethod &m, const catalog::TableDef &t, const std
 
 ChangeMethod choose_change_method(const catalog::TableDef &t, const std::optional<TableConfig> &cfg) {
   ChangeMethod m;
+  if (!t.has_key()) {
+    // Rows without a key cannot be matched: every sync replaces the table
+    // whole, whatever changed (a change column cannot help).
+    m.kind = ChangeKind::Reload;
+    m.scans = true;
+    m.reason = "no primary key and no unique index over NOT NULL columns: changed rows cannot be matched, so all "
+               "rows are replaced";
+    return m;
+  }
   if (cfg && !cfg->change_column.empty()) {
     if (cfg->change_column == "xmin") {
       m.kind = ChangeKind::Xmin;
@@ -151,6 +160,12 @@ ScanCost scan_cost(const catalog::TableDef &t, const ChangeMethod &m, i64 scan_b
 }
 
 std::string refusal_fix(const catalog::TableDef &t, const ChangeMethod &m) {
+  if (m.kind == ChangeKind::Reload)
+    return "the table has no primary key and no unique index over NOT NULL columns, so every sync, the final one "
+           "included, replaces all its rows; give it one on the source (ALTER TABLE " + t.name.quoted() +
+           " ADD PRIMARY KEY (...), or CREATE UNIQUE INDEX CONCURRENTLY ... over NOT NULL columns: then ranges, "
+           "upserts and its change column work as for any keyed table; see `plan` for the key each table gets), or "
+           "accept the reload's time inside the outage with --allow-scan (or a larger --scan-below)";
   if (!m.column.empty())
     return "rerun with --allow-scan (or a larger --scan-below), or index the change column on the source first (" +
            sql::sync::create_index_concurrently(t.name, m.column) + ")";

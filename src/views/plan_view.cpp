@@ -65,11 +65,13 @@ View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_be
   std::string lines;
   for (const sync::FinalSyncScan &s : scans) {
     v.json.push_back({{"table", s.table}, {"method", sync::to_string(s.method.kind)}, {"bytes", s.cost.bytes},
-                      {"estimated_seconds", s.cost.seconds}, {"refused_without_allow_scan", s.cost.too_big}});
+                      {"estimated_seconds", s.cost.seconds}, {"refused_without_allow_scan", s.cost.too_big},
+                      {"choices", s.choices}});
     if (s.cost.too_big) ++refused; else { ++scanned; seconds += s.cost.seconds; }
     lines += fmt::format("  {:<38} {:>10}  est. {:>6.1f} s  {}\n", s.table, report::format_bytes(s.cost.bytes), s.cost.seconds,
                          s.cost.too_big ? "REFUSED by the final sync unless --allow-scan (above --scan-below)"
                                         : "scanned (below --scan-below)");
+    if (s.cost.too_big && !s.choices.empty()) lines += fmt::format("    choices: {}\n", s.choices);
   }
   v.text = fmt::format("{} {} table(s) whole (--scan-below {}): {} scanned (est. {:.1f} s in all at "
                        "{:.0f} MB/s), {} refused unless --allow-scan:\n",

@@ -88,3 +88,42 @@ TEST_F(ManyTables, CopySyncFinalSyncAndVerifyWorkWithASmallLockTable) {
   r = run_pgcutover({"verify", "--source", src(), "--target", dst(), "--jobs", "2"}, {}, 600);
   EXPECT_EQ(r.exit_code, 0) << "verify\n" << r.err;
 }
+
+// Past the source's lock table, pg_dump (which locks every table it dumps in
+// one transaction) cannot dump the schema. The copy stops before writing
+// anything, with a message that says why and what to do; created by hand on
+// the target, the tables need no dump and the copy goes through.
+TEST_F(ManyTables, APgDumpPastTheSourcesLockTableIsExplainedAndNothingIsWritten) {
+  // 1,600 more tables in 8 schemas, 100 per transaction (each takes a lock per table).
+  constexpr int EXTRA_SCHEMAS = 8, EXTRA_PER_SCHEMA = 200;
+  for (int x = 0; x < EXTRA_SCHEMAS; ++x)
+    for (int b = 0; b < EXTRA_PER_SCHEMA / 100; ++b) {
+      std::string schema = "extra_" + std::to_string(x);
+      std::string sql = b == 0 ? "CREATE SCHEMA " + schema + ";" : "";
+      for (int t = 0; t < 100; ++t) sql += "CREATE TABLE " + schema + ".t_" + std::to_string(b * 100 + t) + " (id int PRIMARY KEY);";
+      exec(src(), sql);
+    }
+  RunResult r = run_pgcutover({"copy", "--source", src(), "--target", dst(), "--jobs", "2"}, {}, 600);
+  ASSERT_NE(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("pg_dump of the schema from the source"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pg_dump holds a lock on every table it dumps"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("raise max_locks_per_transaction on the source"), std::string::npos) << r.err;
+  EXPECT_EQ(query_value(dst(), "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE n.nspname LIKE 'customer%' OR n.nspname LIKE 'extra%'"),
+            "0");
+
+  // The way out the message names: the tables created beforehand, a few
+  // schemas at a time (each pg_dump locking only its own); then the copy
+  // dumps nothing and carries every row.
+  std::vector<std::string> schemas = {"customer_0", "customer_1", "customer_2", "customer_3"};
+  for (int x = 0; x < EXTRA_SCHEMAS; ++x) schemas.push_back("extra_" + std::to_string(x));
+  for (const std::string &schema : schemas) {
+    std::string dump = "bash -c 'set -o pipefail; \"" + pg_bin_dir() + "/pg_dump\" --schema-only --schema=" + schema +
+                       " \"" + src() + "\" | \"" + pg_bin_dir() + "/psql\" -q -v ON_ERROR_STOP=1 \"" + dst() +
+                       "\" >/dev/null'";
+    ASSERT_EQ(std::system(dump.c_str()), 0) << dump;
+  }
+  r = run_pgcutover({"copy", "--source", src(), "--target", dst(), "--jobs", "2"}, {}, 600);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(expect_same_content(src(), dst()), SCHEMAS * TABLES_PER_SCHEMA + EXTRA_SCHEMAS * EXTRA_PER_SCHEMA);
+}

@@ -29,6 +29,8 @@ const char *SCHEMA = R"SQL(
   INSERT INTO other_stamp SELECT g, 'o', now() FROM generate_series(1, 20) g;
   INSERT INTO big_xmin SELECT g, repeat('b', 200) FROM generate_series(1, 5000) g;
   INSERT INTO big_unindexed SELECT g, repeat('b', 200) FROM generate_series(1, 5000) g;
+  CREATE TABLE big_nokey (id int NOT NULL, v text);                             -- no key: every sync reloads it
+  INSERT INTO big_nokey SELECT g, repeat('n', 200) FROM generate_series(1, 5000) g;
   ANALYZE;
 )SQL";
 
@@ -45,7 +47,15 @@ TEST(FinalScan, SmallTablesAreScannedBigOnesRefusedAndBothListedDaysAhead) {
   nlohmann::json plan = nlohmann::json::parse(r.out);
   std::map<std::string, bool> refused;
   for (const auto &s : plan["final_sync_scans"]) refused[s["table"]] = s["refused_without_allow_scan"];
-  EXPECT_EQ(refused.size(), 5u) << plan["final_sync_scans"].dump();
+  EXPECT_EQ(refused.size(), 6u) << plan["final_sync_scans"].dump();
+  EXPECT_TRUE(refused["public.big_nokey"]);
+  // The choices, days ahead: a key for the key-less table, an index for the unindexed change column.
+  std::map<std::string, std::string> choices;
+  for (const auto &s : plan["final_sync_scans"]) choices[s["table"]] = s["choices"];
+  EXPECT_NE(choices["public.big_nokey"].find("ADD PRIMARY KEY"), std::string::npos) << choices["public.big_nokey"];
+  EXPECT_NE(choices["public.big_nokey"].find("--allow-scan"), std::string::npos) << choices["public.big_nokey"];
+  EXPECT_NE(choices["public.big_unindexed"].find("CREATE INDEX CONCURRENTLY"), std::string::npos)
+      << choices["public.big_unindexed"];
   EXPECT_FALSE(refused["public.only_xmin"]);
   EXPECT_FALSE(refused["public.unindexed"]);
   EXPECT_TRUE(refused["public.big_xmin"]);
@@ -58,7 +68,7 @@ TEST(FinalScan, SmallTablesAreScannedBigOnesRefusedAndBothListedDaysAhead) {
 
   r = run_pgcutover({"copy", "--source", src, "--target", dst});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("the final sync reads 5 table(s) whole"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the final sync reads 6 table(s) whole"), std::string::npos) << r.out;
 
   std::this_thread::sleep_for(50ms);
   exec(src, R"SQL(
@@ -67,6 +77,7 @@ TEST(FinalScan, SmallTablesAreScannedBigOnesRefusedAndBothListedDaysAhead) {
     UPDATE other_stamp SET v = 'changed' WHERE id % 4 = 0;
     UPDATE big_xmin SET v = 'changed' WHERE id % 5 = 0;
     UPDATE big_unindexed SET v = 'changed', updated_at = clock_timestamp() WHERE id % 5 = 0;
+    UPDATE big_nokey SET v = 'changed' WHERE id % 5 = 0;
   )SQL");
   r = run_pgcutover({"sync", "--source", src, "--target", dst, "--final", "--overlap", "100ms", "--scan-below", "200kB"});
   // The big ones are refused, each with a fix that fits it; the small ones are synced.
@@ -75,6 +86,11 @@ TEST(FinalScan, SmallTablesAreScannedBigOnesRefusedAndBothListedDaysAhead) {
   EXPECT_NE(all.find("public.big_unindexed"), std::string::npos) << all;
   EXPECT_NE(all.find("CREATE INDEX CONCURRENTLY"), std::string::npos) << all;
   EXPECT_NE(all.find("above --scan-below"), std::string::npos) << all;
+  // The key-less one is refused like the scans, with its own choices.
+  EXPECT_NE(all.find("public.big_nokey: no primary key"), std::string::npos) << all;
+  EXPECT_NE(all.find("ADD PRIMARY KEY"), std::string::npos) << all;
+  EXPECT_NE(hostile::table_rows(src, "public.big_nokey"), hostile::table_rows(dst, "public.big_nokey"))
+      << "a refused key-less table was reloaded";
   size_t xmin_line = all.find("public.big_xmin:");
   ASSERT_NE(xmin_line, std::string::npos) << all;
   std::string line = all.substr(xmin_line, all.find('\n', xmin_line) - xmin_line);

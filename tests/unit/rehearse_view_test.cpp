@@ -167,3 +167,29 @@ TEST(RehearseView, TablesSlowestVerdictQueriesAndHistoryInAllThreeFiles) {
   EXPECT_NE(html.find("id=\"history-budget-line\""), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
 }
+
+// Tables the final sync reads whole cost the same at every sync: the
+// rehearsal report lists them with their size, estimate and the choices
+// (issue 24 point 3: a key-less table's reload shown days ahead).
+TEST(RehearseView, TablesTheFinalSyncReadsWholeAreListedWithTheChoices) {
+  jobs::RehearseResult r = sample_result(60);
+  sync::FinalSyncScan s;
+  s.table = "public.events";
+  s.method.kind = sync::ChangeKind::Reload;
+  s.cost.scans = true;
+  s.cost.too_big = true;
+  s.cost.bytes = 3'000'000'000;
+  s.cost.seconds = 15.0;
+  s.choices = "the table has no primary key ... ADD PRIMARY KEY";
+  r.sync->scans.push_back(s);
+  views::View v = views::rehearse(r, sample_report(), "src", "dst", "cfg.toml");
+  std::string md = rehearse::markdown_report(v.json);
+  EXPECT_NE(md.find("### Tables the final sync reads whole"), std::string::npos) << md;
+  EXPECT_NE(md.find("| public.events | reload | 3000.0 MB | 15.0 | refused unless --allow-scan | the table has no "
+                    "primary key ... ADD PRIMARY KEY |"),
+            std::string::npos)
+      << md;
+  // Without such tables, no such section.
+  std::string plain = rehearse::markdown_report(views::rehearse(sample_result(60), sample_report(), "src", "dst", "cfg.toml").json);
+  EXPECT_EQ(plain.find("reads whole"), std::string::npos) << plain;
+}

@@ -74,6 +74,7 @@ struct FinalSyncScan {
   std::string table;  // display name
   ChangeMethod method;
   ScanCost cost;
+  std::string choices;  // refusal_fix: what to do about it, days ahead
 };
 
 // What to do about a table refused for its scan.
