@@ -184,6 +184,19 @@ class SyncJob {
     return util::format_iso(*point - std::chrono::milliseconds(cfg_.overlap_ms));
   }
 
+  // A table whose change detection reads it whole (or, without a key,
+  // replaces it whole): listed with its cost and choices, and refused above
+  // --scan-below unless --allow-scan.
+  std::optional<std::string> refuse_whole_read(const plan::TablePlan &tp, const sync::ChangeMethod &m) {
+    sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg_.scan_below);
+    if (cost.scans) result_.scans.push_back({tp.table.name.display(), m, cost, sync::refusal_fix(tp.table, m)});
+    result_.scan_below = cfg_.scan_below;
+    if (!cost.too_big || cfg_.allow_scan) return std::nullopt;
+    return m.reason + " (" + report::format_bytes(cost.bytes) +
+           (tp.table.reltuples > 0 ? ", about " + std::to_string(static_cast<i64>(tp.table.reltuples)) + " rows" : "") +
+           fmt::format(", above --scan-below {}); ", report::format_bytes(cfg_.scan_below)) + sync::refusal_fix(tp.table, m);
+  }
+
   // Why a table cannot be synced, or nullopt; fills the table's filter.
   std::optional<std::string> prepare(plan::TablePlan &tp, SyncedTable &st) {
     const sql::QualifiedName &name = tp.table.name;
@@ -193,13 +206,7 @@ class SyncJob {
       // and like any whole read it is refused above --scan-below unless
       // --allow-scan (plan and copy said so days ahead).
       st.method = sync::change_method_for(tp.table, cfg_.change_columns, cfg_.writer_time_zone, source_time_zone_);
-      sync::ScanCost cost = sync::scan_cost(tp.table, st.method, cfg_.scan_below);
-      result_.scans.push_back({name.display(), st.method, cost, sync::refusal_fix(tp.table, st.method)});
-      result_.scan_below = cfg_.scan_below;
-      if (cost.too_big && !cfg_.allow_scan)
-        return st.method.reason + fmt::format(" ({}, above --scan-below {}); ", report::format_bytes(cost.bytes),
-                                              report::format_bytes(cfg_.scan_below)) +
-               sync::refusal_fix(tp.table, st.method);
+      if (auto refused = refuse_whole_read(tp, st.method)) return refused;
       st.since = "whole table";
       log::warn("{}: no primary key: all its rows ({}) are replaced in one transaction on every sync", name.display(),
                 report::format_bytes(tp.table.total_bytes()));
@@ -219,14 +226,8 @@ class SyncJob {
     }
     st.method = sync::change_method_for(tp.table, cfg_.change_columns, cfg_.writer_time_zone, source_time_zone_);
     const sync::ChangeMethod &m = st.method;
+    if (auto refused = refuse_whole_read(tp, m)) return refused;
     sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg_.scan_below);
-    if (cost.scans) result_.scans.push_back({name.display(), m, cost, sync::refusal_fix(tp.table, m)});
-    result_.scan_below = cfg_.scan_below;
-    if (cost.too_big && !cfg_.allow_scan)
-      return m.reason + " (" + report::format_bytes(cost.bytes) +
-             (tp.table.reltuples > 0 ? ", about " + std::to_string(static_cast<i64>(tp.table.reltuples)) + " rows" : "") +
-             fmt::format(", above --scan-below {}); ", report::format_bytes(cfg_.scan_below)) +
-             sync::refusal_fix(tp.table, m);
     if (cost.scans)
       log::info("{}: scanned whole ({}, est. {:.1f} s at {} MB/s){}", name.display(), report::format_bytes(cost.bytes),
                 cost.seconds, sync::SCAN_BYTES_PER_SECOND / 1e6,
