@@ -103,9 +103,10 @@ std::filesystem::path dump_schema(const std::string &source_conninfo, const pg::
     run_checked(argv, src.env, "pg_dump of the schema from the source " + src.display,
                 "pg_dump's message above is the cause; nothing was written to the target");
   } catch (Error &e) {
-    // pg_dump locks every table it dumps in one transaction: past the
-    // source's lock table (a few thousand tables on default settings) it
-    // fails with the server's "out of shared memory".
+    // pg_dump locks every table it dumps in one transaction: where the
+    // source's lock table runs out (it held 10,000 small tables on default
+    // settings in perf/many_tables.sh; it depends on the server's spare
+    // shared memory) it fails with the server's "out of shared memory".
     std::string_view what = e.what();
     if (what.find("max_locks_per_transaction") != std::string_view::npos ||
         what.find("out of shared memory") != std::string_view::npos)
