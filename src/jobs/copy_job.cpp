@@ -617,8 +617,7 @@ class CopyJob {
     // ranges used. It is also the table's watermark: the next sync starts there.
     for (const plan::TablePlan &tp : plan_.tables) {
       sync::ChangeMethod m = sync::choose_change_method(tp.table, std::nullopt);
-      sync::ScanCost cost = sync::scan_cost(tp.table, m, sync::DEFAULT_SCAN_BELOW);
-      if (cost.scans) result_.final_sync_scans.push_back({tp.table.name.display(), m, cost, sync::refusal_fix(tp.table, m)});
+      if (auto s = sync::final_sync_scan(tp.table, m, sync::DEFAULT_SCAN_BELOW)) result_.final_sync_scans.push_back(*s);
     }
     result_.table_points = ledger_.table_points(*dst_);
     std::vector<std::pair<sql::QualifiedName, sync::Watermark>> points;

@@ -73,8 +73,7 @@ PlanResult run_plan(const PlanConfig &cfg) {
   for (const plan::TablePlan &tp : out.plan.tables) {
     const sync::ChangeMethod &m = out.change_methods[tp.table.name.display()] =
         sync::change_method_for(tp.table, cfg.change_columns, cfg.writer_time_zone, role_zone);
-    sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg.scan_below);
-    if (cost.scans) out.final_sync_scans.push_back({tp.table.name.display(), m, cost, sync::refusal_fix(tp.table, m)});
+    if (auto s = sync::final_sync_scan(tp.table, m, cfg.scan_below)) out.final_sync_scans.push_back(*s);
   }
   out.scan_below = cfg.scan_below;
   return out;

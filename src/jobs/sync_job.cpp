@@ -188,13 +188,14 @@ class SyncJob {
   // replaces it whole): listed with its cost and choices, and refused above
   // --scan-below unless --allow-scan.
   std::optional<std::string> refuse_whole_read(const plan::TablePlan &tp, const sync::ChangeMethod &m) {
-    sync::ScanCost cost = sync::scan_cost(tp.table, m, cfg_.scan_below);
-    if (cost.scans) result_.scans.push_back({tp.table.name.display(), m, cost, sync::refusal_fix(tp.table, m)});
     result_.scan_below = cfg_.scan_below;
-    if (!cost.too_big || cfg_.allow_scan) return std::nullopt;
-    return m.reason + " (" + report::format_bytes(cost.bytes) +
+    std::optional<sync::FinalSyncScan> s = sync::final_sync_scan(tp.table, m, cfg_.scan_below);
+    if (!s) return std::nullopt;
+    result_.scans.push_back(*s);
+    if (!s->cost.too_big || cfg_.allow_scan) return std::nullopt;
+    return m.reason + " (" + report::format_bytes(s->cost.bytes) +
            (tp.table.reltuples > 0 ? ", about " + std::to_string(static_cast<i64>(tp.table.reltuples)) + " rows" : "") +
-           fmt::format(", above --scan-below {}); ", report::format_bytes(cfg_.scan_below)) + sync::refusal_fix(tp.table, m);
+           fmt::format(", above --scan-below {}); ", report::format_bytes(cfg_.scan_below)) + s->choices;
   }
 
   // Why a table cannot be synced, or nullopt; fills the table's filter.

@@ -173,6 +173,12 @@ std::string refusal_fix(const catalog::TableDef &t, const ChangeMethod &m) {
          "application and name it with change_column in the config file";
 }
 
+std::optional<FinalSyncScan> final_sync_scan(const catalog::TableDef &t, const ChangeMethod &m, i64 scan_below) {
+  ScanCost cost = scan_cost(t, m, scan_below);
+  if (!cost.scans) return std::nullopt;
+  return FinalSyncScan{t.name.display(), m, cost, refusal_fix(t, m)};
+}
+
 std::map<std::string, TableConfig> load_config(const std::string &path) {
   std::map<std::string, TableConfig> out;
   if (path.empty()) return out;

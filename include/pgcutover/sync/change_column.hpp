@@ -80,6 +80,10 @@ struct FinalSyncScan {
 // What to do about a table refused for its scan.
 std::string refusal_fix(const catalog::TableDef &table, const ChangeMethod &m);
 
+// The table's entry among those the final sync reads whole (its cost and
+// choices), or nullopt when m reads only the changed rows.
+std::optional<FinalSyncScan> final_sync_scan(const catalog::TableDef &table, const ChangeMethod &m, i64 scan_below);
+
 // Reads [tables."schema.table"] change_column = "..." from a TOML file.
 std::map<std::string, TableConfig> load_config(const std::string &path);
 
