@@ -24,13 +24,32 @@ std::string oid_array(const std::vector<TableDef> &tables) {
 
 }  // namespace
 
+void Catalog::index() {
+  by_name.clear();
+  by_oid.clear();
+  for (size_t i = 0; i < tables.size(); ++i) {
+    by_name[tables[i].name] = i;
+    by_oid[tables[i].oid] = i;
+  }
+}
+
 const TableDef *Catalog::find(const sql::QualifiedName &name) const {
+  if (by_name.size() == tables.size()) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) return nullptr;
+    if (tables[it->second].name == name) return &tables[it->second];
+  }
   for (const TableDef &t : tables)
     if (t.name == name) return &t;
   return nullptr;
 }
 
 const TableDef *Catalog::find_oid(u32 oid) const {
+  if (by_oid.size() == tables.size()) {
+    auto it = by_oid.find(oid);
+    if (it == by_oid.end()) return nullptr;
+    if (tables[it->second].oid == oid) return &tables[it->second];
+  }
   for (const TableDef &t : tables)
     if (t.oid == oid) return &t;
   return nullptr;
@@ -56,6 +75,7 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     by_oid[t.oid] = cat.tables.size();
     cat.tables.push_back(std::move(t));
   }
+  cat.index();
   cat.default_collation_c = conn.exec(sql::catalog::default_collation_is_c()).get_bool(0, 0);
   cat.default_collation_order = conn.exec(sql::catalog::default_collation_order()).get(0, 0);
   if (cat.tables.empty()) return cat;

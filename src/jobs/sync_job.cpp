@@ -110,8 +110,10 @@ class SyncJob {
     pg::Connection src = std::move(*src_);  // connect()'s, done with here
     src_.reset();
     std::vector<std::string> excluded = cfg_.scope.excluded_schemas();
-    catalog::Catalog sc = catalog::load_catalog(src, excluded);
-    catalog::Catalog dc = catalog::load_catalog(*dst_, excluded);
+    source_catalog_ = catalog::load_catalog(src, excluded);
+    target_catalog_ = catalog::load_catalog(*dst_, excluded);
+    const catalog::Catalog &sc = source_catalog_;
+    const catalog::Catalog &dc = target_catalog_;
     std::vector<catalog::TableDef> selected = catalog::select_tables(sc, cfg_.scope.tables);
     drift_scope_ = {cfg_.scope.tool_schema, excluded, cfg_.scope.tables.empty(), cfg_.schema.no_owner,
                     cfg_.schema.no_privileges};
@@ -124,7 +126,10 @@ class SyncJob {
     }
     prepare_writes(selected);
     // New sequences first: an added column's default may call one.
-    create_new_sequences(src);
+    if (create_new_sequences(src)) target_changed_ = true;
+    // What drift found is applied below (or blocks its table): the plan reads the target again.
+    if (!drift_.drift.empty() || !drift_.new_tables.empty() || !drift_.bound_changes.empty() || !drift_.reread.empty())
+      target_changed_ = true;
     sync::apply_before_data(src, *dst_, sc, dc, drift_, drift_scope_);
     guard_->set_aside_new_checks(*dst_, written_, result_.target_writes);  // a domain check the drift just added
     if (drift_.new_tables.empty()) return;
@@ -146,10 +151,10 @@ class SyncJob {
 
   // Sequences created on the source after the base copy, through pg_dump (a
   // new table's default may call one); those owned by a new table come with it.
-  void create_new_sequences(pg::Connection &src) {
+  bool create_new_sequences(pg::Connection &src) {
     std::vector<sql::QualifiedName> seqs = sequences::missing_on_target(
-        src, *dst_, cfg_.scope.tables, cfg_.scope.tables.empty(), cfg_.scope.excluded_schemas());
-    if (seqs.empty()) return;
+        src, *dst_, target_catalog_, cfg_.scope.tables, cfg_.scope.tables.empty(), cfg_.scope.excluded_schemas());
+    if (seqs.empty()) return false;
     log::info("{} new sequence(s) on the source: creating them from pg_dump --section=pre-data", seqs.size());
     schema::SchemaOptions sopt = cfg_.schema;
     sopt.exclude_schemas = cfg_.scope.excluded_schemas();
@@ -157,6 +162,7 @@ class SyncJob {
     util::TempDir tmp;
     std::filesystem::path archive = schema::dump_schema(ends().source_conninfo, snap.info(), seqs, tmp.path(), sopt);
     schema::restore_section(ends().target_conninfo, archive, "pre-data", 1, sopt);
+    return true;
   }
 
   void take_snapshot() {
@@ -245,15 +251,6 @@ class SyncJob {
       if (!m.time_zone.empty()) widen_across_fall_back(st);
       const catalog::ColumnDef *c = tp.table.find_column(m.column);
       tp.filter = sql::sync::change_predicate(m.column, c->type, !c->not_null, st.since, m.time_zone);
-      if (!m.scans) {
-        pg::Result n = reader_->conn().exec(sql::sync::count_unplaced(name, m.column, c->type, !c->not_null,
-                                                                    result_.snapshot.taken_at, m.time_zone));
-        st.null_stamped = n.get_i64(0, 0);
-        st.future_stamped = n.get_i64(0, 1);
-        if (*st.null_stamped + *st.future_stamped > 0)
-          log::info("{}: {} row(s) with a NULL \"{}\" and {} stamped after the snapshot are read on every sync",
-                    name.display(), *st.null_stamped, m.column, *st.future_stamped);
-      }
     }
     if (!m.warning.empty()) log::warn("{}: {}", name.display(), m.warning);
     return std::nullopt;
@@ -293,18 +290,63 @@ class SyncJob {
     }
   }
 
+  // The changed rows of every table whose change column is indexed, counted
+  // in batches (a statement per batch of tables, not per table); with a
+  // timestamp column also the rows it cannot place in time. -1 for the
+  // tables that are not counted (read whole, or replaced).
+  std::vector<i64> count_changes(const std::vector<plan::TablePlan> &ready) {
+    std::vector<sql::sync::ChangeCountItem> items;
+    std::vector<size_t> which;
+    for (size_t i = 0; i < ready.size(); ++i) {
+      const sync::ChangeMethod &m = result_.tables[i].method;
+      if (m.scans || m.kind == sync::ChangeKind::Reload) continue;
+      sql::sync::ChangeCountItem it;
+      it.table = ready[i].table.name;
+      it.filter = ready[i].filter;
+      if (m.kind != sync::ChangeKind::Xmin) {
+        const catalog::ColumnDef *c = ready[i].table.find_column(m.column);
+        it.unplaced = true;
+        it.column = m.column;
+        it.column_type = c->type;
+        it.nullable = !c->not_null;
+        it.source_time_zone = m.time_zone;
+      }
+      items.push_back(std::move(it));
+      which.push_back(i);
+    }
+    std::vector<sync::ChangeCounts> counts = sync::count_changes(
+        reader_->conn(), items, result_.snapshot.taken_at, pg::SnapshotReader::RENEW_EVERY, [this] { reader_->renew(); });
+    std::vector<i64> changed(ready.size(), -1);
+    for (size_t k = 0; k < which.size(); ++k) {
+      SyncedTable &st = result_.tables[which[k]];
+      changed[which[k]] = counts[k].changed;
+      if (!items[k].unplaced) continue;
+      st.null_stamped = counts[k].null_stamped;
+      st.future_stamped = counts[k].future_stamped;
+      if (*st.null_stamped + *st.future_stamped > 0)
+        log::info("{}: {} row(s) with a NULL \"{}\" and {} stamped after the snapshot are read on every sync",
+                  st.table.display(), *st.null_stamped, st.method.column, *st.future_stamped);
+    }
+    return changed;
+  }
+
   void plan_changes() {
     report::PhaseTimer t(rep_, "plan_changes");
     plan::BuildOptions bopt = cfg_.scope.build_options();
     bopt.resume = true;  // no sampling: ranges come from the copy or cover the whole table
     bopt.between_tables = [this] { reader_->between_tables(); };
+    // The catalogs the drift phase read, once per run: the source's as it was
+    // then (a table or column added since joins the next sync, through its
+    // drift), the target's when the drift changed nothing there.
+    bopt.source_catalog = &source_catalog_;
+    if (!target_changed_) bopt.target_catalog = &target_catalog_;
     plan_ = plan::build_plan(reader_->conn(), *dst_, bopt);
     for (const plan::Refusal &r : plan_.refused) result_.not_synced.push_back(r.table + ": " + r.reason);
     std::vector<plan::TablePlan> keep;
     std::vector<sql::QualifiedName> uncopied;
     watermarks_ = sync::read_watermarks(*dst_, cfg_.scope.tool_schema);  // every table's, in one statement
+    std::vector<plan::TablePlan> ready;
     for (plan::TablePlan &tp : plan_.tables) {
-      reader_->between_tables();
       SyncedTable st;
       st.table = tp.table.name;
       std::optional<std::string> refusal = prepare(tp, st);
@@ -316,6 +358,13 @@ class SyncJob {
         result_.not_synced.push_back(tp.table.name.display() + ": " + *refusal);
         continue;
       }
+      result_.tables.push_back(std::move(st));
+      ready.push_back(std::move(tp));
+    }
+    std::vector<i64> changed = count_changes(ready);
+    for (size_t i = 0; i < ready.size(); ++i) {
+      plan::TablePlan &tp = ready[i];
+      const SyncedTable &st = result_.tables[i];
       if (st.method.kind == sync::ChangeKind::Reload) {
         tp.strategy = merge::Strategy::Replace;
         tp.strategy_reason = st.method.reason;
@@ -326,9 +375,11 @@ class SyncJob {
         tp.skip_unchanged = true;
         if (st.method.kind == sync::ChangeKind::UpdatedAt || st.method.kind == sync::ChangeKind::CreatedAt)
           tp.change_column = st.method.column;
-        tp.ranges = sync::change_ranges(reader_->conn(), *dst_, tp, st.method, cfg_.scope.range_bytes, cfg_.scope.jobs);
+        if (st.method.scans || changed[i] > 0) {
+          tp.ranges = sync::change_ranges(reader_->conn(), *dst_, tp, st.method, changed[i], cfg_.scope.range_bytes, cfg_.scope.jobs);
+          reader_->between_tables();
+        }
       }
-      result_.tables.push_back(std::move(st));
       keep.push_back(std::move(tp));
     }
     plan_.tables = std::move(keep);
@@ -460,6 +511,8 @@ class SyncJob {
   sync::DriftScope drift_scope_;
   std::vector<sql::QualifiedName> written_;  // the selected tables, as the write guard knows them
   sync::DriftPlan drift_;
+  catalog::Catalog source_catalog_, target_catalog_;  // read by the drift phase
+  bool target_changed_ = false;  // by the drift phase, after target_catalog_ was read
   std::string source_time_zone_;  // the writers' TimeZone, for timestamp without time zone and date columns
   plan::Plan plan_;
   std::vector<sql::QualifiedName> failed_;  // tables whose changes failed to merge (not_synced)

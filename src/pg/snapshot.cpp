@@ -76,6 +76,11 @@ void SnapshotReader::between_tables() {
   if (++tables_ % RENEW_EVERY == 0) renew_snapshot(conn_, snapshot_id_);
 }
 
+void SnapshotReader::renew() {
+  renew_snapshot(conn_, snapshot_id_);
+  tables_ = 0;
+}
+
 Error snapshot_lost(const SnapshotInfo &snapshot) {
   return Error(ErrorKind::Transient,
                "the source session holding the copy's snapshot " + snapshot.id + " (pid " +

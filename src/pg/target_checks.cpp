@@ -2,6 +2,7 @@
 #include "pgcutover/pg/target_checks.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "pgcutover/sql/copy.hpp"
 #include "pgcutover/util/error.hpp"
@@ -57,9 +58,10 @@ TargetWrites probe_target_writes(Connection &dst, const std::vector<sql::Qualifi
   TargetWrites w;
   w.replica = dst.exec(sql::server::may_set_replication_role(dst.server_version())).get_bool(0, 0);
   Result r = dst.exec(sql::server::tables_acting_on_writes());
+  const std::set<sql::QualifiedName> wanted(tables.begin(), tables.end());
   for (int i = 0; i < r.rows(); ++i) {
     sql::QualifiedName name{std::string(r.get(i, 0)), std::string(r.get(i, 1))};
-    if (!tables.empty() && std::find(tables.begin(), tables.end(), name) == tables.end()) continue;
+    if (!wanted.empty() && !wanted.count(name)) continue;
     i64 triggers = r.get_i64(i, 2), fks = r.get_i64(i, 4);
     if (!r.get(i, 3).empty()) w.always_triggers.push_back(name.display() + ": " + std::string(r.get(i, 3)));
     if (triggers > 0 || fks > 0)

@@ -123,8 +123,11 @@ Plan build_plan(pg::Connection &src, pg::Connection &dst, const BuildOptions &op
   plan.source_version = src.server_version();
   plan.target_version = dst.server_version();
   check_source_version(plan.source_version);
-  catalog::Catalog src_cat = catalog::load_catalog(src, opt.exclude_schemas);
-  catalog::Catalog dst_cat = catalog::load_catalog(dst, opt.exclude_schemas);
+  catalog::Catalog read_src, read_dst;
+  if (!opt.source_catalog) read_src = catalog::load_catalog(src, opt.exclude_schemas);
+  if (!opt.target_catalog) read_dst = catalog::load_catalog(dst, opt.exclude_schemas);
+  const catalog::Catalog &src_cat = opt.source_catalog ? *opt.source_catalog : read_src;
+  const catalog::Catalog &dst_cat = opt.target_catalog ? *opt.target_catalog : read_dst;
   plan.target_has_tables = !dst_cat.tables.empty();
 
   std::vector<catalog::TableDef> selected = catalog::select_tables(src_cat, opt.tables);

@@ -90,11 +90,10 @@ std::vector<SequenceChange> reset_sequences(pg::Connection &src, pg::Connection 
   return out;
 }
 
-std::vector<sql::QualifiedName> missing_on_target(pg::Connection &src, pg::Connection &dst,
+std::vector<sql::QualifiedName> missing_on_target(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &dc,
                                                   const std::vector<sql::QualifiedName> &tables, bool whole_database,
                                                   const std::vector<std::string> &exclude_schemas) {
   std::vector<catalog::SequenceDef> dst_seqs = catalog::load_sequences(dst, exclude_schemas);
-  catalog::Catalog dc = catalog::load_catalog(dst, exclude_schemas);
   std::vector<sql::QualifiedName> out;
   for (const catalog::SequenceDef &s : in_scope(src, tables, whole_database, exclude_schemas)) {
     if (has_sequence(dst_seqs, s.name)) continue;

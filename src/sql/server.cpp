@@ -104,14 +104,18 @@ std::string may_set_replication_role(int server_version) {
 }
 
 const char *tables_acting_on_writes() {
-  return "SELECT n.nspname, c.relname, "
-         "(SELECT count(*) FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal "
-         "AND t.tgenabled <> 'D'), "
-         "coalesce((SELECT string_agg(t.tgname, ', ' ORDER BY t.tgname) FROM pg_catalog.pg_trigger t "
-         "WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgenabled = 'A'), ''), "
-         "(SELECT count(*) FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' "
-         "AND (k.conrelid = c.oid OR k.confrelid = c.oid)) "
+  // Aggregated once over pg_trigger and pg_constraint, then joined: a
+  // subquery per table would scan pg_constraint per table (no index on
+  // confrelid), quadratic in the number of tables.
+  return "WITH trg AS (SELECT t.tgrelid, count(*) FILTER (WHERE t.tgenabled <> 'D') AS active, "
+         "string_agg(t.tgname, ', ' ORDER BY t.tgname) FILTER (WHERE t.tgenabled = 'A') AS always "
+         "FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal GROUP BY t.tgrelid), "
+         "fk AS (SELECT rel, count(*) AS n FROM ("
+         "SELECT k.oid, k.conrelid AS rel FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' "
+         "UNION SELECT k.oid, k.confrelid FROM pg_catalog.pg_constraint k WHERE k.contype = 'f') e GROUP BY rel) "
+         "SELECT n.nspname, c.relname, coalesce(trg.active, 0), coalesce(trg.always, ''), coalesce(fk.n, 0) "
          "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "LEFT JOIN trg ON trg.tgrelid = c.oid LEFT JOIN fk ON fk.rel = c.oid "
          "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
          "ORDER BY 1, 2";
 }

@@ -17,12 +17,21 @@ std::string point_as(const std::string &column_type, const std::string &point_is
 
 }  // namespace
 
-std::string count_unplaced(const QualifiedName &table, const std::string &column, const std::string &column_type,
-                           bool nullable, const std::string &point_iso, const std::string &source_time_zone) {
-  std::string col = quote_ident(column);
-  return fmt::format("SELECT {}, (SELECT count(*) FROM ONLY {} WHERE {} > {})",
-                     nullable ? fmt::format("(SELECT count(*) FROM ONLY {} WHERE {} IS NULL)", table, col) : "0", table,
-                     col, point_as(column_type, point_iso, source_time_zone));
+std::string change_counts(const std::vector<ChangeCountItem> &items, const std::string &point_iso) {
+  // A subquery per count: each is an index scan on its own condition (one
+  // scan under an OR of them turns into a sequential scan on small tables).
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const ChangeCountItem &it = items[i];
+    std::string col = quote_ident(it.column);
+    std::string nulls = it.unplaced && it.nullable ? fmt::format("(SELECT count(*) FROM ONLY {} WHERE {} IS NULL)", it.table, col) : "0::bigint";
+    std::string later = it.unplaced ? fmt::format("(SELECT count(*) FROM ONLY {} WHERE {} > {})", it.table, col,
+                                                  point_as(it.column_type, point_iso, it.source_time_zone))
+                                    : "0::bigint";
+    out += fmt::format("{}SELECT {}, (SELECT count(*) FROM ONLY {} WHERE {}), {}, {}", i ? " UNION ALL " : "", i,
+                       it.table, it.filter, nulls, later);
+  }
+  return out;
 }
 
 std::string change_predicate(const std::string &column, const std::string &column_type, bool nullable,
@@ -69,10 +78,6 @@ std::string largest_key(const QualifiedName &table, const std::string &key_colum
 
 std::string count_below(const QualifiedName &table, const std::string &filter, const std::string &key_column, i64 from) {
   return fmt::format("SELECT count(*) FROM ONLY {} WHERE ({}) AND {} < {}", table, filter, quote_ident(key_column), from);
-}
-
-std::string count_where(const QualifiedName &table, const std::string &filter) {
-  return fmt::format("SELECT count(*) FROM ONLY {} WHERE {}", table, filter);
 }
 
 std::string create_index_concurrently(const QualifiedName &table, const std::string &column) {

@@ -7,6 +7,7 @@
 #include "pgcutover/sql/diff.hpp"
 #include "pgcutover/sql/misc.hpp"
 #include "pgcutover/sql/sync.hpp"
+#include "pgcutover/util/error.hpp"
 
 namespace pgcutover::sync {
 
@@ -37,17 +38,36 @@ std::optional<i64> first_new_key(pg::Connection &dst, const catalog::TableDef &t
   return largest + 1;
 }
 
+std::vector<ChangeCounts> count_changes(pg::Connection &src, const std::vector<sql::sync::ChangeCountItem> &items,
+                                        const std::string &point_iso, size_t batch,
+                                        const std::function<void()> &after_batch) {
+  std::vector<ChangeCounts> out(items.size());
+  batch = std::max<size_t>(batch, 1);
+  for (size_t from = 0; from < items.size(); from += batch) {
+    std::vector<sql::sync::ChangeCountItem> part(items.begin() + static_cast<std::ptrdiff_t>(from),
+                                                 items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), from + batch)));
+    pg::Result r = src.exec(sql::sync::change_counts(part, point_iso));
+    if (static_cast<size_t>(r.rows()) != part.size()) throw_internal("change counts: one row per table expected");
+    for (int i = 0; i < r.rows(); ++i) {
+      ChangeCounts &c = out.at(from + static_cast<size_t>(r.get_i64(i, 0)));
+      c.changed = r.get_i64(i, 1);
+      c.null_stamped = r.get_i64(i, 2);
+      c.future_stamped = r.get_i64(i, 3);
+    }
+    if (after_batch) after_batch();
+  }
+  return out;
+}
+
 std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &dst, const plan::TablePlan &tp,
-                                          const ChangeMethod &m, i64 range_bytes, int jobs) {
+                                          const ChangeMethod &m, i64 changed, i64 range_bytes, int jobs) {
   const catalog::TableDef &t = tp.table;
   if (m.scans) {
     plan::PlanOptions po;
     po.range_bytes = range_bytes;
     return plan::plan_ranges(src, t, po);
   }
-  i64 changed = src.exec(sql::sync::count_where(t.name, tp.filter)).get_i64(0, 0);
-  // Nothing changed in the snapshot the ranges read: no range at all (a sync
-  // of thousands of unchanged tables then costs this count per table).
+  // Nothing changed in the snapshot the ranges read: no range at all.
   if (changed == 0) return {};
   double row_bytes = static_cast<double>(t.total_bytes()) / std::max(1.0, t.reltuples);
   i64 est = static_cast<i64>(static_cast<double>(changed) * row_bytes);

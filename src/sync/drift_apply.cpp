@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/sql/array.hpp"
@@ -132,14 +134,20 @@ std::vector<Object> objects(pg::Connection &c, const char *query, const std::vec
 // on tables both sides have and this sync touches.
 std::vector<Object> missing_objects(const std::vector<Object> &src, const std::vector<Object> &dst,
                                     const std::set<sql::QualifiedName> &tables, bool indexes) {
+  // The target's objects by name and by definition, looked up per source
+  // object: linear in the objects, at tens of thousands of indexes too.
+  using Key = std::tuple<std::string, std::string, std::string>;
+  std::set<Key> by_name, by_definition;
+  for (const Object &d : dst) {
+    by_name.insert(indexes ? Key{d.table.schema, "", d.name} : Key{d.table.schema, d.table.name, d.name});
+    by_definition.insert({d.table.schema, d.table.name, indexes ? unnamed_index(d.definition) : d.definition});
+  }
   std::vector<Object> out;
   for (const Object &o : src) {
     if (!tables.count(o.table)) continue;
-    bool present = std::any_of(dst.begin(), dst.end(), [&](const Object &d) {
-      if (indexes) return (d.table.schema == o.table.schema && d.name == o.name) ||
-                          (d.table == o.table && unnamed_index(d.definition) == unnamed_index(o.definition));
-      return d.table == o.table && (d.name == o.name || d.definition == o.definition);
-    });
+    // An index's name is unique in its schema; a constraint's on its table.
+    bool present = by_name.count(indexes ? Key{o.table.schema, "", o.name} : Key{o.table.schema, o.table.name, o.name}) ||
+                   by_definition.count({o.table.schema, o.table.name, indexes ? unnamed_index(o.definition) : o.definition});
     if (!present) out.push_back(o);
   }
   return out;
@@ -270,44 +278,73 @@ void domain_drift(pg::Connection &src, pg::Connection &dst, const std::vector<st
 
 // Constraints of the same name with another definition, indexes and
 // constraints under another name, comments: on the tables this sync touches.
+// Constraints and plain indexes of both sides, read once per sync.
+struct Objects {
+  std::vector<Object> source_constraints, target_constraints, source_indexes, target_indexes;
+};
+
+Objects read_objects(pg::Connection &src, pg::Connection &dst, const std::vector<std::string> &excluded) {
+  return {objects(src, sql::drift::local_constraints(), excluded, 4), objects(dst, sql::drift::local_constraints(), excluded, 4),
+          objects(src, sql::drift::plain_indexes(), excluded, 3), objects(dst, sql::drift::plain_indexes(), excluded, 3)};
+}
+
+// Lookups are by name and by definition through ordered maps (a scan of the
+// other side per object would be quadratic in the objects: tens of thousands
+// of indexes at thousands of tables). For equal keys a multimap keeps the
+// order of insertion, so the first match is the one a scan would find.
 void object_changes(pg::Connection &src, pg::Connection &dst, const std::set<sql::QualifiedName> &both,
-                    const std::vector<std::string> &excluded, DriftPlan &plan) {
-  std::vector<Object> sk = objects(src, sql::drift::local_constraints(), excluded, 4),
-                      tk = objects(dst, sql::drift::local_constraints(), excluded, 4);
+                    const std::vector<std::string> &excluded, const Objects &objs, DriftPlan &plan) {
+  using Key = std::tuple<std::string, std::string, std::string>;
+  const std::vector<Object> &sk = objs.source_constraints, &tk = objs.target_constraints;
+  std::map<Key, const Object *> tk_by_name;
+  std::multimap<Key, const Object *> tk_by_def;
+  std::set<Key> sk_names;
+  for (const Object &t : tk) {
+    tk_by_name.emplace(Key{t.table.schema, t.table.name, t.name}, &t);
+    tk_by_def.emplace(Key{t.table.schema, t.table.name, t.definition}, &t);
+  }
+  for (const Object &s : sk) sk_names.insert({s.table.schema, s.table.name, s.name});
   for (const Object &o : sk) {
     if (!both.count(o.table)) continue;
-    auto same_name = std::find_if(tk.begin(), tk.end(), [&](const Object &t) { return t.table == o.table && t.name == o.name; });
-    if (same_name != tk.end()) {
-      if (same_name->definition == o.definition) continue;
+    if (auto same_name = tk_by_name.find({o.table.schema, o.table.name, o.name}); same_name != tk_by_name.end()) {
+      const Object &t = *same_name->second;
+      if (t.definition == o.definition) continue;
       plan.drift.push_back({o.table, DriftKind::ConstraintChanged, o.name,
-                            "on the target: " + same_name->definition + "; on the source: " + o.definition +
+                            "on the target: " + t.definition + "; on the source: " + o.definition +
                                 ": dropped before the data, created as the source has it after",
                             false, sql::write_guard::drop_constraint(o.table, o.name)});
       plan.after_data.push_back({o.table.display() + ": constraint_changed \"" + o.name + "\"",
                                    sql::drift::add_constraint(o.table, o.name, o.definition)});
       continue;
     }
-    auto same_def = std::find_if(tk.begin(), tk.end(), [&](const Object &t) {
-      return t.table == o.table && t.definition == o.definition &&
-             std::none_of(sk.begin(), sk.end(), [&](const Object &s) { return s.table == t.table && s.name == t.name; });
-    });
-    if (same_def != tk.end())
-      plan.drift.push_back({o.table, DriftKind::Renamed, o.name, "constraint \"" + same_def->name + "\" renamed", false,
-                            sql::drift::rename_constraint(o.table, same_def->name, o.name)});
+    auto [from, to] = tk_by_def.equal_range({o.table.schema, o.table.name, o.definition});
+    for (auto it = from; it != to; ++it) {
+      const Object &t = *it->second;
+      if (sk_names.count({t.table.schema, t.table.name, t.name})) continue;
+      plan.drift.push_back({o.table, DriftKind::Renamed, o.name, "constraint \"" + t.name + "\" renamed", false,
+                            sql::drift::rename_constraint(o.table, t.name, o.name)});
+      break;
+    }
   }
-  std::vector<Object> si = objects(src, sql::drift::plain_indexes(), excluded, 3),
-                      ti = objects(dst, sql::drift::plain_indexes(), excluded, 3);
+  const std::vector<Object> &si = objs.source_indexes, &ti = objs.target_indexes;
+  std::set<std::pair<std::string, std::string>> ti_names, si_names;  // an index's name is unique in its schema
+  std::multimap<Key, const Object *> ti_by_def;
+  for (const Object &t : ti) {
+    ti_names.insert({t.table.schema, t.name});
+    ti_by_def.emplace(Key{t.table.schema, t.table.name, unnamed_index(t.definition)}, &t);
+  }
+  for (const Object &s : si) si_names.insert({s.table.schema, s.name});
   for (const Object &o : si) {
     if (!both.count(o.table)) continue;
-    if (std::any_of(ti.begin(), ti.end(), [&](const Object &t) { return t.table.schema == o.table.schema && t.name == o.name; }))
-      continue;
-    auto same_def = std::find_if(ti.begin(), ti.end(), [&](const Object &t) {
-      return t.table == o.table && unnamed_index(t.definition) == unnamed_index(o.definition) &&
-             std::none_of(si.begin(), si.end(), [&](const Object &s) { return s.table.schema == t.table.schema && s.name == t.name; });
-    });
-    if (same_def != ti.end())
-      plan.drift.push_back({o.table, DriftKind::Renamed, o.name, "index \"" + same_def->name + "\" renamed", false,
-                            sql::drift::rename_index(o.table.schema, same_def->name, o.name)});
+    if (ti_names.count({o.table.schema, o.name})) continue;
+    auto [from, to] = ti_by_def.equal_range({o.table.schema, o.table.name, unnamed_index(o.definition)});
+    for (auto it = from; it != to; ++it) {
+      const Object &t = *it->second;
+      if (si_names.count({t.table.schema, t.name})) continue;
+      plan.drift.push_back({o.table, DriftKind::Renamed, o.name, "index \"" + t.name + "\" renamed", false,
+                            sql::drift::rename_index(o.table.schema, t.name, o.name)});
+      break;
+    }
   }
   Keyed sm = keyed(src, sql::drift::relation_comments(), excluded, 3), tm = keyed(dst, sql::drift::relation_comments(), excluded, 3);
   auto comment = [&](const std::vector<std::string> &k, const std::string &text) {
@@ -404,17 +441,16 @@ DriftPlan find_all_drift(pg::Connection &src, pg::Connection &dst, const catalog
   }
   bound_drift(src, dst, sc, selected, both, scope.excluded_schemas, plan);
   domain_drift(src, dst, scope.excluded_schemas, plan);
-  object_changes(src, dst, both, scope.excluded_schemas, plan);
+  const Objects objs = read_objects(src, dst, scope.excluded_schemas);
+  object_changes(src, dst, both, scope.excluded_schemas, objs, plan);
   std::sort(plan.reread.begin(), plan.reread.end());
   plan.reread.erase(std::unique(plan.reread.begin(), plan.reread.end()), plan.reread.end());
 
   enum_drift(enum_labels(src, scope.excluded_schemas), enum_labels(dst, scope.excluded_schemas), plan.drift);
-  for (const Object &o : missing_objects(objects(src, sql::drift::plain_indexes(), scope.excluded_schemas, 3),
-                                         objects(dst, sql::drift::plain_indexes(), scope.excluded_schemas, 3), both, true))
+  for (const Object &o : missing_objects(objs.source_indexes, objs.target_indexes, both, true))
     plan.drift.push_back({o.table, DriftKind::NewIndex, o.name, "created after the data", false,
                           sql::drift::create_index(o.definition)});
-  for (const Object &o : missing_objects(objects(src, sql::drift::local_constraints(), scope.excluded_schemas, 4),
-                                         objects(dst, sql::drift::local_constraints(), scope.excluded_schemas, 4), both, false))
+  for (const Object &o : missing_objects(objs.source_constraints, objs.target_constraints, both, false))
     plan.drift.push_back({o.table, DriftKind::NewConstraint, o.name, o.definition + ": created after the data", false,
                           sql::drift::add_constraint(o.table, o.name, o.definition)});
   return plan;

@@ -10,6 +10,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
+
+#include <array>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -255,4 +258,45 @@ TEST_F(ChangeDetection, VacuumDoesNotHoldTheLookBackAnIdleTransactionDoesAndIsNa
   EXPECT_NE(r.err.find("warning: session"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("idle in transaction"), std::string::npos) << r.err;
   idle.exec("COMMIT");
+}
+
+// A sync counts the changed rows of many tables a batch of tables per
+// statement: each table's counts (changed, NULL-stamped, stamped ahead) must
+// land on that table, across batch boundaries (70 tables: three batches).
+TEST_F(ChangeDetection, CountsOfManyTablesCountedInBatchesLandOnTheirOwnTables) {
+  const int n = 70;
+  std::string ddl;
+  for (int k = 0; k < n; ++k) {
+    std::string t = fmt::format("many_{:02}", k);
+    ddl += fmt::format("CREATE TABLE {0} (id int PRIMARY KEY, v text, updated_at timestamptz); CREATE INDEX ON {0} (updated_at); "
+                       "INSERT INTO {0} SELECT g, 'v' || g, now() - interval '3 days' FROM generate_series(1, 10) g;",
+                       t);
+  }
+  exec(src(), ddl + " ANALYZE;");
+  ASSERT_EQ(sync().exit_code, 0);  // creates and copies them
+  std::this_thread::sleep_for(1200ms);
+  hostile::Session app(src(), false);
+  std::map<std::string, std::array<int, 3>> want;  // table: changed rows read, NULL-stamped, stamped ahead
+  for (int k = 0; k < n; ++k) {
+    std::string t = fmt::format("many_{:02}", k);
+    int changed = k % 4, nulls = k % 7 == 3 ? 2 : 0, ahead = k % 11 == 5 ? 1 : 0;
+    if (changed) app.exec(fmt::format("UPDATE {} SET v = 'changed', updated_at = now() WHERE id <= {}", t, changed));
+    if (nulls) app.exec(fmt::format("UPDATE {} SET v = 'NULL stamp', updated_at = NULL WHERE id BETWEEN 5 AND {}", t, 4 + nulls));
+    if (ahead) app.exec(fmt::format("UPDATE {} SET v = 'ahead', updated_at = now() + interval '2 hours' WHERE id = 10", t));
+    want["public." + t] = {changed + nulls + ahead, nulls, ahead};
+  }
+  RunResult r = sync();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  int seen = 0;
+  for (const json &t : j["tables"]) {
+    auto w = want.find(t["table"].get<std::string>());
+    if (w == want.end()) continue;
+    ++seen;
+    EXPECT_EQ(t["rows_read"], w->second[0]) << t.dump();
+    EXPECT_EQ(t["null_stamped"], w->second[1]) << t.dump();
+    EXPECT_EQ(t["future_stamped"], w->second[2]) << t.dump();
+  }
+  EXPECT_EQ(seen, n) << r.out;
+  EXPECT_EQ(expect_same_content(src(), dst()), 4 + n);
 }

@@ -255,10 +255,12 @@ TEST_F(NonSuperuser, AFailedValidationStaysRecordedUntilAValidateSucceeds) {
 // (b) The first SIGINT stops the run and restores what it set aside: the
 // restore is part of stopping.
 TEST_F(NonSuperuser, ASignalStopsTheRunAndRestoresWhatItSetAside) {
-  exec(src(), "INSERT INTO plain (id, v) SELECT g, repeat(md5(g::text), 6) FROM generate_series(1000, 150000) g");
+  // About 120 MB in 1 MB ranges on one job: a few seconds of copying on a
+  // fast machine, so the signal lands mid-copy (checked below).
+  exec(src(), "INSERT INTO plain (id, v) SELECT g, repeat(md5(g::text), 6) FROM generate_series(1000, 600000) g");
   PgcutoverProcess p({"copy", "--source", src(), "--target", dst(), "--jobs", "1", "--range-bytes", "1MB"});
   ASSERT_TRUE(p.wait_for_output("copying 3 table(s)", 60)) << p.err_so_far();
-  std::this_thread::sleep_for(700ms);
+  std::this_thread::sleep_for(300ms);
   ASSERT_TRUE(p.running()) << "the copy ended before the signal: the test proves nothing";
   ASSERT_NE(query_value(dst_admin(), "SELECT count(*) FROM pgcutover.set_aside"), "0") << "nothing was set aside";
   p.send_signal(SIGINT);

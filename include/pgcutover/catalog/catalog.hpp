@@ -19,6 +19,14 @@ struct Catalog {
   int server_version = 0;            // server_version_num of the server it was read from
   const TableDef *find(const sql::QualifiedName &name) const;
   const TableDef *find_oid(u32 oid) const;
+  // Positions in `tables` by name and by oid, built by load_catalog (and
+  // index()) so finds stay cheap at thousands of tables. Trusted while they
+  // have as many entries as `tables` (code that changes `tables` calls
+  // index() again); otherwise, or when a position no longer holds the table
+  // asked for, finds search linearly.
+  void index();
+  std::map<sql::QualifiedName, size_t> by_name;
+  std::map<u32, size_t> by_oid;
 };
 
 // Loads every user table (all schemas but the system ones and excluded ones).

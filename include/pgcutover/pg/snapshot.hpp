@@ -66,6 +66,8 @@ class SnapshotReader {
   Connection &conn() { return conn_; }
   // After a table's statements.
   void between_tables();
+  // Now (after a batch of tables read by one statement), and the count starts over.
+  void renew();
 
  private:
   Connection conn_;

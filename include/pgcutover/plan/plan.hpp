@@ -85,6 +85,11 @@ struct BuildOptions {
   // Called after each table's statements (pg::SnapshotReader::between_tables
   // of the sessions build_plan reads through).
   std::function<void()> between_tables;
+  // Catalogs the caller has already read in this run (sync reads them for
+  // its drift phase): used instead of reading them again. The target's only
+  // when nothing was changed on the target since it was read.
+  const catalog::Catalog *source_catalog = nullptr;
+  const catalog::Catalog *target_catalog = nullptr;
 };
 
 // How rows of a table are matched, for messages and `plan`: "primary key

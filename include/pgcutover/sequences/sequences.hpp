@@ -46,7 +46,7 @@ std::vector<SequenceChange> reset_sequences(pg::Connection &src, pg::Connection 
 // The source's sequences in scope that the target lacks, except those owned
 // by (or the identity of) a table the target lacks: pg_dump creates those
 // with their table.
-std::vector<sql::QualifiedName> missing_on_target(pg::Connection &src, pg::Connection &dst,
+std::vector<sql::QualifiedName> missing_on_target(pg::Connection &src, pg::Connection &dst, const catalog::Catalog &dst_catalog,
                                                   const std::vector<sql::QualifiedName> &tables, bool whole_database,
                                                   const std::vector<std::string> &exclude_schemas);
 

@@ -1,6 +1,7 @@
 #pragma once
 // Statements of sync/: change predicates and drift repair.
 #include <string>
+#include <vector>
 
 #include "pgcutover/sql/ident.hpp"
 #include "pgcutover/util/types.hpp"
@@ -15,11 +16,21 @@ namespace pgcutover::sql::sync {
 // reads it (the merge skips it when it is already equal).
 std::string change_predicate(const std::string &column, const std::string &column_type, bool nullable,
                              const std::string &point_iso, const std::string &source_time_zone);
-// Rows whose change column cannot place them in time, so every sync reads
-// them again: NULL, and later than the snapshot's point (infinity, clock
-// skew): -> two counts. Each is an index scan when the column is indexed.
-std::string count_unplaced(const QualifiedName &table, const std::string &column, const std::string &column_type,
-                           bool nullable, const std::string &point_iso, const std::string &source_time_zone);
+// One table's change counts in a batch (change_counts): the changed rows
+// (filter), and with `unplaced` the rows whose change column cannot place
+// them in time, so every sync reads them again: NULL, and later than the
+// snapshot's point (infinity, clock skew).
+struct ChangeCountItem {
+  QualifiedName table;
+  std::string filter;
+  bool unplaced = false;
+  std::string column, column_type, source_time_zone;
+  bool nullable = false;
+};
+// Many tables' counts in one statement, one row per item in the items' order:
+// (item index, changed, NULL-stamped, stamped after the point; the last two 0
+// without `unplaced`). Every count is an index scan where the column is indexed.
+std::string change_counts(const std::vector<ChangeCountItem> &items, const std::string &point_iso);
 // The TimeZone a new session of the tool's role gets on the source (its
 // database's and role's setting, not the tool's pinned UTC): -> text.
 const char *session_default_time_zone();
@@ -40,8 +51,6 @@ std::string add_column(const QualifiedName &table, const std::string &column, co
 std::string largest_key(const QualifiedName &table, const std::string &key_column);
 // The changed rows (filter) whose integer key lies below `from`.
 std::string count_below(const QualifiedName &table, const std::string &filter, const std::string &key_column, i64 from);
-// count(*) of rows matching a filter (an index scan when the change column is indexed)
-std::string count_where(const QualifiedName &table, const std::string &filter);
 // The index that makes a change column cheap to read, as advice to the user.
 std::string create_index_concurrently(const QualifiedName &table, const std::string &column);
 }  // namespace pgcutover::sql::sync
