@@ -15,7 +15,7 @@
 #   --rows N           rows of public.words (default 1000000)
 #   --repeat R         repetitions (default 3); within one, the cases alternate and so do
 #                      the two builds (each repetition and case starts at a different one)
-#   --cases LIST       icu,c (default both)
+#   --cases LIST       icu,c,icu_c (default icu,c)
 #   --order O          physical order of the rows: random (default; inserted ORDER BY
 #                      md5(g), unrelated to the key order in either collation) or key
 #                      (inserted ORDER BY k in the database's own collation)
@@ -38,6 +38,11 @@
 #        ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'
 #   c    CREATE DATABASE tk_c TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' (the control:
 #        both rules use the index)
+#   icu_c  the servers order the key differently: the source is icu's database (tk_icu, the
+#        same rows), the target database is created as in c. BASE here should be a build
+#        from before copy cut its ranges in the source's order (every range of such a key
+#        under COLLATE "C"); NEW reads them through the source's key index, and its verify
+#        still compares under COLLATE "C" (both servers evaluate verify's ranges).
 # Data (source, generated once per case and reused; --regen rebuilds): public.words
 # (k text PRIMARY KEY, v text NOT NULL), N rows, the same rows in both cases:
 # k = prefix || lpad(g / 60, 7, '0') || suffix, prefix from 'a','A','b','B','é','E','_',
@@ -111,7 +116,7 @@ case $ORDER in random|key) ;; *) echo "text_keys.sh: --order random or key" >&2;
 IFS=, read -r -a CASE_LIST <<<"$CASES"
 [ ${#CASE_LIST[@]} -gt 0 ] || { echo "text_keys.sh: --cases needs icu and/or c" >&2; exit 2; }
 for c in "${CASE_LIST[@]}"; do
-  case $c in icu|c) ;; *) echo "text_keys.sh: unknown case '$c' (icu or c)" >&2; exit 2 ;; esac
+  case $c in icu|c|icu_c) ;; *) echo "text_keys.sh: unknown case '$c' (icu, c or icu_c)" >&2; exit 2 ;; esac
 done
 
 export PERF_PROFILE=production
@@ -170,9 +175,11 @@ SETTINGS_Q="SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', '
 SRC_SETTINGS=$(q "$SRC_ADMIN" "$SETTINGS_Q")
 TGT_SETTINGS=$(q "$TGT_ADMIN" "$SETTINGS_Q")
 
-db_of() { echo "tk_$1"; }
-create_db_sql() {  # create_db_sql CASE NAME
+db_of() { if [ "$1" = icu_c ]; then echo tk_icu; else echo "tk_$1"; fi; }
+source_case() { if [ "$1" = icu_c ]; then echo icu; else echo "$1"; fi; }  # the case whose source database it reads
+create_db_sql() {  # create_db_sql CASE NAME (the target's database; the source's is its source_case's)
   case $1 in
+    icu_c) echo "CREATE DATABASE $2 TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'" ;;
     icu) echo "CREATE DATABASE $2 TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'" ;;
     c) echo "CREATE DATABASE $2 TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'" ;;
   esac
@@ -188,7 +195,7 @@ generate() {  # generate CASE
   local c=$1 db order_by
   db=$(db_of "$c")
   order_by="md5(g::text)"; [ "$ORDER" = key ] && order_by="k"
-  perf_psql -d "$SRC_ADMIN" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "$(create_db_sql "$c" "$db")"
+  perf_psql -d "$SRC_ADMIN" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "$(create_db_sql "$(source_case "$c")" "$db")"
   perf_psql -d "$(ci "$SRC" "$db")" -c "$TABLE_DDL" -c "
 INSERT INTO public.words (k, v)
 SELECT k, v FROM (
@@ -203,8 +210,8 @@ ORDER BY $order_by" -c "VACUUM (FREEZE, ANALYZE) public.words"
 declare -A GEN_S SRC_DIGEST SRC_COLL SRC_BYTES
 for c in "${CASE_LIST[@]}"; do
   db=$(db_of "$c")
-  perf_source_db "$SRC" "$db" "$c" "rows=$ROWS order=$ORDER v1" "$REGEN" \
-    "generating $db on $SRC: $ROWS rows, physical order $ORDER" generate "$c"
+  perf_source_db "$SRC" "$db" "$(source_case "$c")" "rows=$ROWS order=$ORDER v1" "$REGEN" \
+    "generating $db on $SRC: $ROWS rows, physical order $ORDER" generate "$(source_case "$c")"
   [ -z "$PERF_GEN_S" ] || GEN_S[$c]=$PERF_GEN_S
   SRC_DIGEST[$c]=$(q "$(ci "$SRC" "$db")" "$DIGEST_Q")
   SRC_COLL[$c]=$(q "$(ci "$SRC" "$db")" "$COLL_Q")

@@ -1,5 +1,7 @@
 #include "pgcutover/catalog/table.hpp"
 
+#include <algorithm>
+
 namespace pgcutover::catalog {
 
 std::vector<std::string> TableDef::column_names() const {
@@ -35,6 +37,10 @@ const ColumnDef *TableDef::text_only_column() const {
   for (const ColumnDef &c : columns)
     if (!c.text_reason().empty()) return &c;
   return nullptr;
+}
+
+bool TableDef::key_orders_differ() const {
+  return std::find(key_collate_c.begin(), key_collate_c.end(), true) != key_collate_c.end();
 }
 
 }  // namespace pgcutover::catalog

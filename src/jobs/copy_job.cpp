@@ -196,6 +196,7 @@ class CopyJob {
     std::optional<ledger::Job> job = ledger_.load(*dst_);
     if (already_finished(job)) return;  // by another process, while this one waited for the lock
     plan::BuildOptions bopt = cfg_.scope.build_options();
+    bopt.ranges.source_order = true;  // the copy's ranges are read by the source only (plan::KeyRange::source_order)
     bopt.check_fk_parents = true;
     bopt.strategy = cfg_.strategy;
     bopt.format = cfg_.format;

@@ -49,6 +49,7 @@ void check_schema(const PlanConfig &cfg, pg::SnapshotHolder &snap, pg::Connectio
 PlanResult run_plan(const PlanConfig &cfg) {
   const pg::Endpoints &ends = cfg.scope.ends;
   plan::BuildOptions bopt = cfg.scope.build_options();
+  bopt.ranges.source_order = true;  // the copy's ranges, as the copy cuts them
   bopt.check_fk_parents = true;
   bopt.strategy = cfg.strategy;
   bopt.format = cfg.format;

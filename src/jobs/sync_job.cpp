@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -442,9 +443,12 @@ class SyncJob {
     report::PhaseTimer t(rep_, "detect_deletes");
     // Deletes can be anywhere in a table: a table without changed rows (no
     // range to merge) is compared whole.
+    // So is a table whose ranges were cut in the source's order of a text
+    // key the target orders differently: key sets are compared on both.
     plan::Plan keys = plan_;
     for (plan::TablePlan &tp : keys.tables)
-      if (tp.ranges.empty()) tp.ranges = {plan::KeyRange{0, std::nullopt, std::nullopt, tp.table.total_bytes()}};
+      if (tp.ranges.empty() || std::ranges::any_of(tp.ranges, [](const plan::KeyRange &r) { return r.source_order; }))
+        tp.ranges = {plan::KeyRange{0, std::nullopt, std::nullopt, tp.table.total_bytes()}};
     std::map<std::string, i64> deleted = sync::delete_missing_rows(keys, ends(), result_.snapshot, cfg_.scope.jobs);
     for (SyncedTable &st : result_.tables) st.deleted = deleted[st.table.display()];
   }

@@ -7,6 +7,9 @@
 //   verdicts         per table
 #include "pgcutover/jobs/verify_job.hpp"
 
+#include <algorithm>
+#include <functional>
+
 #include "pgcutover/ledger/write_guard.hpp"
 
 #include "pgcutover/ledger/ledger.hpp"
@@ -29,7 +32,11 @@ namespace {
 
 // The ranges the copy used, if the ledger has them: one range list drives
 // copy, verify and repair.
-bool use_ledger_ranges(pg::Connection &dst, const Scope &scope, plan::Plan &plan) {
+// A table whose ranges the copy cut in the source's order of a text key the
+// target orders differently (plan::KeyRange::source_order) gets ranges of
+// its own from plan_anew: verify evaluates them on both servers.
+bool use_ledger_ranges(pg::Connection &dst, const Scope &scope, plan::Plan &plan,
+                       const std::function<std::vector<plan::KeyRange>(const plan::TablePlan &)> &plan_anew) {
   ledger::Ledger led(scope.tool_schema, scope.job_name());
   std::optional<ledger::Job> j = led.load_if_exists(dst);
   if (!j) return false;
@@ -40,6 +47,8 @@ bool use_ledger_ranges(pg::Connection &dst, const Scope &scope, plan::Plan &plan
     if (ranges.empty()) return false;  // a table the job did not copy: plan all anew
     tp.ranges = std::move(ranges);
   }
+  for (plan::TablePlan &tp : plan.tables)
+    if (std::ranges::any_of(tp.ranges, [](const plan::KeyRange &r) { return r.source_order; })) tp.ranges = plan_anew(tp);
   log::info("verifying by the ranges of job {}", led.job());
   return true;
 }
@@ -125,14 +134,15 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
       if (!tp.target_exists) out.missing_tables.push_back(tp.table.name);
       return !tp.target_exists;
     });
-    if (!use_ledger_ranges(dst.conn(), cfg.scope, plan)) {
-      plan::PlanOptions po;
-      po.range_bytes = bopt.ranges.range_bytes;
-      for (plan::TablePlan &tp : plan.tables) {
-        tp.ranges = plan::plan_ranges(src_reader.conn(), tp.table, po);
-        src_reader.between_tables();
-      }
-    }
+    plan::PlanOptions po;
+    po.range_bytes = bopt.ranges.range_bytes;
+    auto plan_anew = [&](const plan::TablePlan &tp) {
+      std::vector<plan::KeyRange> ranges = plan::plan_ranges(src_reader.conn(), tp.table, po);
+      src_reader.between_tables();
+      return ranges;
+    };
+    if (!use_ledger_ranges(dst.conn(), cfg.scope, plan, plan_anew))
+      for (plan::TablePlan &tp : plan.tables) tp.ranges = plan_anew(tp);
   }
 
   // A repair writes: it takes the target's run lock (no sync, copy or other

@@ -85,6 +85,7 @@ std::optional<Job> Ledger::load(pg::Connection &c) const {
     s.strategy = r.get(i, 6);
     s.format = r.get(i, 7);
     s.done = r.get(i, 8) == "done";
+    s.range.source_order = r.get_bool(i, 9);
     job.ranges.push_back(std::move(s));
   }
   return job;
@@ -113,7 +114,7 @@ void Ledger::create(pg::Connection &c, const plan::Plan &plan, const CreatedTabl
   // one per range: a plan of 10,000 tables has at least as many ranges).
   constexpr size_t BATCH = 5000;
   std::string ins = sql::ledger::insert_ranges(ident());
-  std::vector<std::string> cols[8];
+  std::vector<std::string> cols[9];
   auto flush = [&] {
     if (cols[0].empty()) return;
     std::vector<pg::Param> params{job_, std::to_string(generation)};
@@ -126,11 +127,12 @@ void Ledger::create(pg::Connection &c, const plan::Plan &plan, const CreatedTabl
   auto bound = [](const std::optional<plan::KeyBound> &b) { return b ? sql::array_literal(b->values) : std::string(); };
   for (const plan::TablePlan &tp : plan.tables)
     for (const plan::KeyRange &r : tp.ranges) {
-      std::string row[8] = {tp.table.name.schema,       tp.table.name.name,
+      std::string row[9] = {tp.table.name.schema,       tp.table.name.name,
                             std::to_string(r.id),        bound(r.lower),
                             bound(r.upper),              std::to_string(r.planned_bytes),
-                            merge::to_string(tp.strategy), copybin::to_string(tp.format)};
-      for (int i = 0; i < 8; ++i) cols[i].push_back(std::move(row[i]));
+                            merge::to_string(tp.strategy), copybin::to_string(tp.format),
+                            r.source_order ? "true" : "false"};
+      for (int i = 0; i < 9; ++i) cols[i].push_back(std::move(row[i]));
       if (cols[0].size() >= BATCH) flush();
     }
   flush();

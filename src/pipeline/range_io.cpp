@@ -31,7 +31,10 @@ namespace {
 
 constexpr const char *STAGE_TABLE = "pgcutover_stage";
 
-sql::KeySpec key_spec(const catalog::TableDef &t) { return t.key_spec(); }
+// How a range's predicate compares the key: as it was cut (KeyRange::source_order).
+sql::KeySpec key_spec(const catalog::TableDef &t, const plan::KeyRange &range) {
+  return range.source_order ? t.source_key_spec() : t.key_spec();
+}
 
 [[noreturn]] void count_mismatch(const char *what, i64 a, const char *what_b, i64 b) {
   throw Error(ErrorKind::DataFormat, fmt::format("row counts disagree: {} {} but {} {}; nothing was committed", what, a,
@@ -203,7 +206,7 @@ WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan:
                            const RangeHooks &hooks, const WriteOptions &write) {
   const catalog::TableDef &t = tp.table;
   return in_range_transaction(dst, hooks, [&] {
-    pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format, tp.filter));
+    pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t, range), range, tp.format, tp.filter));
     return write_range(
         dst, tp, write, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress,
         range.new_keys);
@@ -255,7 +258,7 @@ std::vector<WriteResult> merge_together(pg::Connection &src, pg::Connection &dst
     std::string stage = fmt::format("{}_together_{}", STAGE_TABLE, i);
     stages.push_back(sql::temp_stage_ref(stage));
     out[i] = fill_stage(src, dst, tp, stage,
-                        sql::copy_out(t.name, t.column_names(), key_spec(t), *ranges[i].range, tp.format, tp.filter),
+                        sql::copy_out(t.name, t.column_names(), key_spec(t, *ranges[i].range), *ranges[i].range, tp.format, tp.filter),
                         chunk_bytes, progress);
   }
   for (size_t i = 0; i < ranges.size(); ++i)
@@ -326,7 +329,7 @@ WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const pl
                         i64 chunk_bytes, i64 *spill_bytes, spill::FileClaim *claim) {
   const catalog::TableDef &t = tp.table;
   spill::SpillWriter writer(path, meta, zstd_level);
-  pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t), range, tp.format, tp.filter));
+  pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t, range), range, tp.format, tp.filter));
   copybin::Framer framer(tp.format, static_cast<int>(t.columns.size()));
   Batcher batch(chunk_bytes);
   WriteResult res;

@@ -95,8 +95,9 @@ KeyOrder key_order(const catalog::TableDef &src, const catalog::TableDef *dst, c
   else if (all_same) out.rule = "text key in the same collation on both servers (" +
                                 src.find_column(src.key[0])->collation_order + "): the key index serves ranges";
   else out.rule = "text key ordered differently on the two servers (" + differ +
-                  "; provider/locale/version): ranges compare under COLLATE \"C\", which no index serves, so each "
-                  "range reads the whole table";
+                  "; provider/locale/version): copy and sync cut and read ranges in the source's order through its "
+                  "key index; verify and delete detection compare under COLLATE \"C\", which no index serves, so "
+                  "each of their ranges reads the whole table";
   return out;
 }
 

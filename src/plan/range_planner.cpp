@@ -73,6 +73,7 @@ std::vector<KeyRange> cut_ranges(const std::vector<Sample> &samples, i64 n_range
 std::vector<KeyRange> plan_ranges(pg::Connection &conn, const catalog::TableDef &table, const PlanOptions &opt) {
   i64 n = range_count(table.total_bytes(), opt.range_bytes);
   if (n <= 1 || !table.has_key()) return cut_ranges({}, 1, table.total_bytes());
+  const bool source_order = opt.source_order && table.key_orders_differ();
 
   double rows = table.reltuples;
   if (rows <= 0) {
@@ -85,7 +86,8 @@ std::vector<KeyRange> plan_ranges(pg::Connection &conn, const catalog::TableDef 
   // BERNOULLI reads every heap page but samples rows evenly; SYSTEM picks
   // whole pages and is the only affordable choice for a very large heap.
   std::string sample_clause = sql::tablesample(table.heap_bytes > (1ll << 30) && pct < 50, pct);
-  pg::Result r = conn.exec(sql::sample_keys(table.name, table.key_spec(), table.column_names(), sample_clause));
+  pg::Result r = conn.exec(sql::sample_keys(table.name, source_order ? table.source_key_spec() : table.key_spec(),
+                                            table.column_names(), sample_clause));
   std::vector<Sample> samples;
   samples.reserve(static_cast<size_t>(r.rows()));
   int nkey = static_cast<int>(table.key.size());
@@ -96,7 +98,9 @@ std::vector<KeyRange> plan_ranges(pg::Connection &conn, const catalog::TableDef 
     samples.push_back(std::move(s));
   }
   log::debug("{}: {} sampled rows for {} ranges", table.name.display(), samples.size(), n);
-  return cut_ranges(samples, n, table.total_bytes());
+  std::vector<KeyRange> out = cut_ranges(samples, n, table.total_bytes());
+  for (KeyRange &k : out) k.source_order = source_order;
+  return out;
 }
 
 }  // namespace pgcutover::plan

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS {2} (
   done_by        text,
   started_at     timestamptz,
   finished_at    timestamptz,
+  source_order   boolean NOT NULL DEFAULT false,        -- plan::KeyRange::source_order
   PRIMARY KEY (job, table_schema, table_name, range_id)
 );
 -- The point each table's copy on the target stands at, for the next sync.
@@ -103,6 +104,12 @@ DO $pgcutover$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {6}::regclass
                  AND attname = 'generation' AND NOT attisdropped) THEN
     ALTER TABLE {2} ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0;
+  END IF;
+  -- Ranges cut in the source's order of a text key (false: as before, which
+  -- is how an older version cut them).
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {6}::regclass
+                 AND attname = 'source_order' AND NOT attisdropped) THEN
+    ALTER TABLE {2} ADD COLUMN IF NOT EXISTS source_order boolean NOT NULL DEFAULT false;
   END IF;
   -- validate: a foreign key that was valid is validated again once back;
   -- state: set_aside, or recreated (back NOT VALID, its VALIDATE still due).
@@ -189,16 +196,16 @@ std::string job_generation(const Ident &s, bool lock) {
 std::string insert_ranges(const Ident &s) {
   return fmt::format(
       "INSERT INTO {} (job, table_schema, table_name, range_id, lower_bound, upper_bound, planned_bytes, strategy, format, "
-      "generation) SELECT $1, r.s, r.t, r.id, nullif(r.lo, '')::text[], nullif(r.up, '')::text[], r.bytes, r.strategy, "
-      "r.format, $2 FROM unnest($3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::bigint[], $9::text[], "
-      "$10::text[]) AS r(s, t, id, lo, up, bytes, strategy, format)",
+      "source_order, generation) SELECT $1, r.s, r.t, r.id, nullif(r.lo, '')::text[], nullif(r.up, '')::text[], r.bytes, "
+      "r.strategy, r.format, r.source_order, $2 FROM unnest($3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], "
+      "$8::bigint[], $9::text[], $10::text[], $11::boolean[]) AS r(s, t, id, lo, up, bytes, strategy, format, source_order)",
       t(s, "ranges"));
 }
 
 std::string select_ranges(const Ident &s) {
   return fmt::format(
       "SELECT table_schema, table_name, range_id, array_to_json(lower_bound)::text, array_to_json(upper_bound)::text, "
-      "planned_bytes, strategy, format, state "
+      "planned_bytes, strategy, format, state, source_order "
       "FROM {} WHERE job = $1 ORDER BY table_schema, table_name, range_id",
       t(s, "ranges"));
 }

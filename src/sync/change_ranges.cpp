@@ -65,6 +65,7 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &d
   if (m.scans) {
     plan::PlanOptions po;
     po.range_bytes = range_bytes;
+    po.source_order = true;  // read by the source only (delete detection cuts its own)
     return plan::plan_ranges(src, t, po);
   }
   // Nothing changed in the snapshot the ranges read: no range at all.
@@ -90,10 +91,13 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &d
   if (!fresh || to_merge > 0) {
     // The merged part cut at its changed rows' key quantiles, so each job
     // gets as many of them.
+    // Cut and read in the source's own order of the key, through its index
+    // (plan::KeyRange::source_order).
+    const bool source_order = t.key_orders_differ();
     std::optional<plan::KeyBound> lower;
     if (n > 1) {
-      pg::Result q = src.exec(
-          sql::diff::key_quantiles(t.name, t.key_spec(), existing, std::max<i64>(1, to_merge / n), tp.filter));
+      pg::Result q = src.exec(sql::diff::key_quantiles(t.name, source_order ? t.source_key_spec() : t.key_spec(), existing,
+                                                       std::max<i64>(1, to_merge / n), tp.filter));
       for (int i = 0; i < q.rows() && static_cast<i64>(out.size()) < n - 1; ++i) {
         plan::KeyBound b;
         for (int j = 0; j < q.columns() - 1; ++j) b.values.emplace_back(q.get(i, j));
@@ -102,7 +106,10 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &d
       }
     }
     out.push_back(plan::KeyRange{static_cast<i64>(out.size()), lower, existing.upper, 0});
-    for (plan::KeyRange &r : out) r.planned_bytes = bytes(to_merge) / static_cast<i64>(out.size());
+    for (plan::KeyRange &r : out) {
+      r.planned_bytes = bytes(to_merge) / static_cast<i64>(out.size());
+      r.source_order = source_order && n > 1;
+    }
   }
   if (fresh && changed > to_merge) {
     plan::KeyRange r{static_cast<i64>(out.size()), existing.upper, std::nullopt, bytes(changed - to_merge)};

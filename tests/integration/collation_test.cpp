@@ -169,3 +169,89 @@ TEST(SameCollation, RangesUseTheKeyIndexAndPlanSaysWhy) {
   EXPECT_LE(seq_rows(src), 2 * rows) << "verify, source";
   EXPECT_LE(seq_rows(dst), 2 * rows) << "verify, target";
 }
+
+// The servers order the key differently (ICU en-US on the source, C on the
+// target: a move to a server with another default). Copy and sync cut and
+// read their ranges in the source's own order, so its key index serves them
+// and no range reads the whole source table (issue 24: under COLLATE "C" a
+// table of N ranges was N full scans). Verify and delete detection evaluate
+// ranges on both servers: they cut their own in C order, so they stay exact.
+// Without that, verify by the copy's ranges would find rows in the wrong
+// range on the target, and delete detection would delete the wrong rows.
+TEST(DifferentCollation, CopyAndSyncReadRangesInTheSourcesOrderVerifyAndDeletesStayExact) {
+  const std::string db = "other_collation";
+  const std::string src = source_cluster().conninfo(db), dst = target_cluster().conninfo(db);
+  for (Cluster *c : {&source_cluster(), &target_cluster()}) exec(c->conninfo(), "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+  exec(source_cluster().conninfo(), "CREATE DATABASE " + db + " TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu "
+                                                            "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'");
+  exec(target_cluster().conninfo(), "CREATE DATABASE " + db + " TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'");
+  exec(src, R"SQL(
+    CREATE TABLE words (k text PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+    CREATE INDEX ON words (updated_at);
+    INSERT INTO words SELECT p || lpad(g::text, 5, '0') || s, repeat('v', 400), now() - interval '3 days'
+      FROM generate_series(1, 2000) g, unnest(ARRAY['a', 'A', 'é', '_', 'Z']) p, unnest(ARRAY['', ' y']) s;
+    ANALYZE;
+  )SQL");
+  const long long rows = 20000;
+  auto digest = [&](const std::string &conninfo) { return only_digest(conninfo, "words", "k COLLATE \"C\""); };
+  auto seq_rows = [&](const std::string &conninfo) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // the run's sessions report their statistics as they end
+    return std::stoll(query_value(conninfo, "SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
+                                            "WHERE relid = 'public.words'::regclass"));
+  };
+
+  RunResult r = run_pgcutover({"plan", "--source", src, "--target", dst, "--range-bytes", "1MB", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int ranges = 0;
+  const json plan = json::parse(r.out);
+  for (const json &t : plan["tables"])
+    if (t["table"] == "public.words") {
+      EXPECT_NE(t["key_order"].get<std::string>().find("copy and sync cut and read ranges in the source's order"),
+                std::string::npos) << t.dump();
+      ranges = t["ranges"].get<int>();
+    }
+  ASSERT_GE(ranges, 4) << "several ranges, or the scans cannot show: " << r.out;
+
+  exec(src, "SELECT pg_stat_reset()");
+  r = run_pgcutover({"copy", "--source", src, "--target", dst, "--range-bytes", "1MB", "--jobs", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LE(seq_rows(src), 2 * rows) << ranges << " ranges read more than two scans' worth of rows on the source";
+  EXPECT_EQ(digest(src), digest(dst)) << "after copy";
+  EXPECT_EQ(query_value(dst, "SELECT count(*) FILTER (WHERE source_order) || '/' || count(*) FROM pgcutover.ranges "
+                             "WHERE table_name = 'words'"),
+            std::to_string(ranges) + "/" + std::to_string(ranges))
+      << "the ledger records how the ranges were cut, for a resumed job";
+  // Verify compares every row once: ranges cut in one order and evaluated in
+  // another would leave rows in no range (and others in two) on both sides
+  // alike, and still call the table equal.
+  auto verify_covers_every_row = [&](const std::string &when) {
+    RunResult v = run_pgcutover({"verify", "--source", src, "--target", dst, "--jobs", "2", "--mode", "full", "--json"});
+    EXPECT_EQ(v.exit_code, 0) << "verify " << when << ": " << v.err << v.out;
+    const json j = json::parse(v.out);
+    const std::string n = query_value(src, "SELECT count(*) FROM words");
+    for (const json &t : j["tables"])
+      if (t["table"] == "public.words") {
+        EXPECT_EQ(std::to_string(t["source_rows"].get<long long>()), n) << when << ": " << t.dump();
+        EXPECT_EQ(std::to_string(t["target_rows"].get<long long>()), n) << when << ": " << t.dump();
+      }
+  };
+  verify_covers_every_row("after copy");
+
+  // Changes across the key space (half the rows, so the sync cuts ranges at
+  // the changed rows' key quantiles) and deletes, then a sync that detects them.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  exec(src, "UPDATE words SET v = 'changed ' || k, updated_at = now() WHERE substr(k, 2, 5)::int % 2 = 0; "
+            "DELETE FROM words WHERE substr(k, 2, 5)::int % 9 = 0");
+  std::string left = query_value(src, "SELECT count(*) FROM words");
+  r = run_pgcutover({"sync", "--source", src, "--target", dst, "--range-bytes", "1MB", "--jobs", "2", "--overlap", "100ms",
+                     "--deletes", "detect", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  int sync_ranges = 0;
+  const json synced = json::parse(r.out);
+  for (const json &x : synced["ranges"])
+    if (x["table"] == "public.words") ++sync_ranges;
+  EXPECT_GE(sync_ranges, 2) << "the changed rows were to be split over the jobs: " << r.out;
+  EXPECT_EQ(query_value(dst, "SELECT count(*) FROM words"), left);
+  EXPECT_EQ(digest(src), digest(dst)) << "after sync --deletes detect";
+  verify_covers_every_row("after sync");
+}

@@ -79,6 +79,11 @@ struct TableDef {
   const ColumnDef *text_only_column() const;
   // The key as range predicates, key sets and key orderings need it.
   sql::KeySpec key_spec() const { return {key, key_types, key_collate_c}; }
+  // ... as the source alone orders it (its own collations: its key index
+  // serves ranges), for ranges only the source evaluates.
+  sql::KeySpec source_key_spec() const { return {key, key_types, {}}; }
+  // Some key column is compared under COLLATE "C" (the servers order it differently).
+  bool key_orders_differ() const;
 };
 
 }  // namespace pgcutover::catalog

@@ -23,6 +23,13 @@ struct KeyRange {
   // violation, from a row written on the target meanwhile or another unique
   // column, sends the range to the merge-together path like any merge's).
   bool new_keys = false;
+  // Its bounds were cut, and its rows are read, in the source's own order of
+  // the key (no COLLATE "C"), so the source's key index serves it: for text
+  // keys ordered differently on the two servers, in the ranges only the
+  // source evaluates (copy, sync reads). Never evaluated on the target
+  // (verify and delete detection cut their own). Recorded in the ledger
+  // with the range, so a resumed job reads each range the way it was cut.
+  bool source_order = false;
 
   bool whole_table() const { return !lower && !upper; }
   std::string describe() const;    // "[lower, upper)" for messages

@@ -12,6 +12,9 @@ namespace pgcutover::plan {
 struct PlanOptions {
   i64 range_bytes = 256ll << 20;
   i64 max_sample_rows = 500000;
+  // Cut in the source's own order where the servers order a text key
+  // differently (KeyRange::source_order): for ranges only the source reads.
+  bool source_order = false;
 };
 
 // Ranges for one table. conn reads the source inside the copy's snapshot.

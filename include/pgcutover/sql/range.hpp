@@ -37,8 +37,10 @@ struct KeyInterval {
 // column sorts bytewise (C/POSIX) on both servers already: the explicit
 // COLLATE keeps ranges exact whatever the defaults, but a btree index under
 // another collation cannot serve `k COLLATE "C" >= x`, so ranges of such keys
-// are read by scans. Equality (key sets) needs no COLLATE: deterministic
-// collations compare equal exactly when the bytes are equal.
+// are read by scans. Ranges only the source evaluates (copy and sync reads)
+// are cut and read without it instead (plan::KeyRange::source_order).
+// Equality (key sets) needs no COLLATE: deterministic collations compare
+// equal exactly when the bytes are equal.
 struct KeySpec {
   std::vector<std::string> columns;
   std::vector<std::string> types;
