@@ -412,10 +412,21 @@ class SyncJob {
     // sync reads its window again. It takes no further part in this sync.
     for (const pipeline::TableFailure &f : done.failed_tables)
       result_.not_synced.push_back(f.table + ": not synced, its changes were rolled back: " + f.message);
+    std::set<std::string> failed;
+    for (const pipeline::TableFailure &f : done.failed_tables) failed.insert(f.table);
+    // A table truncated or rewritten on the source after the snapshot looked
+    // empty to this sync's reads: its point stays, so the next sync reads its
+    // window again (what this one merged of it is correct, only incomplete).
+    for (const plan::TablePlan &tp : rewritten_tables()) {
+      log::warn("{}", pg::table_rewritten(tp.table.name.display(), "its point stays where it was").what());
+      result_.not_synced.push_back(tp.table.name.display() + ": truncated, rewritten or dropped on the source during "
+                                                            "the sync; its point stays, the next sync reads its window again");
+      failed.insert(tp.table.name.display());
+    }
     for (const plan::TablePlan &tp : plan_.tables)
-      if (done.failed(tp.table.name.display())) failed_.push_back(tp.table.name);
-    std::erase_if(plan_.tables, [&](const plan::TablePlan &tp) { return done.failed(tp.table.name.display()); });
-    std::erase_if(result_.tables, [&](const SyncedTable &st) { return done.failed(st.table.display()); });
+      if (failed.count(tp.table.name.display())) failed_.push_back(tp.table.name);
+    std::erase_if(plan_.tables, [&](const plan::TablePlan &tp) { return failed.count(tp.table.name.display()) > 0; });
+    std::erase_if(result_.tables, [&](const SyncedTable &st) { return failed.count(st.table.display()) > 0; });
     std::vector<std::pair<sql::QualifiedName, sync::Watermark>> points;
     for (const plan::TablePlan &tp : plan_.tables) points.push_back({tp.table.name, {si.changes_from, si.xmin}});
     sync::commit_watermarks(*dst_, schema, points, "sync");
@@ -435,6 +446,19 @@ class SyncJob {
       st.rows_written = c.merged;
       st.rows_appended = c.appended;
     }
+  }
+
+  // The tables of this sync whose storage changed on the source after the
+  // snapshot (checked once every read of them is done: unchanged now means
+  // every read saw the table as it was).
+  std::vector<plan::TablePlan> rewritten_tables() {
+    std::vector<u32> oids;
+    for (const plan::TablePlan &tp : plan_.tables) oids.push_back(tp.table.oid);
+    std::vector<u32> changed = pg::rewritten_since_snapshot(reader_->conn(), oids);
+    std::vector<plan::TablePlan> out;
+    for (const plan::TablePlan &tp : plan_.tables)
+      if (std::find(changed.begin(), changed.end(), tp.table.oid) != changed.end()) out.push_back(tp);
+    return out;
   }
 
   // A timestamp sync cannot see deletes.

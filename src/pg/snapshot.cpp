@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include "pgcutover/sql/array.hpp"
+#include "pgcutover/sql/misc.hpp"
 #include "pgcutover/sql/server.hpp"
 #include "pgcutover/util/log.hpp"
 
@@ -79,6 +81,23 @@ void SnapshotReader::between_tables() {
 void SnapshotReader::renew() {
   renew_snapshot(conn_, snapshot_id_);
   tables_ = 0;
+}
+
+std::vector<u32> rewritten_since_snapshot(Connection &conn, const std::vector<u32> &table_oids) {
+  std::vector<std::string> oids;
+  for (u32 o : table_oids) oids.push_back(std::to_string(o));
+  Result r = conn.query(sql::misc::rewritten_since_snapshot(), {sql::array_literal(oids)});
+  std::vector<u32> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(static_cast<u32>(r.get_i64(i, 0)));
+  return out;
+}
+
+Error table_rewritten(const std::string &table, const std::string &what_was_kept) {
+  return Error(ErrorKind::Permanent,
+               table + " was truncated, rewritten (an ALTER TABLE that rewrites it: a column's type, a volatile "
+                       "default, SET LOGGED/UNLOGGED) or dropped on the source after this run's snapshot; PostgreSQL "
+                       "shows such a table as empty to an older snapshot, so " + what_was_kept,
+               "rerun the same command: it takes a new snapshot");
 }
 
 Error snapshot_lost(const SnapshotInfo &snapshot) {

@@ -11,6 +11,11 @@ std::string minus_ms() {
          "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 }
 std::string xid_age() { return "SELECT pg_catalog.age(($1::bigint % 4294967296)::text::xid)"; }
+
+const char *rewritten_since_snapshot() {
+  return "SELECT c.oid FROM pg_catalog.pg_class c WHERE c.oid = ANY ($1::oid[]) AND c.relfilenode <> 0 "
+         "AND pg_catalog.pg_relation_filenode(c.oid) IS DISTINCT FROM c.relfilenode";
+}
 std::string analyze(const QualifiedName &table) { return fmt::format("ANALYZE {}", table); }
 std::string reset_search_path() { return "RESET search_path"; }
 std::string begin_read_only() { return "BEGIN READ ONLY"; }

@@ -56,6 +56,10 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pg:
         for (const diff::KeyDiff &d : diffs)
           if (d.kind == diff::DiffKind::Extra) extra.push_back(d.key);
         if (extra.empty()) break;
+        // The keys were read in the snapshot: a table truncated or rewritten
+        // since looks empty there, and every target row would look extra.
+        if (!pg::rewritten_since_snapshot(*src, {w.table->oid}).empty())
+          throw pg::table_rewritten(w.table->name.display(), "no row of it was deleted on the target");
         pg::Transaction txn(*dst);
         n += diff::delete_keys(*dst, *w.table, extra);
         txn.commit();

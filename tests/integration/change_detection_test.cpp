@@ -300,3 +300,52 @@ TEST_F(ChangeDetection, CountsOfManyTablesCountedInBatchesLandOnTheirOwnTables) 
   EXPECT_EQ(seen, n) << r.out;
   EXPECT_EQ(expect_same_content(src(), dst()), 4 + n);
 }
+
+// TRUNCATE and the rewriting forms of ALTER TABLE are not MVCC-safe: a table
+// rewritten on the source after the sync took its snapshot looks empty to
+// every read in that snapshot. The sync must not take that for the table's
+// content: delete detection would delete every one of its rows on the
+// target, and the table's point would move past changes it never read. The
+// sync is held after its snapshot by a lock on another table's target (its
+// merge waits), the source's table is rewritten meanwhile (SET UNLOGGED:
+// no schema drift for the next sync to notice).
+TEST_F(ChangeDetection, ATableRewrittenOnTheSourceDuringTheSyncIsNotTakenForEmpty) {
+  exec(src(), R"SQL(
+    CREATE TABLE rewritten (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now());
+    CREATE INDEX ON rewritten (updated_at);
+    INSERT INTO rewritten SELECT g, 'v' || g, now() - interval '3 days' FROM generate_series(1, 1000) g;
+    CREATE TABLE a_blocker (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now());
+    CREATE INDEX ON a_blocker (updated_at);
+    INSERT INTO a_blocker SELECT g, 'v' || g, now() - interval '3 days' FROM generate_series(1, 10) g;
+    ANALYZE;
+  )SQL");
+  ASSERT_EQ(sync().exit_code, 0);  // creates and copies them
+  std::this_thread::sleep_for(1200ms);
+  exec(src(), "UPDATE a_blocker SET v = 'changed', updated_at = now() WHERE id = 1; "
+              "UPDATE rewritten SET v = 'changed before the rewrite', updated_at = now() WHERE id = 7");
+
+  hostile::Session holder(dst());
+  holder.exec("BEGIN; LOCK TABLE public.a_blocker IN EXCLUSIVE MODE");
+  PgcutoverProcess p({"sync", "--source", src(), "--target", dst(), "--overlap", "1s", "--jobs", "1", "--deletes",
+                      "detect", "--json"});
+  bool waiting = false;
+  for (int i = 0; i < 600 && !waiting && p.running(); ++i) {
+    waiting = query_value(dst(), "SELECT count(*) FROM pg_locks WHERE relation = 'a_blocker'::regclass AND NOT granted") != "0";
+    if (!waiting) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(waiting) << "the sync never waited on a_blocker: " << p.err_so_far();
+  exec(src(), "ALTER TABLE rewritten SET UNLOGGED");  // a rewrite, after the sync's snapshot
+  holder.exec("COMMIT");
+  RunResult r = p.wait(120);
+  EXPECT_NE(r.err.find("rewritten"), std::string::npos) << r.err;
+  EXPECT_EQ(on_target("SELECT count(*) FROM rewritten"), "1000") << "rows deleted on the target: " << r.err;
+  EXPECT_EQ(on_target("SELECT v FROM a_blocker WHERE id = 1"), "changed") << r.err;
+
+  // The next sync reads the table's window again: the change made before
+  // the rewrite arrives.
+  RunResult again = sync({"--deletes", "detect"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(on_target("SELECT v FROM rewritten WHERE id = 7"), "changed before the rewrite");
+  EXPECT_EQ(on_target("SELECT count(*) FROM rewritten"), "1000");
+  EXPECT_EQ(expect_same_content(src(), dst()), 6);
+}

@@ -6,6 +6,7 @@
 // it lives, any other session can adopt the same snapshot, so every reader
 // sees the source as of one instant whatever writes go on meanwhile.
 #include <string>
+#include <vector>
 
 #include "pgcutover/pg/connection.hpp"
 
@@ -59,6 +60,14 @@ class SnapshotHolder {
 // ranges, change detection, sequences): it imports the snapshot, and every
 // RENEW_EVERY tables renews it (see renew_snapshot), so it holds the locks of
 // a few tables at a time, not of every table of the database.
+// Tables (by oid) rewritten, truncated or dropped on the source after the
+// snapshot `conn` reads in. PostgreSQL shows such a table as empty to an
+// older snapshot (TRUNCATE and the rewriting forms of ALTER TABLE are not
+// MVCC-safe): a read of it in this snapshot is not the table as it was.
+std::vector<u32> rewritten_since_snapshot(Connection &conn, const std::vector<u32> &table_oids);
+// The error for such a table: nothing of it is kept from this run.
+Error table_rewritten(const std::string &table, const std::string &what_was_kept);
+
 class SnapshotReader {
  public:
   static constexpr int RENEW_EVERY = 32;

@@ -10,6 +10,11 @@ namespace pgcutover::sql::misc {
 std::string table_exists();
 std::string minus_ms();          // $1 timestamptz text, $2 milliseconds -> ISO 8601 UTC text
 std::string xid_age();           // $1 txid (64-bit) -> age of its xid
+// $1 oid[] -> the oids among them whose storage changed after the snapshot
+// the session reads in: pg_class as of the snapshot names one file, the
+// relation cache (always current) another or none (TRUNCATE, a rewriting
+// ALTER TABLE, DROP).
+const char *rewritten_since_snapshot();
 std::string analyze(const QualifiedName &table);
 std::string reset_search_path();
 // A transaction with an xid, committed: with synchronous_commit = on its
