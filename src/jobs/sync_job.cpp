@@ -471,7 +471,7 @@ class SyncJob {
     // key the target orders differently: key sets are compared on both.
     plan::Plan keys = plan_;
     for (plan::TablePlan &tp : keys.tables)
-      if (tp.ranges.empty() || std::ranges::any_of(tp.ranges, [](const plan::KeyRange &r) { return r.source_order; }))
+      if (tp.ranges.empty() || plan::has_source_order_ranges(tp))
         tp.ranges = {plan::KeyRange{0, std::nullopt, std::nullopt, tp.table.total_bytes()}};
     std::map<std::string, i64> deleted = sync::delete_missing_rows(keys, ends(), result_.snapshot, cfg_.scope.jobs);
     for (SyncedTable &st : result_.tables) st.deleted = deleted[st.table.display()];

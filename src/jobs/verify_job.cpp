@@ -48,7 +48,7 @@ bool use_ledger_ranges(pg::Connection &dst, const Scope &scope, plan::Plan &plan
     tp.ranges = std::move(ranges);
   }
   for (plan::TablePlan &tp : plan.tables)
-    if (std::ranges::any_of(tp.ranges, [](const plan::KeyRange &r) { return r.source_order; })) tp.ranges = plan_anew(tp);
+    if (plan::has_source_order_ranges(tp)) tp.ranges = plan_anew(tp);
   log::info("verifying by the ranges of job {}", led.job());
   return true;
 }

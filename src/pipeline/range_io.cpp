@@ -33,7 +33,7 @@ constexpr const char *STAGE_TABLE = "pgcutover_stage";
 
 // How a range's predicate compares the key: as it was cut (KeyRange::source_order).
 sql::KeySpec key_spec(const catalog::TableDef &t, const plan::KeyRange &range) {
-  return range.source_order ? t.source_key_spec() : t.key_spec();
+  return t.key_spec(range.source_order);
 }
 
 [[noreturn]] void count_mismatch(const char *what, i64 a, const char *what_b, i64 b) {

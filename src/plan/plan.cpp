@@ -110,6 +110,10 @@ bool same_key(const catalog::TableDef &a, const catalog::TableDef &b) {
 
 }  // namespace
 
+bool has_source_order_ranges(const TablePlan &table) {
+  return std::ranges::any_of(table.ranges, [](const KeyRange &r) { return r.source_order; });
+}
+
 std::string describe_key(const catalog::TableDef &t) {
   if (!t.has_key()) return "no key (no primary key, no unique index over NOT NULL columns)";
   std::string cols;

@@ -86,7 +86,7 @@ std::vector<KeyRange> plan_ranges(pg::Connection &conn, const catalog::TableDef 
   // BERNOULLI reads every heap page but samples rows evenly; SYSTEM picks
   // whole pages and is the only affordable choice for a very large heap.
   std::string sample_clause = sql::tablesample(table.heap_bytes > (1ll << 30) && pct < 50, pct);
-  pg::Result r = conn.exec(sql::sample_keys(table.name, source_order ? table.source_key_spec() : table.key_spec(),
+  pg::Result r = conn.exec(sql::sample_keys(table.name, table.key_spec(source_order),
                                             table.column_names(), sample_clause));
   std::vector<Sample> samples;
   samples.reserve(static_cast<size_t>(r.rows()));

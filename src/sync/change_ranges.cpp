@@ -96,7 +96,7 @@ std::vector<plan::KeyRange> change_ranges(pg::Connection &src, pg::Connection &d
     const bool source_order = t.key_orders_differ();
     std::optional<plan::KeyBound> lower;
     if (n > 1) {
-      pg::Result q = src.exec(sql::diff::key_quantiles(t.name, source_order ? t.source_key_spec() : t.key_spec(), existing,
+      pg::Result q = src.exec(sql::diff::key_quantiles(t.name, t.key_spec(source_order), existing,
                                                        std::max<i64>(1, to_merge / n), tp.filter));
       for (int i = 0; i < q.rows() && static_cast<i64>(out.size()) < n - 1; ++i) {
         plan::KeyBound b;

@@ -82,6 +82,8 @@ struct TableDef {
   // ... as the source alone orders it (its own collations: its key index
   // serves ranges), for ranges only the source evaluates.
   sql::KeySpec source_key_spec() const { return {key, key_types, {}}; }
+  // One or the other, as a range was cut (plan::KeyRange::source_order).
+  sql::KeySpec key_spec(bool source_order) const { return source_order ? source_key_spec() : key_spec(); }
   // Some key column is compared under COLLATE "C" (the servers order it differently).
   bool key_orders_differ() const;
 };

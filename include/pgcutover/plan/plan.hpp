@@ -64,6 +64,10 @@ struct Plan {
   i64 total_ranges() const;
 };
 
+// Some range of the table was cut in the source's order (KeyRange::source_order):
+// not for evaluation on the target.
+bool has_source_order_ranges(const TablePlan &table);
+
 struct BuildOptions {
   std::vector<sql::QualifiedName> tables;     // empty = whole database
   std::vector<std::string> exclude_schemas;   // the tool's own schema, ...
