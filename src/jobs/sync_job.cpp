@@ -418,6 +418,7 @@ class SyncJob {
     // empty to this sync's reads: its point stays, so the next sync reads its
     // window again (what this one merged of it is correct, only incomplete).
     for (const plan::TablePlan &tp : rewritten_tables()) {
+      if (failed.count(tp.table.name.display())) continue;  // a range of it found it so, and said so
       log::warn("{}", pg::table_rewritten(tp.table.name.display(), "its point stays where it was").what());
       result_.not_synced.push_back(tp.table.name.display() + ": truncated, rewritten or dropped on the source during "
                                                             "the sync; its point stays, the next sync reads its window again");

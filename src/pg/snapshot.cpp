@@ -100,6 +100,13 @@ Error table_rewritten(const std::string &table, const std::string &what_was_kept
                "rerun the same command: it takes a new snapshot");
 }
 
+void check_read_not_rewritten(Connection &conn, u32 table_oid, const std::string &table) {
+  if (rewritten_since_snapshot(conn, {table_oid}).empty()) return;
+  throw table_rewritten(table, "the read of this range saw it empty and nothing of the range was committed (ranges "
+                               "committed before keep the rows they read; rows deleted on the source since go with "
+                               "sync --deletes detect)");
+}
+
 Error snapshot_lost(const SnapshotInfo &snapshot) {
   return Error(ErrorKind::Transient,
                "the source session holding the copy's snapshot " + snapshot.id + " (pid " +

@@ -18,6 +18,7 @@
 
 #include "pgcutover/copybin/framer.hpp"
 #include "pgcutover/pg/copy_stream.hpp"
+#include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/spill/spill_file.hpp"
 #include "pgcutover/sql/copy.hpp"
@@ -208,8 +209,13 @@ WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan:
   return in_range_transaction(dst, hooks, [&] {
     pg::CopyOut out(src, sql::copy_out(t.name, t.column_names(), key_spec(t, range), range, tp.format, tp.filter));
     return write_range(
-        dst, tp, write, [&] { return out.next(); }, [&] { return out.server_rows(); }, chunk_bytes, progress,
-        range.new_keys);
+        dst, tp, write, [&] { return out.next(); },
+        [&] {
+          // TRUNCATE and table rewrites are not MVCC-safe: an empty read may be one.
+          pg::check_read_not_rewritten(src, t.oid, t.name.display());
+          return out.server_rows();
+        },
+        chunk_bytes, progress, range.new_keys);
   });
 }
 
@@ -237,6 +243,7 @@ WriteResult fill_stage(pg::Connection &src, pg::Connection &dst, const plan::Tab
     if (batch.add(*m)) flush();
   if (!batch.empty()) flush();
   framer.finish();
+  pg::check_read_not_rewritten(src, tp.table.oid, tp.table.name.display());
   i64 stored = in.finish();
   if (stored != from.server_rows() || stored != framer.tuples())
     count_mismatch("the source sent", from.server_rows(), "the target stored", stored);
@@ -349,6 +356,7 @@ WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const pl
   framer.finish();
   if (out.server_rows() != framer.tuples())
     count_mismatch("the source sent", out.server_rows(), "the stream holds", framer.tuples());
+  pg::check_read_not_rewritten(src, t.oid, t.name.display());
   writer.finish(framer.tuples());
   res.rows = framer.tuples();
   if (spill_bytes) *spill_bytes = writer.bytes_out();

@@ -7,10 +7,13 @@ namespace pgcutover::sql::catalog {
 
 namespace {
 
+// Sizes are current, the rows as of the reader's snapshot: a table dropped or
+// rewritten since (its TOAST table replaced) has no size, read as 0; the
+// range that reads it finds out (pg::check_read_not_rewritten).
 constexpr const char *TABLES_SQL = R"SQL(
 SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relispartition,
-       pg_relation_size(c.oid) AS heap_bytes,
-       CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE pg_total_relation_size(c.reltoastrelid) END AS toast_bytes,
+       coalesce(pg_relation_size(c.oid), 0) AS heap_bytes,
+       CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE coalesce(pg_total_relation_size(c.reltoastrelid), 0) END AS toast_bytes,
        c.reltuples::float8, c.relpages::int8,
        EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS has_children,
        (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS parent

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "compare.hpp"
+#include "hostile.hpp"
 #include "pg_cluster.hpp"
 
 using namespace pgcutover::testing;
@@ -343,4 +345,63 @@ TEST(Copy, CompositeAndUuidKeysSplitIntoRanges) {
   for (auto &t : j["tables"]) EXPECT_GE(t["ranges"].get<int>(), 3) << t["table"];
   EXPECT_EQ(only_digest(src_db(db), "comp", "\"Region\", n"), only_digest(dst_db(db), "comp", "\"Region\", n"));
   EXPECT_EQ(only_digest(src_db(db), "uu", "id"), only_digest(dst_db(db), "uu", "id"));
+}
+
+// TRUNCATE and the rewriting forms of ALTER TABLE are not MVCC-safe: a table
+// rewritten on the source after the copy took its snapshot looks empty to
+// every later read in that snapshot. A range read so must not be marked done
+// with no rows (the rerun would skip it and the rows would never come): the
+// copy fails naming the table, nothing of the range is committed, and the
+// rerun copies it. The source's table is rewritten (SET UNLOGGED: its rows
+// stay the same) while the copy, past its snapshot, waits:
+//   - direct, into a table the copy creates: on a lock on the target's other
+//     table (the largest range goes first, and waits);
+//   - through spill files (read ahead of the writers), into tables made
+//     beforehand: on the rewriting session's own lock on the source's table.
+TEST(Copy, ATableRewrittenOnTheSourceDuringTheCopyIsCopiedAgainNotTakenForEmpty) {
+  for (bool spill : {false, true}) {
+    SCOPED_TRACE(spill ? "with --spill-dir" : "direct");
+    const std::string db = "copy_rewritten";
+    fresh_pair(db, {});
+    const std::string blocker_def = "CREATE TABLE a_blocker (id int PRIMARY KEY, v text)";
+    const std::string rewritten_def = "CREATE TABLE rewritten (id int PRIMARY KEY, v text)";
+    exec(src_db(db), blocker_def + "; INSERT INTO a_blocker SELECT g, repeat('x', 400) FROM generate_series(1, 2000) g; " +
+                         rewritten_def + "; INSERT INTO rewritten SELECT g, 'v' || g FROM generate_series(1, 1000) g; ANALYZE");
+    exec(dst_db(db), blocker_def);
+    if (spill) exec(dst_db(db), rewritten_def);
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / "pgcutover_rewritten_spill";
+    std::filesystem::remove_all(dir);
+    std::vector<std::string> extra = {"--jobs", "1"};
+    if (spill) extra.insert(extra.end(), {"--spill-dir", dir.string()});
+
+    const std::string held = spill ? "rewritten" : "a_blocker";
+    hostile::Session holder(spill ? src_db(db) : dst_db(db));
+    holder.exec("BEGIN; LOCK TABLE public." + held + (spill ? " IN ACCESS EXCLUSIVE MODE" : " IN EXCLUSIVE MODE"));
+    PgcutoverProcess p(copy_args(db, extra));
+    bool waiting = false;
+    for (int i = 0; i < 600 && !waiting && p.running(); ++i) {
+      waiting = query_value(spill ? src_db(db) : dst_db(db),
+                            "SELECT count(*) FROM pg_locks WHERE relation = '" + held + "'::regclass AND NOT granted") != "0";
+      if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(waiting) << "the copy never waited on " << held << ": " << p.err_so_far();
+    if (spill) {
+      holder.exec("ALTER TABLE public.rewritten SET UNLOGGED; COMMIT");  // after the copy's snapshot
+    } else {
+      exec(src_db(db), "ALTER TABLE rewritten SET UNLOGGED");
+      holder.exec("COMMIT");
+    }
+    RunResult r = p.wait(120);
+    EXPECT_NE(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("rewritten was truncated, rewritten"), std::string::npos) << r.err;
+    // Either way nothing of it counts as copied: empty, or not created at all.
+    if (query_value(dst_db(db), "SELECT to_regclass('public.rewritten') IS NOT NULL") == "t")
+      EXPECT_EQ(query_value(dst_db(db), "SELECT count(*) FROM rewritten"), "0") << "a range read empty was committed";
+
+    RunResult again = run_pgcutover(copy_args(db, extra));
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(query_value(dst_db(db), "SELECT count(*) FROM rewritten"), "1000") << again.err;
+    EXPECT_EQ(expect_same_content(src_db(db), dst_db(db)), 2);
+    std::filesystem::remove_all(dir);
+  }
 }

@@ -67,6 +67,11 @@ class SnapshotHolder {
 std::vector<u32> rewritten_since_snapshot(Connection &conn, const std::vector<u32> &table_oids);
 // The error for such a table: nothing of it is kept from this run.
 Error table_rewritten(const std::string &table, const std::string &what_was_kept);
+// After a read of one table in `conn`'s snapshot, in the same transaction
+// (whose lock on the table keeps it from being rewritten until it ends):
+// throws table_rewritten when the read saw the table's storage as replaced
+// since the snapshot, i.e. empty.
+void check_read_not_rewritten(Connection &conn, u32 table_oid, const std::string &table);
 
 class SnapshotReader {
  public:
