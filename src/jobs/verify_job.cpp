@@ -15,6 +15,7 @@
 #include "pgcutover/ledger/ledger.hpp"
 #include "pgcutover/ledger/run_lock.hpp"
 #include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/diff/buckets.hpp"
 #include "pgcutover/util/log.hpp"
 
 namespace pgcutover::jobs {
@@ -32,9 +33,10 @@ namespace {
 
 // The ranges the copy used, if the ledger has them: one range list drives
 // copy, verify and repair.
-// A table whose ranges the copy cut in the source's order of a text key the
-// target orders differently (plan::KeyRange::source_order) gets ranges of
-// its own from plan_anew: verify evaluates them on both servers.
+// A table whose text key the two servers order differently gets its one
+// whole-table range from plan_anew: it is verified by buckets of its key
+// (diff/buckets.hpp), not by ranges, which both servers would have to
+// evaluate under COLLATE "C", one full scan per range.
 bool use_ledger_ranges(pg::Connection &dst, const Scope &scope, plan::Plan &plan,
                        const std::function<std::vector<plan::KeyRange>(const plan::TablePlan &)> &plan_anew) {
   ledger::Ledger led(scope.tool_schema, scope.job_name());
@@ -48,7 +50,7 @@ bool use_ledger_ranges(pg::Connection &dst, const Scope &scope, plan::Plan &plan
     tp.ranges = std::move(ranges);
   }
   for (plan::TablePlan &tp : plan.tables)
-    if (plan::has_source_order_ranges(tp)) tp.ranges = plan_anew(tp);
+    if (plan::has_source_order_ranges(tp) || diff::by_buckets(tp.table)) tp.ranges = plan_anew(tp);
   log::info("verifying by the ranges of job {}", led.job());
   return true;
 }
@@ -137,6 +139,10 @@ VerifyResult run_verify(const VerifyConfig &cfg, report::RunReport &rep, report:
     plan::PlanOptions po;
     po.range_bytes = bopt.ranges.range_bytes;
     auto plan_anew = [&](const plan::TablePlan &tp) {
+      // A key the servers order differently: verified whole, by buckets of
+      // its key (or counted whole), never by ranges either server would scan whole.
+      if (diff::by_buckets(tp.table))
+        return std::vector<plan::KeyRange>{plan::KeyRange{0, std::nullopt, std::nullopt, tp.table.total_bytes()}};
       std::vector<plan::KeyRange> ranges = plan::plan_ranges(src_reader.conn(), tp.table, po);
       src_reader.between_tables();
       return ranges;

@@ -100,11 +100,14 @@ Error table_rewritten(const std::string &table, const std::string &what_was_kept
                "rerun the same command: it takes a new snapshot");
 }
 
-void check_read_not_rewritten(Connection &conn, u32 table_oid, const std::string &table) {
+const char *const RANGE_NOT_COMMITTED =
+    "the read of this range saw it empty and nothing of the range was committed (ranges committed before keep the "
+    "rows they read; rows deleted on the source since go with sync --deletes detect)";
+
+void check_read_not_rewritten(Connection &conn, u32 table_oid, const std::string &table,
+                              const std::string &what_was_kept) {
   if (rewritten_since_snapshot(conn, {table_oid}).empty()) return;
-  throw table_rewritten(table, "the read of this range saw it empty and nothing of the range was committed (ranges "
-                               "committed before keep the rows they read; rows deleted on the source since go with "
-                               "sync --deletes detect)");
+  throw table_rewritten(table, what_was_kept);
 }
 
 Error snapshot_lost(const SnapshotInfo &snapshot) {

@@ -212,7 +212,7 @@ WriteResult transfer_range(pg::Connection &src, pg::Connection &dst, const plan:
         dst, tp, write, [&] { return out.next(); },
         [&] {
           // TRUNCATE and table rewrites are not MVCC-safe: an empty read may be one.
-          pg::check_read_not_rewritten(src, t.oid, t.name.display());
+          pg::check_read_not_rewritten(src, t.oid, t.name.display(), pg::RANGE_NOT_COMMITTED);
           return out.server_rows();
         },
         chunk_bytes, progress, range.new_keys);
@@ -243,7 +243,7 @@ WriteResult fill_stage(pg::Connection &src, pg::Connection &dst, const plan::Tab
     if (batch.add(*m)) flush();
   if (!batch.empty()) flush();
   framer.finish();
-  pg::check_read_not_rewritten(src, tp.table.oid, tp.table.name.display());
+  pg::check_read_not_rewritten(src, tp.table.oid, tp.table.name.display(), pg::RANGE_NOT_COMMITTED);
   i64 stored = in.finish();
   if (stored != from.server_rows() || stored != framer.tuples())
     count_mismatch("the source sent", from.server_rows(), "the target stored", stored);
@@ -356,7 +356,7 @@ WriteResult spill_range(pg::Connection &src, const plan::TablePlan &tp, const pl
   framer.finish();
   if (out.server_rows() != framer.tuples())
     count_mismatch("the source sent", out.server_rows(), "the stream holds", framer.tuples());
-  pg::check_read_not_rewritten(src, t.oid, t.name.display());
+  pg::check_read_not_rewritten(src, t.oid, t.name.display(), pg::RANGE_NOT_COMMITTED);
   writer.finish(framer.tuples());
   res.rows = framer.tuples();
   if (spill_bytes) *spill_bytes = writer.bytes_out();

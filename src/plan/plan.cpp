@@ -96,8 +96,9 @@ KeyOrder key_order(const catalog::TableDef &src, const catalog::TableDef *dst, c
                                 src.find_column(src.key[0])->collation_order + "): the key index serves ranges";
   else out.rule = "text key ordered differently on the two servers (" + differ +
                   "; provider/locale/version): copy and sync cut and read ranges in the source's order through its "
-                  "key index; verify and delete detection compare under COLLATE \"C\", which no index serves, so "
-                  "each of their ranges reads the whole table";
+                  "key index; verify and delete detection read each side once, unordered, and compare rows summed "
+                  "into buckets by a hash of the key (a second read finds the keys of differing buckets), since "
+                  "ranges both servers evaluate would each read the whole table under COLLATE \"C\"";
   return out;
 }
 

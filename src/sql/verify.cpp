@@ -19,4 +19,12 @@ std::string copy_out_keys(const QualifiedName &table, const std::vector<std::str
                      detail::key_set_literals(key, keys), detail::format_option(format));
 }
 
+std::string keyed_copy_out(const QualifiedName &table, const std::vector<std::string> &key,
+                           const std::vector<ComparedColumn> &columns, copybin::StreamFormat format) {
+  std::string keys;
+  for (const std::string &k : key) keys += quote_ident(k) + "::text, ";
+  return fmt::format("COPY (SELECT {}{} FROM ONLY {}) TO STDOUT {}", keys, compared_list(columns), table,
+                     detail::format_option(format));
+}
+
 }  // namespace pgcutover::sql::verify

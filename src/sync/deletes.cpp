@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
+#include "pgcutover/diff/buckets.hpp"
 #include "pgcutover/diff/key_diff.hpp"
 #include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pg/transaction.hpp"
@@ -15,6 +17,7 @@ namespace pgcutover::sync {
 
 namespace {
 constexpr i64 KEYS_PER_ROUND = 10000;
+constexpr i64 BUCKET_ROWS_PER_ROUND = 65536;  // rows held by a round by buckets
 }  // namespace
 
 std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pg::Endpoints &ends,
@@ -49,13 +52,33 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pg:
     auto dst = targets.acquire();
     i64 n = 0;
     try {
+      // A key the servers order differently: the key sets compared by
+      // buckets of the key (diff/buckets.hpp), one read per side and round,
+      // instead of C-order ranges both would scan whole, one per range.
+      std::optional<diff::BucketDigest> source_buckets;
+      if (diff::by_buckets(*w.table)) {
+        copybin::StreamFormat f = w.table->text_only_column() ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
+        source_buckets = diff::digest_buckets(*src, *w.table, f, diff::bucket_count(*w.table));
+      }
+      u32 from_bucket = 0;  // the buckets before it are done: their extra keys deleted
       for (;;) {
         bool more = false;
-        std::vector<diff::KeyDiff> diffs = diff::localize(*src, *dst, *w.table, w.range, KEYS_PER_ROUND, &more);
+        std::vector<diff::KeyDiff> diffs;
+        if (source_buckets) {
+          copybin::StreamFormat f = w.table->text_only_column() ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
+          diff::BucketDigest target = diff::digest_buckets(*dst, *w.table, f, static_cast<u32>(source_buckets->rows.size()));
+          diffs = diff::localize_buckets(*src, *dst, *w.table, f, *source_buckets, target, BUCKET_ROWS_PER_ROUND, &more,
+                                         from_bucket, &from_bucket);
+        } else {
+          diffs = diff::localize(*src, *dst, *w.table, w.range, KEYS_PER_ROUND, &more);
+        }
         std::vector<plan::KeyBound> extra;
         for (const diff::KeyDiff &d : diffs)
           if (d.kind == diff::DiffKind::Extra) extra.push_back(d.key);
-        if (extra.empty()) break;
+        if (extra.empty()) {
+          if (source_buckets && more) continue;  // none in these buckets: the next ones
+          break;
+        }
         // The keys were read in the snapshot: a table truncated or rewritten
         // since looks empty there, and every target row would look extra.
         if (!pg::rewritten_since_snapshot(*src, {w.table->oid}).empty())

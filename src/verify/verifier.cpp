@@ -1,6 +1,7 @@
 // Verification and repair (see verifier.hpp for what a digest covers).
 #include "pgcutover/pg/target_checks.hpp"
 #include "pgcutover/verify/verifier.hpp"
+#include "pgcutover/diff/buckets.hpp"
 
 #include "pgcutover/pg/probe.hpp"
 
@@ -12,6 +13,7 @@
 
 #include "pgcutover/copybin/framer.hpp"
 #include "pgcutover/pg/copy_stream.hpp"
+#include "pgcutover/pg/snapshot.hpp"
 #include "pgcutover/pg/transaction.hpp"
 #include "pgcutover/pipeline/conn_pool.hpp"
 #include "pgcutover/pipeline/parallel.hpp"
@@ -50,6 +52,14 @@ HashMethod parse_method(const std::string &t) {
 }
 const char *to_string(Mode m) { return m == Mode::Count ? "count" : m == Mode::Hash ? "hash" : "full"; }
 const char *to_string(HashMethod m) { return m == HashMethod::Server ? "server" : "client"; }
+
+// A table rewritten on the source after the snapshot reads empty in it: its
+// digest is not the table's, and a repair by it would delete the target's rows.
+constexpr const char *NOT_COMPARED = "this verify's reads of it are not the table: it was neither compared nor repaired";
+
+void check_source_read(pg::Connection &src, const catalog::TableDef &t) {
+  pg::check_read_not_rewritten(src, t.oid, t.name.display(), NOT_COMPARED);
+}
 
 Digest digest_range(pg::Connection &conn, const plan::TablePlan &tp, const plan::KeyRange &range, Mode mode,
                     HashMethod method, sql::RowHash hash) {
@@ -112,6 +122,7 @@ void repair_keys(pg::Connection &src, pg::Connection &dst, const plan::TablePlan
     }
     dst.exec(sql::upsert_from_stage(t.name, sql::temp_stage_ref(stage), cols, t.key));
   }
+  check_source_read(src, t);
   txn.commit();
 }
 
@@ -124,8 +135,12 @@ void replace_rows(pg::Connection &src, pg::Connection &dst, const plan::TablePla
   pg::empty_for_reload(dst, t.name);
   copy_rows(src, dst, sql::copy_out(t.name, cols, key_spec(t), plan::KeyRange{}, tp.format, ""),
             sql::copy_in(t.name, cols, tp.format), tp.format, static_cast<int>(cols.size()));
+  check_source_read(src, t);
   txn.commit();
 }
+
+// The rows one round of finding differing keys by buckets holds in memory.
+static i64 bucket_budget(const VerifyOptions &opt) { return std::max<i64>(4 * opt.max_keys_per_range, 65536); }
 
 std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints &ends, const SnapshotPair &snaps,
                                      const VerifyOptions &opt, report::RunReport &report) {
@@ -154,6 +169,11 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
     return sql::row_hash_for(snaps.source.server_version, snaps.target.server_version, pg::same_encoding(*src, *dst));
   }();
 
+  // A table verified by buckets of its key (buckets.hpp): its one range is
+  // the whole table. Its digests are kept for the repair when they differ.
+  auto bucketed = [&](const plan::TablePlan &tp) { return opt.mode != Mode::Count && diff::by_buckets(tp.table); };
+  std::vector<std::optional<std::pair<diff::BucketDigest, diff::BucketDigest>>> kept(verdicts.size());
+
   // Each task digests the source side on a second thread, so both servers work at once.
   pipeline::run_each(verdicts, jobs, [&](RangeVerdict &rv) {
     RangeVerdict *v = &rv;
@@ -161,21 +181,56 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
       auto src = sources.acquire();
       auto dst = targets.acquire();
       try {
-        std::future<Digest> sf = std::async(std::launch::async, [&] {
-          return digest_range(*src, *v->table, v->range, opt.mode, opt.method, hash);
-        });
-        Digest td;
-        try {
-          td = digest_range(*dst, *v->table, v->range, opt.mode, opt.method, hash);
-        } catch (...) {
-          sf.wait();
-          throw;
+        if (bucketed(*v->table)) {
+          u32 n = diff::bucket_count(v->table->table);
+          const catalog::TableDef &t = v->table->table;
+          const copybin::StreamFormat f = v->table->format;
+          std::future<diff::BucketDigest> sf = std::async(std::launch::async, [&] {
+            diff::BucketDigest d = diff::digest_buckets(*src, t, f, n);
+            check_source_read(*src, v->table->table);
+            return d;
+          });
+          diff::BucketDigest td;
+          try {
+            td = diff::digest_buckets(*dst, t, f, n);
+          } catch (...) {
+            sf.wait();
+            throw;
+          }
+          diff::BucketDigest sd = sf.get();
+          v->source = sd.digest;
+          v->target = td.digest;
+          v->equal = v->source == v->target;
+          if (!v->equal && (opt.mode == Mode::Full || opt.repair)) {
+            v->diffs = diff::localize_buckets(*src, *dst, t, f, sd, td, bucket_budget(opt), &v->diffs_truncated);
+            if (static_cast<i64>(v->diffs.size()) > opt.max_keys_per_range) {
+              v->diffs.resize(static_cast<size_t>(opt.max_keys_per_range));  // the rest: found again by the repair
+              v->diffs_truncated = true;
+            }
+            check_source_read(*src, v->table->table);
+          }
+          if (!v->equal && opt.repair) kept[static_cast<size_t>(v - verdicts.data())].emplace(std::move(sd), std::move(td));
+        } else {
+          std::future<Digest> sf = std::async(std::launch::async, [&] {
+            Digest d = digest_range(*src, *v->table, v->range, opt.mode, opt.method, hash);
+            check_source_read(*src, v->table->table);
+            return d;
+          });
+          Digest td;
+          try {
+            td = digest_range(*dst, *v->table, v->range, opt.mode, opt.method, hash);
+          } catch (...) {
+            sf.wait();
+            throw;
+          }
+          v->source = sf.get();
+          v->target = td;
+          v->equal = v->source == v->target;
+          if (!v->equal && (opt.mode == Mode::Full || opt.repair)) {
+            v->diffs = diff::localize(*src, *dst, v->table->table, v->range, opt.max_keys_per_range, &v->diffs_truncated);
+            check_source_read(*src, v->table->table);
+          }
         }
-        v->source = sf.get();
-        v->target = td;
-        v->equal = v->source == v->target;
-        if (!v->equal && (opt.mode == Mode::Full || opt.repair))
-          v->diffs = diff::localize(*src, *dst, v->table->table, v->range, opt.max_keys_per_range, &v->diffs_truncated);
       } catch (...) {
         src.discard();
         dst.discard();
@@ -202,6 +257,22 @@ std::vector<RangeVerdict> run_verify(const plan::Plan &plan, const pg::Endpoints
       const std::string name = v.table->table.name.display();
       auto src = sources.acquire();
       pg::Connection writer = pg::Connection::open(ends.target_conninfo, ends.target_settings);
+      if (const auto &digests = kept[static_cast<size_t>(&v - verdicts.data())]) {
+        // By buckets: repaired, digested again on the target, until its buckets are the source's.
+        const auto &[sd, td] = *digests;
+        std::vector<KeyDiff> todo = v.diffs;
+        bool more = v.diffs_truncated;
+        diff::BucketDigest now = td;
+        for (int round = 0; round < 1000 && !todo.empty(); ++round) {
+          if (more) log::info("{}: more than {} differing keys; repairing in rounds", name, opt.max_keys_per_range);
+          repair_keys(*src, writer, *v.table, todo);
+          v.repaired = true;
+          now = diff::digest_buckets(writer, v.table->table, v.table->format, static_cast<u32>(sd.rows.size()));
+          todo = diff::localize_buckets(*src, writer, v.table->table, v.table->format, sd, now, bucket_budget(opt), &more);
+        }
+        v.equal_after_repair = sd.digest == now.digest;
+        continue;
+      }
       if (!v.table->table.has_key()) {
         log::warn("{}: differs and has no primary key: replacing all its rows", name);
         replace_rows(*src, writer, *v.table);

@@ -70,8 +70,11 @@ Error table_rewritten(const std::string &table, const std::string &what_was_kept
 // After a read of one table in `conn`'s snapshot, in the same transaction
 // (whose lock on the table keeps it from being rewritten until it ends):
 // throws table_rewritten when the read saw the table's storage as replaced
-// since the snapshot, i.e. empty.
-void check_read_not_rewritten(Connection &conn, u32 table_oid, const std::string &table);
+// since the snapshot, i.e. empty. what_was_kept as for table_rewritten.
+void check_read_not_rewritten(Connection &conn, u32 table_oid, const std::string &table,
+                              const std::string &what_was_kept);
+// What a copy or sync range keeps when its read is found so.
+extern const char *const RANGE_NOT_COMMITTED;
 
 class SnapshotReader {
  public:

@@ -17,6 +17,12 @@ std::string ordered_copy_out(const QualifiedName &table, const std::vector<Compa
 std::string copy_out_keys(const QualifiedName &table, const std::vector<std::string> &columns, const KeySpec &key,
                           const std::vector<KeyValue> &keys, copybin::StreamFormat format);
 
+// COPY of every row, unordered, each led by its key columns as text (one
+// field per key column), then the compared columns: for digests by hash
+// bucket of the key (verify/buckets.hpp), which need no order.
+std::string keyed_copy_out(const QualifiedName &table, const std::vector<std::string> &key,
+                           const std::vector<ComparedColumn> &columns, copybin::StreamFormat format);
+
 // Moved to sql::diff (kept here for callers not yet switched).
 using diff::key_quantiles;
 
