@@ -42,7 +42,9 @@
 #        same rows), the target database is created as in c. BASE here should be a build
 #        from before copy cut its ranges in the source's order (every range of such a key
 #        under COLLATE "C"); NEW reads them through the source's key index, and its verify
-#        still compares under COLLATE "C" (both servers evaluate verify's ranges).
+#        reads each side once and compares rows summed into buckets by a hash of the key
+#        (a build between the two, e.g. 91f5558, verifies by C-order ranges of its own:
+#        one full scan per range on each side).
 # Data (source, generated once per case and reused; --regen rebuilds): public.words
 # (k text PRIMARY KEY, v text NOT NULL), N rows, the same rows in both cases:
 # k = prefix || lpad(g / 60, 7, '0') || suffix, prefix from 'a','A','b','B','é','E','_',
@@ -60,8 +62,10 @@
 # Then, each repetition, per case, per build (NEW and BASE alternating):
 #   copy_<b>     pgcutover copy --source S --target T --range-bytes S --jobs N into an empty
 #                target database tk_<case> (dropped and recreated right before)
-#   verify_<b>   pgcutover verify --source S --target T --jobs N, the same build, on that
-#                target (after an untimed ANALYZE of the target's words)
+#   verify_<b>   pgcutover verify --source S --target T --jobs N --range-bytes S, the same
+#                build, on that target (after an untimed ANALYZE of the target's words);
+#                --range-bytes only matters where verify cuts ranges of its own (no
+#                ledger ranges it can use: icu_c with builds before the buckets)
 # Before every timed run: both clusters settle (no autovacuum worker, up to 120 s), sync,
 # CHECKPOINT on both, then SELECT pg_stat_reset() in the source database and the target
 # database. Timed with perf_measure (lib.sh: wall, client user+sys and max RSS, CPU of
@@ -362,7 +366,7 @@ for rep in $(seq 1 "$REPEAT"); do
       # Statistics now, so autovacuum does not analyze the fresh table during the verify.
       perf_psql -d "$tc" -c "ANALYZE public.words"
       timed "$c" "verify_$b" "$b" "$rep" "$db" \
-        "${BIN[$b]}" verify --source "$sc" --target "$tc" --jobs "$JOBS"
+        "${BIN[$b]}" verify --source "$sc" --target "$tc" --jobs "$JOBS" --range-bytes "$RANGE_BYTES"
       if [ "$RC" -eq 0 ] && ! grep -qw OK "$LOG"; then OK="BAD(verify exited 0 without OK: $(first_error "$LOG"))"; fi
       record "$c" "verify_$b" "$b" "$rep"
     done
@@ -384,7 +388,7 @@ export RUNS PLANS CASEINFO
   done
   echo "- work tree at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || echo ' (+ uncommitted changes in src/include; NEW may or may not contain them)')"
   echo "- load average (1/5/15 min): before $LOAD_BEFORE, after $LOAD_AFTER; timed repetitions $T_TOTAL s; $REPEAT repetition(s), cases and builds alternated"
-  echo "- pgcutover: copy and verify with --jobs $JOBS, copy with --range-bytes $RANGE_BYTES"
+  echo "- pgcutover: copy and verify with --jobs $JOBS and --range-bytes $RANGE_BYTES"
   for c in "${CASE_LIST[@]}"; do
     echo "- case $c: source $(db_of "$c") ${SRC_COLL[$c]}; target ${TGT_COLL[$c]}; public.words ${SRC_DIGEST[$c]}, table $(awk -v b="${SRC_BYTES[$c]}" 'BEGIN { printf "%.1f", b / 1e6 }') MB, physical order $ORDER$([ -z "${GEN_S[$c]-}" ] || echo "; generated in ${GEN_S[$c]} s")"
   done

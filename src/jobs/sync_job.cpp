@@ -13,6 +13,8 @@
 //   sequences      on the final sync
 #include "pgcutover/jobs/sync_job.hpp"
 
+#include "pgcutover/diff/buckets.hpp"
+
 #include <stdlib.h>
 
 #include <algorithm>
@@ -468,11 +470,11 @@ class SyncJob {
     report::PhaseTimer t(rep_, "detect_deletes");
     // Deletes can be anywhere in a table: a table without changed rows (no
     // range to merge) is compared whole.
-    // So is a table whose ranges were cut in the source's order of a text
-    // key the target orders differently: key sets are compared on both.
+    // So is a table whose text key the target orders differently: its key
+    // sets are compared by buckets of the key (diff/buckets.hpp).
     plan::Plan keys = plan_;
     for (plan::TablePlan &tp : keys.tables)
-      if (tp.ranges.empty() || plan::has_source_order_ranges(tp))
+      if (tp.ranges.empty() || diff::by_buckets(tp.table))
         tp.ranges = {plan::KeyRange{0, std::nullopt, std::nullopt, tp.table.total_bytes()}};
     std::map<std::string, i64> deleted = sync::delete_missing_rows(keys, ends(), result_.snapshot, cfg_.scope.jobs);
     for (SyncedTable &st : result_.tables) st.deleted = deleted[st.table.display()];

@@ -31,8 +31,13 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pg:
     plan::KeyRange range;
   };
   std::vector<Work> work;
-  for (size_t i = 0; i < plan.tables.size(); ++i)
+  for (size_t i = 0; i < plan.tables.size(); ++i) {
+    if (diff::by_buckets(keys_only[i])) {  // compared whole, by buckets: one item, whatever its ranges
+      work.push_back({&keys_only[i], plan::KeyRange{}});
+      continue;
+    }
     for (const plan::KeyRange &r : plan.tables[i].ranges) work.push_back({&keys_only[i], r});
+  }
   std::map<std::string, i64> deleted;
   std::mutex mu;
   // Connections are reused across ranges (a run over thousands of tables
