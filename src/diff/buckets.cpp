@@ -160,14 +160,17 @@ KeyOf key_of(const std::vector<Field> &row, size_t key_fields, u32 buckets) {
   return k;
 }
 
+// Adds a field to a hash: its length (-1 for NULL), then its bytes.
+void hash_field(XXH3_state_t *st, const Field &f) {
+  i64 len = f.null ? -1 : f.size;
+  XXH3_64bits_update(st, &len, sizeof len);
+  XXH3_64bits_update(st, f.data, static_cast<size_t>(f.size));
+}
+
 // A row's hash: every field, its length and NULL-ness included.
 u64 row_hash(const std::vector<Field> &row, XXH3_state_t *st) {
   XXH3_64bits_reset(st);
-  for (const Field &f : row) {
-    i64 len = f.null ? -1 : f.size;
-    XXH3_64bits_update(st, &len, sizeof len);
-    XXH3_64bits_update(st, f.data, static_cast<size_t>(f.size));
-  }
+  for (const Field &f : row) hash_field(st, f);
   return XXH3_64bits_digest(st);
 }
 
@@ -220,10 +223,8 @@ KeptRows keep_rows(pg::Connection &conn, const catalog::TableDef &t, copybin::St
       }
       r.hash = row_hash(row, st);
       for (size_t i = nk; i < row.size(); ++i) {
-        i64 len = row[i].null ? -1 : row[i].size;
         XXH3_64bits_reset(st);
-        XXH3_64bits_update(st, &len, sizeof len);
-        XXH3_64bits_update(st, row[i].data, static_cast<size_t>(row[i].size));
+        hash_field(st, row[i]);
         r.columns.push_back(XXH3_64bits_digest(st));
       }
       out.emplace(std::move(k.bytes), std::move(r));

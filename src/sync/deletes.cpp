@@ -60,17 +60,15 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pg:
       // A key the servers order differently: the key sets compared by
       // buckets of the key (diff/buckets.hpp), one read per side and round,
       // instead of C-order ranges both would scan whole, one per range.
+      const copybin::StreamFormat f =
+          w.table->text_only_column() ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
       std::optional<diff::BucketDigest> source_buckets;
-      if (diff::by_buckets(*w.table)) {
-        copybin::StreamFormat f = w.table->text_only_column() ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
-        source_buckets = diff::digest_buckets(*src, *w.table, f, diff::bucket_count(*w.table));
-      }
+      if (diff::by_buckets(*w.table)) source_buckets = diff::digest_buckets(*src, *w.table, f, diff::bucket_count(*w.table));
       u32 from_bucket = 0;  // the buckets before it are done: their extra keys deleted
       for (;;) {
         bool more = false;
         std::vector<diff::KeyDiff> diffs;
         if (source_buckets) {
-          copybin::StreamFormat f = w.table->text_only_column() ? copybin::StreamFormat::Text : copybin::StreamFormat::Binary;
           diff::BucketDigest target = diff::digest_buckets(*dst, *w.table, f, static_cast<u32>(source_buckets->rows.size()));
           diffs = diff::localize_buckets(*src, *dst, *w.table, f, *source_buckets, target, BUCKET_ROWS_PER_ROUND, &more,
                                          from_bucket, &from_bucket);
@@ -86,8 +84,7 @@ std::map<std::string, i64> delete_missing_rows(const plan::Plan &plan, const pg:
         }
         // The keys were read in the snapshot: a table truncated or rewritten
         // since looks empty there, and every target row would look extra.
-        if (!pg::rewritten_since_snapshot(*src, {w.table->oid}).empty())
-          throw pg::table_rewritten(w.table->name.display(), "no row of it was deleted on the target");
+        pg::check_read_not_rewritten(*src, w.table->oid, w.table->name.display(), "no row of it was deleted on the target");
         pg::Transaction txn(*dst);
         n += diff::delete_keys(*dst, *w.table, extra);
         txn.commit();
