@@ -17,7 +17,7 @@
 #                        once and reused (--regen rebuilds); the smallest is the reference of
 #                        the scaling table
 #   --reps N             repetitions (default 1); within one, the method groups alternate
-#   --methods LIST       comma-separated subset of pgc_copy,pgc_sync,pgc_verify,dump_fc,pipe
+#   --methods LIST       comma-separated subset of pgc_copy,pgc_sync,pgc_verify,dump_fc,pgcopydb,pipe
 #                        (default all). pgc_sync and pgc_verify run on pgc_copy's target
 #                        right after it, so selecting one of them runs pgc_copy too
 #   --range-bytes SIZE   pgcutover copy's --range-bytes (default auto: the largest scale's
@@ -32,7 +32,7 @@
 #   --timeout SECS       give up on one timed command after this long (default 14400; 0 = never)
 #   --regen              regenerate the seed and every scale's source database
 #   --keep-running       leave both clusters running at the end
-#   --no-peers-at-largest  skip dump_fc at the largest scale (recorded as skipped, not failed)
+#   --no-peers-at-largest  skip dump_fc and pgcopydb at the largest scale (recorded as skipped, not failed)
 #   --low-disk           generate each scale's source database right before its runs and drop
 #                        it after them (one scale on disk at a time; nothing reused next time)
 #   -h, --help           this text
@@ -60,7 +60,7 @@
 # generation rate (GB of table data per minute, split into growth, vacuum and indexes)
 # are printed and go into the summary.
 # Disk: before generating, the script estimates what the source databases to generate,
-# the largest target and both servers' WAL (max_wal_size 8GB each) need, from the seed's
+# the largest target and both servers' WAL (max_wal_size 8GB each, less what pg_wal holds already) need, from the seed's
 # index ratio, and stops if the file system has less free (--low-disk needs less).
 #
 # Methods (cluster perf/out/scale-target; every target database is created empty, in the
@@ -84,6 +84,9 @@
 #               (FREEZE, ANALYZE) public.docs (an interrupted run's pending restore is done at
 #               the next start)
 #   dump_fc     pg_dump -Fc | pg_restore --exit-on-error, into an empty database
+#   pgcopydb    pgcopydb clone --table-jobs N --index-jobs N --split-tables-larger-than 256MB
+#               into an empty database (Debian's pgcopydb, or $PGCOPYDB; installed with
+#               apt-get when missing and run as root; if it cannot be, its rows say "not run")
 #   pipe        one psql binary COPY pipe per table, one after the other:
 #               psql -c "COPY t TO STDOUT (FORMAT binary)" | psql -c "COPY t FROM STDIN (FORMAT
 #               binary)", into the tables pg_dump --section=pre-data made
@@ -93,7 +96,7 @@
 # Checks, by SQL on both servers, independent of pgcutover: every table's row count equal,
 # the sum of hashtext(row::text) of every row of public.customers and of the public.docs
 # rows with id % 50 = 0 (TimeZone UTC on both sides) equal to the source's; pgc_copy and
-# dump_fc: the number of indexes and of constraints per type equal; the sync: public.docs'
+# dump_fc, pgcopydb: the number of indexes and of constraints per type equal; the sync: public.docs'
 # row count and the hash sum of the rows changed (updated_at >= the change's start) equal;
 # verify: exit 0 and OK. A failing run is recorded as FAILED (BAD for a wrong result) with
 # the first error line of its log, never as a time; what depends on a failed run is "not
@@ -104,7 +107,7 @@
 # table data in GB, GB/h per pair of cores (= GB / hours of wall time: this machine has 2
 # cores, i.e. one pair, and they run both servers and the tool), CPU-seconds per GB of the
 # source, target and engine (the client process tree), the engine's peak RSS, the ledger's
-# ranges, the time ratios to dump_fc and pipe of the same scale; then the scaling table
+# ranges, the time ratios to dump_fc, pgcopydb and pipe of the same scale; then the scaling table
 # against the smallest scale: time ratio against data ratio (passes within 10 %), engine
 # memory ratio.
 # Exit status: 0 when every run passed its check (the scaling verdicts are findings, not
@@ -124,7 +127,7 @@ set -euo pipefail
 CMDLINE="perf/scale.sh${*:+ $*}"
 GBS=10,20
 REPS=1
-METHODS=pgc_copy,pgc_sync,pgc_verify,dump_fc,pipe
+METHODS=pgc_copy,pgc_sync,pgc_verify,dump_fc,pgcopydb,pipe
 RANGE_BYTES=auto
 JOBS=2
 SEED_SCALE=auto
@@ -167,7 +170,7 @@ isnum "$TIMEOUT" || usage_error "bad --timeout '$TIMEOUT'"
 [ "$RANGE_BYTES" = auto ] || [[ $RANGE_BYTES =~ ^[0-9]+(\.[0-9]+)?[A-Za-z]*$ ]] || usage_error "bad --range-bytes '$RANGE_BYTES'"
 case $COLLATION in auto|libc|icu) ;; *) usage_error "--collation auto, libc or icu" ;; esac
 
-ALL="pgc_copy pgc_sync pgc_verify dump_fc pipe"
+ALL="pgc_copy pgc_sync pgc_verify dump_fc pgcopydb pipe"
 IFS=, read -r -a ASKED <<<"$METHODS"
 declare -A WANT
 for m in "${ASKED[@]}"; do
@@ -262,6 +265,26 @@ if [ -n "${WANT[pgc_copy]-}" ]; then
   BIN_SHA=$(sha256sum "$BIN" | cut -c1-12)
   log "pgcutover: $ORIG_BIN copied to $BIN ($BIN_VERSION, sha256 $BIN_SHA, built $(date -r "$ORIG_BIN" '+%F %T'))"
 fi
+
+# ---------------------------------------------------------------- pgcopydb
+declare -A NOT_RUN
+PGCOPYDB=${PGCOPYDB:-pgcopydb}
+PGCOPYDB_WORK=$WORK/pgcopydb
+if [ -n "${WANT[pgcopydb]-}" ] && ! command -v "$PGCOPYDB" >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    log "pgcopydb is not installed: apt-get install pgcopydb (log $LOGDIR/apt.log)"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends pgcopydb ||
+           { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends pgcopydb; }; } >"$LOGDIR/apt.log" 2>&1; then
+      log "apt-get install pgcopydb failed (see $LOGDIR/apt.log)"
+    fi
+  fi
+  if ! command -v "$PGCOPYDB" >/dev/null; then
+    NOT_RUN[pgcopydb]="$PGCOPYDB is not installed and could not be installed (apt-get install pgcopydb; see $LOGDIR/apt.log)"
+    loud "pgcopydb WILL NOT RUN: ${NOT_RUN[pgcopydb]}"
+  fi
+fi
+PGCOPYDB_VERSION=$(command -v "$PGCOPYDB" >/dev/null && "$PGCOPYDB" --version 2>&1 | sed -n 's/.*\(pgcopydb version [^ ]*\).*/\1/p' | head -n 1)
+uri() { echo "postgres://postgres@127.0.0.1:$(cat "$(perf_cluster_dir "$1")/port")/$2"; }
 
 # ---------------------------------------------------------------- clusters
 LOAD_BEFORE=$(loadavg)
@@ -364,7 +387,8 @@ for g in "${GB_LIST[@]}"; do
 done
 
 # Disk: the source databases still to generate (table data + indexes, at the seed's
-# index ratio), the largest target, and the WAL both servers may keep (max_wal_size each).
+# index ratio), the largest target, and the WAL both servers may still add (max_wal_size each,
+# less what their pg_wal already holds: that is on disk, not free, already).
 scale_ready() {  # scale_ready GB: whether perf_source_db would reuse its database
   local ready
   ready=$(perf_cluster_dir "$SRC")/ready_gb_$(echo "$1" | tr . _)
@@ -376,10 +400,16 @@ NEED=$(
   for g in "${GB_LIST[@]}"; do
     if [ "$LOW_DISK" -eq 1 ]; then gen=$g; elif ! scale_ready "$g"; then gen=$(awk -v a="$gen" -v b="$g" 'BEGIN { print a + b }'); fi
   done
-  awk -v gen="$gen" -v big="$LARGEST" -v r="$(awk -v i="$SEED_INDEX" -v b="$SEED_BYTES" 'BEGIN { print i / b }')" \
-    'BEGIN { printf "%.0f\n", (gen + big) * 1e9 * (1 + r) * 1.05 + 16e9 }')
+  # WAL already on disk is in use already: only each server's growth up to max_wal_size (8 GB) is still needed.
+  wal=0
+  for c in "$SRC" "$TGT"; do
+    have=$(du -sb "$(perf_cluster_dir "$c")/data/pg_wal" 2>/dev/null | cut -f1)
+    wal=$(awk -v w="$wal" -v h="${have:-0}" 'BEGIN { n = 8e9 - h; if (n < 0) n = 0; printf "%.0f\n", w + n }')
+  done
+  awk -v gen="$gen" -v big="$LARGEST" -v r="$(awk -v i="$SEED_INDEX" -v b="$SEED_BYTES" 'BEGIN { print i / b }')" -v wal="$wal" \
+    'BEGIN { printf "%.0f\n", (gen + big) * 1e9 * (1 + r) * 1.05 + wal }')
 FREE=$(df -B1 --output=avail "$PERF_OUT" | tail -n 1 | tr -d ' ')
-log "disk: about $(gbfmt "$NEED") GB needed from here on (sources to generate, the largest target, 2 x 8 GB of WAL), $(gbfmt "$FREE") GB free in $PERF_OUT"
+log "disk: about $(gbfmt "$NEED") GB needed from here on (sources to generate, the largest target, the WAL both servers may still add up to 8 GB each), $(gbfmt "$FREE") GB free in $PERF_OUT"
 if [ "$FREE" -lt "$NEED" ]; then
   echo "scale.sh: not enough disk: about $(gbfmt "$NEED") GB needed, $(gbfmt "$FREE") GB free in $PERF_OUT$([ "$LOW_DISK" -eq 1 ] || echo " (--low-disk keeps one source database at a time)")" >&2
   exit 1
@@ -478,6 +508,7 @@ method_label() {
     pgc_sync) echo "pgcutover sync --final --allow-scan --jobs $JOBS (1 % of docs updated, 0.5 % inserted)" ;;
     pgc_verify) echo "pgcutover verify --jobs $JOBS" ;;
     dump_fc) echo "pg_dump -Fc | pg_restore" ;;
+    pgcopydb) echo "pgcopydb clone --table-jobs $JOBS --index-jobs $JOBS --split-tables-larger-than 256MB" ;;
     pipe) echo "psql binary COPY pipe, table after table" ;;
   esac
 }
@@ -492,6 +523,10 @@ method_cmd() {  # method_cmd METHOD GB: sets CMD
     pgc_verify) CMD=("$BIN" verify --source "$sc" --target "$tc" --jobs "$JOBS") ;;
     dump_fc) CMD=(bash -c "set -o pipefail
       $(printf '%q' "$PG_BIN/pg_dump") -Fc -d $(printf '%q' "$sc") | $(printf '%q' "$PG_BIN/pg_restore") --exit-on-error -d $(printf '%q' "$tc")") ;;
+    pgcopydb)
+      rm -rf "$PGCOPYDB_WORK"   # its work directory holds a finished clone's state: a rerun would resume it
+      CMD=(env PATH="$PG_BIN:$PATH" "$PGCOPYDB" clone --source "$(uri "$SRC" "$(src_db "$g")")" --target "$(uri "$TGT" "$(tgt_db "$g" "$grp")")"
+           --table-jobs "$JOBS" --index-jobs "$JOBS" --split-tables-larger-than 256MB --dir "$PGCOPYDB_WORK") ;;
     pipe)
       script="set -eo pipefail"
       for t in ${TABLES[$g]}; do
@@ -582,9 +617,10 @@ change_source() {  # change_source GB REP
 run_group() {  # run_group GB GROUP REP
   local g=$1 grp=$2 rep=$3 db tc ranges m copy_ok sync_ok got
   db=$(tgt_db "$g" "$grp"); tc=$(ci "$TGT" "$db")
-  if [ "$grp" = dump_fc ] && [ "$NO_PEERS_LARGEST" -eq 1 ] && [ "$g" = "$LARGEST" ]; then
-    not_run "$g" dump_fc "$rep" "--no-peers-at-largest" skipped; return 0
+  if { [ "$grp" = dump_fc ] || [ "$grp" = pgcopydb ]; } && [ "$NO_PEERS_LARGEST" -eq 1 ] && [ "$g" = "$LARGEST" ]; then
+    not_run "$g" "$grp" "$rep" "--no-peers-at-largest" skipped; return 0
   fi
+  if [ -n "${NOT_RUN[$grp]-}" ]; then not_run "$g" "$grp" "$rep" "${NOT_RUN[$grp]}"; return 0; fi
   fresh_target "$db"
   if [ "$grp" = pipe ]; then
     "$PG_BIN/pg_dump" --section=pre-data -d "$(ci "$SRC" "$(src_db "$g")")" | perf_psql -d "$tc" >"$LOGDIR/gb$g-pipe-r$rep.predata.log" 2>&1
@@ -691,6 +727,7 @@ export RUNS ORDER LABELS SCALE_INFO LARGEST
   echo "## Scale run: 1x and 2x on production-configured servers ($STAMP)"
   echo
   perf_summary_setup "$CMDLINE" "$SRC" "$TGT" "$PG_VERSION" "$SRC_SETTINGS" "$TGT_SETTINGS"
+  [ -z "${WANT[pgcopydb]-}" ] || echo "- ${PGCOPYDB_VERSION:-pgcopydb: not installed} ($PGCOPYDB)"
   [ -z "$BIN" ] || echo "- $BIN_VERSION: private copy of $ORIG_BIN (sha256 $BIN_SHA) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || echo ' (+ uncommitted changes in the work tree; the binary may or may not contain them)')"
   echo "- the 2 cores run both servers and the tool: GB/h per pair of cores = GB / hours of wall time on this machine"
   echo "- collation of every database on both servers ($COLLATION): ${SRC_COLL[$SMALLEST]}$([ "$HAVE_EN_US" -eq 1 ] || echo "; en_US.UTF-8 is not installed here")"
@@ -736,18 +773,18 @@ print("GB = table data of the source database (pg_total_relation_size - pg_index
       "CPU s/GB: CPU-seconds of the source cluster, the target cluster and the engine (the client process tree: "
       "pgcutover with its pg_dump/pg_restore; pg_dump and pg_restore; the psql processes) per GB. Peak RSS: the "
       "largest client process / the client tree summed (sampled every 0.2 s). Ranges: the copy's ledger "
-      "(pgcutover.ranges on the target); verify's when it worked by them. ÷ dump_fc, ÷ pipe: the median wall time / "
+      "(pgcutover.ranges on the target); verify's when it worked by them. ÷ dump_fc, ÷ pgcopydb, ÷ pipe: the median wall time / "
       "that method's at the same scale (< 1: faster).")
 print()
-print("| GB | method | passed | median s | min-max s | GB/h per pair of cores | source CPU s/GB | target CPU s/GB | engine CPU s/GB | engine peak RSS MB | ranges | ÷ dump_fc | ÷ pipe | failed / not run |")
-print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+print("| GB | method | passed | median s | min-max s | GB/h per pair of cores | source CPU s/GB | target CPU s/GB | engine CPU s/GB | engine peak RSS MB | ranges | ÷ dump_fc | ÷ pgcopydb | ÷ pipe | failed / not run |")
+print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 for g in gbs:
     gb = info[g] / 1e9
     for m in order:
         k = (g, m); rs = by.get(k, []); why = "; ".join(sorted(set(bad.get(k, []))))
         nb = len([x for x in bad.get(k, []) if not x.startswith("skipped")])
         if not rs:
-            print(f"| {gb:.2f} | {labels[m]} | 0/{nb} | | | | | | | | | | | {why} |"); continue
+            print(f"| {gb:.2f} | {labels[m]} | 0/{nb} | | | | | | | | | | | | {why} |"); continue
         w = wall[k]; ws = [float(r["wall_s"]) for r in rs]
         ratio = lambda ref: f"{w / wall[(g, ref)]:.2f}" if (g, ref) in wall else "-"
         ranges = sorted(set(r["ranges"] for r in rs))
@@ -755,11 +792,11 @@ for g in gbs:
               f"{med(rs, lambda r: float(r['src_cpu_s'])) / gb:.1f} | {med(rs, lambda r: float(r['tgt_cpu_s'])) / gb:.1f} | "
               f"{med(rs, lambda r: float(r['user_s']) + float(r['sys_s'])) / gb:.1f} | "
               f"{med(rs, lambda r: int(r['maxrss_kb'])) / 1024:.0f} / {tree[k]:.0f} | {', '.join(ranges)} | "
-              f"{ratio('dump_fc')} | {ratio('pipe')} | {why} |")
+              f"{ratio('dump_fc')} | {ratio('pgcopydb')} | {ratio('pipe')} | {why} |")
 print()
 for g in gbs if "pgc_copy" in order else []:
     p = wall.get((g, "pgc_copy")); parts = []
-    for ref in ("dump_fc", "pipe"):
+    for ref in ("dump_fc", "pgcopydb", "pipe"):
         if p is not None and (g, ref) in wall: parts.append(f"pgc_copy / {ref} = {p / wall[(g, ref)]:.2f}")
         else: parts.append(f"pgc_copy / {ref}: no ratio (" + ("pgc_copy" if p is None else ref) + " has no passed run)")
     print(f"- {info[g] / 1e9:.2f} GB: " + "; ".join(parts))
