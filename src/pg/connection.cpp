@@ -145,6 +145,10 @@ Connection Connection::open(const std::string &conninfo, const SessionSettings &
     keys.push_back(k.c_str());
     vals.push_back(v.c_str());
   }
+  if (settings.replication) {  // after the conninfo: it must not turn a replication session off
+    keys.push_back("replication");
+    vals.push_back("database");
+  }
   keys.push_back(nullptr);
   vals.push_back(nullptr);
   c.conn_.reset(PQconnectStartParams(keys.data(), vals.data(), /*expand_dbname=*/1));

@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <algorithm>
+
 #include "pgcutover/sql/array.hpp"
 #include "pgcutover/sql/misc.hpp"
 #include "pgcutover/sql/server.hpp"
@@ -24,8 +26,12 @@ void warn_hidden_transactions(Connection &conn) {
 
 }  // namespace
 
-SnapshotHolder::SnapshotHolder(Connection conn) : conn_(std::move(conn)) {
+SnapshotHolder::SnapshotHolder(Connection conn) : SnapshotHolder(std::move(conn), "", "") {}
+
+SnapshotHolder::SnapshotHolder(Connection conn, const std::string &adopt_snapshot_id, const std::string &taken_before)
+    : conn_(std::move(conn)) {
   conn_.exec(sql::server::begin_snapshot_read());
+  if (!adopt_snapshot_id.empty()) conn_.exec(sql::server::set_transaction_snapshot(adopt_snapshot_id));
   Result r = conn_.exec(sql::server::export_snapshot(conn_.server_version()));
   info_.id = r.get(0, 0);
   info_.taken_at = r.get(0, 1);
@@ -35,6 +41,10 @@ SnapshotHolder::SnapshotHolder(Connection conn) : conn_(std::move(conn)) {
   if (!r.is_null(0, 5)) {
     info_.changes_from_holder = r.get(0, 5);
     info_.changes_from_age_s = std::stod(std::string(r.get(0, 6)));
+  }
+  if (!taken_before.empty()) {  // the adopted snapshot is older than this export: as old as taken_before
+    info_.taken_at = std::min(info_.taken_at, taken_before);  // same ISO 8601 UTC form: ordered as text
+    info_.changes_from = std::min(info_.changes_from, taken_before);
   }
   info_.server_version = conn_.server_version();
   warn_hidden_transactions(conn_);

@@ -33,6 +33,10 @@ struct SessionSettings {
   // default_toast_compression in the session ("" = the server's): applies to
   // columns without a compression of their own.
   std::string toast_compression;
+  // A logical replication session (replication=database): it runs
+  // replication commands (CREATE_REPLICATION_SLOT, START_REPLICATION) as
+  // well as SQL. Only pg::ReplicationSession opens one.
+  bool replication = false;
 };
 
 // Every session, reader or writer: encoding, output formats, time zone, an

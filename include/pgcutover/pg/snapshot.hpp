@@ -34,6 +34,12 @@ struct SnapshotInfo {
 class SnapshotHolder {
  public:
   explicit SnapshotHolder(Connection conn);
+  // Adopts a snapshot exported elsewhere (a replication slot's, importable
+  // only until its session runs its next command) and exports it again,
+  // so it stays importable for as long as this holder lives. taken_before:
+  // a server time (ISO 8601 UTC, as taken_at) read before that snapshot was
+  // taken, the latest a later sync may read change columns from.
+  SnapshotHolder(Connection conn, const std::string &adopt_snapshot_id, const std::string &taken_before);
   SnapshotHolder(const SnapshotHolder &) = delete;
   SnapshotHolder &operator=(const SnapshotHolder &) = delete;
 

@@ -1,0 +1,402 @@
+// Logical decoding for follow mode (issue 25), on a real server with
+// wal_level = logical.
+// - The pgoutput decoder (logical/pgoutput) on what the server sends: the
+//   messages of a slot read through pg_logical_slot_peek_binary_changes(),
+//   which returns the same payloads a walsender streams. Protocol 1 in text
+//   form (keys changed, unchanged TOAST values, REPLICA IDENTITY FULL,
+//   TRUNCATE of two tables, a logical message), then protocol 2 with binary
+//   values and a transaction streamed before its commit.
+// - The replication session (pg/replication): a slot created with an
+//   exported snapshot, adopted by a SnapshotHolder, meets its own stream
+//   exactly while rows are being written; its creation's wait for open
+//   transactions is bounded and names them.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "pg_cluster.hpp"
+#include "pgcutover/logical/pgoutput.hpp"
+#include "pgcutover/pg/replication.hpp"
+#include "pgcutover/pg/snapshot.hpp"
+#include "pgcutover/util/error.hpp"
+
+using namespace pgcutover::testing;
+namespace lg = pgcutover::logical;
+
+namespace {
+
+std::string unhex(const std::string &s) {
+  EXPECT_EQ(s.rfind("\\x", 0), 0u) << "not a hex bytea: " << s.substr(0, 20);
+  std::string out;
+  for (size_t i = 2; i + 1 < s.size(); i += 2) out += static_cast<char>(std::stoi(s.substr(i, 2), nullptr, 16));
+  return out;
+}
+
+struct Pgoutput : ::testing::Test {
+  static inline ScopedCluster *server = nullptr;
+  static void SetUpTestSuite() {
+    server = new ScopedCluster("pgoutput", "",
+                               {"wal_level = logical\nmax_replication_slots = 4\nmax_wal_senders = 4\n"
+                                "logical_decoding_work_mem = 64kB\n",
+                                ""});
+  }
+  static void TearDownTestSuite() {
+    delete server;
+    server = nullptr;
+  }
+  std::string ci() { return server->cluster().conninfo("logical"); }
+
+  void SetUp() override {
+    recreate_database(server->cluster(), "logical");
+    exec(ci(), R"SQL(
+      CREATE TABLE t (id int PRIMARY KEY, a text, b bytea, big text);
+      ALTER TABLE t ALTER COLUMN big SET STORAGE EXTERNAL;
+      CREATE TABLE f (x int, y text);
+      ALTER TABLE f REPLICA IDENTITY FULL;
+      CREATE PUBLICATION p FOR TABLE t, f;
+    )SQL");
+    exec(ci(), "SELECT pg_create_logical_replication_slot('s', 'pgoutput')");  // not in a transaction that wrote
+  }
+  void TearDown() override { drop_slots(); }
+
+  // Every slot of the database, once its session has let go of it.
+  void drop_slots() {
+    for (int i = 0; i < 100; ++i) {
+      if (query_value(ci(), "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()") == "0")
+        return;
+      exec(ci(), "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                 "WHERE database = current_database() AND NOT active");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "a replication slot stayed active";
+  }
+  // Decoding reads up to the WAL flushed, and these clusters commit
+  // asynchronously: waits until the WAL written so far is flushed (the WAL
+  // writer does it within wal_writer_delay).
+  void flush_wal() {
+    const std::string upto = query_value(ci(), "SELECT pg_current_wal_insert_lsn()::text");
+    for (int i = 0; i < 500; ++i) {
+      if (query_value(ci(), "SELECT pg_current_wal_flush_lsn() >= '" + upto + "'::pg_lsn") == "t") return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL() << "the WAL was not flushed up to " << upto << " within 10 s";
+  }
+  static pgcutover::pg::SessionSettings settings() {
+    pgcutover::pg::SessionSettings s;
+    s.role = "source";
+    return s;
+  }
+
+  // Every message the slot holds, decoded with protocol `proto` and the options.
+  std::vector<std::string> raw(const std::string &options) {
+    flush_wal();
+    std::vector<std::string> out;
+    for (auto &row : query_rows(ci(), "SELECT data FROM pg_logical_slot_peek_binary_changes('s', NULL, NULL, " +
+                                          options + ")"))
+      out.push_back(unhex(*row[0]));
+    return out;
+  }
+};
+
+std::string text(const lg::Value &v) {
+  EXPECT_EQ(v.kind, lg::ValueKind::Text);
+  return std::string(v.bytes);
+}
+
+TEST_F(Pgoutput, ProtocolOneTextMessagesOfEveryKindDecode) {
+  // One transaction each (a multi-statement query string would be one).
+  for (const char *sql : {
+           "INSERT INTO t VALUES (1, 'a', '\\x00ff'::bytea, (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 200) g))",
+           "UPDATE t SET a = 'b' WHERE id = 1", "UPDATE t SET id = 2 WHERE id = 1", "DELETE FROM t WHERE id = 2",
+           "INSERT INTO f VALUES (7, NULL)", "UPDATE f SET y = 'y' WHERE x = 7", "DELETE FROM f", "TRUNCATE t, f",
+           "SELECT pg_logical_emit_message(true, 'pgcutover', 'fence 1')"})
+    exec(ci(), sql);
+  const std::string big = query_value(ci(), "SELECT string_agg(md5(g::text), '') FROM generate_series(1, 200) g");
+  const uint32_t t_oid = std::stoul(query_value(ci(), "SELECT 't'::regclass::oid"));
+  const uint32_t f_oid = std::stoul(query_value(ci(), "SELECT 'f'::regclass::oid"));
+  std::vector<std::string> msgs =
+      raw("'proto_version', '1', 'publication_names', 'p', 'messages', 'true'");
+  lg::Decoder d(1);
+  std::vector<lg::Message> m;
+  std::string kinds;
+  for (auto &b : msgs) {
+    m.push_back(d.decode({b.data(), b.size()}));
+    kinds += b[0];
+  }
+  // Nine transactions: each change in its own, Relation before a table's
+  // first change, and again after TRUNCATE gave both tables new storage.
+  EXPECT_EQ(kinds, "BRICBUCBUCBDCBRICBUCBDCBRRTCBMC");
+  ASSERT_EQ(m.size(), kinds.size());
+
+  // Begin / Commit carry matching positions, increasing.
+  lg::Lsn last{};
+  for (size_t i = 0; i < m.size(); ++i) {
+    if (auto *c = std::get_if<lg::Commit>(&m[i])) {
+      EXPECT_GT(c->end_lsn, c->commit_lsn);
+      EXPECT_GT(c->commit_lsn, last);
+      last = c->commit_lsn;
+    }
+  }
+  auto &rel = std::get<lg::Relation>(m[1]);
+  EXPECT_EQ(rel.oid, t_oid);
+  EXPECT_EQ(rel.nspname, "public");
+  EXPECT_EQ(rel.relname, "t");
+  EXPECT_EQ(rel.replica_identity, 'd');
+  ASSERT_EQ(rel.columns.size(), 4u);
+  EXPECT_TRUE(rel.columns[0].key);
+  EXPECT_FALSE(rel.columns[1].key);
+  EXPECT_EQ(rel.columns[0].name, "id");
+  EXPECT_EQ(rel.columns[0].type, 23u);  // int4
+  EXPECT_EQ(rel.columns[2].type, 17u);  // bytea
+
+  auto &ins = std::get<lg::Insert>(m[2]);
+  EXPECT_EQ(ins.relation, t_oid);
+  ASSERT_EQ(ins.row.size(), 4u);
+  EXPECT_EQ(text(ins.row[0]), "1");
+  EXPECT_EQ(text(ins.row[1]), "a");
+  EXPECT_EQ(text(ins.row[2]), "\\x00ff");
+  EXPECT_EQ(text(ins.row[3]), big);
+
+  // The key did not change: no old tuple; the TOASTed column unchanged is not sent.
+  auto &u1 = std::get<lg::Update>(m[5]);
+  EXPECT_EQ(u1.old_kind, 0);
+  ASSERT_EQ(u1.row.size(), 4u);
+  EXPECT_EQ(text(u1.row[1]), "b");
+  EXPECT_EQ(u1.row[3].kind, lg::ValueKind::Unchanged);
+  // The key changed: the old key comes first.
+  auto &u2 = std::get<lg::Update>(m[8]);
+  EXPECT_EQ(u2.old_kind, 'K');
+  EXPECT_EQ(text(u2.old_row[0]), "1");
+  EXPECT_EQ(text(u2.row[0]), "2");
+  auto &d1 = std::get<lg::Delete>(m[11]);
+  EXPECT_EQ(d1.old_kind, 'K');
+  EXPECT_EQ(text(d1.old_row[0]), "2");
+  EXPECT_EQ(d1.old_row[1].kind, lg::ValueKind::Null);  // only the key's columns are sent
+
+  // REPLICA IDENTITY FULL: the whole old row, NULLs included.
+  auto &frel = std::get<lg::Relation>(m[14]);
+  EXPECT_EQ(frel.oid, f_oid);
+  EXPECT_EQ(frel.replica_identity, 'f');
+  auto &fi = std::get<lg::Insert>(m[15]);
+  EXPECT_EQ(fi.row[1].kind, lg::ValueKind::Null);
+  auto &fu = std::get<lg::Update>(m[18]);
+  EXPECT_EQ(fu.old_kind, 'O');
+  EXPECT_EQ(text(fu.old_row[0]), "7");
+  EXPECT_EQ(fu.old_row[1].kind, lg::ValueKind::Null);
+  EXPECT_EQ(text(fu.row[1]), "y");
+  auto &fd = std::get<lg::Delete>(m[21]);
+  EXPECT_EQ(fd.old_kind, 'O');
+  EXPECT_EQ(text(fd.old_row[1]), "y");
+
+  auto &tr = std::get<lg::Truncate>(m[26]);
+  EXPECT_EQ(tr.options, 0);
+  ASSERT_EQ(tr.relations.size(), 2u);
+  EXPECT_EQ((std::set<uint32_t>(tr.relations.begin(), tr.relations.end())), (std::set<uint32_t>{t_oid, f_oid}));
+
+  auto &lm = std::get<lg::LogicalMessage>(m[29]);
+  EXPECT_TRUE(lm.transactional);
+  EXPECT_EQ(lm.prefix, "pgcutover");
+  EXPECT_EQ(std::string(lm.content), "fence 1");
+
+  // The slot's own positions agree with the decoded ones.
+  const std::string slot_end =
+      query_value(ci(), "SELECT max(lsn)::text FROM pg_logical_slot_peek_binary_changes('s', NULL, NULL, "
+                        "'proto_version', '1', 'publication_names', 'p', 'messages', 'true')");
+  EXPECT_EQ(lg::Lsn::parse(slot_end), std::get<lg::Commit>(m.back()).end_lsn);
+  EXPECT_EQ(lg::Lsn::parse(slot_end).text(), slot_end);
+}
+
+TEST_F(Pgoutput, ProtocolTwoBinaryValuesAndAStreamedTransactionDecode) {
+  // Over logical_decoding_work_mem (64kB): streamed in pieces before its commit.
+  exec(ci(), "INSERT INTO t SELECT g, repeat('v', 100), NULL, NULL FROM generate_series(1, 3000) g");
+  std::vector<std::string> msgs =
+      raw("'proto_version', '2', 'publication_names', 'p', 'binary', 'true', 'streaming', 'on'");
+  lg::Decoder d(2);
+  int starts = 0, stops = 0, inserts = 0, commits = 0;
+  std::optional<uint32_t> xid;
+  long long sum = 0;
+  for (auto &b : msgs) {
+    lg::Message m = d.decode({b.data(), b.size()});
+    if (auto *s = std::get_if<lg::StreamStart>(&m)) {
+      ++starts;
+      EXPECT_EQ(s->first_segment, starts == 1);
+      if (xid) EXPECT_EQ(s->xid, *xid);
+      xid = s->xid;
+    } else if (std::holds_alternative<lg::StreamStop>(m)) {
+      ++stops;
+    } else if (auto *i = std::get_if<lg::Insert>(&m)) {
+      ++inserts;
+      ASSERT_TRUE(i->xid.has_value()) << "a change inside a stream carries its xid";
+      EXPECT_EQ(*i->xid, *xid);
+      ASSERT_EQ(i->row[0].kind, lg::ValueKind::Binary);
+      ASSERT_EQ(i->row[0].bytes.size(), 4u);  // int4, network order
+      const auto *p = reinterpret_cast<const unsigned char *>(i->row[0].bytes.data());
+      sum += (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+      EXPECT_EQ(std::string(i->row[1].bytes), std::string(100, 'v'));  // text's binary form is its bytes
+      EXPECT_EQ(i->row[2].kind, lg::ValueKind::Null);
+    } else if (auto *c = std::get_if<lg::StreamCommit>(&m)) {
+      ++commits;
+      EXPECT_EQ(c->xid, *xid);
+    } else if (auto *r = std::get_if<lg::Relation>(&m)) {
+      EXPECT_TRUE(r->xid.has_value());
+    } else {
+      ADD_FAILURE() << "unexpected " << lg::kind_name(m) << " in a streamed transaction";
+    }
+  }
+  EXPECT_GE(starts, 2) << "the transaction was not streamed in pieces";
+  EXPECT_EQ(starts, stops);
+  EXPECT_EQ(inserts, 3000);
+  EXPECT_EQ(sum, 3000LL * 3001 / 2);
+  EXPECT_EQ(commits, 1);
+  EXPECT_FALSE(d.in_stream());
+}
+
+TEST_F(Pgoutput, CutOrUnknownMessagesAreRefusedByName) {
+  exec(ci(), "INSERT INTO t VALUES (1, 'a', NULL, NULL)");
+  std::vector<std::string> msgs = raw("'proto_version', '1', 'publication_names', 'p'");
+  ASSERT_EQ(msgs.size(), 4u);  // B R I C
+  std::string ins = msgs[2];
+  ASSERT_EQ(ins[0], 'I');
+  for (size_t cut : {size_t{1}, size_t{6}, ins.size() - 1}) {
+    lg::Decoder d(1);
+    try {
+      d.decode({ins.data(), cut});
+      ADD_FAILURE() << "an Insert cut to " << cut << " bytes decoded";
+    } catch (const pgcutover::Error &e) {
+      EXPECT_EQ(e.kind, pgcutover::ErrorKind::DataFormat);
+      EXPECT_NE(std::string(e.what()).find("Insert"), std::string::npos) << e.what();
+    }
+  }
+  std::string extra = ins + "x";
+  lg::Decoder d(1);
+  EXPECT_THROW(d.decode({extra.data(), extra.size()}), pgcutover::Error);
+  std::string unknown = "Z";
+  EXPECT_THROW(d.decode({unknown.data(), unknown.size()}), pgcutover::Error);
+  // A binary value needs protocol 2.
+  std::vector<std::string> bin = raw("'proto_version', '2', 'publication_names', 'p', 'binary', 'true'");
+  EXPECT_NO_THROW(lg::Decoder(2).decode({bin[2].data(), bin[2].size()}));
+  EXPECT_THROW(lg::Decoder(1).decode({bin[2].data(), bin[2].size()}), pgcutover::Error);
+}
+
+// The slot's exported snapshot, adopted by a SnapshotHolder and read there,
+// and the slot's stream from its consistent point: while a writer commits
+// row after row, every row is in exactly one of the two.
+TEST_F(Pgoutput, TheSlotsSnapshotAndItsStreamMeetExactlyUnderWrites) {
+  namespace pg = pgcutover::pg;
+  using namespace std::chrono_literals;
+  exec(ci(), "INSERT INTO t SELECT g, 'base', NULL, NULL FROM generate_series(1, 1000) g");
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    pg::Connection w = pg::Connection::open(ci(), settings());
+    for (int i = 100000; !stop; ++i) {
+      w.exec("INSERT INTO public.t VALUES (" + std::to_string(i) + ", 'w', NULL, NULL)");
+      ++written;
+    }
+  });
+  auto wait_written = [&](int n) {
+    for (int i = 0; i < 3000 && written < n; ++i) std::this_thread::sleep_for(5ms);
+  };
+  wait_written(50);
+  pg::Connection observer = pg::Connection::open(ci(), settings());
+  pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
+  pg::CreatedSlot slot = rs.create_slot("follow_1", 60s, observer);
+  EXPECT_EQ(slot.name, "follow_1");
+  EXPECT_FALSE(slot.snapshot.empty());
+  pg::SnapshotHolder holder(pg::Connection::open(ci(), settings()), slot.snapshot, "");
+  const int at_snapshot = written;
+  wait_written(at_snapshot + 150);  // rows committed after the snapshot
+  stop = true;
+  writer.join();
+  ASSERT_GT(written.load(), at_snapshot + 100) << "the writer stalled";
+
+  std::set<long> seen, streamed;
+  {
+    pg::Result r = holder.conn().exec("SELECT id FROM public.t");
+    for (int i = 0; i < r.rows(); ++i) seen.insert(r.get_i64(i, 0));
+  }
+  exec(ci(), "SELECT pg_logical_emit_message(true, 'test', 'end')");
+  rs.start("follow_1", slot.consistent_point, {{"proto_version", "1"}, {"publication_names", "p"}, {"messages", "true"}});
+  lg::Decoder d(1);
+  bool end = false;
+  int commits = 0;
+  lg::Lsn flushed{};
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!end && std::chrono::steady_clock::now() - t0 < 60s) {
+    auto m = rs.next(1s);
+    if (!m) continue;
+    lg::StreamMessage sm = lg::decode_stream_message(*m);
+    if (auto *k = std::get_if<lg::Keepalive>(&sm)) {
+      if (k->reply_requested) rs.send_status(flushed, flushed, flushed);
+      continue;
+    }
+    auto &x = std::get<lg::XLogData>(sm);
+    lg::Message msg = d.decode(x.payload);
+    if (auto *i = std::get_if<lg::Insert>(&msg)) {
+      EXPECT_TRUE(streamed.insert(std::stol(std::string(i->row[0].bytes))).second) << "a row streamed twice";
+    } else if (auto *c = std::get_if<lg::Commit>(&msg)) {
+      EXPECT_GT(c->commit_lsn, slot.consistent_point) << "a transaction of the snapshot streamed";
+      flushed = c->end_lsn;
+      ++commits;
+    } else if (auto *lm = std::get_if<lg::LogicalMessage>(&msg)) {
+      end = lm->prefix == "test";
+    }
+  }
+  ASSERT_TRUE(end) << "the stream did not reach the end marker in 60 s";
+  rs.send_status(flushed, flushed, flushed);
+
+  std::set<long> all;
+  for (auto &row : query_rows(ci(), "SELECT id FROM t")) all.insert(std::stol(*row[0]));
+  std::set<long> both, either(seen);
+  for (long id : streamed) {
+    if (seen.count(id)) both.insert(id);
+    either.insert(id);
+  }
+  EXPECT_TRUE(both.empty()) << both.size() << " rows both in the snapshot and in the stream, first " << *both.begin();
+  EXPECT_EQ(either, all) << "rows missing from both: " << all.size() - either.size();
+  EXPECT_GT(seen.size(), 1000u + 50) << "the snapshot saw none of the writes before it";
+  EXPECT_GE(streamed.size(), 100u) << "the stream had too few of the writes after the snapshot";
+  EXPECT_EQ(commits, static_cast<int>(streamed.size()));  // one row per transaction (the marker's commit is not read)
+}
+
+// The slot's creation waits for every transaction holding an xid on the
+// server, in any database: bounded, it fails naming the one that holds it,
+// leaves no slot, and goes through once that transaction ends.
+TEST_F(Pgoutput, ASlotsCreationWaitsBoundedAndNamesTheOpenTransaction) {
+  namespace pg = pgcutover::pg;
+  using namespace std::chrono_literals;
+  recreate_database(server->cluster(), "elsewhere");
+  pg::Connection open_tx = pg::Connection::open(server->cluster().conninfo("elsewhere"), settings());
+  open_tx.exec("BEGIN");
+  const std::string xid = std::string(open_tx.exec("SELECT txid_current()").get(0, 0));
+  const int pid = PQbackendPID(open_tx.raw());
+  pg::Connection observer = pg::Connection::open(ci(), settings());
+  {
+    pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      rs.create_slot("blocked", 1500ms, observer);
+      ADD_FAILURE() << "the slot was created while transaction " << xid << " was open";
+    } catch (const pgcutover::Error &e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("session " + std::to_string(pid)), std::string::npos) << what;
+      EXPECT_NE(what.find("database elsewhere"), std::string::npos) << what;
+      EXPECT_NE(what.find("blocked"), std::string::npos) << what;
+      EXPECT_FALSE(e.hint.empty());
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s) << "the wait was not bounded";
+  }
+  drop_slots();  // none should be left; an ephemeral one would show here
+  EXPECT_EQ(query_value(ci(), "SELECT count(*) FROM pg_replication_slots"), "0");
+  open_tx.exec("COMMIT");
+  pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
+  pg::CreatedSlot slot = rs.create_slot("blocked", 30s, observer);
+  EXPECT_EQ(slot.name, "blocked");
+}
+
+}  // namespace
