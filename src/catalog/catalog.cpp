@@ -72,6 +72,10 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     t.relpages = r.get_i64(i, 8);
     t.has_children = r.get_bool(i, 9);
     t.parent_oid = r.is_null(i, 10) ? 0 : static_cast<u32>(r.get_i64(i, 10));
+    t.replica_identity = r.get(i, 11)[0];
+    t.unlogged = r.get(i, 12) == "u";
+    t.identity_index = std::string(r.get(i, 13));
+    t.owned = r.get_bool(i, 14);
     by_oid[t.oid] = cat.tables.size();
     cat.tables.push_back(std::move(t));
   }

@@ -129,6 +129,9 @@ void add_plan_options(CLI::App &cmd, PlanOptions &o) {
       ->capture_default_str();
   cmd.add_option("--writer-time-zone", o.writer_time_zone,
                  "the sync's --writer-time-zone: the zone shown for local-time change columns");
+  cmd.add_flag("--allow-replica-identity", o.allow_replica_identity,
+               "follow mode: show the classes as they would be with the ALTER TABLE ... REPLICA IDENTITY that "
+               "would make more tables followable allowed");
 }
 
 void add_load_options(CLI::App &cmd, LoadOptions &o) {

@@ -127,6 +127,7 @@ jobs::PlanConfig plan_config(const PlanOptions &o) {
   c.change_columns = sync::load_config(o.config);
   c.scan_below = util::parse_size(o.scan_below);
   c.writer_time_zone = o.writer_time_zone;
+  c.allow_replica_identity = o.allow_replica_identity;
   return c;
 }
 

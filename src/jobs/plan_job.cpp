@@ -77,6 +77,18 @@ PlanResult run_plan(const PlanConfig &cfg) {
     if (auto s = sync::final_sync_scan(tp.table, m, cfg.scan_below)) out.final_sync_scans.push_back(*s);
   }
   out.scan_below = cfg.scan_below;
+
+  // Follow mode: each table's class, and what the source lacks for it.
+  std::vector<const catalog::TableDef *> followed;
+  bool alters = false;
+  for (const plan::TablePlan &tp : out.plan.tables) {
+    const follow::TableFollow &f = out.follow_classes[tp.table.name.display()] =
+        follow::classify(tp.table, out.change_methods.at(tp.table.name.display()), cfg.allow_replica_identity);
+    if (f.cls == follow::FollowClass::Follow || f.cls == follow::FollowClass::FollowAltered) followed.push_back(&tp.table);
+    alters = alters || f.cls == follow::FollowClass::FollowAltered;
+  }
+  out.follow_preflight = follow::preflight(snap.conn(), followed, alters);
+  out.allow_replica_identity = cfg.allow_replica_identity;
   return out;
 }
 

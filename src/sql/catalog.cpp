@@ -16,7 +16,11 @@ SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relispartition,
        CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE coalesce(pg_total_relation_size(c.reltoastrelid), 0) END AS toast_bytes,
        c.reltuples::float8, c.relpages::int8,
        EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS has_children,
-       (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS parent
+       (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS parent,
+       c.relreplident::text, c.relpersistence::text,
+       (SELECT ic.relname FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+         WHERE x.indrelid = c.oid AND x.indisreplident) AS identity_index,
+       pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p')

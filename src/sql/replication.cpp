@@ -49,4 +49,13 @@ const char *slot_creation_blockers() {
          "FROM pg_catalog.pg_prepared_xacts p ORDER BY 3 DESC";
 }
 
+const char *follow_preflight() {
+  return "SELECT pg_catalog.current_setting('wal_level'), "
+         "pg_catalog.current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_catalog.pg_replication_slots), "
+         "pg_catalog.current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_catalog.pg_stat_replication), "
+         "r.rolreplication OR r.rolsuper, "
+         "pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'), r.rolsuper, r.rolname::text "
+         "FROM pg_catalog.pg_roles r WHERE r.rolname = current_user";
+}
+
 }  // namespace pgcutover::sql::replication

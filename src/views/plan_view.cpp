@@ -2,6 +2,8 @@
 // do, and the drift between the catalogs.
 #include <fmt/format.h>
 
+#include <map>
+
 #include "pgcutover/views/views.hpp"
 
 namespace pgcutover::views {
@@ -54,6 +56,34 @@ std::string table_text(const plan::TablePlan &t, size_t w) {
          (t.key_order.empty() ? "" : fmt::format("{:<{}}  {}\n", "", w, t.key_order));
 }
 
+// Follow mode: whether the source allows it, what it lacks, each table's class.
+View follow_view(const jobs::PlanResult &r) {
+  const follow::Preflight &p = r.follow_preflight;
+  View v;
+  std::map<std::string, int> counts;
+  for (const auto &[name, f] : r.follow_classes) ++counts[follow::to_string(f.cls)];
+  v.json = {{"available", p.ok()},
+            {"missing", p.missing},
+            {"wal_level", p.wal_level},
+            {"free_replication_slots", p.free_slots},
+            {"free_wal_senders", p.free_wal_senders},
+            {"role_may_replicate", p.may_replicate},
+            {"role_may_create_publication", p.may_create_publication},
+            {"replica_identity_alters_allowed", r.allow_replica_identity},
+            {"classes", counts}};
+  v.text = std::string("follow mode (logical decoding): ") + (p.ok() ? "the source allows it" : "NOT available now") + "\n";
+  for (const std::string &m : p.missing) v.text += "  missing: " + m + "\n";
+  std::string c;
+  for (const auto &[k, n] : counts) c += (c.empty() ? "" : ", ") + std::to_string(n) + " " + k;
+  if (!c.empty()) v.text += "  classes: " + c + (r.allow_replica_identity ? " (REPLICA IDENTITY ALTERs allowed)" : "") + "\n";
+  for (const plan::TablePlan &t : r.plan.tables) {
+    auto f = r.follow_classes.find(t.table.name.display());
+    if (f == r.follow_classes.end()) continue;
+    v.text += fmt::format("  {:<38} {:<18} {}\n", t.table.name.display(), follow::to_string(f->second.cls), f->second.reason);
+  }
+  return v;
+}
+
 }  // namespace
 
 View final_sync_scans(const std::vector<sync::FinalSyncScan> &scans, i64 scan_below, bool ahead) {
@@ -95,6 +125,10 @@ View plan(const jobs::PlanResult &r) {
   for (const plan::TablePlan &t : p.tables) {
     const sync::ChangeMethod &m = r.change_methods.at(t.table.name.display());
     tables.push_back(table_json(t, m));
+    if (auto f = r.follow_classes.find(t.table.name.display()); f != r.follow_classes.end())
+      tables.back()["follow"] = {{"class", follow::to_string(f->second.cls)},
+                                 {"reason", f->second.reason},
+                                 {"alter", f->second.alter.empty() ? nlohmann::json(nullptr) : nlohmann::json(f->second.alter)}};
     v.text += table_text(t, w);
     sync_text += fmt::format("  {:<38} {:<10} {}{}{}\n", t.table.name.display(), sync::to_string(m.kind), m.reason,
                              m.time_zone.empty() ? "" : "; local times read in " + m.time_zone + " (" + m.time_zone_from + ")",
@@ -110,6 +144,8 @@ View plan(const jobs::PlanResult &r) {
   v.text += sync_text;
   View scans = final_sync_scans(r.final_sync_scans, r.scan_below);
   v.text += scans.text;
+  View follow = follow_view(r);
+  v.text += follow.text;
   for (const sync::Drift &d : r.drift) {
     drift.push_back(to_json(d));
     v.text += drift_line(d);
@@ -126,7 +162,8 @@ View plan(const jobs::PlanResult &r) {
             {"drift", drift},
             {"schema_objects", r.schema_objects},
             {"schema_problem", r.schema_problem},
-            {"final_sync_scans", scans.json}};
+            {"final_sync_scans", scans.json},
+            {"follow", follow.json}};
   return v;
 }
 

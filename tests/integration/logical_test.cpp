@@ -19,6 +19,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "pg_cluster.hpp"
 #include "pgcutover/logical/pgoutput.hpp"
 #include "pgcutover/pg/replication.hpp"
@@ -397,6 +399,83 @@ TEST_F(Pgoutput, ASlotsCreationWaitsBoundedAndNamesTheOpenTransaction) {
   pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
   pg::CreatedSlot slot = rs.create_slot("blocked", 30s, observer);
   EXPECT_EQ(slot.name, "blocked");
+}
+
+// `plan` says per table how follow mode would carry it, and what the source
+// lacks for it, before anything starts.
+TEST_F(Pgoutput, PlanShowsEachTablesFollowClassAndWhatTheSourceLacks) {
+  using nlohmann::json;
+  exec(ci(), R"SQL(
+    CREATE TABLE u (code text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), v text);
+    CREATE UNIQUE INDEX u_code ON u (code);
+    CREATE INDEX u_updated ON u (updated_at);
+    CREATE TABLE n (v text);
+    CREATE UNLOGGED TABLE lg (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());
+    CREATE INDEX lg_updated ON lg (updated_at);
+    CREATE TABLE i (id int PRIMARY KEY, other int NOT NULL, v text);
+    CREATE UNIQUE INDEX i_other ON i (other);
+    ALTER TABLE i REPLICA IDENTITY USING INDEX i_other;
+    CREATE ROLE plain LOGIN;
+    GRANT SELECT ON ALL TABLES IN SCHEMA public TO plain;
+  )SQL");
+  recreate_database(target_cluster(), "follow_target");
+  const std::string dst = target_cluster().conninfo("follow_target");
+  auto plan = [&](const std::string &src, std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {"plan", "--source", src, "--target", dst, "--json", "--no-privileges"};  // role plain: source only
+    a.insert(a.end(), extra.begin(), extra.end());
+    RunResult r = run_pgcutover(a);
+    json j = json::parse(r.out);
+    EXPECT_EQ(r.exit_code, 0) << r.err << j["refused"].dump() << j["schema_problem"].dump();
+    return j;
+  };
+  auto classes = [](const json &p) {
+    std::map<std::string, std::string> out;
+    for (const json &t : p["tables"]) out[t["table"].get<std::string>()] = t["follow"]["class"].get<std::string>();
+    return out;
+  };
+  json p = plan(ci());
+  EXPECT_TRUE(p["follow"]["available"].get<bool>()) << p["follow"].dump();
+  EXPECT_EQ(classes(p), (std::map<std::string, std::string>{{"public.t", "follow"},
+                                                            {"public.f", "follow"},
+                                                            {"public.u", "watermark"},
+                                                            {"public.n", "copy-in-outage"},
+                                                            {"public.lg", "watermark"},
+                                                            {"public.i", "copy-in-outage"}}));
+  for (const json &t : p["tables"]) {
+    const std::string name = t["table"];
+    if (name == "public.u")
+      EXPECT_EQ(t["follow"]["alter"], "ALTER TABLE \"public\".\"u\" REPLICA IDENTITY USING INDEX \"u_code\"");
+    if (name == "public.n") EXPECT_EQ(t["follow"]["alter"], "ALTER TABLE \"public\".\"n\" REPLICA IDENTITY FULL");
+    if (name == "public.lg") EXPECT_TRUE(t["follow"]["alter"].is_null()) << "no ALTER makes an unlogged table decodable";
+    if (name == "public.i")
+      EXPECT_NE(t["follow"]["reason"].get<std::string>().find("i_other"), std::string::npos) << t["follow"].dump();
+  }
+  // With the ALTERs allowed, the tables with a key or none become followable; nothing was altered by plan.
+  json q = plan(ci(), {"--allow-replica-identity"});
+  std::map<std::string, std::string> c = classes(q);
+  EXPECT_EQ(c["public.u"], "follow-after-alter");
+  EXPECT_EQ(c["public.n"], "follow-after-alter");
+  EXPECT_EQ(c["public.i"], "follow-after-alter");
+  EXPECT_EQ(c["public.lg"], "watermark");
+  EXPECT_EQ(query_value(ci(), "SELECT string_agg(relname || ':' || relreplident::text, ',' ORDER BY relname) FROM pg_class "
+                              "WHERE relname IN ('u', 'n', 'i')"),
+            "i:i,n:d,u:d");
+
+  // A role without REPLICATION that owns none of the tables: both named.
+  json r = plan(server->cluster().conninfo("logical", "plain"));
+  EXPECT_FALSE(r["follow"]["available"].get<bool>());
+  const std::string missing = r["follow"]["missing"].dump();
+  EXPECT_NE(missing.find("may not replicate"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("does not own"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("public.t"), std::string::npos) << missing;
+
+  // A source without wal_level = logical (the suite's own): named with what to set.
+  recreate_database(source_cluster(), "follow_plain");
+  exec(source_cluster().conninfo("follow_plain"), "CREATE TABLE t (id int PRIMARY KEY)");
+  json w = plan(source_cluster().conninfo("follow_plain"));
+  EXPECT_FALSE(w["follow"]["available"].get<bool>());
+  EXPECT_NE(w["follow"]["missing"].dump().find("wal_level = logical"), std::string::npos) << w["follow"].dump();
+  exec(server->cluster().conninfo("logical"), "DROP OWNED BY plain; DROP ROLE plain");
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 // lines of every header and source: a file includes only its own layer's
 // headers and those of the layers below it.
 //   util, report (model and progress: every layer records into them)
-//   pg, sql, catalog, copybin, spill
-//   sync, verify, diff, pipeline, plan, ledger, schema, sequences, ... (modules)
+//   pg, sql, catalog, copybin, spill, logical
+//   sync, follow, verify, diff, pipeline, plan, ledger, schema, sequences, ... (modules)
 //   jobs
 //   views, cli (views show the jobs' results; nothing below includes one)
 #include <gtest/gtest.h>
@@ -21,7 +21,7 @@ namespace {
 
 const std::map<std::string, int> RANK = {
     {"util", 0},     {"report", 0},        {"pg", 1},       {"sql", 1},     {"catalog", 1},   {"copybin", 1},
-    {"spill", 1},    {"sync", 2},          {"verify", 2},   {"diff", 2},    {"pipeline", 2},  {"plan", 2},
+    {"spill", 1},    {"logical", 1},       {"follow", 2},   {"sync", 2},          {"verify", 2},   {"diff", 2},    {"pipeline", 2},  {"plan", 2},
     {"ledger", 2},   {"schema", 2},        {"sequences", 2}, {"merge", 2},  {"strategy_bench", 2},
     {"traffic", 2},  {"rehearse", 2},      {"jobs", 3},     {"views", 4},   {"cli", 4},
 };

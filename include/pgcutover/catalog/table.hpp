@@ -64,6 +64,13 @@ struct TableDef {
   // which sees both servers; empty means never). See sql::KeySpec.
   std::vector<bool> key_collate_c;
   std::vector<std::string> index_leads;  // first column of each valid, non-partial index
+  // What logical decoding sends of an updated or deleted row's old version
+  // (pg_class.relreplident): 'd' the primary key's columns (nothing without
+  // one), 'i' those of identity_index, 'f' the whole row, 'n' nothing.
+  char replica_identity = 'd';
+  std::string identity_index;    // the REPLICA IDENTITY USING INDEX index, "" if none
+  bool unlogged = false;         // UNLOGGED: its changes are not in the WAL
+  bool owned = false;            // the session's role owns it (or is a member of its owner)
   i64 heap_bytes = 0;
   i64 toast_bytes = 0;
   double reltuples = -1;         // -1: never analyzed

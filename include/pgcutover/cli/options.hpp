@@ -74,6 +74,7 @@ struct PlanOptions {
   std::string config;  // the sync config file, to show its change columns
   std::string scan_below = "256MB";  // what the final sync would scan or refuse
   std::string writer_time_zone;      // the sync's --writer-time-zone
+  bool allow_replica_identity = false;  // follow mode: the classes with the REPLICA IDENTITY ALTERs allowed
 };
 
 struct LoadOptions {

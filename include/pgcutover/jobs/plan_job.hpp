@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pgcutover/follow/classes.hpp"
 #include "pgcutover/jobs/scope.hpp"
 #include "pgcutover/schema/schema.hpp"
 #include "pgcutover/sync/change_column.hpp"
@@ -21,6 +22,7 @@ struct PlanConfig {
   schema::SchemaOptions schema;  // pg_bin, no_owner, no_privileges: what the copy would restore
   i64 scan_below = sync::DEFAULT_SCAN_BELOW;  // the sync's threshold for scanning tables
   std::string writer_time_zone;               // the sync's --writer-time-zone
+  bool allow_replica_identity = false;        // follow classes with the REPLICA IDENTITY ALTERs allowed
 };
 
 struct PlanResult {
@@ -29,6 +31,11 @@ struct PlanResult {
   std::vector<sync::FinalSyncScan> final_sync_scans;         // tables the final sync reads whole or refuses
   i64 scan_below = sync::DEFAULT_SCAN_BELOW;
   std::vector<sync::Drift> drift;
+  // Follow mode (logical decoding): each table's class, by display name,
+  // and what the source allows.
+  std::map<std::string, follow::TableFollow> follow_classes;
+  follow::Preflight follow_preflight;
+  bool allow_replica_identity = false;
   // What the copy would create on the target (tables it lacks): the count of
   // schema objects from pg_dump's archive, and why it would stop (roles the
   // target lacks), "" for nothing.

@@ -22,5 +22,11 @@ std::string publication_names(const std::vector<std::string> &names);
 // database, and every prepared one, except the slot creator's own): pid (0
 // for a prepared one), who, age in seconds, query (first 200 characters).
 const char *slot_creation_blockers();
+// What follow mode needs of the source -> wal_level, replication slots free
+// (max_replication_slots - existing), WAL senders free (max_wal_senders -
+// running), whether the role may replicate (REPLICATION or superuser),
+// whether it may create a publication in this database (CREATE on it),
+// whether it is a superuser, the role's name.
+const char *follow_preflight();
 
 }  // namespace pgcutover::sql::replication
