@@ -117,6 +117,7 @@ Catalog load_catalog(pg::Connection &conn, const std::vector<std::string> &exclu
     t.key_types.emplace_back(keys.get(i, 2));
     t.key_index = keys.get(i, 3);
     t.key_is_primary = keys.get_bool(i, 4);
+    t.key_deferrable = keys.get_bool(i, 5);
   }
   return cat;
 }

@@ -40,7 +40,8 @@ TableFollow without_stream(const sync::ChangeMethod &m, std::string why, std::st
 TableFollow classify(const catalog::TableDef &t, const sync::ChangeMethod &m, bool allow_alter) {
   const std::string name = t.name.quoted();
   if (t.relkind == 'p')
-    return {FollowClass::Follow, "partitioned: its partitions' changes are followed, each by its own class", "", false};
+    return {FollowClass::Follow, "partitioned: not published itself (that would publish every partition); its "
+            "partitions are, each by its own class", "", false};
   if (t.unlogged) return without_stream(m, "unlogged: its changes are not written to the WAL, so not decoded", "");
   if (t.replica_identity == 'f')
     return {FollowClass::Follow,
@@ -49,6 +50,17 @@ TableFollow classify(const catalog::TableDef &t, const sync::ChangeMethod &m, bo
                           "in commit order",
             "", !t.has_key()};
   if (t.has_key()) {
+    if (t.key_deferrable) {
+      // PostgreSQL never takes a deferrable index as the replica identity,
+      // nor accepts it in REPLICA IDENTITY USING INDEX: only FULL is left.
+      const std::string alter = "ALTER TABLE " + name + " REPLICA IDENTITY FULL";
+      const std::string why = "the primary key " + t.key_index + " is DEFERRABLE, which is never a replica identity: "
+                              "publishing its updates and deletes would make them fail on the source";
+      if (allow_alter)
+        return {FollowClass::FollowAltered, why + "; followed after `" + alter + "` (old rows arrive whole, matched "
+                                                  "by the key)", alter, false};
+      return without_stream(m, why, alter);
+    }
     if (t.replica_identity == 'd' && t.key_is_primary)
       return {FollowClass::Follow, "the primary key " + t.key_index + " is the replica identity", "", false};
     if (t.replica_identity == 'i' && t.identity_index == t.key_index)
@@ -83,6 +95,9 @@ Preflight preflight(pg::Connection &src, const std::vector<const catalog::TableD
                         " has no pgoutput: follow mode needs a source of 10 or later; use the watermark sync");
     return p;
   }
+  if (p.server_version < 110000)
+    p.warnings.push_back("PostgreSQL 10 does not decode TRUNCATE: a followed table truncated on the source would not "
+                         "be emptied on the target by the stream; verify before the cutover, or upgrade the source to 11+");
   pg::Result r = src.exec(sql::replication::follow_preflight());
   p.wal_level = std::string(r.get(0, 0));
   p.free_slots = r.get_i64(0, 1);

@@ -84,7 +84,8 @@ PlanResult run_plan(const PlanConfig &cfg) {
   for (const plan::TablePlan &tp : out.plan.tables) {
     const follow::TableFollow &f = out.follow_classes[tp.table.name.display()] =
         follow::classify(tp.table, out.change_methods.at(tp.table.name.display()), cfg.allow_replica_identity);
-    if (f.cls == follow::FollowClass::Follow || f.cls == follow::FollowClass::FollowAltered) followed.push_back(&tp.table);
+    if ((f.cls == follow::FollowClass::Follow || f.cls == follow::FollowClass::FollowAltered) && tp.table.relkind != 'p')
+      followed.push_back(&tp.table);  // a partitioned table is not published itself
     alters = alters || f.cls == follow::FollowClass::FollowAltered;
   }
   out.follow_preflight = follow::preflight(snap.conn(), followed, alters);

@@ -64,7 +64,7 @@ class Reader {
   const char *what_;
 };
 
-Tuple read_tuple(Reader &r, int protocol) {
+Tuple read_tuple(Reader &r, int /*protocol*/) {
   const i16 n = r.i16_();
   if (n < 0) r.fail("a negative column count");
   Tuple t;
@@ -75,10 +75,7 @@ Tuple read_tuple(Reader &r, int protocol) {
       case 'n': t.push_back({ValueKind::Null, {}}); break;
       case 'u': t.push_back({ValueKind::Unchanged, {}}); break;
       case 't': t.push_back({ValueKind::Text, r.bytes(r.i32_())}); break;
-      case 'b':
-        if (protocol < 2) r.fail("a binary value under protocol 1");
-        t.push_back({ValueKind::Binary, r.bytes(r.i32_())});
-        break;
+      case 'b': t.push_back({ValueKind::Binary, r.bytes(r.i32_())}); break;  // sent when binary = true was asked (14+)
       default: r.fail(std::string("an unknown column kind '") + kind + "'");
     }
   }

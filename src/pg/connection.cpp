@@ -186,8 +186,20 @@ Connection Connection::open(const std::string &conninfo, const SessionSettings &
   PQsetNoticeReceiver(c.conn_.get(), notice_receiver, c.notice_arg_.get());
   c.canceller_ = std::make_shared<Canceller>(c.conn_.get());
 
-  // Every setting that changes what COPY produces or accepts, pinned.
-  c.exec(session_setup(settings));
+  // Every setting that changes what COPY produces or accepts, pinned. A
+  // replication session before PostgreSQL 15 parses each query string with
+  // the replication grammar first, which takes one SQL statement only.
+  if (!settings.replication) {
+    c.exec(session_setup(settings));
+  } else {
+    const std::string setup = session_setup(settings);
+    for (size_t at = 0; at < setup.size();) {
+      size_t end = setup.find("; ", at);
+      if (end == std::string::npos) end = setup.size();
+      if (end > at) c.exec(std::string_view(setup).substr(at, end - at));
+      at = end + 2;
+    }
+  }
   return c;
 }
 

@@ -22,11 +22,21 @@ bool wait_readable(PGconn *conn, int ms) {
   return rc > 0;
 }
 
+// CREATE_REPLICATION_SLOT's row: slot_name, consistent_point, snapshot_name, output_plugin.
+CreatedSlot slot_of(const Result &r) {
+  if (r.rows() != 1 || r.columns() < 3) throw_internal("CREATE_REPLICATION_SLOT returned an unexpected result");
+  return CreatedSlot{std::string(r.get(0, 0)), logical::Lsn::parse(r.get(0, 1)), std::string(r.get(0, 2))};
+}
+
 }  // namespace
 
 ReplicationSession ReplicationSession::open(const std::string &conninfo, const SessionSettings &settings) {
   SessionSettings s = settings;
   s.replication = true;
+  // The slot's creation waits on transaction locks: --slot-wait bounds it
+  // (naming the blockers), not the run's lock or statement timeout.
+  s.lock_timeout_ms = 0;
+  s.statement_timeout_ms = 0;
   return ReplicationSession(Connection::open(conninfo, s));
 }
 
@@ -84,7 +94,32 @@ CreatedSlot ReplicationSession::create_slot(const std::string &name, std::chrono
         log::warn("could not list what the slot's creation waits for: {}", e.what());
       }
       conn_.cancel();
-      while (ResultHandle r{PQgetResult(c)}) {
+      // The creation may have finished before the cancel reached it: then the
+      // slot exists, and is returned (or, on a signal, dropped), never left
+      // behind unnamed. The drain is bounded: a session still busy after it
+      // is closed by its owner, which ends the creation and its temporary slot.
+      std::optional<CreatedSlot> made;
+      const auto drain_until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      for (;;) {
+        if (!PQconsumeInput(c)) break;
+        if (PQisBusy(c)) {
+          if (std::chrono::steady_clock::now() >= drain_until) break;
+          wait_readable(c, 200);
+          continue;
+        }
+        ResultHandle r{PQgetResult(c)};
+        if (!r) break;
+        if (PQresultStatus(r.get()) == PGRES_TUPLES_OK) made = slot_of(Result(std::move(r)));
+      }
+      if (PQisBusy(c) || PQstatus(c) != CONNECTION_OK) conn_.mark_broken();
+      if (made && !cancel::requested()) return *made;
+      if (made) {
+        try {
+          conn_.exec(sql::replication::drop_slot(made->name));
+        } catch (const Error &e) {
+          log::warn("the replication slot {} was created as the run was interrupted, and dropping it failed: {}; "
+                    "drop it with SELECT pg_drop_replication_slot('{}')", made->name, e.what(), made->name);
+        }
       }
       cancel::throw_if_requested();
       std::string names;
@@ -109,9 +144,7 @@ CreatedSlot ReplicationSession::create_slot(const std::string &name, std::chrono
     if (PQstatus(c) != CONNECTION_OK) conn_.mark_broken();
     throw e;
   }
-  Result r(std::move(res));
-  if (r.rows() != 1 || r.columns() < 3) throw_internal("CREATE_REPLICATION_SLOT returned an unexpected result");
-  return CreatedSlot{std::string(r.get(0, 0)), logical::Lsn::parse(r.get(0, 1)), std::string(r.get(0, 2))};
+  return slot_of(Result(std::move(res)));
 }
 
 void ReplicationSession::start(const std::string &slot, logical::Lsn from,
@@ -138,6 +171,11 @@ std::optional<std::span<const char>> ReplicationSession::next(std::chrono::milli
     if (n == -1) {  // the server ended the stream: collect why
       streaming_ = false;
       ResultHandle res{PQgetResult(c)};
+      if (res && PQresultStatus(res.get()) == PGRES_COPY_IN) {  // its CopyDone: answer with ours, then read the end
+        PQputCopyEnd(c, nullptr);
+        PQflush(c);
+        res.reset(PQgetResult(c));
+      }
       Error e = conn_.make_error(res.get(), "the replication stream ended");
       if (e.kind != ErrorKind::Transient) e.kind = ErrorKind::Transient;
       while (ResultHandle extra{PQgetResult(c)}) {

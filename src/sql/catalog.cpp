@@ -144,10 +144,11 @@ SELECT x.indrelid, a.attname
 // then the oldest. Its key columns are the first indnkeyatts of indkey: the
 // INCLUDE columns after them (11+) are carried by the index but are no part
 // of the key: no ON CONFLICT, range or key comparison may name them.
-// -> table oid, column, type, index name, whether it is the primary key.
+// -> table oid, column, type, index name, whether it is the primary key,
+// whether it is deferrable (a primary key may be).
 constexpr const char *KEYS_SQL = R"SQL(
 WITH usable AS (
-  SELECT x.indrelid, x.indexrelid, x.indisprimary, x.indkey, {key_columns} AS nkey
+  SELECT x.indrelid, x.indexrelid, x.indisprimary, x.indimmediate, x.indkey, {key_columns} AS nkey
     FROM pg_catalog.pg_index x
    WHERE x.indrelid = ANY ($1::oid[])
      AND (x.indisprimary
@@ -158,7 +159,8 @@ WITH usable AS (
 ), chosen AS (
   SELECT DISTINCT ON (indrelid) * FROM usable ORDER BY indrelid, indisprimary DESC, nkey, indexrelid
 )
-SELECT c.indrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), ic.relname, c.indisprimary
+SELECT c.indrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), ic.relname, c.indisprimary,
+       NOT c.indimmediate
   FROM chosen c
   JOIN pg_catalog.pg_class ic ON ic.oid = c.indexrelid
   CROSS JOIN LATERAL unnest(c.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)

@@ -11,6 +11,8 @@ std::string create_logical_slot(const std::string &slot) {
   return "CREATE_REPLICATION_SLOT " + quote_ident(slot) + " LOGICAL pgoutput EXPORT_SNAPSHOT";
 }
 
+std::string drop_slot(const std::string &slot) { return "DROP_REPLICATION_SLOT " + quote_ident(slot); }
+
 std::string start_logical(const std::string &slot, const std::string &lsn,
                           const std::vector<std::pair<std::string, std::string>> &options) {
   std::string s = "START_REPLICATION SLOT " + quote_ident(slot) + " LOGICAL " + lsn;

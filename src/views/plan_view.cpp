@@ -64,6 +64,7 @@ View follow_view(const jobs::PlanResult &r) {
   for (const auto &[name, f] : r.follow_classes) ++counts[follow::to_string(f.cls)];
   v.json = {{"available", p.ok()},
             {"missing", p.missing},
+            {"warnings", p.warnings},
             {"wal_level", p.wal_level},
             {"free_replication_slots", p.free_slots},
             {"free_wal_senders", p.free_wal_senders},
@@ -73,6 +74,7 @@ View follow_view(const jobs::PlanResult &r) {
             {"classes", counts}};
   v.text = std::string("follow mode (logical decoding): ") + (p.ok() ? "the source allows it" : "NOT available now") + "\n";
   for (const std::string &m : p.missing) v.text += "  missing: " + m + "\n";
+  for (const std::string &w : p.warnings) v.text += "  warning: " + w + "\n";
   std::string c;
   for (const auto &[k, n] : counts) c += (c.empty() ? "" : ", ") + std::to_string(n) + " " + k;
   if (!c.empty()) v.text += "  classes: " + c + (r.allow_replica_identity ? " (REPLICA IDENTITY ALTERs allowed)" : "") + "\n";

@@ -60,6 +60,7 @@ struct TableDef {
   std::vector<std::string> key_types;
   std::string key_index;         // the index behind the key
   bool key_is_primary = false;   // ... the primary key's (else a unique index)
+  bool key_deferrable = false;   // ... a DEFERRABLE primary key (never a replica identity)
   // Per key column: compare it under COLLATE "C" (set by plan::build_plan,
   // which sees both servers; empty means never). See sql::KeySpec.
   std::vector<bool> key_collate_c;

@@ -52,6 +52,7 @@ struct Preflight {
   bool may_create_publication = false; // CREATE on the database
   std::string role;
   std::vector<std::string> missing;    // empty: follow mode can start
+  std::vector<std::string> warnings;   // what follow mode cannot see on this source
   bool ok() const { return missing.empty(); }
 };
 

@@ -29,7 +29,7 @@
 //                     [int64 abort LSN, int64 abort time: protocol 4 with parallel streaming]
 //   tuple             int16 columns, per column a byte: 'n' NULL, 'u' unchanged TOAST
 //                     value (not sent), 't' int32 length + text, 'b' int32 length +
-//                     binary (protocol 2+ with binary = true, 14+)
+//                     binary (with the option binary = true, 14+)
 //   [int32 xid]       only between Stream Start and Stream Stop
 //
 // Decoded values point into the message's bytes: a Message lives no longer

@@ -12,6 +12,7 @@ const char *identify_system();
 // A logical slot with the pgoutput plugin and an exported snapshot -> slot_name,
 // consistent_point, snapshot_name, output_plugin. The pre-15 syntax, which 15+ still accept.
 std::string create_logical_slot(const std::string &slot);
+std::string drop_slot(const std::string &slot);
 // START_REPLICATION of a logical slot from `lsn` ("X/Y"), with pgoutput's options.
 std::string start_logical(const std::string &slot, const std::string &lsn,
                           const std::vector<std::pair<std::string, std::string>> &options);
