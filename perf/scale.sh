@@ -409,6 +409,15 @@ NEED=$(
   awk -v gen="$gen" -v big="$LARGEST" -v r="$(awk -v i="$SEED_INDEX" -v b="$SEED_BYTES" 'BEGIN { print i / b }')" -v wal="$wal" \
     'BEGIN { printf "%.0f\n", (gen + big) * 1e9 * (1 + r) * 1.05 + wal }')
 FREE=$(df -B1 --output=avail "$PERF_OUT" | tail -n 1 | tr -d ' ')
+if [ "$LOW_DISK" -eq 1 ]; then
+  # --low-disk drops each smaller scale's source database after its runs, before the largest is generated.
+  for g in "${GB_LIST[@]}"; do
+    [ "$g" != "$LARGEST" ] && scale_ready "$g" || continue
+    FREED=$(q "$SRC_ADMIN" "SELECT pg_database_size('$(src_db "$g")')")
+    log "disk: $(src_db "$g") ($(gbfmt "$FREED") GB) is dropped after its runs, before the $LARGEST GB scale is generated"
+    FREE=$((FREE + FREED))
+  done
+fi
 log "disk: about $(gbfmt "$NEED") GB needed from here on (sources to generate, the largest target, the WAL both servers may still add up to 8 GB each), $(gbfmt "$FREE") GB free in $PERF_OUT"
 if [ "$FREE" -lt "$NEED" ]; then
   echo "scale.sh: not enough disk: about $(gbfmt "$NEED") GB needed, $(gbfmt "$FREE") GB free in $PERF_OUT$([ "$LOW_DISK" -eq 1 ] || echo " (--low-disk keeps one source database at a time)")" >&2
