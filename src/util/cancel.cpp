@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <csignal>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -52,6 +53,11 @@ void on_signal(int sig) {
   if (flag.exchange(true)) {
     // Second signal: leave now. Open transactions die with their connections;
     // this process's unloaded spill files go with it (unlink is async-signal-safe).
+    unlink_registered();
+    // A writer thread that created its file a moment ago may be registering
+    // it just now (the other threads run on): look once more, 50 ms later.
+    timespec pause{0, 50 * 1000 * 1000};
+    (void)nanosleep(&pause, nullptr);  // async-signal-safe
     unlink_registered();
     const char msg[] = "\npgcutover: second signal, exiting at once; open transactions are rolled back by the servers\n";
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
