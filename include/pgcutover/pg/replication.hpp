@@ -72,7 +72,6 @@ class ReplicationSession {
 
   Connection conn_;
   char *buffer_ = nullptr;  // the last CopyData message (PQfreemem)
-  bool streaming_ = false;
 };
 
 // Sessions of the source that would block a slot's creation now, oldest first.

@@ -29,5 +29,9 @@ const char *slot_creation_blockers();
 // whether it may create a publication in this database (CREATE on it),
 // whether it is a superuser, the role's name.
 const char *follow_preflight();
+// $1 slot name -> active, restart_lsn, confirmed_flush_lsn, WAL the slot
+// holds back (bytes from restart_lsn to the current WAL position), wal_status
+// and safe_wal_size (NULL before 13). No row: the slot is gone.
+std::string slot_health(int server_version);
 
 }  // namespace pgcutover::sql::replication
