@@ -11,13 +11,6 @@ using logical::ValueKind;
 
 namespace {
 
-OwnedRow own(const logical::Tuple &t) {
-  OwnedRow r;
-  r.reserve(t.size());
-  for (const logical::Value &v : t) r.push_back({v.kind, std::string(v.bytes)});
-  return r;
-}
-
 // Unchanged values of `row` taken from `earlier` (a full or partial row of
 // the same relation); those `earlier` does not know either stay Unchanged.
 void fill_unchanged(OwnedRow &row, const OwnedRow &earlier) {
@@ -32,6 +25,13 @@ bool has_unchanged(const OwnedRow &row) {
 }
 
 }  // namespace
+
+OwnedRow own_row(const logical::Tuple &t) {
+  OwnedRow r;
+  r.reserve(t.size());
+  for (const logical::Value &v : t) r.push_back({v.kind, std::string(v.bytes)});
+  return r;
+}
 
 bool FoldedKey::partial() const { return action == KeyAction::Upsert && has_unchanged(row); }
 
@@ -49,13 +49,15 @@ std::string key_bytes(const logical::Tuple &row, const std::vector<int> &key) {
 
 Folder::Folder(std::unordered_map<u32, std::vector<int>> key_columns) : key_columns_(std::move(key_columns)) {}
 
-void Folder::relation(const logical::Relation &r) {
-  Rel rel{r, {}};
-  if (auto it = key_columns_.find(r.oid); it != key_columns_.end()) {
-    rel.key = it->second;
-  } else {
-    for (size_t i = 0; i < r.columns.size(); ++i)
-      if (r.columns[i].key) rel.key.push_back(static_cast<int>(i));
+void Folder::relation(const logical::Relation &r, std::vector<int> key) {
+  Rel rel{r, std::move(key)};
+  if (rel.key.empty()) {
+    if (auto it = key_columns_.find(r.oid); it != key_columns_.end()) {
+      rel.key = it->second;
+    } else {
+      for (size_t i = 0; i < r.columns.size(); ++i)
+        if (r.columns[i].key) rel.key.push_back(static_cast<int>(i));
+    }
   }
   for (int i : rel.key)
     if (i < 0 || static_cast<size_t>(i) >= r.columns.size())
@@ -98,7 +100,7 @@ void Folder::fold(const logical::Message &change) {
     const Rel &r = rel(ins->relation);
     check_width(r, ins->row);
     FoldedTable &t = table(ins->relation);
-    set(t, key_bytes(ins->row, r.key), {KeyAction::Upsert, own(ins->row)});
+    set(t, key_bytes(ins->row, r.key), {KeyAction::Upsert, own_row(ins->row)});
     ++t.changes;
   } else if (auto *up = std::get_if<logical::Update>(&change)) {
     const Rel &r = rel(up->relation);
@@ -110,11 +112,11 @@ void Folder::fold(const logical::Message &change) {
       check_width(r, up->old_row);
       old_key = key_bytes(up->old_row, r.key);
     }
-    OwnedRow row = own(up->row);
+    OwnedRow row = own_row(up->row);
     if (auto it = t.keys.find(old_key); it != t.keys.end() && it->second.action == KeyAction::Upsert)
       fill_unchanged(row, it->second.row);
     if (old_key != new_key) {
-      set(t, old_key, {KeyAction::Delete, {}});
+      set(t, old_key, {KeyAction::Delete, own_row(up->old_row)});
       if (has_unchanged(row)) t.ordered = true;  // the values are only in the row the batch deletes
     } else if (auto it = t.keys.find(old_key); it != t.keys.end() && it->second.action == KeyAction::Delete &&
                                                has_unchanged(row)) {
@@ -126,7 +128,7 @@ void Folder::fold(const logical::Message &change) {
     const Rel &r = rel(del->relation);
     check_width(r, del->old_row);
     FoldedTable &t = table(del->relation);
-    set(t, key_bytes(del->old_row, r.key), {KeyAction::Delete, {}});
+    set(t, key_bytes(del->old_row, r.key), {KeyAction::Delete, own_row(del->old_row)});
     ++t.changes;
   } else if (std::get_if<logical::Truncate>(&change)) {
     throw_internal("a TRUNCATE given to the folder: it is a barrier, applied alone");

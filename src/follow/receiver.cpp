@@ -2,6 +2,7 @@
 #include "pgcutover/follow/receiver.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -37,6 +38,8 @@ SlotHealth read_slot_health(pg::Connection &observer, const std::string &slot) {
   if (!r.is_null(0, 3)) h.retained_bytes = r.get_i64(0, 3);
   h.wal_status = std::string(r.get(0, 4));
   if (!r.is_null(0, 5)) h.safe_wal_size = r.get_i64(0, 5);
+  if (!r.is_null(0, 6)) h.active_pid = static_cast<int>(r.get_i64(0, 6));
+  h.wal_now = logical::Lsn::parse(r.get(0, 7));
   return h;
 }
 
@@ -46,8 +49,21 @@ Receiver::Receiver(pg::ReplicationSession &session, pg::Connection &observer, Sp
 
 void Receiver::start(const StreamSetup &setup) {
   watch_health();  // a lost slot is named here, before the server's own refusal
+  for (const auto until = steady_clock::now() + opt_.active_wait; stats_.health.active;) {
+    if (steady_clock::now() >= until)
+      throw Error(ErrorKind::Transient,
+                  fmt::format("the source's replication slot {} is in use by the server session {} (another "
+                              "follower, or one whose connection broke and the server has not noticed yet)",
+                              opt_.slot, stats_.health.active_pid),
+                  "stop the other follower, or wait until the server ends that session (wal_sender_timeout), "
+                  "then rerun");
+    cancel::throw_if_requested();
+    std::this_thread::sleep_for(milliseconds(100));
+    watch_health();
+  }
   stats_.received = spool_.durable();
-  stats_.flushed = spool_.durable();
+  // Never report less than the slot has confirmed: older servers would move it back.
+  stats_.flushed = std::max(spool_.durable(), stats_.health.confirmed_flush);
   session_.start(opt_.slot, spool_.durable(), setup.options);
   last_feedback_ = steady_clock::now();
 }
@@ -96,13 +112,12 @@ const ReceiveStats &Receiver::run(milliseconds budget, const std::function<bool(
     if (m) {
       logical::StreamMessage sm = logical::decode_stream_message(*m);
       if (auto *k = std::get_if<logical::Keepalive>(&sm)) {
-        stats_.server_end = std::max(stats_.server_end, k->server_end);
+        stats_.sender_read = std::max(stats_.sender_read, k->server_end);
         if (!spool_.in_transaction()) idle_end_ = std::max(idle_end_, k->server_end);
         spool_.maybe_cut();
         if (k->reply_requested) report(false);
       } else {
         auto &x = std::get<logical::XLogData>(sm);
-        stats_.server_end = std::max(stats_.server_end, x.server_end);
         stats_.received = std::max(stats_.received, x.start);
         ++stats_.messages;
         stats_.message_bytes += static_cast<i64>(x.payload.size());
@@ -122,6 +137,7 @@ const ReceiveStats &Receiver::run(milliseconds budget, const std::function<bool(
   }
   spool_.cut();
   report(false);
+  watch_health();  // the lag as of the end of the run
   return stats_;
 }
 

@@ -1,7 +1,11 @@
 // The follow mode's durable spool (see spool.hpp).
 #include "pgcutover/follow/spool.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <system_error>
@@ -48,6 +52,20 @@ std::optional<i64> sequence_of(const fs::path &p) {
   return v;
 }
 
+// fsync of a folder, so the names just made in it survive a crash: the
+// spill writer's own is best effort, the spool's is not.
+void sync_dir(const fs::path &dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error(ErrorKind::Usage,
+                fmt::format("cannot fsync the spool folder {}: {}", dir.string(), std::strerror(err)),
+                "put --spool-dir on a local file system that supports fsync");
+  }
+  ::close(fd);
+}
+
 }  // namespace
 
 std::vector<SegmentFile> list_segments(const fs::path &dir) {
@@ -69,6 +87,7 @@ SegmentSummary read_segment(const fs::path &path,
     throw Error(ErrorKind::DataFormat, "the file " + path.string() + " is not a follow-mode spool segment",
                 "remove it from the spool folder");
   SegmentSummary sum;
+  bool in_txn = false;
   std::string carry;  // a frame cut across two chunks
   auto take = [&](const char *p, size_t n) -> size_t {  // whole frames from p; returns the bytes used
     size_t used = 0;
@@ -77,10 +96,15 @@ SegmentSummary read_segment(const fs::path &path,
       if (n - used - FRAME_HEADER < len) break;
       const logical::Lsn at{get_be(p + used, 8)};
       std::span<const char> msg(p + used + FRAME_HEADER, len);
+      if (!msg.empty() && msg[0] == 'B') in_txn = true;
       if (!msg.empty() && msg[0] == 'C' && msg.size() >= 26) {
+        in_txn = false;
         ++sum.commits;
         sum.last_commit_end = logical::Lsn{get_be(msg.data() + 10, 8)};  // flags(1), commit LSN(8), end LSN(8)
+        sum.last_end = std::max(sum.last_end, sum.last_commit_end);
       }
+      if (!msg.empty() && msg[0] == 'M' && !in_txn && msg.size() >= 10)  // a message outside any transaction
+        sum.last_end = std::max(sum.last_end, logical::Lsn{get_be(msg.data() + 2, 8)});
       ++sum.messages;
       on_message(at, msg);
       used += FRAME_HEADER + len;
@@ -146,6 +170,7 @@ struct SpoolWriter::Impl {
     spill::FileClaim claim = seg->take_claim();
     claim.keep_on_hard_exit();  // durable data the slot may have let go of: never removed on a signal
     seg.reset();
+    sync_dir(opt.dir);  // the new name must survive a crash before the slot is told
     ++next_sequence;
     ++finished;
     if (open_last_end > durable) durable = open_last_end;
@@ -165,6 +190,7 @@ SpoolWriter::SpoolWriter(SpoolOptions options, std::string slot, int protocol) :
   if (ec)
     throw Error(ErrorKind::Usage, "cannot create the spool folder " + s.opt.dir.string() + ": " + ec.message(),
                 "choose a writable --spool-dir");
+  sync_dir(s.opt.dir.parent_path().empty() ? fs::path(".") : s.opt.dir.parent_path());  // a folder just made
   const std::vector<SegmentFile> segs = list_segments(s.opt.dir);
   if (!segs.empty()) s.next_sequence = segs.back().sequence + 1;
   // The durable position: the last commit of the newest segment that holds one.
@@ -176,8 +202,8 @@ SpoolWriter::SpoolWriter(SpoolOptions options, std::string slot, int protocol) :
                       head.meta().value("slot", "?") + ", not of " + s.slot,
                   "give each followed job its own --spool-dir");
     SegmentSummary sum = read_segment(it->path, [](logical::Lsn, std::span<const char>) {});
-    if (sum.commits > 0) {
-      s.durable = sum.last_commit_end;
+    if (sum.last_end > logical::Lsn{}) {
+      s.durable = sum.last_end;
       break;
     }
   }
@@ -219,6 +245,18 @@ void SpoolWriter::add(logical::Lsn wal_start, std::span<const char> message) {
       s.open_last_end = logical::Lsn{get_be(message.data() + 10, 8)};
       break;
     }
+    case 'M':
+      if (!s.in_txn && !s.in_stream) {
+        // A message outside any transaction (pg_logical_emit_message with
+        // transactional = false): its position (the end of its record) is
+        // where a restart begins past it; at or before what the spool holds,
+        // it was sent again.
+        if (message.size() < 10) throw Error(ErrorKind::DataFormat, "a Message cut short in the replication stream");
+        const logical::Lsn at{get_be(message.data() + 2, 8)};
+        if (at <= std::max(s.durable, s.open_last_end)) return;
+        s.open_last_end = at;
+      }
+      break;
     case 'S': s.in_stream = true; break;
     case 'E': s.in_stream = false; break;
     case 'c': {  // a streamed transaction's commit: int32 xid, int8 flags, int64 commit LSN, int64 end LSN
@@ -237,7 +275,7 @@ void SpoolWriter::add(logical::Lsn wal_start, std::span<const char> message) {
   ++s.seg_messages;
   s.seg_bytes += static_cast<i64>(message.size() + FRAME_HEADER);
   if (s.stage.size() >= STAGE_BYTES) s.flush_stage();
-  if (kind == 'C' || kind == 'E' || kind == 'c' || kind == 'A') maybe_cut();
+  if (kind == 'C' || kind == 'E' || kind == 'c' || kind == 'A' || (kind == 'M' && !in_transaction())) maybe_cut();
 }
 
 bool SpoolWriter::maybe_cut() {

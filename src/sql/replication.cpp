@@ -65,7 +65,7 @@ std::string slot_health(int server_version) {
   return std::string("SELECT active, restart_lsn::text, confirmed_flush_lsn::text, "
                      "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, ") +
          (v13 ? "wal_status, safe_wal_size" : "NULL::text, NULL::bigint") +
-         " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1";
+         ", active_pid, pg_current_wal_lsn()::text FROM pg_catalog.pg_replication_slots WHERE slot_name = $1";
 }
 
 }  // namespace pgcutover::sql::replication

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pg_cluster.hpp"
+#include "pgcutover/follow/apply.hpp"
 #include "pgcutover/follow/receiver.hpp"
 #include "pgcutover/follow/spool.hpp"
 #include "pgcutover/logical/pgoutput.hpp"
@@ -428,7 +429,16 @@ TEST_F(Pgoutput, TheSpoolHoldsEveryCommitOnceAcrossKilledSendersAndDroppedSegmen
   std::filesystem::remove_all(dir);
   std::atomic<bool> stop{false};
   std::atomic<int> committed{0};
-  std::thread writer([&] {
+  std::thread writer;
+  struct Join {  // a failing assertion or exception still stops the writer
+    std::atomic<bool> &stop;
+    std::thread &t;
+    ~Join() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join{stop, writer};
+  writer = std::thread([&] {
     pg::Connection w = pg::Connection::open(ci(), settings());
     for (int i = 1; !stop; ++i) {  // transactions of one to three rows
       std::string sql = "INSERT INTO public.t VALUES (" + std::to_string(i * 10) + ", 'w', NULL, NULL)";
@@ -464,8 +474,7 @@ TEST_F(Pgoutput, TheSpoolHoldsEveryCommitOnceAcrossKilledSendersAndDroppedSegmen
       const auto target = pgcutover::logical::Lsn::parse(query_value(ci(), "SELECT pg_current_wal_lsn()::text"));
       rx.run(60s, [&](const fw::ReceiveStats &) { return spool.durable() >= target || rx.stats().flushed >= target; });
       EXPECT_TRUE(spool.durable() >= target || rx.stats().flushed >= target) << "the receiver did not catch up in 60 s";
-      // Caught up: no lag left in bytes, and the last commit is the writer's, seconds ago at most.
-      EXPECT_LE(rx.stats().lag_bytes(), 0) << "lag " << rx.stats().lag_bytes();
+      // Caught up: the last commit is the writer's, seconds ago at most.
       const long long age_us = pgcutover::logical::pg_epoch_micros_now() - rx.stats().last_commit_time;
       EXPECT_GE(age_us, 0);
       EXPECT_LT(age_us, 30LL * 1000 * 1000) << "the last commit's time was not read";
@@ -542,8 +551,12 @@ TEST_F(Pgoutput, ASlotThatLostItsWalIsRefusedByName) {
   struct Reset {
     std::string ci;
     ~Reset() {
-      exec(ci, "ALTER SYSTEM RESET max_slot_wal_keep_size");
-      exec(ci, "SELECT pg_reload_conf()");
+      try {
+        exec(ci, "ALTER SYSTEM RESET max_slot_wal_keep_size");
+        exec(ci, "SELECT pg_reload_conf()");
+      } catch (const std::exception &e) {
+        ADD_FAILURE() << "could not reset max_slot_wal_keep_size: " << e.what();
+      }
     }
   } reset{ci()};
   std::string status;
@@ -571,6 +584,133 @@ TEST_F(Pgoutput, ASlotThatLostItsWalIsRefusedByName) {
     EXPECT_NE(what.find("max_slot_wal_keep_size"), std::string::npos) << what;
     EXPECT_NE(e.hint.find("new copy"), std::string::npos) << e.hint;
   }
+  std::filesystem::remove_all(dir);
+}
+
+// A slot another session streams is waited for, bounded, then named.
+TEST_F(Pgoutput, ASlotAnotherSessionStreamsIsNamedAfterABoundedWait) {
+  namespace pg = pgcutover::pg;
+  namespace fw = pgcutover::follow;
+  using namespace std::chrono_literals;
+  pg::Connection observer = pg::Connection::open(ci(), settings());
+  const fw::StreamSetup setup = fw::stream_setup(observer.server_version(), {"p"}, false);
+  pg::ReplicationSession other = pg::ReplicationSession::open(ci(), settings());
+  other.start("s", {}, setup.options);
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("pgcutover_spool_busy_" + std::to_string(::getpid()));
+  fw::SpoolWriter spool({dir}, "s", setup.protocol);
+  pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
+  fw::ReceiveOptions ro{"s"};
+  ro.active_wait = 1500ms;
+  fw::Receiver rx(rs, observer, spool, ro);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    rx.start(setup);
+    ADD_FAILURE() << "a slot another session streams was started";
+  } catch (const pgcutover::Error &e) {
+    EXPECT_EQ(e.kind, pgcutover::ErrorKind::Transient);
+    EXPECT_NE(std::string(e.what()).find("session " + std::to_string(other.backend_pid())), std::string::npos)
+        << e.what();
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 1400ms) << "it did not wait";
+  std::filesystem::remove_all(dir);
+}
+
+// The apply (one connection): the stream of a writer's transactions
+// (inserts, updates leaving a wide TOAST value unchanged, keys moved with
+// and without unchanged values, deletes and re-inserts, text with tabs,
+// newlines and backslashes, NULLs, a TRUNCATE) goes through the spool and is
+// applied batch by batch to a database that held the same rows when the
+// slot was made. Both databases are then compared by content (md5 of every
+// row's text, in key order), independently of the applier.
+TEST_F(Pgoutput, TheApplierBringsATargetToTheSourcesContentBatchByBatch) {
+  namespace pg = pgcutover::pg;
+  namespace fw = pgcutover::follow;
+  using namespace std::chrono_literals;
+  const char *ddl = R"SQL(
+    CREATE TABLE w (id int PRIMARY KEY, note text, big text, n numeric, ts timestamptz);
+    ALTER TABLE w ALTER COLUMN big SET STORAGE EXTERNAL;
+    CREATE TABLE k2 (a int, b text, v text, PRIMARY KEY (a, b));
+    INSERT INTO w SELECT g, 'base ' || g, CASE WHEN g % 3 = 0 THEN repeat(md5(g::text), 100) END, g / 7.0,
+                         '2026-01-01 00:00:00+00'::timestamptz + g * interval '1 minute'
+      FROM generate_series(1, 2000) g;
+    INSERT INTO k2 SELECT g % 10, 'b' || g, 'v' FROM generate_series(1, 200) g;
+  )SQL";
+  exec(ci(), ddl);
+  exec(ci(), "CREATE PUBLICATION pw FOR TABLE w, k2");
+  recreate_database(server->cluster(), "applied");
+  const std::string tci = server->cluster().conninfo("applied");
+  exec(tci, ddl);
+  exec(ci(), "SELECT pg_drop_replication_slot('s')");
+  exec(ci(), "SELECT pg_create_logical_replication_slot('s', 'pgoutput')");
+  for (const char *sql : {
+           "UPDATE w SET note = 'tab\there, newline\nhere, backslash \\ here' WHERE id = 3",
+           "UPDATE w SET note = NULL, n = NULL WHERE id BETWEEN 4 AND 9",
+           "UPDATE w SET big = repeat('z', 7000) WHERE id = 6",
+           "UPDATE w SET id = id + 100000 WHERE id BETWEEN 10 AND 30",       // keys moved, big unchanged
+           "UPDATE w SET note = 'moved twice' WHERE id = 100012",
+           "UPDATE w SET id = 200012 WHERE id = 100012",
+           "DELETE FROM w WHERE id BETWEEN 40 AND 60",
+           "INSERT INTO w VALUES (45, 'back', repeat('q', 5000), 1.5, now())",
+           "INSERT INTO w SELECT g, 'new', NULL, g, now() FROM generate_series(3001, 4000) g",
+           "UPDATE w SET note = note || ' bulk' WHERE id > 1500",
+           "BEGIN; UPDATE w SET id = 30 WHERE id = 100030; DELETE FROM w WHERE id = 31; COMMIT",
+           "UPDATE k2 SET b = b || 'x' WHERE a = 3",                        // composite keys moved
+           "DELETE FROM k2 WHERE a = 4",
+       })
+    exec(ci(), sql);
+  for (int i = 0; i < 50; ++i)
+    exec(ci(), "UPDATE w SET note = 'round " + std::to_string(i) + "' WHERE id > 100 AND id % 50 = " + std::to_string(i));
+  exec(ci(), "TRUNCATE k2");
+  exec(ci(), "INSERT INTO k2 VALUES (1, 'after', 'truncate')");
+  flush_wal();
+  const auto target = pgcutover::logical::Lsn::parse(query_value(ci(), "SELECT pg_current_wal_lsn()::text"));
+
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("pgcutover_apply_it_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  pg::Connection observer = pg::Connection::open(ci(), settings());
+  fw::StreamSetup setup = fw::stream_setup(observer.server_version(), {"pw"}, false);
+  {
+    fw::SpoolOptions so;
+    so.dir = dir;
+    so.segment_bytes = 64 * 1024;
+    fw::SpoolWriter spool(so, "s", setup.protocol);
+    pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
+    fw::Receiver rx(rs, observer, spool, {"s", 200ms, 1000ms});
+    rx.start(setup);
+    // The lag: the WAL the writes made since the slot, none of it spooled yet; then almost none.
+    const long long lag_before = rx.stats().lag_bytes();
+    EXPECT_GT(lag_before, 100 * 1024) << "the lag did not count the WAL written since the slot";
+    rx.run(60s, [&](const fw::ReceiveStats &s) { return spool.durable() >= target || s.flushed >= target; });
+    ASSERT_TRUE(spool.durable() >= target || rx.stats().flushed >= target) << "the receiver did not catch up";
+    EXPECT_LT(rx.stats().lag_bytes(), 64 * 1024) << "lag " << rx.stats().lag_bytes() << " after catching up, "
+                                                  << lag_before << " before";
+  }
+  pg::Connection dst = pg::Connection::open(tci, settings());
+  fw::Applier applier(dst);
+  pgcutover::logical::Decoder d(setup.protocol);
+  for (auto &seg : fw::list_segments(dir)) {
+    fw::read_segment(seg.path, [&](pgcutover::logical::Lsn, std::span<const char> m) {
+      pgcutover::logical::Message msg = d.decode(m);
+      applier.message(msg);
+      if (std::holds_alternative<pgcutover::logical::Commit>(msg) && applier.pending_changes() >= 300)
+        applier.apply_pending();
+    });
+  }
+  applier.apply_pending();
+  const fw::ApplyStats &st = applier.stats();
+  EXPECT_GT(st.batches, 3);
+  EXPECT_GT(st.ordered_changes, 0) << "no key moved with an unchanged value reached the ordered replay";
+  EXPECT_GT(st.updated, 0) << "no partial update (unchanged TOAST values)";
+  EXPECT_GT(st.deleted, 0);
+  EXPECT_EQ(st.truncates, 1);
+  for (const char *table : {"w", "k2"}) {
+    const std::string digest = std::string("SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY ") +
+                               (std::string(table) == "w" ? "id" : "a, b") + ")), '') FROM " + table + " x";
+    EXPECT_EQ(query_value(tci, digest), query_value(ci(), digest)) << "table " << table << " differs";
+  }
+  EXPECT_EQ(query_value(tci, "SELECT note FROM w WHERE id = 3"), "tab\there, newline\nhere, backslash \\ here");
   std::filesystem::remove_all(dir);
 }
 

@@ -158,6 +158,39 @@ TEST(Spool, ARestartResumesFromTheLastFinishedSegmentAndLeavesOutWhatIsSentAgain
   EXPECT_EQ(segs[1].sequence, 1) << "the restarted spool continues the sequence";
 }
 
+// A logical message outside any transaction (transactional = false).
+std::string message_outside(u64 end_lsn, const std::string &text) {
+  std::string s = "M";
+  s.push_back(0);  // flags: not transactional
+  be(s, end_lsn, 8);
+  s += "test";
+  s.push_back(0);
+  be(s, text.size(), 4);
+  return s + text;
+}
+
+TEST(Spool, TheBoundariesOfWhatIsSentAgain) {
+  Dir d;
+  {
+    SpoolWriter w(options(d.root, 1 << 20), "slot_a", 2);
+    txn(w, 1000, 1, "a");
+    w.add(Lsn{1100}, message_outside(1150, "fence"));
+    ASSERT_TRUE(w.cut());
+    EXPECT_EQ(w.durable(), Lsn{1150}) << "a message outside a transaction moves the durable position";
+  }
+  SpoolWriter w(options(d.root, 1 << 20), "slot_a", 2);
+  EXPECT_EQ(w.durable(), Lsn{1150}) << "read back from the segment";
+  w.add(Lsn{1100}, message_outside(1150, "fence"));  // sent again: left out
+  txn(w, 1150, 1, "b");  // its commit starts exactly at the durable position: new, kept
+  ASSERT_TRUE(w.cut());
+  EXPECT_EQ(w.transactions_skipped(), 0);
+  int fences = 0;
+  for (auto &seg : list_segments(d.root))
+    read_segment(seg.path, [&](Lsn, std::span<const char> m) { fences += m[0] == 'M'; });
+  EXPECT_EQ(fences, 1);
+  EXPECT_EQ(inserted(d.root), (std::vector<std::string>{"a-0", "b-0"}));
+}
+
 TEST(Spool, AFolderOfAnotherSlotOrADamagedSegmentIsRefusedByName) {
   Dir d;
   {

@@ -7,7 +7,9 @@
 // spool (protocol 1 before 14, 2 from 14). The check is independent of the
 // code under test: the snapshot's rows, replayed with the spool's changes by
 // this test's own model of pgoutput, must equal the table as the server
-// shows it at the end, row by row.
+// shows it at the end, row by row. Then the applier writes the same spool
+// into a database that held the slot's starting rows, and both databases are
+// compared by content.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "pg_cluster.hpp"
+#include "pgcutover/follow/apply.hpp"
 #include "pgcutover/follow/receiver.hpp"
 #include "pgcutover/follow/spool.hpp"
 #include "pgcutover/logical/pgoutput.hpp"
@@ -68,15 +71,20 @@ TEST_P(FollowSpool, TheSnapshotAndTheSpoolReplayToTheSourceExactly) {
   ASSERT_EQ(server->server_major, major);
   recreate_database(server.cluster(), "fv");
   const std::string ci = server.cluster().conninfo("fv");
-  exec(ci, R"SQL(
+  const char *base = R"SQL(
     CREATE TABLE t (id int PRIMARY KEY, v text, big text);
     ALTER TABLE t ALTER COLUMN big SET STORAGE EXTERNAL;
     INSERT INTO t SELECT g, 'base ' || g, CASE WHEN g % 50 = 0 THEN repeat(md5(g::text), 200) END
       FROM generate_series(1, 3000) g;
     CREATE TABLE t2 (id int PRIMARY KEY, v text);
     INSERT INTO t2 SELECT g, 'before truncate' FROM generate_series(1, 5) g;
-    CREATE PUBLICATION p FOR TABLE t, t2;
-  )SQL");
+  )SQL";
+  exec(ci, base);
+  exec(ci, "CREATE PUBLICATION p FOR TABLE t, t2");
+  // The applier's target: a database holding what the source held when the slot was made.
+  recreate_database(server.cluster(), "fv_target");
+  const std::string tci = server.cluster().conninfo("fv_target");
+  exec(tci, base);
   const unsigned long t_oid = std::stoul(query_value(ci, "SELECT 't'::regclass::oid"));
   pgc::SessionSettings settings;
   settings.role = "source";

@@ -41,12 +41,16 @@ struct OwnedValue {
   bool operator==(const OwnedValue &) const = default;
 };
 using OwnedRow = std::vector<OwnedValue>;
+// A decoded row's values, copied out of the message they point into.
+OwnedRow own_row(const logical::Tuple &t);
 
 enum class KeyAction { Upsert, Delete };
 
 struct FoldedKey {
   KeyAction action = KeyAction::Upsert;
-  OwnedRow row;  // Upsert: every column (Unchanged where the target's value stays)
+  // Upsert: every column (Unchanged where the target's value stays);
+  // Delete: the old key's row as the stream sent it (the key's columns set).
+  OwnedRow row;
   bool partial() const;  // an Upsert with an Unchanged value
 };
 
@@ -67,8 +71,9 @@ class Folder {
   // columns its Relation message flags as its replica identity.
   explicit Folder(std::unordered_map<u32, std::vector<int>> key_columns = {});
 
-  // Remembers a Relation message (its columns and replica identity).
-  void relation(const logical::Relation &r);
+  // Remembers a Relation message (its columns and replica identity); `key`,
+  // when given, are the positions of the columns its rows are matched by.
+  void relation(const logical::Relation &r, std::vector<int> key = {});
   // Folds one change (Insert, Update or Delete) of a relation seen before.
   // Throws a DataFormat Error for a relation never described or a row whose
   // column count differs from its Relation; an Internal one for anything but

@@ -35,6 +35,8 @@ StreamSetup stream_setup(int server_version, const std::vector<std::string> &pub
 struct SlotHealth {
   bool exists = false;
   bool active = false;
+  int active_pid = 0;               // the session streaming it (0: none)
+  logical::Lsn wal_now;             // the source's current WAL position when read
   logical::Lsn restart_lsn, confirmed_flush;
   i64 retained_bytes = 0;           // WAL the slot holds back on the source
   std::string wal_status;           // reserved, extended, unreserved, lost ("" before 13)
@@ -46,6 +48,9 @@ struct ReceiveOptions {
   std::string slot;
   std::chrono::milliseconds feedback_every{2000};
   std::chrono::milliseconds health_every{10000};
+  // How long start() waits for a slot another session still streams (a
+  // follower whose connection broke holds it until the server notices).
+  std::chrono::milliseconds active_wait{30000};
 };
 
 struct ReceiveStats {
@@ -55,11 +60,15 @@ struct ReceiveStats {
   i64 feedbacks = 0;
   logical::Lsn received;    // the stream's position
   logical::Lsn flushed;     // the last flush position reported
-  logical::Lsn server_end;  // the server's end of WAL, as it last said
+  logical::Lsn sender_read;  // how far the WAL sender has read, as its keepalives said
   SlotHealth health;        // as last read
   i64 last_commit_time = 0; // the last received commit's time (microseconds since 2000-01-01, the server's clock)
-  // WAL the server has written that the spool does not hold yet.
-  i64 lag_bytes() const { return server_end > flushed ? static_cast<i64>(server_end.value - flushed.value) : 0; }
+  // WAL the source had written, when its health was last read, past the
+  // position the spool holds durably (a keepalive's position is only how
+  // far the WAL sender has read, not the end of WAL).
+  i64 lag_bytes() const {
+    return health.wal_now > flushed ? static_cast<i64>(health.wal_now.value - flushed.value) : 0;
+  }
 };
 
 class Receiver {
@@ -69,7 +78,9 @@ class Receiver {
   Receiver(pg::ReplicationSession &session, pg::Connection &observer, SpoolWriter &spool, ReceiveOptions options);
 
   // START_REPLICATION from the spool's durable position, once the slot's
-  // health was read (a slot gone or lost is refused by name, Permanent).
+  // health was read (a slot gone or lost is refused by name, Permanent)
+  // and no other session streams it (waited for up to active_wait, then
+  // Transient, naming that session).
   void start(const StreamSetup &setup);
   // Reads, spools and reports until `until` says stop (checked after every
   // commit and every quiet moment) or `budget` has passed, then finishes the

@@ -15,13 +15,18 @@
 //
 // Restart: the spool opened again reads its last finished segment for the
 // durable position (the stream resumes there, the server sends nothing that
-// committed before it) and drops the unfinished .partial (its transactions
-// are sent again). A transaction that reaches the spool twice anyway (the
-// server resending what it was not yet told) is recognised by its commit
-// position and left out.
+// committed before it); an unfinished .partial is replaced (its
+// transactions are sent again). A transaction that reaches the spool twice
+// anyway (the server resending what it was not yet told) is recognised by
+// its commit position and left out, and so is a logical message sent
+// outside any transaction, by its position.
+//
+// After any exception a SpoolWriter is not to be used again: discard it and
+// open the spool anew.
 //
 // Segment data, one frame per message: int64 WAL position (the XLogData's
-// start), int32 length, the message's bytes (big-endian integers).
+// start; 0/0 for some, Relation messages among them), int32 length, the
+// message's bytes (big-endian integers).
 // Segments are named seg-<12-digit sequence>.spool and read in that order.
 #include <chrono>
 #include <filesystem>
@@ -57,6 +62,7 @@ struct SegmentSummary {
   i64 messages = 0;
   i64 commits = 0;
   logical::Lsn last_commit_end;  // 0/0 when it holds no commit
+  logical::Lsn last_end;         // ... or of a message outside any transaction, whichever is later
 };
 // Reads a whole segment, calling on_message for each frame in order.
 // The segment's checksums are checked only once every frame was handed out:

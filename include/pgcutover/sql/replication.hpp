@@ -31,7 +31,8 @@ const char *slot_creation_blockers();
 const char *follow_preflight();
 // $1 slot name -> active, restart_lsn, confirmed_flush_lsn, WAL the slot
 // holds back (bytes from restart_lsn to the current WAL position), wal_status
-// and safe_wal_size (NULL before 13). No row: the slot is gone.
+// and safe_wal_size (NULL before 13), active_pid, the current WAL position.
+// No row: the slot is gone.
 std::string slot_health(int server_version);
 
 }  // namespace pgcutover::sql::replication

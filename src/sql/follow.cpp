@@ -1,0 +1,104 @@
+// Statements of follow mode's apply (see follow.hpp).
+#include "pgcutover/sql/follow.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace pgcutover::sql::follow {
+
+namespace {
+
+std::string stage_ref(const std::string &stage) { return "pg_temp." + quote_ident(stage); }
+
+bool is_key(const std::vector<std::string> &key, const std::string &c) {
+  return std::find(key.begin(), key.end(), c) != key.end();
+}
+
+// t.k1 = s.k1 AND ...
+std::string key_match(const std::vector<std::string> &key) {
+  std::string out;
+  for (const std::string &k : key) out += (out.empty() ? "" : " AND ") + fmt::format("t.{0} = s.{0}", quote_ident(k));
+  return out;
+}
+
+}  // namespace
+
+std::string create_stage(const std::string &stage, const QualifiedName &table, const std::vector<std::string> &columns) {
+  return fmt::format("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA; "
+                     "ALTER TABLE {} ADD COLUMN {} \"char\" NOT NULL, ADD COLUMN {} boolean[]",
+                     stage_ref(stage), ident_list(columns), table.quoted(), stage_ref(stage), quote_ident(STAGE_ACTION),
+                     quote_ident(STAGE_UNCHANGED));
+}
+
+std::string copy_into_stage(const std::string &stage, const std::vector<std::string> &columns) {
+  std::vector<std::string> all = columns;
+  all.push_back(STAGE_ACTION);
+  all.push_back(STAGE_UNCHANGED);
+  return fmt::format("COPY {} ({}) FROM STDIN", stage_ref(stage), ident_list(all));
+}
+
+std::string delete_staged(const QualifiedName &table, const std::string &stage, const std::vector<std::string> &key) {
+  return fmt::format("DELETE FROM {} AS t USING {} AS s WHERE s.{} = 'd' AND {}", table.quoted(), stage_ref(stage),
+                     quote_ident(STAGE_ACTION), key_match(key));
+}
+
+std::string update_staged_partial(const QualifiedName &table, const std::string &stage,
+                                  const std::vector<std::string> &columns, const std::vector<std::string> &key) {
+  std::string sets;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (is_key(key, columns[i])) continue;  // the key is matched, never changed here
+    if (!sets.empty()) sets += ", ";
+    sets += fmt::format("{0} = CASE WHEN s.{1}[{2}] THEN t.{0} ELSE s.{0} END", quote_ident(columns[i]),
+                        quote_ident(STAGE_UNCHANGED), i + 1);
+  }
+  if (sets.empty()) sets = fmt::format("{0} = t.{0}", quote_ident(key.front()));
+  return fmt::format("UPDATE {} AS t SET {} FROM {} AS s WHERE s.{} = 'p' AND {}", table.quoted(), sets,
+                     stage_ref(stage), quote_ident(STAGE_ACTION), key_match(key));
+}
+
+std::string upsert_staged(const QualifiedName &table, const std::string &stage, const std::vector<std::string> &columns,
+                          const std::vector<std::string> &key) {
+  std::string sets;
+  for (const std::string &c : columns)
+    if (!is_key(key, c)) sets += (sets.empty() ? "" : ", ") + fmt::format("{0} = EXCLUDED.{0}", quote_ident(c));
+  return fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} WHERE {} = 'u' ON CONFLICT ({}) {}",
+                     table.quoted(), ident_list(columns), ident_list(columns), stage_ref(stage),
+                     quote_ident(STAGE_ACTION), ident_list(key), sets.empty() ? "DO NOTHING" : "DO UPDATE SET " + sets);
+}
+
+std::string upsert_row(const QualifiedName &table, const std::vector<std::string> &columns,
+                       const std::vector<std::string> &key) {
+  std::string values, sets;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    values += (i ? ", $" : "$") + std::to_string(i + 1);
+    if (!is_key(key, columns[i]))
+      sets += (sets.empty() ? "" : ", ") + fmt::format("{0} = EXCLUDED.{0}", quote_ident(columns[i]));
+  }
+  return fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE VALUES ({}) ON CONFLICT ({}) {}", table.quoted(),
+                     ident_list(columns), values, ident_list(key), sets.empty() ? "DO NOTHING" : "DO UPDATE SET " + sets);
+}
+
+std::string update_row(const QualifiedName &table, const std::vector<std::string> &set_columns,
+                       const std::vector<std::string> &key) {
+  std::string sets, where;
+  for (size_t i = 0; i < set_columns.size(); ++i)
+    sets += (i ? ", " : "") + fmt::format("{} = ${}", quote_ident(set_columns[i]), i + 1);
+  for (size_t j = 0; j < key.size(); ++j)
+    where += (j ? " AND " : "") + fmt::format("{} = ${}", quote_ident(key[j]), set_columns.size() + j + 1);
+  return fmt::format("UPDATE {} SET {} WHERE {}", table.quoted(), sets, where);
+}
+
+std::string delete_row(const QualifiedName &table, const std::vector<std::string> &key) {
+  std::string where;
+  for (size_t j = 0; j < key.size(); ++j) where += (j ? " AND " : "") + fmt::format("{} = ${}", quote_ident(key[j]), j + 1);
+  return fmt::format("DELETE FROM {} WHERE {}", table.quoted(), where);
+}
+
+std::string truncate_tables(const std::vector<QualifiedName> &tables) {
+  std::string out = "TRUNCATE";
+  for (size_t i = 0; i < tables.size(); ++i) out += (i ? ", ONLY " : " ONLY ") + tables[i].quoted();
+  return out;
+}
+
+}  // namespace pgcutover::sql::follow
