@@ -56,8 +56,21 @@ void append_copy_text(std::string &out, const OwnedValue &v) {
   }
 }
 
-Applier::Applier(pg::Connection &target, std::unordered_map<std::string, std::vector<std::string>> key_columns)
-    : dst_(target), key_columns_(std::move(key_columns)) {}
+Applier::Applier(pg::Connection &target, ApplyOptions options) : dst_(target), opt_(std::move(options)) {
+  try {
+    dst_.exec("SET session_replication_role = replica");
+  } catch (const Error &e) {
+    throw Error(ErrorKind::Usage,
+                "follow mode's applier cannot set session_replication_role = replica on the target as " +
+                    dst_.role() + ": " + e.what(),
+                "apply as a superuser, or GRANT SET ON PARAMETER session_replication_role to the role (15+)");
+  }
+  if (opt_.tool_schema.raw.empty()) return;
+  if (opt_.slot.empty()) throw_internal("an applier keeping its position needs the slot's name");
+  dst_.exec(sql::follow::create_applied(opt_.tool_schema));
+  pg::Result r = dst_.query(sql::follow::read_applied(opt_.tool_schema), {opt_.slot});
+  if (r.rows() == 1) applied_ = logical::Lsn::parse(r.get(0, 0));
+}
 
 const Applier::Rel &Applier::rel(u32 oid) const {
   auto it = rels_.find(oid);
@@ -66,86 +79,200 @@ const Applier::Rel &Applier::rel(u32 oid) const {
   return it->second;
 }
 
-void Applier::message(const logical::Message &m) {
-  if (auto *r = std::get_if<logical::Relation>(&m)) {
-    Rel rel;
-    rel.name = {r->nspname, r->relname};
-    for (const auto &c : r->columns) rel.columns.push_back(c.name);
-    if (auto it = key_columns_.find(rel.name.display()); it != key_columns_.end()) {
-      rel.key = it->second;
-    } else {
-      for (const auto &c : r->columns)
-        if (c.key) rel.key.push_back(c.name);
-    }
-    for (const std::string &k : rel.key) {
-      auto at = std::find(rel.columns.begin(), rel.columns.end(), k);
-      if (at == rel.columns.end())
+// A Relation message checked against the target's table.
+Applier::Rel Applier::describe(const logical::Relation &r) {
+  Rel rel;
+  rel.desc = r;
+  rel.name = {r.nspname, r.relname};
+  const std::string table = rel.name.display();
+  for (const auto &c : r.columns) {
+    if (c.name == sql::follow::STAGE_ACTION || c.name == sql::follow::STAGE_UNCHANGED)
+      throw Error(ErrorKind::Usage, fmt::format("the followed table {} has a column named {}, which the applier uses itself",
+                                                table, c.name),
+                  "leave this table to the watermark sync");
+    rel.columns.push_back(c.name);
+  }
+  std::vector<std::string> flagged;
+  for (const auto &c : r.columns)
+    if (c.key) flagged.push_back(c.name);
+  if (auto it = opt_.key_columns.find(table); it != opt_.key_columns.end()) {
+    rel.key = it->second;
+    // Without FULL, the old row carries only the replica identity's columns:
+    // a key outside them could not be matched on deletes and key changes.
+    for (const std::string &k : rel.key)
+      if (r.replica_identity != 'f' && std::find(flagged.begin(), flagged.end(), k) == flagged.end())
         throw Error(ErrorKind::Usage,
-                    fmt::format("the followed table {}: its key column {} is not among the columns the stream sends",
-                                rel.name.display(), k),
-                    "publish every column of the key (a publication's column list must include it)");
-      rel.key_pos.push_back(static_cast<int>(at - rel.columns.begin()));
-    }
-    if (rel.key.empty() || (r->replica_identity == 'f' && !key_columns_.count(rel.name.display())))
+                    fmt::format("the followed table {} is matched by {}, which its replica identity does not cover",
+                                table, k),
+                    "match it by its replica identity's columns, or set REPLICA IDENTITY FULL on the source");
+  } else {
+    if (r.replica_identity == 'f')
       throw Error(ErrorKind::Usage,
-                  fmt::format("the followed table {} has no key the applier can match its rows by",
-                              rel.name.display()),
+                  fmt::format("the followed table {} has REPLICA IDENTITY FULL and no key given to match its rows by",
+                              table),
                   "give it a primary key, or leave it to the watermark sync");
-    if (auto old = rels_.find(r->oid); old != rels_.end() && old->second.columns != rel.columns &&
-                                       std::any_of(changes_.begin(), changes_.end(),
-                                                   [&](const Change &c) { return c.relation == r->oid; }))
+    rel.key = flagged;
+  }
+  if (rel.key.empty())
+    throw Error(ErrorKind::Usage, fmt::format("the followed table {} has no key the applier can match its rows by", table),
+                "give it a primary key, or leave it to the watermark sync");
+  for (const std::string &k : rel.key) {
+    auto at = std::find(rel.columns.begin(), rel.columns.end(), k);
+    if (at == rel.columns.end())
       throw Error(ErrorKind::Usage,
-                  fmt::format("the columns of {} changed on the source while follow mode carried its changes",
-                              rel.name.display()),
-                  "follow mode does not apply schema changes yet: stop it, change the target's table the same "
-                  "way, and let the watermark sync carry that table");
-    folder_.relation(*r, rel.key_pos);
-    rels_[r->oid] = std::move(rel);
-  } else if (std::get_if<logical::Begin>(&m)) {
-    in_txn_ = true;
-  } else if (std::get_if<logical::Commit>(&m)) {
-    in_txn_ = false;
-  } else if (auto *ins = std::get_if<logical::Insert>(&m)) {
-    folder_.fold(m);
-    changes_.push_back({'I', ins->relation, {}, own_row(ins->row), false});
-    ++pending_changes_;
-  } else if (auto *up = std::get_if<logical::Update>(&m)) {
-    folder_.fold(m);
-    changes_.push_back({'U', up->relation, own_row(up->old_row), own_row(up->row), up->old_kind != 0});
-    ++pending_changes_;
-  } else if (auto *del = std::get_if<logical::Delete>(&m)) {
-    folder_.fold(m);
-    changes_.push_back({'D', del->relation, own_row(del->old_row), {}, true});
-    ++pending_changes_;
-  } else if (auto *t = std::get_if<logical::Truncate>(&m)) {
-    truncate(*t);
+                  fmt::format("the followed table {}: its key column {} is not among the columns the stream sends",
+                              table, k),
+                  "publish every column of the key (a publication's column list must include it)");
+    rel.key_pos.push_back(static_cast<int>(at - rel.columns.begin()));
+  }
+  // The target's columns: base types for the stage, identity ALWAYS, generated.
+  pg::Result t = dst_.query(sql::follow::target_columns(dst_.server_version()), {r.nspname, r.relname});
+  if (t.rows() == 0)
+    throw Error(ErrorKind::Usage, fmt::format("the target has no table {}, which follow mode carries", table),
+                "create it on the target (copy does), then follow again");
+  std::string shape;
+  for (const std::string &c : rel.columns) {
+    int row = -1;
+    for (int i = 0; i < t.rows(); ++i)
+      if (t.get(i, 0) == c) row = i;
+    if (row < 0)
+      throw Error(ErrorKind::Usage, fmt::format("the target's table {} has no column {}, which the source sends", table, c),
+                  "add the column on the target the way the source has it, then follow again");
+    if (t.get_bool(row, 3))
+      throw Error(ErrorKind::Usage,
+                  fmt::format("the column {} of {} is generated on the target, and the stream sends its values", c, table),
+                  "leave generated columns out of the publication (publish_generated_columns = false)");
+    rel.types.emplace_back(t.get(row, 1));
+    if (!t.get_bool(row, 2)) rel.settable.push_back(c);
+    shape += c + " " + rel.types.back() + ",";
+  }
+  rel.stage = fmt::format("pgcutover_apply_{}_{:08x}", r.oid, static_cast<u32>(std::hash<std::string>{}(shape)));
+  return rel;
+}
+
+void Applier::message(const logical::Message &m) {
+  if (broken_) throw_internal("an applier used again after it failed");
+  try {
+    if (auto *r = std::get_if<logical::Relation>(&m)) {
+      auto old = rels_.find(r->oid);
+      if (old != rels_.end()) {
+        const logical::Relation &was = old->second.desc;
+        bool same = was.nspname == r->nspname && was.relname == r->relname &&
+                    was.replica_identity == r->replica_identity && was.columns.size() == r->columns.size();
+        for (size_t i = 0; same && i < r->columns.size(); ++i)
+          same = was.columns[i].name == r->columns[i].name && was.columns[i].type == r->columns[i].type &&
+                 was.columns[i].typmod == r->columns[i].typmod && was.columns[i].key == r->columns[i].key;
+        if (same) return;  // described again (every spool segment begins with the descriptions)
+        if (std::any_of(changes_.begin(), changes_.end(), [&](const Change &c) { return c.relation == r->oid; }))
+          throw Error(ErrorKind::Usage,
+                      fmt::format("the table {} changed on the source (its columns, their types or its replica "
+                                  "identity) while follow mode carried its changes",
+                                  old->second.name.display()),
+                      "follow mode does not apply schema changes yet: stop it, change the target's table the same "
+                      "way, and let the watermark sync carry that table");
+      }
+      Rel rel = describe(*r);
+      folder_.relation(*r, rel.key_pos);
+      rels_[r->oid] = std::move(rel);
+    } else if (auto *b = std::get_if<logical::Begin>(&m)) {
+      in_txn_ = true;
+      // Its commit starts before the recorded end: applied before.
+      passing_ = b->final_lsn < std::max(applied_, pending_end_);
+      if (passing_) ++stats_.transactions_passed;
+    } else if (auto *c = std::get_if<logical::Commit>(&m)) {
+      in_txn_ = false;
+      if (!passing_) pending_end_ = std::max(pending_end_, c->end_lsn);
+      passing_ = false;
+    } else if (passing_) {
+      return;
+    } else if (auto *ins = std::get_if<logical::Insert>(&m)) {
+      folder_.fold(m);
+      changes_.push_back({'I', ins->relation, {}, own_row(ins->row), false});
+      ++pending_changes_;
+    } else if (auto *up = std::get_if<logical::Update>(&m)) {
+      folder_.fold(m);
+      changes_.push_back({'U', up->relation, own_row(up->old_row), own_row(up->row), up->old_kind != 0});
+      ++pending_changes_;
+    } else if (auto *del = std::get_if<logical::Delete>(&m)) {
+      folder_.fold(m);
+      changes_.push_back({'D', del->relation, own_row(del->old_row), {}, true});
+      ++pending_changes_;
+    } else if (auto *t = std::get_if<logical::Truncate>(&m)) {
+      truncate(*t);
+    }
+  } catch (...) {
+    broken_ = true;
+    tx_.reset();  // rolls the batch back
+    throw;
   }
 }
 
-void Applier::apply_pending() {
-  if (in_txn_) throw_internal("apply_pending() inside a transaction of the stream");
+void Applier::open_transaction() {
+  if (!tx_) tx_.emplace(dst_);
+}
+
+// The folded changes so far, written in the batch's transaction (not committed).
+void Applier::flush_folded() {
   std::vector<FoldedTable> tables = folder_.take();
   if (tables.empty()) return;
-  {
-    pg::Transaction tx(dst_);
-    for (const FoldedTable &t : tables) {
-      if (t.ordered)
+  open_transaction();
+  for (const FoldedTable &t : tables) {
+    try {
+      if (t.ordered) {
         replay_ordered(t.relation);
-      else
+        continue;
+      }
+      // As sets, unless a unique value moved between rows (a swap through a
+      // third value in one source transaction): then in order.
+      dst_.exec("SAVEPOINT pgcutover_sets");
+      try {
         apply_folded(t);
+      } catch (const Error &e) {
+        if (e.sqlstate != "23505" && e.sqlstate != "23P01") throw;  // unique or exclusion violation
+        dst_.exec("ROLLBACK TO SAVEPOINT pgcutover_sets");
+        staged_.erase(rel(t.relation).stage);  // made under the savepoint, perhaps
+        ++stats_.unique_fallbacks;
+        log::debug("applying {} as sets met {}: replayed in order", rel(t.relation).name.display(), e.what());
+        replay_ordered(t.relation);
+      }
+      dst_.exec("RELEASE SAVEPOINT pgcutover_sets");
+    } catch (Error &e) {
+      if (e.table.empty()) e.table = rel(t.relation).name.display();
+      throw;
     }
-    tx.commit();
   }
   stats_.changes += pending_changes_;
-  ++stats_.batches;
-  changes_.clear();
   pending_changes_ = 0;
+  changes_.clear();
+}
+
+void Applier::apply_pending() {
+  if (broken_) throw_internal("an applier used again after it failed");
+  if (in_txn_) throw_internal("apply_pending() inside a transaction of the stream");
+  try {
+    flush_folded();
+    const bool record = !opt_.tool_schema.raw.empty() && pending_end_ > applied_;
+    if (record) {
+      open_transaction();
+      dst_.query(sql::follow::record_applied(opt_.tool_schema), {opt_.slot, pending_end_.text()});
+    }
+    if (!tx_) return;
+    tx_->commit();
+    tx_.reset();
+    ++stats_.batches;
+    if (pending_end_ > applied_) applied_ = pending_end_;
+  } catch (...) {
+    broken_ = true;
+    tx_.reset();
+    throw;
+  }
 }
 
 void Applier::apply_folded(const FoldedTable &t) {
   const Rel &r = rel(t.relation);
-  const std::string stage = fmt::format("pgcutover_apply_{}", ++stage_serial_);
-  dst_.exec(sql::follow::create_stage(stage, r.name, r.columns));
+  const std::string &stage = r.stage;
+  if (staged_.insert(stage).second)  // once per session and table shape; emptied at each commit
+    dst_.exec(sql::follow::create_stage(stage, r.columns, r.types));
   i64 deletes = 0, partials = 0, upserts = 0;
   {
     pg::CopyIn in(dst_, sql::follow::copy_into_stage(stage, r.columns));
@@ -181,7 +308,7 @@ void Applier::apply_folded(const FoldedTable &t) {
   }
   if (deletes) stats_.deleted += dst_.exec(sql::follow::delete_staged(r.name, stage, r.key)).affected_rows();
   if (partials) {
-    const i64 n = dst_.exec(sql::follow::update_staged_partial(r.name, stage, r.columns, r.key)).affected_rows();
+    const i64 n = dst_.exec(sql::follow::update_staged_partial(r.name, stage, r.columns, r.key, r.settable)).affected_rows();
     if (n != partials)
       throw Error(ErrorKind::Permanent,
                   fmt::format("{} of {} rows of {} that the source updated without sending their unchanged (TOAST) "
@@ -190,7 +317,9 @@ void Applier::apply_folded(const FoldedTable &t) {
                   "the target's table has drifted from the source: run verify --repair on it, then follow again");
     stats_.updated += n;
   }
-  if (upserts) stats_.upserted += dst_.exec(sql::follow::upsert_staged(r.name, stage, r.columns, r.key)).affected_rows();
+  if (upserts)
+    stats_.upserted += dst_.exec(sql::follow::upsert_staged(r.name, stage, r.columns, r.key, r.settable)).affected_rows();
+  dst_.exec("DELETE FROM pg_temp." + sql::quote_ident(stage));  // a TRUNCATE's batch may stage this table again before the commit
 }
 
 void Applier::replay_ordered(u32 relation) {
@@ -202,7 +331,7 @@ void Applier::replay_ordered(u32 relation) {
     if (c.kind == 'I') {
       std::vector<pg::Param> p;
       for (size_t i = 0; i < r.columns.size(); ++i) p.push_back(param(c.row.at(i), table, r.columns[i]));
-      dst_.query(sql::follow::upsert_row(r.name, r.columns, r.key), p);
+      dst_.query(sql::follow::upsert_row(r.name, r.columns, r.key, r.settable), p);
       ++stats_.upserted;
     } else if (c.kind == 'D') {
       std::vector<pg::Param> p;
@@ -218,13 +347,25 @@ void Applier::replay_ordered(u32 relation) {
           unchanged = true;
           continue;
         }
+        if (std::find(r.settable.begin(), r.settable.end(), r.columns[i]) == r.settable.end()) continue;
         set.push_back(r.columns[i]);
         p.push_back(param(c.row[i], table, r.columns[i]));
       }
       for (int k : r.key_pos) p.push_back(param(key_row.at(static_cast<size_t>(k)), table, r.columns[k]));
+      if (c.old_sent)
+        for (int k : r.key_pos)
+          if (!(c.old_row.at(static_cast<size_t>(k)) == c.row.at(static_cast<size_t>(k))) &&
+              std::find(r.settable.begin(), r.settable.end(), r.columns[k]) == r.settable.end())
+            throw Error(ErrorKind::Usage,
+                        fmt::format("a row of {} changed its key column {}, which is GENERATED ALWAYS AS IDENTITY on "
+                                    "the target and cannot be assigned by an update",
+                                    table, r.columns[k]),
+                        "make the target's column GENERATED BY DEFAULT while following, or leave the table to the "
+                        "watermark sync");
+      if (set.empty()) continue;  // nothing the target can be given
       const i64 n = dst_.query(sql::follow::update_row(r.name, set, r.key), p).affected_rows();
       if (n == 1) {
-        ++stats_.updated;
+        ++stats_.ordered_updated;
         continue;
       }
       if (unchanged)
@@ -235,19 +376,17 @@ void Applier::replay_ordered(u32 relation) {
                     "the target's table has drifted from the source: run verify --repair on it, then follow again");
       std::vector<pg::Param> all;
       for (size_t i = 0; i < r.columns.size(); ++i) all.push_back(param(c.row.at(i), table, r.columns[i]));
-      dst_.query(sql::follow::upsert_row(r.name, r.columns, r.key), all);
+      dst_.query(sql::follow::upsert_row(r.name, r.columns, r.key, r.settable), all);
       ++stats_.upserted;
     }
   }
 }
 
 void Applier::truncate(const logical::Truncate &t) {
-  // What came before it goes first (it may be earlier changes of the
-  // TRUNCATE's own transaction: the target reaches the same state).
-  const bool was_in_txn = in_txn_;
-  in_txn_ = false;
-  apply_pending();
-  in_txn_ = was_in_txn;
+  // What came before it goes first, in the same target transaction, which
+  // commits only at a source transaction's end.
+  flush_folded();
+  open_transaction();
   std::vector<sql::QualifiedName> names;
   for (u32 oid : t.relations) names.push_back(rel(oid).name);
   dst_.exec(sql::follow::truncate_tables(names));

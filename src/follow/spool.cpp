@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <map>
 #include <cstring>
 #include <system_error>
 #include <utility>
@@ -147,6 +148,19 @@ struct SpoolWriter::Impl {
   bool skipping = false;    // inside a transaction the spool already holds
   i64 finished = 0;
   i64 skipped = 0;
+  // The latest Relation and Type message of each oid: a walsender sends
+  // each once per session, so every segment begins with them all, and a
+  // segment can be read without the ones before it.
+  std::map<std::pair<char, u32>, std::string> described;
+
+  void append_frame(logical::Lsn wal_start, std::span<const char> message) {
+    put_u64(stage, wal_start.value);
+    put_u32(stage, static_cast<u32>(message.size()));
+    stage.append(message.data(), message.size());
+    ++seg_messages;
+    seg_bytes += static_cast<i64>(message.size() + FRAME_HEADER);
+    if (stage.size() >= STAGE_BYTES) flush_stage();
+  }
 
   void flush_stage() {
     if (stage.empty()) return;
@@ -161,6 +175,14 @@ struct SpoolWriter::Impl {
     seg_messages = 0;
     seg_bytes = 0;
     seg_opened = std::chrono::steady_clock::now();
+    for (const auto &[id, msg] : described) append_frame(logical::Lsn{}, msg);
+  }
+
+  // Remembers a Relation or Type message (outside a streamed transaction,
+  // where it carries no xid: int32 oid at byte 1).
+  void describe(std::span<const char> m) {
+    if (m.size() < 5 || (m[0] != 'R' && m[0] != 'Y') || in_stream) return;
+    described[{m[0], static_cast<u32>(get_be(m.data() + 1, 4))}] = std::string(m.data(), m.size());
   }
 
   bool finish_segment() {
@@ -201,7 +223,10 @@ SpoolWriter::SpoolWriter(SpoolOptions options, std::string slot, int protocol) :
                   "the spool folder " + s.opt.dir.string() + " holds changes of the slot " +
                       head.meta().value("slot", "?") + ", not of " + s.slot,
                   "give each followed job its own --spool-dir");
-    SegmentSummary sum = read_segment(it->path, [](logical::Lsn, std::span<const char>) {});
+    const bool newest = it == segs.rbegin();
+    SegmentSummary sum = read_segment(it->path, [&](logical::Lsn, std::span<const char> m) {
+      if (newest) s.describe(m);
+    });
     if (sum.last_end > logical::Lsn{}) {
       s.durable = sum.last_end;
       break;
@@ -269,12 +294,8 @@ void SpoolWriter::add(logical::Lsn wal_start, std::span<const char> message) {
   }
   if (s.skipping) return;
   if (!s.seg) s.open_segment();
-  put_u64(s.stage, wal_start.value);
-  put_u32(s.stage, static_cast<u32>(message.size()));
-  s.stage.append(message.data(), message.size());
-  ++s.seg_messages;
-  s.seg_bytes += static_cast<i64>(message.size() + FRAME_HEADER);
-  if (s.stage.size() >= STAGE_BYTES) s.flush_stage();
+  s.append_frame(wal_start, message);
+  s.describe(message);
   if (kind == 'C' || kind == 'E' || kind == 'c' || kind == 'A' || (kind == 'M' && !in_transaction())) maybe_cut();
 }
 

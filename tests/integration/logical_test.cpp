@@ -627,20 +627,35 @@ TEST_F(Pgoutput, TheApplierBringsATargetToTheSourcesContentBatchByBatch) {
   namespace pg = pgcutover::pg;
   namespace fw = pgcutover::follow;
   using namespace std::chrono_literals;
+  // A domain that refuses NULL (the stage must not), an identity column
+  // GENERATED ALWAYS (never assigned by an update), a child table with a
+  // foreign key.
   const char *ddl = R"SQL(
-    CREATE TABLE w (id int PRIMARY KEY, note text, big text, n numeric, ts timestamptz);
+    CREATE DOMAIN d_tag AS text NOT NULL CHECK (VALUE <> '');
+    CREATE TABLE w (id int PRIMARY KEY, note text, big text, n numeric, ts timestamptz, tag d_tag NOT NULL DEFAULT 'x',
+                    seq bigint GENERATED ALWAYS AS IDENTITY);
     ALTER TABLE w ALTER COLUMN big SET STORAGE EXTERNAL;
     CREATE TABLE k2 (a int, b text, v text, PRIMARY KEY (a, b));
-    INSERT INTO w SELECT g, 'base ' || g, CASE WHEN g % 3 = 0 THEN repeat(md5(g::text), 100) END, g / 7.0,
+    CREATE TABLE child (id int PRIMARY KEY, w_id int REFERENCES w (id), v text);
+    CREATE TABLE u (id int PRIMARY KEY, code text NOT NULL UNIQUE);
+    INSERT INTO u VALUES (1, 'a'), (2, 'b'), (3, 'c');
+    INSERT INTO w (id, note, big, n, ts) SELECT g, 'base ' || g, CASE WHEN g % 3 = 0 THEN repeat(md5(g::text), 100) END, g / 7.0,
                          '2026-01-01 00:00:00+00'::timestamptz + g * interval '1 minute'
       FROM generate_series(1, 2000) g;
     INSERT INTO k2 SELECT g % 10, 'b' || g, 'v' FROM generate_series(1, 200) g;
+    INSERT INTO child VALUES (1, 1000, 'c');
   )SQL";
   exec(ci(), ddl);
-  exec(ci(), "CREATE PUBLICATION pw FOR TABLE w, k2");
+  exec(ci(), "CREATE PUBLICATION pw FOR TABLE w, k2, child, u");
   recreate_database(server->cluster(), "applied");
   const std::string tci = server->cluster().conninfo("applied");
   exec(tci, ddl);
+  // Only on the target: a trigger that would spoil every row it touched (the
+  // applier's replica role keeps it quiet, as PostgreSQL's own apply does).
+  exec(tci, R"SQL(
+    CREATE FUNCTION spoil() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := 'spoiled'; RETURN NEW; END $$;
+    CREATE TRIGGER spoil BEFORE INSERT OR UPDATE ON w FOR EACH ROW EXECUTE FUNCTION spoil();
+  )SQL");
   exec(ci(), "SELECT pg_drop_replication_slot('s')");
   exec(ci(), "SELECT pg_create_logical_replication_slot('s', 'pgoutput')");
   for (const char *sql : {
@@ -657,12 +672,20 @@ TEST_F(Pgoutput, TheApplierBringsATargetToTheSourcesContentBatchByBatch) {
            "BEGIN; UPDATE w SET id = 30 WHERE id = 100030; DELETE FROM w WHERE id = 31; COMMIT",
            "UPDATE k2 SET b = b || 'x' WHERE a = 3",                        // composite keys moved
            "DELETE FROM k2 WHERE a = 4",
+           "UPDATE w SET tag = 'y' WHERE id BETWEEN 70 AND 80",
+           // child's first change in the batch comes before its new parent's
+           "UPDATE child SET v = 'c2' WHERE id = 1",
+           "BEGIN; INSERT INTO w (id, note) VALUES (9999, 'parent'); INSERT INTO child VALUES (2, 9999, 'new'); COMMIT",
+           // unique values swapped through a third one: the sets meet a unique violation
+           "BEGIN; UPDATE u SET code = 'tmp' WHERE id = 1; UPDATE u SET code = 'a' WHERE id = 2; "
+           "UPDATE u SET code = 'b' WHERE id = 1; COMMIT",
        })
     exec(ci(), sql);
   for (int i = 0; i < 50; ++i)
     exec(ci(), "UPDATE w SET note = 'round " + std::to_string(i) + "' WHERE id > 100 AND id % 50 = " + std::to_string(i));
-  exec(ci(), "TRUNCATE k2");
-  exec(ci(), "INSERT INTO k2 VALUES (1, 'after', 'truncate')");
+  // A TRUNCATE with changes before and after it in its own transaction.
+  exec(ci(), "BEGIN; UPDATE k2 SET v = 'before' WHERE a = 1; TRUNCATE k2; INSERT INTO k2 VALUES (1, 'after', 'truncate'); "
+             "UPDATE k2 SET v = 'after, changed' WHERE a = 1; COMMIT");
   flush_wal();
   const auto target = pgcutover::logical::Lsn::parse(query_value(ci(), "SELECT pg_current_wal_lsn()::text"));
 
@@ -705,12 +728,133 @@ TEST_F(Pgoutput, TheApplierBringsATargetToTheSourcesContentBatchByBatch) {
   EXPECT_GT(st.updated, 0) << "no partial update (unchanged TOAST values)";
   EXPECT_GT(st.deleted, 0);
   EXPECT_EQ(st.truncates, 1);
-  for (const char *table : {"w", "k2"}) {
+  EXPECT_GE(st.unique_fallbacks, 1) << "the swap of unique values did not go through the ordered replay";
+  for (const char *table : {"w", "k2", "child", "u"}) {
     const std::string digest = std::string("SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY ") +
-                               (std::string(table) == "w" ? "id" : "a, b") + ")), '') FROM " + table + " x";
+                               (std::string(table) == "k2" ? "a, b" : "id") + ")), '') FROM " + table + " x";
     EXPECT_EQ(query_value(tci, digest), query_value(ci(), digest)) << "table " << table << " differs";
   }
   EXPECT_EQ(query_value(tci, "SELECT note FROM w WHERE id = 3"), "tab\there, newline\nhere, backslash \\ here");
+  std::filesystem::remove_all(dir);
+}
+
+// Crash safety of the apply: the applied position commits with its batch.
+// A batch that fails on the target (a CHECK constraint only the target has
+// refuses a value one transaction writes) rolls back with its position; an
+// applier started anew, fed the whole spool from its first segment, passes
+// over what was applied, applies the rest and reaches the source's
+// content; a third one, fed it all again, has nothing left to do.
+TEST_F(Pgoutput, TheAppliedPositionCommitsWithItsBatchAndARestartGoesOnFromIt) {
+  namespace pg = pgcutover::pg;
+  namespace fw = pgcutover::follow;
+  using namespace std::chrono_literals;
+  const char *ddl = R"SQL(
+    CREATE TABLE w (id int PRIMARY KEY, note text, big text);
+    ALTER TABLE w ALTER COLUMN big SET STORAGE EXTERNAL;
+    INSERT INTO w SELECT g, 'base', repeat(md5(g::text), 100) FROM generate_series(1, 500) g;
+  )SQL";
+  exec(ci(), ddl);
+  exec(ci(), "CREATE PUBLICATION pw FOR TABLE w");
+  recreate_database(server->cluster(), "applied");
+  const std::string tci = server->cluster().conninfo("applied");
+  exec(tci, ddl);
+  exec(tci, "ALTER TABLE w ADD CONSTRAINT no_poison CHECK (note IS DISTINCT FROM 'poison')");
+  exec(ci(), "SELECT pg_drop_replication_slot('s')");
+  exec(ci(), "SELECT pg_create_logical_replication_slot('s', 'pgoutput')");
+  for (int i = 0; i < 300; ++i) {
+    std::string sql = "UPDATE w SET note = 'n" + std::to_string(i) + "' WHERE id % 100 = " + std::to_string(i % 100);
+    if (i == 150) sql = "UPDATE w SET note = 'poison' WHERE id = 7";
+    if (i % 37 == 0) sql = "DELETE FROM w WHERE id = " + std::to_string(i + 1);
+    exec(ci(), sql);
+  }
+  exec(ci(), "UPDATE w SET note = 'cured' WHERE id = 7");
+  flush_wal();
+  const auto target = pgcutover::logical::Lsn::parse(query_value(ci(), "SELECT pg_current_wal_lsn()::text"));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("pgcutover_applied_it_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  pg::Connection observer = pg::Connection::open(ci(), settings());
+  fw::StreamSetup setup = fw::stream_setup(observer.server_version(), {"pw"}, false);
+  {
+    fw::SpoolOptions so;
+    so.dir = dir;
+    so.segment_bytes = 4 * 1024;  // many segments, each starting with the table's description
+    fw::SpoolWriter spool(so, "s", setup.protocol);
+    pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
+    fw::Receiver rx(rs, observer, spool, {"s", 200ms, 1000ms});
+    rx.start(setup);
+    rx.run(60s, [&](const fw::ReceiveStats &s) { return spool.durable() >= target || s.flushed >= target; });
+    ASSERT_TRUE(spool.durable() >= target || rx.stats().flushed >= target) << "the receiver did not catch up";
+  }
+  const auto segments = fw::list_segments(dir);
+  ASSERT_GT(segments.size(), 5u);
+  fw::ApplyOptions ao;
+  ao.tool_schema = {"pgcutover_follow_t"};
+  ao.slot = "s";
+  // Feeds the segments from `first` on to a new applier, a batch every 20 changes.
+  auto feed = [&](size_t first, fw::ApplyStats &stats, pgcutover::logical::Lsn &applied) {
+    pg::Connection dst = pg::Connection::open(tci, settings());
+    fw::Applier applier(dst, ao);
+    pgcutover::logical::Decoder d(setup.protocol);
+    try {
+      for (size_t i = first; i < segments.size(); ++i)
+        fw::read_segment(segments[i].path, [&](pgcutover::logical::Lsn, std::span<const char> m) {
+          pgcutover::logical::Message msg = d.decode(m);
+          applier.message(msg);
+          if (std::holds_alternative<pgcutover::logical::Commit>(msg) && applier.pending_changes() >= 20)
+            applier.apply_pending();
+        });
+      applier.apply_pending();
+    } catch (...) {
+      stats = applier.stats();
+      applied = applier.applied();
+      throw;
+    }
+    stats = applier.stats();
+    applied = applier.applied();
+  };
+  fw::ApplyStats first_stats, second_stats, third_stats;
+  pgcutover::logical::Lsn first_applied, second_applied, third_applied;
+  try {
+    feed(0, first_stats, first_applied);
+    FAIL() << "the poisoned batch was applied";
+  } catch (const pgcutover::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("no_poison"), std::string::npos) << e.what();
+  }
+  ASSERT_GT(first_stats.batches, 3) << "the poison came before any batch";
+  const std::string recorded = query_value(tci, "SELECT applied_end::text FROM pgcutover_follow_t.follow_applied WHERE slot = 's'");
+  EXPECT_EQ(recorded, first_applied.text()) << "the position recorded is not the last batch committed";
+  // Row 7's last change before the poison (transaction 107) is in a batch
+  // committed long before (batches of about 4 transactions); the poisoned
+  // batch's changes are gone with it.
+  EXPECT_EQ(query_value(tci, "SELECT note FROM w WHERE id = 7"), "n107") << "a rolled-back batch left rows behind";
+  EXPECT_EQ(query_value(tci, "SELECT count(*) FROM w WHERE note = 'n151'"), "0") << "a change after the failed batch was written";
+
+  exec(tci, "ALTER TABLE w DROP CONSTRAINT no_poison");
+  feed(0, second_stats, second_applied);
+  EXPECT_GT(second_stats.transactions_passed, 50) << "the restart applied again what was committed";
+  long long changes_in_spool = 0;  // counted by the test, from the segments
+  {
+    pgcutover::logical::Decoder d(setup.protocol);
+    for (auto &seg : segments)
+      fw::read_segment(seg.path, [&](pgcutover::logical::Lsn, std::span<const char> m) {
+        pgcutover::logical::Message msg = d.decode(m);
+        changes_in_spool += std::holds_alternative<pgcutover::logical::Insert>(msg) ||
+                            std::holds_alternative<pgcutover::logical::Update>(msg) ||
+                            std::holds_alternative<pgcutover::logical::Delete>(msg);
+      });
+  }
+  EXPECT_EQ(first_stats.changes + second_stats.changes, changes_in_spool)
+      << "the two appliers together did not apply every change exactly once";
+  const std::string digest = "SELECT count(*) || ':' || md5(string_agg(x::text, '|' ORDER BY id)) FROM w x";
+  EXPECT_EQ(query_value(tci, digest), query_value(ci(), digest)) << "the target differs after the restart";
+  EXPECT_GE(second_applied, first_applied);
+
+  // From a later segment (an older one already removed): the same.
+  feed(segments.size() / 2, third_stats, third_applied);
+  EXPECT_EQ(third_stats.changes, 0) << "an applier fed what was applied applied it again";
+  EXPECT_EQ(third_stats.batches, 0);
+  EXPECT_EQ(query_value(tci, digest), query_value(ci(), digest));
   std::filesystem::remove_all(dir);
 }
 

@@ -191,6 +191,56 @@ TEST(Spool, TheBoundariesOfWhatIsSentAgain) {
   EXPECT_EQ(inserted(d.root), (std::vector<std::string>{"a-0", "b-0"}));
 }
 
+// A Relation message: oid, namespace, name, replica identity, one key column.
+std::string relation_msg(u32 oid, const std::string &name) {
+  std::string s = "R";
+  be(s, oid, 4);
+  s += "public";
+  s.push_back(0);
+  s += name;
+  s.push_back(0);
+  s.push_back('d');
+  be(s, 1, 2);
+  s.push_back(1);
+  s += "id";
+  s.push_back(0);
+  be(s, 23, 4);
+  be(s, static_cast<u64>(-1) & 0xffffffff, 4);
+  return s;
+}
+
+// Every segment begins with the descriptions sent so far (a walsender sends
+// each once per session), across a restart too.
+TEST(Spool, EverySegmentBeginsWithTheTablesDescribedSoFar) {
+  Dir d;
+  {
+    SpoolWriter w(options(d.root, 1), "slot_a", 1);
+    w.add(Lsn{900}, begin(1000, 1));
+    w.add(Lsn{0}, relation_msg(1, "t"));
+    w.add(Lsn{950}, insert("x"));
+    w.add(Lsn{1000}, commit(1000, 1008));
+    txn(w, 2000, 1, "y");  // no Relation: the session sent it already
+  }
+  {
+    SpoolWriter w(options(d.root, 1), "slot_a", 1);  // restarted: reads the descriptions back
+    txn(w, 3000, 1, "z");
+  }
+  auto segs = list_segments(d.root);
+  ASSERT_EQ(segs.size(), 3u);
+  for (size_t i = 1; i < segs.size(); ++i) {  // the first holds it inside its transaction
+    const auto &seg = segs[i];
+    std::string first;
+    read_segment(seg.path, [&](Lsn, std::span<const char> m) {
+      if (first.empty()) first.assign(m.data(), m.size());
+    });
+    EXPECT_EQ(first, relation_msg(1, "t")) << seg.path;
+    logical::Decoder dec(1);
+    logical::Message msg = dec.decode({first.data(), first.size()});
+    ASSERT_TRUE(std::holds_alternative<logical::Relation>(msg));
+    EXPECT_EQ(std::get<logical::Relation>(msg).relname, "t");
+  }
+}
+
 TEST(Spool, AFolderOfAnotherSlotOrADamagedSegmentIsRefusedByName) {
   Dir d;
   {

@@ -24,6 +24,10 @@
 // After any exception a SpoolWriter is not to be used again: discard it and
 // open the spool anew.
 //
+// Each segment begins with the latest Relation and Type message of every
+// table and type described so far (a walsender sends each once per
+// session), so it can be read without the segments before it.
+//
 // Segment data, one frame per message: int64 WAL position (the XLogData's
 // start; 0/0 for some, Relation messages among them), int32 length, the
 // message's bytes (big-endian integers).
