@@ -98,6 +98,49 @@ struct Pgoutput : ::testing::Test {
     return s;
   }
 
+  // Streams slot s, through `publication`, into a spool at `dir` until the
+  // spool holds every change written so far; the lag as the receiver
+  // started and as it ended.
+  struct Spooled {
+    pgcutover::follow::StreamSetup setup;
+    long long lag_before = 0, lag_after = 0;
+  };
+  Spooled spool_all(const std::string &publication, const std::filesystem::path &dir, long long segment_bytes) {
+    namespace fw = pgcutover::follow;
+    using namespace std::chrono_literals;
+    flush_wal();
+    const auto target = pgcutover::logical::Lsn::parse(query_value(ci(), "SELECT pg_current_wal_lsn()::text"));
+    std::filesystem::remove_all(dir);
+    pgcutover::pg::Connection observer = pgcutover::pg::Connection::open(ci(), settings());
+    Spooled out{fw::stream_setup(observer.server_version(), {publication}, false)};
+    fw::SpoolOptions so;
+    so.dir = dir;
+    so.segment_bytes = segment_bytes;
+    fw::SpoolWriter spool(so, "s", out.setup.protocol);
+    pgcutover::pg::ReplicationSession rs = pgcutover::pg::ReplicationSession::open(ci(), settings());
+    fw::Receiver rx(rs, observer, spool, {"s", 200ms, 1000ms});
+    rx.start(out.setup);
+    out.lag_before = rx.stats().lag_bytes();
+    rx.run(60s, [&](const fw::ReceiveStats &s) { return spool.durable() >= target || s.flushed >= target; });
+    EXPECT_TRUE(spool.durable() >= target || rx.stats().flushed >= target) << "the receiver did not catch up in 60 s";
+    out.lag_after = rx.stats().lag_bytes();
+    return out;
+  }
+  // Feeds segments[first..] to the applier, applying whenever at least
+  // `batch` changes are pending at a commit, and what is left at the end.
+  static void feed(pgcutover::follow::Applier &applier, const std::vector<pgcutover::follow::SegmentFile> &segments,
+                   size_t first, int protocol, long long batch) {
+    pgcutover::logical::Decoder d(protocol);
+    for (size_t i = first; i < segments.size(); ++i)
+      pgcutover::follow::read_segment(segments[i].path, [&](pgcutover::logical::Lsn, std::span<const char> m) {
+        pgcutover::logical::Message msg = d.decode(m);
+        applier.message(msg);
+        if (std::holds_alternative<pgcutover::logical::Commit>(msg) && applier.pending_changes() >= batch)
+          applier.apply_pending();
+      });
+    applier.apply_pending();
+  }
+
   // Every message the slot holds, decoded with protocol `proto` and the options.
   std::vector<std::string> raw(const std::string &options) {
     flush_wal();
@@ -686,42 +729,15 @@ TEST_F(Pgoutput, TheApplierBringsATargetToTheSourcesContentBatchByBatch) {
   // A TRUNCATE with changes before and after it in its own transaction.
   exec(ci(), "BEGIN; UPDATE k2 SET v = 'before' WHERE a = 1; TRUNCATE k2; INSERT INTO k2 VALUES (1, 'after', 'truncate'); "
              "UPDATE k2 SET v = 'after, changed' WHERE a = 1; COMMIT");
-  flush_wal();
-  const auto target = pgcutover::logical::Lsn::parse(query_value(ci(), "SELECT pg_current_wal_lsn()::text"));
-
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("pgcutover_apply_it_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  pg::Connection observer = pg::Connection::open(ci(), settings());
-  fw::StreamSetup setup = fw::stream_setup(observer.server_version(), {"pw"}, false);
-  {
-    fw::SpoolOptions so;
-    so.dir = dir;
-    so.segment_bytes = 64 * 1024;
-    fw::SpoolWriter spool(so, "s", setup.protocol);
-    pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
-    fw::Receiver rx(rs, observer, spool, {"s", 200ms, 1000ms});
-    rx.start(setup);
-    // The lag: the WAL the writes made since the slot, none of it spooled yet; then almost none.
-    const long long lag_before = rx.stats().lag_bytes();
-    EXPECT_GT(lag_before, 100 * 1024) << "the lag did not count the WAL written since the slot";
-    rx.run(60s, [&](const fw::ReceiveStats &s) { return spool.durable() >= target || s.flushed >= target; });
-    ASSERT_TRUE(spool.durable() >= target || rx.stats().flushed >= target) << "the receiver did not catch up";
-    EXPECT_LT(rx.stats().lag_bytes(), 64 * 1024) << "lag " << rx.stats().lag_bytes() << " after catching up, "
-                                                  << lag_before << " before";
-  }
+  const Spooled sp = spool_all("pw", dir, 64 * 1024);
+  // The lag: the WAL the writes made since the slot, none of it spooled yet; then almost none.
+  EXPECT_GT(sp.lag_before, 100 * 1024) << "the lag did not count the WAL written since the slot";
+  EXPECT_LT(sp.lag_after, 64 * 1024) << "lag " << sp.lag_after << " after catching up, " << sp.lag_before << " before";
   pg::Connection dst = pg::Connection::open(tci, settings());
   fw::Applier applier(dst);
-  pgcutover::logical::Decoder d(setup.protocol);
-  for (auto &seg : fw::list_segments(dir)) {
-    fw::read_segment(seg.path, [&](pgcutover::logical::Lsn, std::span<const char> m) {
-      pgcutover::logical::Message msg = d.decode(m);
-      applier.message(msg);
-      if (std::holds_alternative<pgcutover::logical::Commit>(msg) && applier.pending_changes() >= 300)
-        applier.apply_pending();
-    });
-  }
-  applier.apply_pending();
+  feed(applier, fw::list_segments(dir), 0, sp.setup.protocol, 300);
   const fw::ApplyStats &st = applier.stats();
   EXPECT_GT(st.batches, 3);
   EXPECT_GT(st.ordered_changes, 0) << "no key moved with an unchanged value reached the ordered replay";
@@ -768,43 +784,20 @@ TEST_F(Pgoutput, TheAppliedPositionCommitsWithItsBatchAndARestartGoesOnFromIt) {
     exec(ci(), sql);
   }
   exec(ci(), "UPDATE w SET note = 'cured' WHERE id = 7");
-  flush_wal();
-  const auto target = pgcutover::logical::Lsn::parse(query_value(ci(), "SELECT pg_current_wal_lsn()::text"));
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("pgcutover_applied_it_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  pg::Connection observer = pg::Connection::open(ci(), settings());
-  fw::StreamSetup setup = fw::stream_setup(observer.server_version(), {"pw"}, false);
-  {
-    fw::SpoolOptions so;
-    so.dir = dir;
-    so.segment_bytes = 4 * 1024;  // many segments, each starting with the table's description
-    fw::SpoolWriter spool(so, "s", setup.protocol);
-    pg::ReplicationSession rs = pg::ReplicationSession::open(ci(), settings());
-    fw::Receiver rx(rs, observer, spool, {"s", 200ms, 1000ms});
-    rx.start(setup);
-    rx.run(60s, [&](const fw::ReceiveStats &s) { return spool.durable() >= target || s.flushed >= target; });
-    ASSERT_TRUE(spool.durable() >= target || rx.stats().flushed >= target) << "the receiver did not catch up";
-  }
+  const fw::StreamSetup setup = spool_all("pw", dir, 4 * 1024).setup;  // many segments, each starting with the table's description
   const auto segments = fw::list_segments(dir);
   ASSERT_GT(segments.size(), 5u);
   fw::ApplyOptions ao;
   ao.tool_schema = {"pgcutover_follow_t"};
   ao.slot = "s";
   // Feeds the segments from `first` on to a new applier, a batch every 20 changes.
-  auto feed = [&](size_t first, fw::ApplyStats &stats, pgcutover::logical::Lsn &applied) {
+  auto run = [&](size_t first, fw::ApplyStats &stats, pgcutover::logical::Lsn &applied) {
     pg::Connection dst = pg::Connection::open(tci, settings());
     fw::Applier applier(dst, ao);
-    pgcutover::logical::Decoder d(setup.protocol);
     try {
-      for (size_t i = first; i < segments.size(); ++i)
-        fw::read_segment(segments[i].path, [&](pgcutover::logical::Lsn, std::span<const char> m) {
-          pgcutover::logical::Message msg = d.decode(m);
-          applier.message(msg);
-          if (std::holds_alternative<pgcutover::logical::Commit>(msg) && applier.pending_changes() >= 20)
-            applier.apply_pending();
-        });
-      applier.apply_pending();
+      feed(applier, segments, first, setup.protocol, 20);
     } catch (...) {
       stats = applier.stats();
       applied = applier.applied();
@@ -816,7 +809,7 @@ TEST_F(Pgoutput, TheAppliedPositionCommitsWithItsBatchAndARestartGoesOnFromIt) {
   fw::ApplyStats first_stats, second_stats, third_stats;
   pgcutover::logical::Lsn first_applied, second_applied, third_applied;
   try {
-    feed(0, first_stats, first_applied);
+    run(0, first_stats, first_applied);
     FAIL() << "the poisoned batch was applied";
   } catch (const pgcutover::Error &e) {
     EXPECT_NE(std::string(e.what()).find("no_poison"), std::string::npos) << e.what();
@@ -831,7 +824,7 @@ TEST_F(Pgoutput, TheAppliedPositionCommitsWithItsBatchAndARestartGoesOnFromIt) {
   EXPECT_EQ(query_value(tci, "SELECT count(*) FROM w WHERE note = 'n151'"), "0") << "a change after the failed batch was written";
 
   exec(tci, "ALTER TABLE w DROP CONSTRAINT no_poison");
-  feed(0, second_stats, second_applied);
+  run(0, second_stats, second_applied);
   EXPECT_GT(second_stats.transactions_passed, 50) << "the restart applied again what was committed";
   long long changes_in_spool = 0;  // counted by the test, from the segments
   {
@@ -851,7 +844,7 @@ TEST_F(Pgoutput, TheAppliedPositionCommitsWithItsBatchAndARestartGoesOnFromIt) {
   EXPECT_GE(second_applied, first_applied);
 
   // From a later segment (an older one already removed): the same.
-  feed(segments.size() / 2, third_stats, third_applied);
+  run(segments.size() / 2, third_stats, third_applied);
   EXPECT_EQ(third_stats.changes, 0) << "an applier fed what was applied applied it again";
   EXPECT_EQ(third_stats.batches, 0);
   EXPECT_EQ(query_value(tci, digest), query_value(ci(), digest));
