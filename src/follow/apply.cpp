@@ -58,7 +58,7 @@ void append_copy_text(std::string &out, const OwnedValue &v) {
 
 Applier::Applier(pg::Connection &target, ApplyOptions options) : dst_(target), opt_(std::move(options)) {
   try {
-    dst_.exec("SET session_replication_role = replica");
+    dst_.exec(sql::follow::replica_role());
   } catch (const Error &e) {
     throw Error(ErrorKind::Usage,
                 "follow mode's applier cannot set session_replication_role = replica on the target as " +
@@ -224,18 +224,18 @@ void Applier::flush_folded() {
       }
       // As sets, unless a unique value moved between rows (a swap through a
       // third value in one source transaction): then in order.
-      dst_.exec("SAVEPOINT pgcutover_sets");
+      dst_.exec(sql::follow::savepoint_sets());
       try {
         apply_folded(t);
       } catch (const Error &e) {
         if (e.sqlstate != "23505" && e.sqlstate != "23P01") throw;  // unique or exclusion violation
-        dst_.exec("ROLLBACK TO SAVEPOINT pgcutover_sets");
+        dst_.exec(sql::follow::rollback_to_sets());
         staged_.erase(rel(t.relation).stage);  // made under the savepoint, perhaps
         ++stats_.unique_fallbacks;
         log::debug("applying {} as sets met {}: replayed in order", rel(t.relation).name.display(), e.what());
         replay_ordered(t.relation);
       }
-      dst_.exec("RELEASE SAVEPOINT pgcutover_sets");
+      dst_.exec(sql::follow::release_sets());
     } catch (Error &e) {
       if (e.table.empty()) e.table = rel(t.relation).name.display();
       throw;
@@ -259,6 +259,7 @@ void Applier::apply_pending() {
     if (!tx_) return;
     tx_->commit();
     tx_.reset();
+    staged_in_tx_.clear();
     ++stats_.batches;
     if (pending_end_ > applied_) applied_ = pending_end_;
   } catch (...) {
@@ -273,6 +274,9 @@ void Applier::apply_folded(const FoldedTable &t) {
   const std::string &stage = r.stage;
   if (staged_.insert(stage).second)  // once per session and table shape; emptied at each commit
     dst_.exec(sql::follow::create_stage(stage, r.columns, r.types));
+  else if (!staged_in_tx_.insert(stage).second)  // staged before in this transaction (a TRUNCATE came between)
+    dst_.exec(sql::follow::empty_stage(stage));
+  staged_in_tx_.insert(stage);
   i64 deletes = 0, partials = 0, upserts = 0;
   {
     pg::CopyIn in(dst_, sql::follow::copy_into_stage(stage, r.columns));
@@ -319,7 +323,6 @@ void Applier::apply_folded(const FoldedTable &t) {
   }
   if (upserts)
     stats_.upserted += dst_.exec(sql::follow::upsert_staged(r.name, stage, r.columns, r.key, r.settable)).affected_rows();
-  dst_.exec("DELETE FROM pg_temp." + sql::quote_ident(stage));  // a TRUNCATE's batch may stage this table again before the commit
 }
 
 void Applier::replay_ordered(u32 relation) {

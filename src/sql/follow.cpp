@@ -12,8 +12,8 @@ namespace {
 std::string stage_ref(const std::string &stage) { return "pg_temp." + quote_ident(stage); }
 
 // c is one of `names`.
-bool is_key(const std::vector<std::string> &key, const std::string &c) {
-  return std::find(key.begin(), key.end(), c) != key.end();
+bool contains(const std::vector<std::string> &names, const std::string &c) {
+  return std::find(names.begin(), names.end(), c) != names.end();
 }
 
 // t.k1 = s.k1 AND ...
@@ -53,6 +53,12 @@ std::string copy_into_stage(const std::string &stage, const std::vector<std::str
   return fmt::format("COPY {} ({}) FROM STDIN", stage_ref(stage), ident_list(all));
 }
 
+std::string empty_stage(const std::string &stage) { return "DELETE FROM " + stage_ref(stage); }
+const char *replica_role() { return "SET session_replication_role = replica"; }
+const char *savepoint_sets() { return "SAVEPOINT pgcutover_sets"; }
+const char *rollback_to_sets() { return "ROLLBACK TO SAVEPOINT pgcutover_sets"; }
+const char *release_sets() { return "RELEASE SAVEPOINT pgcutover_sets"; }
+
 std::string delete_staged(const QualifiedName &table, const std::string &stage, const std::vector<std::string> &key) {
   return fmt::format("DELETE FROM {} AS t USING {} AS s WHERE s.{} = 'd' AND {}", table.quoted(), stage_ref(stage),
                      quote_ident(STAGE_ACTION), key_match(key));
@@ -63,7 +69,7 @@ std::string update_staged_partial(const QualifiedName &table, const std::string 
                                   const std::vector<std::string> &settable) {
   std::string sets;
   for (size_t i = 0; i < columns.size(); ++i) {
-    if (is_key(key, columns[i]) || !is_key(settable, columns[i])) continue;  // the key is matched, never changed here
+    if (contains(key, columns[i]) || !contains(settable, columns[i])) continue;  // the key is matched, never changed here
     if (!sets.empty()) sets += ", ";
     sets += fmt::format("{0} = CASE WHEN s.{1}[{2}] THEN t.{0} ELSE s.{0} END", quote_ident(columns[i]),
                         quote_ident(STAGE_UNCHANGED), i + 1);
@@ -77,7 +83,7 @@ std::string upsert_staged(const QualifiedName &table, const std::string &stage, 
                           const std::vector<std::string> &key, const std::vector<std::string> &settable) {
   std::string sets;
   for (const std::string &c : columns)
-    if (!is_key(key, c) && is_key(settable, c))
+    if (!contains(key, c) && contains(settable, c))
       sets += (sets.empty() ? "" : ", ") + fmt::format("{0} = EXCLUDED.{0}", quote_ident(c));
   return fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} WHERE {} = 'u' ON CONFLICT ({}) {}",
                      table.quoted(), ident_list(columns), ident_list(columns), stage_ref(stage),
@@ -89,7 +95,7 @@ std::string upsert_row(const QualifiedName &table, const std::vector<std::string
   std::string values, sets;
   for (size_t i = 0; i < columns.size(); ++i) {
     values += (i ? ", $" : "$") + std::to_string(i + 1);
-    if (!is_key(key, columns[i]) && is_key(settable, columns[i]))
+    if (!contains(key, columns[i]) && contains(settable, columns[i]))
       sets += (sets.empty() ? "" : ", ") + fmt::format("{0} = EXCLUDED.{0}", quote_ident(columns[i]));
   }
   return fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE VALUES ({}) ON CONFLICT ({}) {}", table.quoted(),

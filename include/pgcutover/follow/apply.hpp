@@ -132,6 +132,7 @@ class Applier {
   bool broken_ = false;  // an exception left it: every later call throws
   std::optional<pg::Transaction> tx_;  // the batch's transaction on the target
   std::set<std::string> staged_;       // stage tables made in this session
+  std::set<std::string> staged_in_tx_; // ... filled in the open transaction
   ApplyStats stats_;
 };
 

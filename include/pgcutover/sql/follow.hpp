@@ -27,6 +27,15 @@ std::string create_stage(const std::string &stage, const std::vector<std::string
                          const std::vector<std::string> &types);
 // COPY stage (columns, action, unchanged) FROM STDIN (text format).
 std::string copy_into_stage(const std::string &stage, const std::vector<std::string> &columns);
+// Empties a stage used earlier in the same transaction (a TRUNCATE's batch
+// may stage a table twice before the commit empties it).
+std::string empty_stage(const std::string &stage);
+// The applier's session: the target's foreign keys and ordinary triggers quiet.
+const char *replica_role();
+// Around a table's set statements, so a unique violation falls back to ordered replay.
+const char *savepoint_sets();
+const char *rollback_to_sets();
+const char *release_sets();
 // Deletes the target rows whose key a 'd' row of the stage holds.
 std::string delete_staged(const QualifiedName &table, const std::string &stage, const std::vector<std::string> &key);
 // Updates the target rows whose key a 'p' row holds: every column of
